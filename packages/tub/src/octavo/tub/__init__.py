@@ -1,0 +1,5 @@
+"""octavo-tub."""
+
+from ._version import __version__
+
+__all__ = ["__version__"]

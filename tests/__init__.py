@@ -1,0 +1,1 @@
+"""Octavo's test suite: one package per distribution, plus interop."""

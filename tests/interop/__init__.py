@@ -1,0 +1,1 @@
+"""Tests against real Foolscap 24.9 (needs foolscap installed)."""

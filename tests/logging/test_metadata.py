@@ -1,0 +1,10 @@
+"""The installed octavo-logging distribution matches its source."""
+
+from importlib.metadata import version
+
+from octavo.logging import __version__
+
+
+def test_installed_version_matches_module() -> None:
+    """The version in the installed metadata is the one the module declares."""
+    assert version("octavo-logging") == __version__

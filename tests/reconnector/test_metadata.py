@@ -1,0 +1,10 @@
+"""The installed octavo-reconnector distribution matches its source."""
+
+from importlib.metadata import version
+
+from octavo.reconnector import __version__
+
+
+def test_installed_version_matches_module() -> None:
+    """The version in the installed metadata is the one the module declares."""
+    assert version("octavo-reconnector") == __version__

@@ -1,0 +1,10 @@
+"""The installed octavo-tub distribution matches its source."""
+
+from importlib.metadata import version
+
+from octavo.tub import __version__
+
+
+def test_installed_version_matches_module() -> None:
+    """The version in the installed metadata is the one the module declares."""
+    assert version("octavo-tub") == __version__
