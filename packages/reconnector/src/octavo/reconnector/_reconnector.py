@@ -129,7 +129,7 @@ class Reconnector(Generic[R]):
         self._connection_serial = 0
         self._last_failure: Failure | None = None
         self._stopped_waiters: list[Deferred[None]] = []
-        self._gave_up_waiters: list[Deferred[Failure | None]] = []
+        self._gave_up_waiters: list[Deferred[GaveUpError]] = []
         self._connection_waiters: list[Deferred[tuple[int, R]]] = []
 
     def __repr__(self) -> str:
@@ -197,11 +197,15 @@ class Reconnector(Generic[R]):
         self._stopped_waiters.append(waiter)
         return waiter
 
-    def whenGaveUp(self) -> Deferred[Failure | None]:
-        """Fire with the last failure once ``max_attempts``/``deadline`` is exhausted."""
+    def whenGaveUp(self) -> Deferred[GaveUpError]:
+        """Fire (successfully) with a ``GaveUpError`` once the retry budget is exhausted.
+
+        Its ``last_failure`` is the last attempt's failure. Never fires if the
+        Reconnector is stopped first, or has no ``max_attempts``/``deadline``.
+        """
         if self._machine.state is State.GAVE_UP:
-            return succeed(self._last_failure)
-        waiter: Deferred[Failure | None] = Deferred(self._forget(self._gave_up_waiters))
+            return succeed(GaveUpError(self._last_failure))
+        waiter: Deferred[GaveUpError] = Deferred(self._forget(self._gave_up_waiters))
         self._gave_up_waiters.append(waiter)
         return waiter
 
@@ -332,7 +336,7 @@ class Reconnector(Generic[R]):
             waiter.errback(GaveUpError(last))
         gave_up, self._gave_up_waiters = self._gave_up_waiters, []
         for done in gave_up:
-            done.callback(last)
+            done.callback(GaveUpError(last))
 
     # -- inputs from the connect function, the reference and the clock ------------------
 
