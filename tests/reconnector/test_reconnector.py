@@ -319,14 +319,52 @@ def test_callback_exception_is_logged(logged: list[LogEvent]) -> None:
 
 
 def test_callback_may_stop_reconnector() -> None:
-    """cb calling stopConnecting() stops cleanly, and the connection is kept."""
+    """cb calling stopConnecting() stops at once (as seen inside cb) and keeps the connection."""
+    seen: list[State] = []
+
+    def cb(ref: FakeRef) -> None:
+        rc.stopConnecting()
+        seen.append(rc.state)
+
     connector = FakeConnector()
-    rc: Reconnector[FakeRef] = Reconnector(
-        connector, lambda ref: rc.stopConnecting(), clock=RecordingClock()
-    )
+    rc: Reconnector[FakeRef] = Reconnector(connector, cb, clock=RecordingClock())
     rc.startConnecting()
     ref = connector.succeed()
+    assert seen == [State.STOPPED]
     assert rc.state is State.STOPPED and rc.currentConnection is ref
+
+
+def test_stop_from_inside_a_transition_blocks_callback() -> None:
+    """stopConnecting() called by code run mid-transition (here notifyOnDisconnect) wins."""
+
+    class StoppingRef(FakeRef):
+        def notifyOnDisconnect(self, callback: Any, *args: Any, **kwargs: Any) -> int:
+            rc.stopConnecting()
+            return super().notifyOnDisconnect(callback, *args, **kwargs)
+
+    connector = FakeConnector()
+    calls: list[FakeRef] = []
+    rc: Reconnector[FakeRef] = Reconnector(connector, calls.append, clock=RecordingClock())
+    waiting = rc.connected()
+    waiting.addErrback(lambda f: f.trap(ReconnectorStoppedError))
+    rc.startConnecting()
+    ref = connector.succeed(StoppingRef())
+    assert calls == [] and rc.state is State.STOPPED
+    assert rc.currentConnection is ref
+    assert waiting.called
+
+
+def test_connect_calling_stop_blocks_callback() -> None:
+    """A connect() that stops the Reconnector and succeeds at once never reaches cb."""
+    calls: list[FakeRef] = []
+
+    def connect() -> Deferred[FakeRef]:
+        rc.stopConnecting()
+        return succeed(FakeRef())
+
+    rc: Reconnector[FakeRef] = Reconnector(connect, calls.append, clock=RecordingClock())
+    rc.startConnecting()
+    assert calls == [] and rc.state is State.STOPPED
 
 
 def test_loss_while_registering_skips_callback() -> None:
