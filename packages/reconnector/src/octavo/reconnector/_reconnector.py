@@ -42,12 +42,6 @@ class SupportsNotifyOnDisconnect(Protocol):
 
 R = TypeVar("R", bound=SupportsNotifyOnDisconnect)
 
-_ACTIVE_INFO_STATE = {
-    State.CONNECTING: "connecting",
-    State.CONNECTED: "connected",
-    State.WAITING: "waiting",
-}
-
 
 class Reconnector(Generic[R]):
     """Establish and maintain a connection, with Foolscap's Reconnector contract.
