@@ -59,7 +59,7 @@ def _describe(hint: LocationHint) -> str:
         return f"i2p  address {hint.address} {port}"
     if isinstance(hint, UnknownHint):
         return f"unknown hint type {hint.hint_type!r}: {hint.text}"
-    return f"unusable hint {hint.text!r}: {hint.reason}"
+    return f"unusable: {hint.reason}"
 
 
 def _print_text(furl: FURL, out: TextIO) -> None:
