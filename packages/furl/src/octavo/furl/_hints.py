@@ -134,9 +134,8 @@ def _port(digits: str, text: str) -> int:
         raise _HintError(f"port {_show(digits)} in hint {_show(text)} is not a decimal number")
     significant = digits.lstrip("0")
     if len(significant) > 5 or not 1 <= int(significant or "0") <= MAX_PORT:
-        raise _HintError(
-            f"port {_show(digits, 12)} in hint {_show(text)} is out of range 1-{MAX_PORT}"
-        )
+        shown = digits if len(digits) <= 12 else f"{digits[:12]}... ({len(digits)} digits)"
+        raise _HintError(f"port {shown} in hint {_show(text)} is out of range 1-{MAX_PORT}")
     return int(significant)
 
 
