@@ -276,4 +276,4 @@ def test_encode_furl() -> None:
         (TUBID, [], "a\nb"),
     ]:
         with pytest.raises(BadFURLError):
-            encode_furl(*args)  # type: ignore[arg-type]
+            encode_furl(*args)

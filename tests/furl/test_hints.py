@@ -124,7 +124,7 @@ def test_hints_are_frozen_and_slotted() -> None:
     """Hint values are immutable, slotted dataclasses."""
     hint = parse_hint("tcp:h:1")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        hint.port = 2  # type: ignore[misc]
+        hint.port = 2  # type: ignore[misc,union-attr]
     for cls in (TCPHint, TorHint, I2PHint, UnknownHint, InvalidHint):
         assert "__slots__" in cls.__dict__
         assert not hasattr(parse_hint("tcp:h:1"), "__dict__")
