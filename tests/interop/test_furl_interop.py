@@ -7,6 +7,7 @@ packages/furl/README.md; anything else fails the test.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import random
 import sys
 import types
@@ -166,8 +167,12 @@ def hint_difference(hint: str) -> str | None:
     digits = _port_digits(hint)
     if digits and all(c in ASCII_DIGITS for c in digits) and not 1 <= int(digits) <= 65535:
         return D_PORT
-    if "[" in hint:
-        return D_IPV6
+    if "[" in hint and "]" in hint:
+        inner = hint[hint.index("[") + 1 : hint.rindex("]")]
+        try:
+            ipaddress.IPv6Address(inner)
+        except ValueError:
+            return D_IPV6
     return None
 
 
