@@ -125,3 +125,19 @@ def test_runs_as_a_program() -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert len(bad.stderr.splitlines()) == 1
+
+
+def test_undecodable_command_line_bytes_are_shown_escaped() -> None:
+    """A FURL argument that is not UTF-8 is printed escaped, not a crash."""
+    import os
+
+    arg = os.fsencode(f"pb://{TUBID}@tcp:h:1/") + b"\xff"
+    result = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"octavo.furl._cli", b"parse", arg, b"--json"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"\\udcff" in result.stdout

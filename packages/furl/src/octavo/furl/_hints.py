@@ -209,7 +209,7 @@ def _legacy(text: str) -> TCPHint | None:
 
 
 def parse_hint(text: str) -> LocationHint:
-    """Parse one location hint; never raises for a non-empty string.
+    """Parse one location hint; never raises for a str.
 
     Hints of an unknown ``TYPE:`` become :class:`UnknownHint`; hints that do not
     fit their type's grammar (or have no type) become :class:`InvalidHint`.
