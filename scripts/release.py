@@ -503,6 +503,8 @@ def release(options: Options, say: Callable[[str], None]) -> None:
         raise RefusedError(f"the 'build' package is not installed for {sys.executable}")
 
     keep = False
+    staged = False
+    paths: list[str] = []
     try:
         package.version_file.write_text(new_version_source, "utf-8")
         package.changelog.write_text(new_changelog, "utf-8")
@@ -535,20 +537,30 @@ def release(options: Options, say: Callable[[str], None]) -> None:
         paths = [
             str(p.relative_to(package.root)) for p in (package.version_file, package.changelog)
         ]
+        staged = True
         git(package.root, "add", "--", *paths)
         git(
             package.root, "commit", "--quiet", "-m", _commit_message(package, version), "--", *paths
         )
         keep = True
         say(f"committed {git(package.root, 'rev-parse', '--short', 'HEAD')}")
+        tag = package.tag(version)
         if options.tag:
-            tag = package.tag(version)
             git(package.root, "tag", "-a", tag, "-m", f"{package.dist_name} {version}")
-            say(f"tagged {tag}")
+            say(f"tagged {tag}; publish with: git push origin HEAD refs/tags/{tag}")
+        else:
+            say(f"not tagged (--no-tag); tag {tag} by hand to publish")
     finally:
         if not keep:
             package.version_file.write_text(old_version_source, "utf-8")
             package.changelog.write_text(old_changelog, "utf-8")
+            if staged:
+                subprocess.run(
+                    ["git", "reset", "--quiet", "--", *paths],
+                    cwd=package.root,
+                    capture_output=True,
+                    check=False,
+                )
 
 
 def _commit_message(package: Package, version: ReleaseVersion) -> str:

@@ -196,3 +196,15 @@ def test_check_tag_refuses_a_tag_that_is_not_head(clone: Path) -> None:
     assert release(clone, "furl", current, "--check-tag").returncode == 0
     git(clone, "commit", "--quiet", "--allow-empty", "-m", "Later work")
     assert_refused(release(clone, "furl", current, "--check-tag"), "does not point at HEAD")
+
+
+def test_no_tag_commits_the_bump_without_tagging(clone: Path) -> None:
+    """--no-tag leaves the release commit for a person to tag; --check-tag then accepts it."""
+    new = next_minor(furl_version(clone))
+    proc = release(clone, "furl", new, "--no-tag")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(clone, "log", "-1", "--format=%s") == f"Release octavo-furl {new}"
+    assert git(clone, "tag", "--list") == ""
+    assert_refused(release(clone, "furl", new, "--check-tag"), "does not exist")
+    git(clone, "tag", f"octavo-furl-v{new}")
+    assert release(clone, "furl", new, "--check-tag").returncode == 0
