@@ -41,6 +41,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import tomllib
 
@@ -584,11 +585,16 @@ def check_tag(package: Package, version: ReleaseVersion) -> None:
         raise RefusedError(f"tag {tag} names {version} but the version file says {current}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one-line refusals."""
+
+    def error(self, message: str) -> NoReturn:
+        raise RefusedError(f"{message} (see --help)")
+
+
 def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
     """Parse the command line into Options and whether only --check-tag was asked for."""
-    parser = argparse.ArgumentParser(
-        prog="release.py", description="Release one Octavo distribution."
-    )
+    parser = _Parser(prog="release.py", description="Release one Octavo distribution.")
     parser.add_argument("package", choices=list(MODULES))
     parser.add_argument("version", help="the new PEP 440 version, e.g. 0.2.0")
     parser.add_argument("--dry-run", action="store_true", help="check and build, change nothing")

@@ -208,3 +208,8 @@ def test_no_tag_commits_the_bump_without_tagging(clone: Path) -> None:
     assert_refused(release(clone, "furl", new, "--check-tag"), "does not exist")
     git(clone, "tag", f"octavo-furl-v{new}")
     assert release(clone, "furl", new, "--check-tag").returncode == 0
+
+
+def test_refuses_an_unknown_package(clone: Path) -> None:
+    """A package name outside the six is refused in one line, naming the choices."""
+    assert_refused(release(clone, "twisted", "1.0"), "invalid choice: 'twisted'")
