@@ -637,6 +637,22 @@ class Tub(service.MultiService):  # type: ignore[misc]
             self._broker_records.pop(id(broker), None)
             broker.shutdown(Failure(DeadReferenceError(event.reason)))
 
+    def _make_broker(
+        self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
+    ) -> Any:
+        """Build the Broker for a negotiated connection (tests may override)."""
+        from ._broker import Broker
+
+        return Broker(
+            self,
+            tubref,
+            params,
+            keepalive_timeout=self.keepaliveTimeout,
+            disconnect_timeout=self.disconnectTimeout,
+            connection_info=connection_info,
+            clock=self._clock,
+        )
+
     def _attach_negotiated(
         self,
         proto: NegotiationProtocol,
@@ -646,22 +662,12 @@ class Tub(service.MultiService):  # type: ignore[misc]
         connection_info: ConnectionInfo,
         tubref: Any,
     ) -> TwistedProtocol:
-        from ._broker import Broker
-
         key = TubRef(event.their_tubid) if tubref is None else _as_tubref(tubref)
         if key in self.brokers:
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker = Broker(
-            self,
-            key,
-            event.params,
-            keepalive_timeout=self.keepaliveTimeout,
-            disconnect_timeout=self.disconnectTimeout,
-            connection_info=connection_info,
-            clock=self._clock,
-        )
+        broker = self._make_broker(key, event.params, connection_info)
         seqnum = event.params.get("current-seqnum")
         slave_ir = event.params.get("current-slave-IR")
         self._broker_records[id(broker)] = ExistingConnection(
