@@ -113,12 +113,23 @@ def _verify_callback(
 
 
 class _TubContextFactory(CertificateOptions):
-    """TLS options that ask the peer for its certificate without CA checks."""
+    """TLS options presenting our certificate and asking for the peer's, without CA checks."""
+
+    def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey) -> None:
+        super().__init__()
+        self._tub_cert = cert
+        self._tub_key = key
+        self._tub_context: SSL.Context | None = None
 
     def getContext(self) -> SSL.Context:
-        ctx: SSL.Context = super().getContext()
-        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_CLIENT_ONCE, _verify_callback)
-        return ctx
+        if self._tub_context is None:
+            ctx: SSL.Context = super().getContext()
+            ctx.use_certificate(self._tub_cert)
+            ctx.use_privatekey(self._tub_key)
+            ctx.check_privatekey()
+            ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_CLIENT_ONCE, _verify_callback)
+            self._tub_context = ctx
+        return self._tub_context
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,8 @@ class TubIdentity:
     certificate: crypto.X509
     private_key: crypto.PKey
     tubid: str
+    crypto_certificate: x509.Certificate
+    crypto_key: rsa.RSAPrivateKey
 
     @classmethod
     def from_pem(cls, cert_data: bytes) -> TubIdentity:
@@ -155,6 +168,8 @@ class TubIdentity:
             certificate=crypto.X509.from_cryptography(cert),
             private_key=crypto.PKey.from_cryptography_key(key),
             tubid=tubid_from_der(der),
+            crypto_certificate=cert,
+            crypto_key=key,
         )
 
     @classmethod
@@ -164,7 +179,7 @@ class TubIdentity:
 
     def context_factory(self) -> CertificateOptions:
         """Return TLS options presenting this certificate and requesting the peer's."""
-        return _TubContextFactory(privateKey=self.private_key, certificate=self.certificate)
+        return _TubContextFactory(self.crypto_certificate, self.crypto_key)
 
 
 def peer_tubid(x509_cert: crypto.X509 | None) -> str | None:

@@ -76,6 +76,8 @@ class NegotiationProtocol(TwistedProtocol):
         self._timer: IDelayedCall | None = None
         self._broker: TwistedProtocol | None = None
         self._reported = False
+        self._closed = False
+        self._error: NegotiationError | None = None
         self.location: str | None = None
 
     # -- Protocol -------------------------------------------------------------
@@ -99,7 +101,9 @@ class NegotiationProtocol(TwistedProtocol):
         if self._broker is not None:
             self._broker.connectionLost(reason)
             return
+        self._closed = True
         self._run(self.negotiator.connection_lost(str(reason.value) or repr(reason.value)))
+        self._report()
 
     # -- internals ------------------------------------------------------------
 
@@ -154,9 +158,16 @@ class NegotiationProtocol(TwistedProtocol):
         self._reported = True
 
     def _failed(self, error: NegotiationError) -> None:
+        # Report once the transport is really gone, so whoever waits on us
+        # (a connector, a stopping Tub) sees a settled state.
         self._cancel_timer()
-        if self.transport is not None:
+        self._error = error
+        if self.transport is not None and not self._closed:
             self.transport.loseConnection()
-        if not self._reported:
+        else:
+            self._report()
+
+    def _report(self) -> None:
+        if not self._reported and self._error is not None:
             self._reported = True
-            self.handler.negotiation_failed(self, error)
+            self.handler.negotiation_failed(self, self._error)

@@ -703,7 +703,8 @@ class Tub(service.MultiService):  # type: ignore[misc]
 
     def stopService(self) -> defer.Deferred[None]:
         """Stop everything; the Deferred fires once every connection has closed."""
-        self._check_alive()
+        if self._stopped:
+            return defer.succeed(None)
         self._stopped = True
         for rc in list(self.reconnectors):
             rc.stopConnecting()
