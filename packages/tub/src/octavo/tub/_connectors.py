@@ -14,11 +14,12 @@ from typing import Any, Protocol
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectingCancelledError, ConnectionRefusedError
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Factory
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+
+from octavo.reconnector import ClockLike, DelayedCallLike
 
 from ._hints import InvalidHintError, convert_legacy_hint, hint_type
 from ._info import ConnectionInfo
@@ -31,6 +32,7 @@ from ._negotiation import (
 )
 from ._negotiation_protocol import NegotiationProtocol
 from ._tub_errors import NoLocationHintsError
+from ._typing import failure_check, failure_of, failure_type_name
 
 __all__ = ["ConnectorTub", "TubConnector"]
 
@@ -108,21 +110,21 @@ class TubConnector:
         handlers: Mapping[str, Any],
         *,
         reactor: Any,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
         timeout: float | None = None,
     ) -> None:
         self.tub = tub
         self.target = target
         self.handlers = dict(handlers)
         self.reactor = reactor
-        self.clock: IReactorTime = clock if clock is not None else reactor
+        self.clock: ClockLike = clock if clock is not None else reactor
         self.timeout = self.CONNECTION_TIMEOUT if timeout is None else timeout
         self._info = ConnectionInfo()
         self._pending: set[defer.Deferred[Any]] = set()
         self._negotiating: dict[NegotiationProtocol, str] = {}
         self._valid_hints: list[str] = []
         self._failure: Failure | None = None
-        self._timer: IDelayedCall | None = None
+        self._timer: DelayedCallLike | None = None
         self.active = False
         self._finished = False
 
@@ -168,7 +170,7 @@ class TubConnector:
         except InvalidHintError as e:
             _log.info("skipping hint {hint}: {why}", hint=location, why=str(e))
             self._info._set_connection_status(location, f"bad hint: {e}")
-            self._note_failure(Failure(e))
+            self._note_failure(failure_of(e))
             return
         self._info._describe_connection_handler(location, _describe(handler))
         self._info._set_connection_status(location, "resolving hint")
@@ -192,7 +194,9 @@ class TubConnector:
             return res
 
         d.addBoth(remove)
-        d.addCallbacks(self._connected, self._attempt_failed, (location,), None, (location,))
+        d.addCallbacks(
+            self._connected, self._attempt_failed, callbackArgs=(location,), errbackArgs=(location,)
+        )
 
     def _connected(self, proto: NegotiationProtocol, location: str) -> None:
         if proto.negotiator.finished:
@@ -201,15 +205,15 @@ class TubConnector:
         self._info._set_connection_status(location, "negotiating")
 
     def _attempt_failed(self, reason: Failure, location: str) -> None:
-        if reason.check(ConnectionRefusedError):
+        if failure_check(reason, ConnectionRefusedError):
             status = "connection refused"
-        elif reason.check(ConnectingCancelledError, defer.CancelledError):
+        elif failure_check(reason, ConnectingCancelledError, defer.CancelledError):
             status = "abandoned"
-        elif reason.check(InvalidHintError):
+        elif failure_check(reason, InvalidHintError):
             status = f"bad hint: {reason.value}"
             _log.info("unable to use hint {hint}: {why}", hint=location, why=str(reason.value))
         else:
-            status = f"failed to connect: {reason.value or reason.type.__name__}"
+            status = f"failed to connect: {reason.value or failure_type_name(reason)}"
         self._info._set_connection_status(location, status)
         self._note_failure(reason)
         self._check_for_failure()
@@ -247,7 +251,7 @@ class TubConnector:
         location = self._negotiating.pop(proto, proto.location or "")
         self._info._set_connection_status(location, f"negotiation failed: {error}")
         significant = not str(error).startswith(("connection lost", "connection attempt"))
-        self._note_failure(Failure(error), significant=significant)
+        self._note_failure(failure_of(error), significant=significant)
         self._check_for_failure()
         self._check_for_idle()
 
@@ -260,7 +264,9 @@ class TubConnector:
 
     def _timed_out(self) -> None:
         self._timer = None
-        self._failure = Failure(NegotiationError("no connection established within client timeout"))
+        self._failure = failure_of(
+            NegotiationError("no connection established within client timeout")
+        )
         self.shutdown()
         self._failed()
 
@@ -274,7 +280,7 @@ class TubConnector:
             return
         if not self._valid_hints:
             hints = ", ".join(self.target.getLocations()) or "none"
-            self._failure = Failure(
+            self._failure = failure_of(
                 NoLocationHintsError(f"no usable connection hints (hints: {hints})")
             )
         self._failed()
@@ -282,7 +288,7 @@ class TubConnector:
     def _failed(self) -> None:
         self._stop_timer()
         self.active = False
-        failure = self._failure or Failure(NoLocationHintsError("no connection hints"))
+        failure = self._failure or failure_of(NoLocationHintsError("no connection hints"))
         failure._connectionInfo = self._info  # type: ignore[attr-defined]
         self.tub.connectionFailed(self.target, failure)
         self._finish()

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.endpoints import HostnameEndpoint
-from twisted.internet.interfaces import IStreamClientEndpoint
-from zope.interface import Interface, implementer
+from zope.interface import (  # type: ignore[import-untyped,unused-ignore]
+    Interface,
+    implementer,
+)
 
 from octavo.furl import InvalidHint, TCPHint, parse_hint
 
@@ -30,10 +32,10 @@ class InvalidHintError(Exception):
     """A location hint could not be understood or turned into an endpoint."""
 
 
-class IConnectionHintHandler(Interface):  # type: ignore[misc]
+class IConnectionHintHandler(Interface):  # type: ignore[misc,unused-ignore]
     """Turns location hints of one type into client endpoints."""
 
-    def hint_to_endpoint(
+    def hint_to_endpoint(  # type: ignore[misc,empty-body,unused-ignore]
         hint: str,  # noqa: N805 (zope.interface methods take no self)
         reactor: Any,
         update_status: Callable[[str], None],
@@ -44,7 +46,7 @@ class IConnectionHintHandler(Interface):  # type: ignore[misc]
         handler cannot use. ``update_status(text)`` reports progress.
         """
 
-    def describe() -> str:
+    def describe() -> str:  # type: ignore[misc,empty-body,unused-ignore]
         """A short name for this handler, like ``"tcp"`` or ``"tor"``."""
 
 
@@ -73,7 +75,7 @@ class DefaultTCP:
 
     def hint_to_endpoint(
         self, hint: str, reactor: Any, update_status: Callable[[str], None]
-    ) -> tuple[IStreamClientEndpoint, str]:
+    ) -> tuple[Any, str]:
         """Return a HostnameEndpoint for a ``tcp:`` hint."""
         parsed = parse_hint(hint)
         if isinstance(parsed, InvalidHint):

@@ -7,10 +7,12 @@ from typing import Any, Protocol
 from twisted.application import service
 from twisted.internet import endpoints
 from twisted.internet.defer import Deferred, maybeDeferred
-from twisted.internet.interfaces import IListeningPort, IReactorTime, IStreamServerEndpoint
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+
+from octavo.reconnector import ClockLike
 
 from ._info import ConnectionInfo
 from ._negotiation import (
@@ -47,7 +49,7 @@ class ListenerTub(Protocol):
     ) -> TwistedProtocol: ...
 
 
-class Listener(ServerFactory, service.Service):  # type: ignore[misc]
+class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-ignore]
     """Listens on an endpoint (or a ``serverFromString`` description) for a Tub.
 
     It is a child service of the Tub: it starts listening when the Tub runs.
@@ -61,23 +63,25 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc]
         endpoint_or_description: IStreamServerEndpoint | str,
         *,
         reactor: Any,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
         timeout: float = SERVER_TIMEOUT,
     ) -> None:
         self._tub = tub
         self._reactor = reactor
-        self._clock: IReactorTime = clock if clock is not None else reactor
+        self._clock: ClockLike = clock if clock is not None else reactor
         self._timeout = timeout
         if IStreamServerEndpoint.providedBy(endpoint_or_description):
-            self._ep: IStreamServerEndpoint = endpoint_or_description  # type: ignore[assignment]
+            self._ep: Any = endpoint_or_description
         elif isinstance(endpoint_or_description, str):
-            self._ep = endpoints.serverFromString(reactor, endpoint_or_description)
+            self._ep = endpoints.serverFromString(  # type: ignore[no-untyped-call,unused-ignore]
+                reactor, endpoint_or_description
+            )
         else:
             raise TypeError(
                 "listenOn needs an IStreamServerEndpoint or a string description, "
                 f"not {type(endpoint_or_description).__name__}"
             )
-        self._port: IListeningPort | None = None
+        self._port: Any = None
         self._listening: Deferred[Any] | None = None
         self._redirects: dict[str, str] = {}
 
@@ -86,10 +90,11 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc]
 
     def startService(self) -> None:
         """Start listening."""
-        service.Service.startService(self)
-        d = self._ep.listen(self)
+        service.Service.startService(self)  # type: ignore[no-untyped-call,unused-ignore]
+        endpoint: Any = self._ep
+        d = endpoint.listen(self)
 
-        def listening(port: IListeningPort) -> IListeningPort:
+        def listening(port: Any) -> Any:
             self._port = port
             return port
 
@@ -98,15 +103,17 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc]
 
     def stopService(self) -> Deferred[Any] | None:
         """Stop listening; returns a Deferred when the port is closed."""
-        service.Service.stopService(self)
+        service.Service.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
         if self._port is not None:
-            port, self._port = self._port, None
-            return maybeDeferred(port.stopListening)
+            port: Any = self._port
+            self._port = None
+            stopped: Deferred[Any] = maybeDeferred(port.stopListening)
+            return stopped
         if self._listening is not None:
             self._listening.cancel()
         return None
 
-    def getPort(self) -> IListeningPort | None:
+    def getPort(self) -> Any:
         """The listening port once listening has started, else None."""
         return self._port
 
@@ -114,7 +121,8 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc]
         """The TCP port number we listen on (useful after ``tcp:0``)."""
         if self._port is None:
             raise RuntimeError("Listener is not listening yet (is the Tub running?)")
-        return int(self._port.getHost().port)  # type: ignore[attr-defined]
+        port: Any = self._port
+        return int(port.getHost().port)
 
     def addRedirect(self, tubID: str, location: str) -> None:
         """Send clients asking for ``tubID`` to ``location`` (303 See Other)."""
@@ -131,7 +139,8 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc]
 
     def _describe(self) -> str:
         if self._port is not None:
-            return f"Listener on {self._port.getHost()}"
+            port: Any = self._port
+            return f"Listener on {port.getHost()}"
         return "Listener"
 
     def buildProtocol(self, addr: Any) -> NegotiationProtocol:

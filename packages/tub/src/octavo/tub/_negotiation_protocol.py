@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.python.failure import Failure
+
+from octavo.reconnector import ClockLike, DelayedCallLike
 
 from ._identity import peer_tubid
 from ._negotiation import (
@@ -26,6 +27,7 @@ from ._negotiation import (
     SendData,
     StartTLS,
 )
+from ._typing import failure_of
 
 __all__ = ["NegotiationHandler", "NegotiationProtocol", "TLSNegotiationState"]
 
@@ -66,14 +68,14 @@ class NegotiationProtocol(TwistedProtocol):
         make_negotiator: Callable[[Callable[[], str | None]], Negotiator],
         handler: NegotiationHandler,
         *,
-        clock: IReactorTime,
+        clock: ClockLike,
         timeout: float | None = None,
     ) -> None:
         self.negotiator = make_negotiator(self.peer_certificate_tubid)
         self.handler = handler
         self._clock = clock
         self._timeout = timeout
-        self._timer: IDelayedCall | None = None
+        self._timer: DelayedCallLike | None = None
         self._broker: TwistedProtocol | None = None
         self._reported = False
         self._closed = False
@@ -95,7 +97,7 @@ class NegotiationProtocol(TwistedProtocol):
             return
         self._run(self.negotiator.receive_data(data))
 
-    def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:  # noqa: B008
+    def connectionLost(self, reason: Failure = failure_of(ConnectionError())) -> None:  # noqa: B008
         """Tell the Broker, or report the failed negotiation."""
         self._cancel_timer()
         if self._broker is not None:
@@ -133,13 +135,14 @@ class NegotiationProtocol(TwistedProtocol):
         self._timer = None
 
     def _run(self, events: list[Any]) -> None:
+        transport: Any = self.transport
         for event in events:
             if isinstance(event, SendData):
-                self.transport.write(event.data)  # type: ignore[union-attr]
+                transport.write(event.data)
             elif isinstance(event, StartTLS):
                 state = self.negotiator.state
                 assert isinstance(state, TLSNegotiationState)
-                self.transport.startTLS(state.context_factory())  # type: ignore[union-attr]
+                transport.startTLS(state.context_factory())
             elif isinstance(event, ReplaceExisting):
                 assert self.negotiator.state is not None
                 self.handler.negotiation_replace_existing(self.negotiator.state, event)
@@ -162,8 +165,9 @@ class NegotiationProtocol(TwistedProtocol):
         # (a connector, a stopping Tub) sees a settled state.
         self._cancel_timer()
         self._error = error
-        if self.transport is not None and not self._closed:
-            self.transport.loseConnection()
+        transport: Any = self.transport
+        if transport is not None and not self._closed:
+            transport.loseConnection()
         else:
             self._report()
 

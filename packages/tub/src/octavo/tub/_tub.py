@@ -14,13 +14,13 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import defer
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
-from octavo.reconnector import Reconnector
+from octavo.reconnector import ClockLike, Reconnector
 
 from ._connectors import TubConnector
 from ._hints import DefaultTCP, IConnectionHintHandler
@@ -45,6 +45,7 @@ from ._tub_errors import (
     WrongNameError,
     WrongTubIdError,
 )
+from ._typing import failure_of
 
 __all__ = ["Tub", "get_local_ip_for"]
 
@@ -113,7 +114,7 @@ class _State:
         return self._tub._identity.context_factory()
 
 
-class Tub(service.MultiService):  # type: ignore[misc]
+class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     """I am a presence in the PB universe, also known as a Tub.
 
     ``certData`` (PEM bytes from ``getCertData()``) or ``certFile`` (a path,
@@ -139,14 +140,14 @@ class Tub(service.MultiService):  # type: ignore[misc]
         options: dict[str, object] | None = None,
         *,
         reactor: Any = None,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
         _test_options: dict[str, object] | None = None,
     ) -> None:
-        service.MultiService.__init__(self)
+        service.MultiService.__init__(self)  # type: ignore[no-untyped-call,unused-ignore]
         if certData is not None and certFile is not None:
             raise ValueError("give Tub either certData or certFile, not both")
         self._reactor = reactor if reactor is not None else _default_reactor()
-        self._clock: IReactorTime = clock if clock is not None else self._reactor
+        self._clock: ClockLike = clock if clock is not None else self._reactor
         self._test_options = dict(_test_options or {})
         self.listeners: list[Listener] = []
         self.locationHints: list[str] = []
@@ -298,7 +299,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
             what = f"tcp:{what}"
         listener = Listener(self, what, reactor=self._reactor, clock=self._clock)
         self.listeners.append(listener)
-        listener.setServiceParent(self)
+        listener.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
         return listener
 
     def stopListeningOn(self, listener: Listener) -> defer.Deferred[Any]:
@@ -490,7 +491,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
             self._pending_getReferences.append((d, sturdy))
             return d
         name = sturdy.name
-        tubref = TubRef(sturdy.tubID, tuple(sturdy.hints))
+        tubref = sturdy.getTubRef()
         d = self.getBrokerForTubRef(tubref)
         d.addCallback(lambda b: b.getYourReferenceByName(name))
         return d
@@ -635,7 +636,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
         broker = self.brokers.pop(TubRef(event.tubid), None)
         if broker is not None:
             self._broker_records.pop(id(broker), None)
-            broker.shutdown(Failure(DeadReferenceError(event.reason)))
+            broker.shutdown(failure_of(DeadReferenceError(event.reason)))
 
     def _make_broker(
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
@@ -667,7 +668,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker = self._make_broker(key, event.params, connection_info)
+        broker: TwistedProtocol = self._make_broker(key, event.params, connection_info)
         seqnum = event.params.get("current-seqnum")
         slave_ir = event.params.get("current-slave-IR")
         self._broker_records[id(broker)] = ExistingConnection(
@@ -679,7 +680,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
         if event.leftover:
             broker.dataReceived(event.leftover)
         if self._stopped:
-            broker.shutdown(Failure(ConnectionDone("Tub.stopService was called")))
+            broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
             return broker
         self.brokerAttached(key, broker, is_client)
         return broker
@@ -694,7 +695,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
         """Start listening and connecting; run queued getReference/connectTo calls."""
         if self._stopped:
             raise TubStoppedError("Sorry, but Tubs cannot be restarted.")
-        service.MultiService.startService(self)
+        service.MultiService.startService(self)  # type: ignore[no-untyped-call,unused-ignore]
         pending, self._pending_getReferences = self._pending_getReferences, []
         for d, sturdy in pending:
             self.getReference(sturdy).chainDeferred(d)
@@ -713,7 +714,7 @@ class Tub(service.MultiService):  # type: ignore[misc]
             c.shutdown()
         for c in list(self.tubConnectors.values()):
             c.shutdown()
-        why = Failure(ConnectionDone("Tub.stopService was called"))
+        why = failure_of(ConnectionDone("Tub.stopService was called"))
         waits: list[defer.Deferred[Any]] = []
         for b in list(self.brokers.values()):
             gone: defer.Deferred[None] = defer.Deferred()
@@ -723,15 +724,19 @@ class Tub(service.MultiService):  # type: ignore[misc]
         for d, _sturdy in self._pending_getReferences:
             d.errback(TubStoppedError("the Tub was stopped before it started"))
         self._pending_getReferences = []
-        d = defer.DeferredList(waits)
-        d.addCallback(lambda _: service.MultiService.stopService(self))
-        d.addCallback(lambda _: None)
-        return d
+
+        def stop_children(_: object) -> Any:
+            return service.MultiService.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
+
+        done: defer.Deferred[Any] = defer.DeferredList(waits)
+        done.addCallback(stop_children)
+        result: defer.Deferred[None] = done.addCallback(lambda _: None)
+        return result
 
 
 def _as_tubref(tubref: Any) -> TubRef:
     if isinstance(tubref, TubRef):
         return tubref
     tubid = tubref.getTubID()
-    hints = getattr(tubref, "getLocations", list)()
-    return TubRef(tubid, tuple(hints))
+    hints: Any = tuple(getattr(tubref, "getLocations", list)())
+    return TubRef(tubid, hints)
