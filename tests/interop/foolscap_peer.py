@@ -7,8 +7,10 @@ and then obeys one command per stdin line (``<id> <python-literal>``), answering
 ``R <id> <repr(result)>`` or ``E <id> <failure text>``:
 
 - ``["call", furl, method, args]``: getReference(furl).callRemote(method, *args)
-- ``["connect_call", furl, method, args]``: same, but connect at once (used for
-  simultaneous connections)
+- ``["call_with_target", furl, method, args]``: the same, passing our Target
+  object as the first argument
+- ``["call_result", furl, method, args, method2, args2]``: call, then call
+  ``method2`` on the reference that came back
 - ``["stop"]``: stop the Tub and exit.
 
 Only the standard library, Twisted and Foolscap are used here.
@@ -73,6 +75,7 @@ class Target(Referenceable):
 
 class Commands(LineReceiver):
     delimiter = b"\n"
+    MAX_LENGTH = 1 << 26
 
     def connectionMade(self):
         self.transport.write(b"FURL " + FURL.encode() + b"\n")
@@ -84,9 +87,14 @@ class Commands(LineReceiver):
             d = tub.stopService()
             d.addBoth(lambda _: reactor.stop())
             return
-        _, furl, method, args = cmd
+        kind, furl, method, args = cmd[:4]
+        if kind == "call_with_target":
+            args = [TARGET, *args]
         d = tub.getReference(furl)
         d.addCallback(lambda rref: rref.callRemote(method, *args))
+        if kind == "call_result":
+            method2, args2 = cmd[4], cmd[5]
+            d.addCallback(lambda rref: rref.callRemote(method2, *args2))
         d.addCallbacks(
             lambda res: self.answer("R", ident, repr(res)),
             lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
@@ -97,7 +105,7 @@ class Commands(LineReceiver):
 
 
 def main(argv):
-    global tub, FURL
+    global tub, FURL, TARGET
     certfile = argv[argv.index("--certfile") + 1] if "--certfile" in argv else None
     port = argv[argv.index("--port") + 1] if "--port" in argv else "0"
     tub = Tub(certFile=certfile) if certfile else Tub()
@@ -105,7 +113,8 @@ def main(argv):
     tub.startService()
     listener = tub.listenOn(f"tcp:{port}:interface=127.0.0.1")
     tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")
-    FURL = tub.registerReference(Target(), "target")
+    TARGET = Target()
+    FURL = tub.registerReference(TARGET, "target")
     stdio.StandardIO(Commands())
     reactor.run()
 
