@@ -27,6 +27,29 @@ from twisted.internet import defer, reactor, stdio
 from twisted.protocols.basic import LineReceiver
 
 
+def literal(text):
+    """ast.literal_eval, plus ``frozenset({...})`` (which repr produces)."""
+    tree = ast.parse(text, mode="eval").body
+
+    def conv(node):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "frozenset"
+            and len(node.args) <= 1
+            and not node.keywords
+        ):
+            return frozenset(conv(node.args[0]) if node.args else ())
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            items = [conv(e) for e in node.elts]
+            return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+        if isinstance(node, ast.Dict):
+            return {conv(k): conv(v) for k, v in zip(node.keys, node.values, strict=True)}
+        return ast.literal_eval(node)
+
+    return conv(tree)
+
+
 class Child(Referenceable):
     def __init__(self, name):
         self.name = name
@@ -82,7 +105,7 @@ class Commands(LineReceiver):
 
     def lineReceived(self, line):
         ident, _, body = line.decode().partition(" ")
-        cmd = ast.literal_eval(body)
+        cmd = literal(body)
         if cmd[0] == "stop":
             d = tub.stopService()
             d.addBoth(lambda _: reactor.stop())
@@ -105,7 +128,7 @@ class Commands(LineReceiver):
 
 
 def main(argv):
-    global tub, FURL, TARGET
+    global tub, FURL, TARGET  # noqa: PLW0603 (a one-shot script)
     certfile = argv[argv.index("--certfile") + 1] if "--certfile" in argv else None
     port = argv[argv.index("--port") + 1] if "--port" in argv else "0"
     tub = Tub(certFile=certfile) if certfile else Tub()

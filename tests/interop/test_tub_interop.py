@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from typing import Any
 
 import pytest
@@ -14,10 +15,12 @@ from twisted.trial import unittest
 
 pytest.importorskip("foolscap")
 
-from octavo.tub._errors import DeadReferenceError  # noqa: E402
-from octavo.tub._identity import TubIdentity, create_certificate  # noqa: E402
-from octavo.tub._referenceable import Referenceable  # noqa: E402
-from octavo.tub._tub import Tub  # noqa: E402
+from octavo.tub._errors import DeadReferenceError
+from octavo.tub._identity import TubIdentity, create_certificate
+from octavo.tub._referenceable import Referenceable
+from octavo.tub._tub import Tub
+
+from .foolscap_peer import literal
 
 PEER = os.path.join(os.path.dirname(__file__), "foolscap_peer.py")
 
@@ -71,7 +74,7 @@ class FoolscapPeer(protocol.ProcessProtocol):
             if text.startswith("FURL "):
                 self.furl.callback(text[5:])
                 continue
-            kind, ident, rest = (text.split(" ", 2) + [""])[:3]
+            kind, ident, rest = [*text.split(" ", 2), ""][:3]
             d = self._waiting.pop(int(ident), None)
             if d is not None:
                 d.callback((kind, rest))
@@ -99,7 +102,7 @@ class FoolscapPeer(protocol.ProcessProtocol):
         kind, text = await self.command("call", furl, method, list(args))
         if kind != "R":
             raise RemoteCallError(text)
-        return ast.literal_eval(text) if text not in ("",) else None
+        return literal(text)
 
     def kill(self) -> defer.Deferred[None]:
         if not self.ended.called:
@@ -345,7 +348,9 @@ class Interop(unittest.TestCase):
 
     async def test_connect_to_foolscap_server_that_restarts(self) -> None:
         """connectTo reconnects when a Foolscap server restarts on the same port and cert."""
-        certfile = self.mktemp()
+        tmpdir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmpdir)
+        certfile = os.path.join(tmpdir, "peer.pem")
         port = str(free_port())
         peer, furl = await self.peer("--certfile", certfile, "--port", port)
         tub = self.make_tub(listen=False)
@@ -369,7 +374,7 @@ class Interop(unittest.TestCase):
         assert await connected[0].callRemote("echo", 1) == 1
         second = next_connection()
         await peer.kill()
-        peer2, furl2 = await self.peer("--certfile", certfile, "--port", port)
+        _peer2, furl2 = await self.peer("--certfile", certfile, "--port", port)
         assert furl2 == furl
         await second
         assert await connected[1].callRemote("echo", 2) == 2

@@ -178,7 +178,8 @@ def test_furlfile_rules(tmp_path):
     path = str(tmp_path / "thing.furl")
     t = located_tub()
     furl = t.registerReference(Thing(), furlFile=path)
-    assert open(path).read() == furl + "\n"
+    with open(path) as f:
+        assert f.read() == furl + "\n"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     t2 = located_tub()  # same certificate, a later run
     assert t2.registerReference(Thing(), furlFile=path) == furl

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from twisted.application import service
 from twisted.internet import defer
@@ -22,11 +22,14 @@ from twisted.python.failure import Failure
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 from octavo.reconnector import ClockLike, Reconnector
 
+from ._broker import Broker
 from ._connectors import TubConnector
+from ._errors import DeadReferenceError
 from ._hints import DefaultTCP, IConnectionHintHandler
 from ._identity import TubIdentity, make_incarnation, write_private_file
 from ._info import ConnectionInfo
 from ._listener import Listener
+from ._loopback import make_loopback_brokers
 from ._negotiation import Established, ExistingConnection, ReplaceExisting
 from ._negotiation_protocol import NegotiationProtocol
 from ._options import (
@@ -553,14 +556,13 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         return d
 
     def _createLoopbackBroker(self, tubref: TubRef) -> Any:
-        from ._loopback import make_loopback_brokers
-
         info = ConnectionInfo()
         info._set_connected(True)
         info._set_winning_hint("loopback")
         info._set_connection_status("loopback", "connected")
         info._set_established_at(self._clock.seconds())
-        ours, _theirs = make_loopback_brokers(self, tubref, clock=self._clock, connection_info=info)
+        clock: Any = self._clock
+        ours, _theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
         self.brokerAttached(tubref, ours, False)
         return ours
 
@@ -631,8 +633,6 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         )
 
     def _replace_existing(self, event: ReplaceExisting) -> None:
-        from ._errors import DeadReferenceError
-
         broker = self.brokers.pop(TubRef(event.tubid), None)
         if broker is not None:
             self._broker_records.pop(id(broker), None)
@@ -642,8 +642,6 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
     ) -> Any:
         """Build the Broker for a negotiated connection (tests may override)."""
-        from ._broker import Broker
-
         return Broker(
             self,
             tubref,
@@ -651,7 +649,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             keepalive_timeout=self.keepaliveTimeout,
             disconnect_timeout=self.disconnectTimeout,
             connection_info=connection_info,
-            clock=self._clock,
+            clock=cast(Any, self._clock),
         )
 
     def _attach_negotiated(
@@ -668,7 +666,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker: TwistedProtocol = self._make_broker(key, event.params, connection_info)
+        broker: Any = self._make_broker(key, event.params, connection_info)
         seqnum = event.params.get("current-seqnum")
         slave_ir = event.params.get("current-slave-IR")
         self._broker_records[id(broker)] = ExistingConnection(
@@ -681,9 +679,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             broker.dataReceived(event.leftover)
         if self._stopped:
             broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
-            return broker
-        self.brokerAttached(key, broker, is_client)
-        return broker
+        else:
+            self.brokerAttached(key, broker, is_client)
+        result: TwistedProtocol = broker
+        return result
 
     # -- service life ---------------------------------------------------------------
 
