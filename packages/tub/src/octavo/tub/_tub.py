@@ -161,6 +161,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self.tubConnectors: dict[TubRef, TubConnector] = {}
         self.waitingForBrokers: dict[TubRef, list[defer.Deferred[Any]]] = {}
         self.brokers: dict[TubRef, Any] = {}
+        self._loopback_peers: list[Any] = []
         self._broker_records: dict[int, ExistingConnection] = {}
         self.reconnectors: list[Any] = []
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
@@ -451,10 +452,8 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Make ``ref`` unreachable: its FURL stops working and calls through
         references already handed out fail."""
         self._names.revoke(ref)
-        for broker in list(self.brokers.values()):
-            revoke = getattr(broker, "revokeReference", None)
-            if revoke is not None:
-                revoke(ref)
+        for broker in [*self.brokers.values(), *self._loopback_peers]:
+            _forget_in_broker(broker, ref)
 
     def isReferenceRevoked(self, ref: Any) -> bool:
         """True if ``ref`` was revoked (Brokers refuse calls to it)."""
@@ -562,7 +561,8 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         info._set_connection_status("loopback", "connected")
         info._set_established_at(self._clock.seconds())
         clock: Any = self._clock
-        ours, _theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
+        ours, theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
+        self._loopback_peers.append(theirs)
         self.brokerAttached(tubref, ours, False)
         return ours
 
@@ -602,6 +602,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """A Broker's connection ended: forget it."""
         for key in [k for k, b in self.brokers.items() if b is broker]:
             del self.brokers[key]
+        self._loopback_peers = [b for b in self._loopback_peers if b is not broker]
         self._broker_records.pop(id(broker), None)
 
     def debug_listBrokers(self) -> list[tuple[str, list[Any], list[Any]]]:
@@ -731,6 +732,20 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         done.addCallback(stop_children)
         result: defer.Deferred[None] = done.addCallback(lambda _: None)
         return result
+
+
+def _forget_in_broker(broker: Any, ref: Any) -> None:
+    """Drop ``ref`` from the tables a Broker consults for inbound calls.
+
+    The far end's references to it then name an unknown clid, so calls through
+    them fail (the Broker answers with an error) instead of reaching ``ref``.
+    """
+    by_clid: dict[int, Any] = getattr(broker, "myReferenceByCLID", {})
+    by_puid: dict[int, Any] = getattr(broker, "myReferenceByPUID", {})
+    for clid, tracker in list(by_clid.items()):
+        if getattr(tracker, "obj", None) is ref:
+            del by_clid[clid]
+            by_puid.pop(tracker.puid, None)
 
 
 def _as_tubref(tubref: Any) -> TubRef:
