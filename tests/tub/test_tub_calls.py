@@ -73,8 +73,9 @@ class TubCalls(unittest.TestCase):
         rref = await t.getReference(t.registerReference(counter))
         assert await rref.callRemote("inc") == 1
         t.unregisterReference(counter)
-        with self.assertRaises(Exception):
+        with self.assertRaises(Exception) as e:
             await rref.callRemote("inc")
+        assert "clid" in str(e.exception).lower()
         assert counter.n == 1
 
     async def test_connect_to_reconnects_after_restart(self) -> None:
