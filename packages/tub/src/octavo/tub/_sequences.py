@@ -17,15 +17,20 @@ import types
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.python.failure import Failure
+
 from octavo.banana import (
     INT,
     NEG,
     OPEN,
     STRING,
     VOCAB,
+    ByteStringConstraint,
     Decoder,
     Encoder,
     ErrorReceived,
+    ListConstraint,
     ObjectReceived,
     PingReceived,
     PongReceived,
@@ -38,9 +43,6 @@ from octavo.banana import (
 )
 from octavo.banana import LeafUnslicer as _LeafUnslicer
 from octavo.banana import Pending as _Pending
-from octavo.banana.constraints import ByteStringConstraint, ListConstraint
-from twisted.internet.defer import Deferred, gatherResults
-from twisted.python.failure import Failure
 
 from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
 from ._failure import FAILURE_CLASSNAME, CopiedFailure, FailureStateError, failure_state
