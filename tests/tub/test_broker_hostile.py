@@ -263,14 +263,15 @@ class CloseTests(HostileTestCase):
 
     def test_reference_claiming_another_tub_closes(self) -> None:
         """A my-reference whose FURL names another TubID is refused (connection closed)."""
-        d = self.expect(300)
-        del d
+        lost: list[Any] = []
+        self.expect(300).addErrback(lost.append)
         fake_url = self.tub_c.buildURL("evil").encode()
         ref = topen(1, b"my-reference") + tint(7) + tstr(b"") + tstr(fake_url) + tclose(1)
         self.a.dataReceived(topen(0, ANSWER) + tint(300) + ref + tclose(0))
         self.assertTrue(self.conn.left_transport.lose_requested)
         self.conn.pump()
         self.assertTrue(self.a.disconnected)
+        self.assertEqual(len(lost), 1)
         self.assert_bystander_fine()
 
     def test_peer_error_token_closes(self) -> None:
