@@ -164,9 +164,7 @@ class Pair:
         self.otarget = OTarget()
         self.ftub.inner.names["target"] = self.ftarget
         self.otub.names["target"] = self.otarget
-        self.obroker = Broker(
-            self.otub, self.ftub.inner.tubref(), PARAMS, clock=self.clock
-        )
+        self.obroker = Broker(self.otub, self.ftub.inner.tubref(), PARAMS, clock=self.clock)
         self.fbroker = fbroker.Broker(FTubRef(self.otub.tubID), PARAMS)
         self.fbroker.setTub(self.ftub)
         self.conn = BrokerConnection(self.obroker, self.fbroker, self.clock)

@@ -166,7 +166,9 @@ class ErrorAnswerTests(HostileTestCase):
     def test_unknown_copyable_argument(self) -> None:
         """An argument of an unknown copyable class gets an error answer."""
         d = self.expect(104)
-        self.inject(call_bytes(104, self.clid, b"echo", topen(2, b"copyable", b"os.system") + tclose(2)))
+        self.inject(
+            call_bytes(104, self.clid, b"echo", topen(2, b"copyable", b"os.system") + tclose(2))
+        )
         self.assertTrue(self.result(d).check(Violation))
         self.assert_alive()
 

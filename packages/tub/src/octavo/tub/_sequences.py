@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure, Protocol and error classes are not annotated.)
 """The PB sequences on octavo.banana's extension point, and the per-connection codec.
 
 Outbound slicers (by Python type): CallMessage -> ``call``, its arguments ->
@@ -492,7 +494,7 @@ class AnswerUnslicer(_ConstrainedChild):
                 d.callback(None)
             d.addCallbacks(
                 lambda _: self.broker.answerReceived(req, holder[0]),
-                lambda f: req.fail(f),
+                req.fail,
             )
         else:
             self.broker.answerReceived(req, result)
@@ -756,12 +758,9 @@ def _unslicers() -> UnslicerRegistry:
     reg.register(("answer",), lambda ot: AnswerUnslicer(), top_level=True, nested=False)
     reg.register(("error",), lambda ot: ErrorUnslicer(), top_level=True, nested=False)
     reg.register(("arguments",), lambda ot: ArgumentsUnslicer(), top_level=False, nested=True)
-    for ot, cls in (
-        (("my-reference",), MyReferenceUnslicer),
-        (("your-reference",), YourReferenceUnslicer),
-        (("their-reference",), TheirReferenceUnslicer),
-    ):
-        reg.register(ot, lambda _ot, cls=cls: cls(), top_level=False, nested=True)
+    reg.register(("my-reference",), lambda ot: MyReferenceUnslicer(), top_level=False)
+    reg.register(("your-reference",), lambda ot: YourReferenceUnslicer(), top_level=False)
+    reg.register(("their-reference",), lambda ot: TheirReferenceUnslicer(), top_level=False)
     reg.register(
         ("copyable", FAILURE_CLASSNAME),
         lambda ot: FailureUnslicer(),
