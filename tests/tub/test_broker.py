@@ -266,6 +266,26 @@ class CallTests(PairTestCase):
         self.pump()
         self.assertEqual(self.target.notes, list(range(50)))
 
+    def test_result_constraint(self) -> None:
+        """_resultConstraint checks the answer; a violating answer fails the call."""
+        from octavo.banana import ByteStringConstraint, IntegerConstraint
+
+        r = self.ref()
+        self.assertEqual(self.result(r.callRemote("echo", 5, _resultConstraint=int)), 5)
+        f = self.result(r.callRemote("echo", b"x" * 50, _resultConstraint=ByteStringConstraint(10)))
+        self.assertTrue(f.check(Violation))
+        f = self.result(r.callRemote("echo", "text", _resultConstraint=IntegerConstraint()))
+        self.assertTrue(f.check(Violation))
+        self.assertEqual(self.a.waitingForAnswers, {})
+        self.assertEqual(self.result(r.callRemote("echo", 1)), 1)
+
+    def test_schema_keywords_are_not_sent(self) -> None:
+        """_useSchema and _methodConstraint are Foolscap's local options, not arguments."""
+        got = self.result(
+            self.ref().callRemote("args", 1, _useSchema=False, _methodConstraint=None)
+        )
+        self.assertEqual(got, [[1], {}])
+
     def test_non_string_method_name(self) -> None:
         """A method name that is not a string fails the call with TypeError."""
         f = self.result(self.ref().callRemote(3))  # type: ignore[arg-type]

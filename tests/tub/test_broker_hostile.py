@@ -240,6 +240,17 @@ class FloodTests(HostileTestCase):
             self.assertIn("too many outstanding calls", f.value)
         self.assert_bystander_fine()
 
+    def test_one_way_call_flood_is_bounded(self) -> None:
+        """callRemoteOnly floods are bounded too: beyond the queue limit they are dropped."""
+        for i in range(20):
+            self.ref.callRemoteOnly("echo", i)
+        # deliver everything in one chunk, before any call gets to run
+        self.b.dataReceived(self.conn.left_transport.take())
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 5)
+        self.conn.pump()
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 0)
+        self.assert_alive()
+
 
 class CloseTests(HostileTestCase):
     def test_garbage_closes_only_that_connection(self) -> None:

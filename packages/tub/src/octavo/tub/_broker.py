@@ -26,7 +26,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from octavo.banana import Pending
+from octavo.banana import Pending, adapt_constraint
 
 from ._broker_tub import BrokerTub, TubRefLike
 from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
@@ -511,7 +511,15 @@ class Broker(Protocol):
         kwargs: dict[str, Any],
         call_only: bool,
     ) -> Deferred[Any] | None:
-        """Send a call to the object behind ``rref``; used by RemoteReference."""
+        """Send a call to the object behind ``rref``; used by RemoteReference.
+
+        Foolscap's special keywords are taken out of ``kwargs``: ``_resultConstraint``
+        (a constraint the answer must satisfy), ``_methodConstraint`` and
+        ``_useSchema`` (schemas: ignored until RemoteInterfaces exist).
+        """
+        result_constraint = kwargs.pop("_resultConstraint", None)
+        kwargs.pop("_methodConstraint", None)
+        kwargs.pop("_useSchema", None)
         if isinstance(name, bytes):
             name = name.decode("utf-8")
         if not isinstance(name, str):
@@ -528,6 +536,8 @@ class Broker(Protocol):
         method = rref._method_name(name)
         iname = rref.tracker.interfaceName
         req = PendingRequest(reqid, rref, iname, method)
+        if result_constraint is not None:
+            req.constraint = adapt_constraint(result_constraint)
         msg = CallMessage(reqid, rref.tracker.clid, method, tuple(args), dict(kwargs))
         data = self._codec.encode(msg)  # raises Violation for unsendable arguments
         if not call_only:
@@ -577,6 +587,8 @@ class Broker(Protocol):
     def callStarted(self, reqID: int) -> None:
         """Codec callback: a call with ``reqID`` began arriving (Violation if refused)."""
         if reqID == 0:
+            if len(self.inboundDeliveryQueue) >= self.max_inbound_calls:
+                raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
             return
         if reqID in self.activeLocalCalls:
             raise Violation(f"duplicate reqID {reqID}")

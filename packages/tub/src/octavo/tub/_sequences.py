@@ -484,6 +484,8 @@ class AnswerUnslicer(_ConstrainedChild):
             self.broker._current_collector = None
         req = self.request
         result = self.result
+        if req.constraint is not None and type(result) is not _Pending:
+            req.constraint.checkObject(result, True)  # Violation: the request fails
         ready = self.collector.ready()
         if type(result) is _Pending or ready is not None:
             holder: list[Any] = [result]
