@@ -110,6 +110,9 @@ class Target(Referenceable):
     def remote_unsendable(self) -> object:
         return object()
 
+    def remote_returns_failure(self) -> Failure:
+        return Failure(IndexError("returned, not raised"))
+
 
 class PairTestCase(SynchronousTestCase):
     """A connection between tub A (left) and tub B (right), B publishing a Target."""
@@ -218,6 +221,12 @@ class CallTests(PairTestCase):
         self.assertIsInstance(back, CopiedFailure)
         self.assertTrue(back.check(ValueError))
         self.assertEqual(back.value, "no way")
+
+    def test_returned_failure_is_an_error(self) -> None:
+        """A remote method that returns a Failure fails the call, as in a Deferred chain."""
+        f = self.result(self.ref().callRemote("returns_failure"))
+        self.assertIsInstance(f, CopiedFailure)
+        self.assertTrue(f.check(IndexError))
 
     def test_unknown_method_is_an_error_answer(self) -> None:
         """Calling a missing remote method fails that call with AttributeError only."""
