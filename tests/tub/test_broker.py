@@ -301,6 +301,32 @@ class CallTests(PairTestCase):
         self.assertTrue(f.check(TypeError))
 
 
+class ArgumentConstraintTests(PairTestCase):
+    def test_target_constrains_its_arguments(self) -> None:
+        """A Referenceable's getArgumentConstraint is applied to each inbound argument."""
+        from octavo.banana import ByteStringConstraint, IntegerConstraint
+
+        asked: list[tuple[str, int | str]] = []
+
+        class Strict(Referenceable):
+            def getArgumentConstraint(self, methodname: str, which: int | str) -> Any:
+                asked.append((methodname, which))
+                return IntegerConstraint() if which == 0 else ByteStringConstraint(5)
+
+            def remote_take(self, n: int, tag: bytes = b"") -> list[Any]:
+                return [n, tag]
+
+        self.tub_b.names["strict"] = Strict()
+        r = self.result(self.a.getYourReferenceByName("strict"))
+        self.assertEqual(self.result(r.callRemote("take", 3, tag=b"ok")), [3, b"ok"])
+        self.assertEqual(asked, [("take", 0), ("take", "tag")])
+        f = self.result(r.callRemote("take", "three"))
+        self.assertTrue(f.check(Violation))
+        f = self.result(r.callRemote("take", 3, tag=b"much too long"))
+        self.assertTrue(f.check(Violation))
+        self.assertEqual(self.result(r.callRemote("take", 4)), [4, b""])
+
+
 class ReferenceTests(PairTestCase):
     def test_pass_referenceable_and_call_back(self) -> None:
         """A Referenceable passed as an argument can be called back by the far end."""
