@@ -1,4 +1,3 @@
-# ruff: noqa: N806  (hot-loop locals alias module constants)
 """The Banana decoder: sans-IO, bytes in, events out."""
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ from ._unslicers import (
     Unslicer,
     UnslicerRegistry,
     VocabMarker,
-    default_unslicers,
+    shared_default_unslicers,
 )
 
 __all__ = ["Decoder", "RootUnslicer"]
@@ -95,7 +94,6 @@ class RootUnslicer(Unslicer):
         self.top_level_primitives = top_level_primitives
         self.wants_check = constraint is not None or not top_level_primitives
         self.plain_open = constraint is None
-        self.prim = self.receiveChild
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if not self.top_level_primitives and typebyte != OPEN:
@@ -160,7 +158,7 @@ class Decoder:
             raise ValueError("max_depth must be >= 1")
         if max_token_size < 0:
             raise ValueError("max_token_size must be >= 0")
-        self._registry = unslicers if unslicers is not None else default_unslicers()
+        self._registry = unslicers if unslicers is not None else shared_default_unslicers()
         self._registry_version = -1
         self.context = context
         self.max_depth = max_depth
@@ -332,6 +330,13 @@ class Decoder:
         reg = self._registry
         self._registry_version = reg.version
         self._max_index_length = reg.max_index_length()
+        key = tuple(sorted(self._vocab.items())) if self._vocab else ()
+        cached = reg.cache.get(key)
+        if cached is None:
+            cached = reg.cache[key] = self._fast_tables(reg)
+        self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+
+    def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
         top: dict[bytes, int] = {}
         nested: dict[bytes, int] = {}
@@ -345,13 +350,12 @@ class Decoder:
             idx = by_string.get(raw)
             if idx is not None:
                 keys.append(b128_encode(idx) + b"\x87")
-            for key in keys:
+            for k in keys:
                 if entry.top_level:
-                    top[key] = kind
+                    top[k] = kind
                 if entry.nested:
-                    nested[key] = kind
-        self._fast_top = top
-        self._fast_nested = nested
+                    nested[k] = kind
+        return top, nested
 
     def _deliver(self, obj: object) -> None:
         self._objects = {}
@@ -361,6 +365,7 @@ class Decoder:
 
     def _rejected(self, why: Violation) -> None:
         self._objects = {}
+        why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
     def _describe(self) -> str:
@@ -385,7 +390,7 @@ class Decoder:
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         top = stack[-1]
-        prim = getattr(top, "prim", None) or top.receiveChild
+        prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
 
         while pos < end:
@@ -427,7 +432,7 @@ class Decoder:
                     self._pos = 0
                     return
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
@@ -475,7 +480,7 @@ class Decoder:
                     u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
-                    prim = u.prim  # type: ignore[attr-defined]
+                    prim = u.prim or u.receiveChild
                     pos = kend
                     continue
                 # leaf kinds: the whole sequence must be in the buffer
@@ -491,14 +496,17 @@ class Decoder:
                             slow = True
                             continue
                         s = r + 1
-                        L = 0
+                        size = 0
                     elif buf[r + 1] == 0x82:
-                        L = c
+                        size = c
                         s = r + 2
                     else:
                         slow = True
                         continue
-                    r = s + L
+                    if size > max_tok:
+                        slow = True
+                        continue
+                    r = s + size
                 elif kind in (_K_BOOL, _K_REF):
                     if r + 1 >= end:
                         slow = True
@@ -548,7 +556,7 @@ class Decoder:
                 stack.pop()
                 pos = body
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 if type(obj) is objects_pending:
                     top.receiveChild(obj)
                 else:

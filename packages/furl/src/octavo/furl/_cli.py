@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -59,7 +60,7 @@ def _describe(hint: LocationHint) -> str:
         return f"i2p  address {hint.address} {port}"
     if isinstance(hint, UnknownHint):
         return f"unknown hint type {hint.hint_type!r}: {hint.text}"
-    return f"unusable hint {hint.text!r}: {hint.reason}"
+    return f"unusable: {hint.reason}"
 
 
 def _print_text(furl: FURL, out: TextIO) -> None:
@@ -90,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (2 for a bad FURL)."""
+    for stream in (sys.stdout, sys.stderr):
+        # Command-line text that is not valid UTF-8 arrives as lone surrogates; show
+        # them escaped rather than failing to print them.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
         furl = parse_furl(args.furl, strict=args.strict)

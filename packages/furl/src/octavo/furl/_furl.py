@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import BadFURLError
+from ._errors import shorten as _show
 from ._hints import I2PHint, InvalidHint, LocationHint, TCPHint, TorHint, UnknownHint, parse_hint
 
 __all__ = [
@@ -26,13 +27,6 @@ __all__ = [
 PREFIX = "pb://"
 TUBID_LENGTH = 32
 _BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
-
-
-def _show(text: str, limit: int = 60) -> str:
-    """A repr of ``text`` short enough for an error message."""
-    if len(text) <= limit:
-        return repr(text)
-    return repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _as_text(value: object, what: str) -> str:

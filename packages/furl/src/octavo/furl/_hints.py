@@ -13,6 +13,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
+from ._errors import shorten as _show
+
 __all__ = [
     "I2PHint",
     "InvalidHint",
@@ -127,13 +129,13 @@ class _HintError(Exception):
 def _port(digits: str, text: str) -> int:
     """Parse a port written in ASCII digits and check it is within 1..65535."""
     if not digits:
-        raise _HintError(f"missing port in hint {text!r}")
+        raise _HintError(f"missing port in hint {_show(text)}")
     if not all(c in _ASCII_DIGITS for c in digits):
-        raise _HintError(f"port {digits!r} in hint {text!r} is not a decimal number")
+        raise _HintError(f"port {_show(digits)} in hint {_show(text)} is not a decimal number")
     significant = digits.lstrip("0")
     if len(significant) > 5 or not 1 <= int(significant or "0") <= MAX_PORT:
-        shown = digits if len(digits) <= 12 else digits[:12] + "..."
-        raise _HintError(f"port {shown} in hint {text!r} is out of range 1-{MAX_PORT}")
+        shown = digits if len(digits) <= 12 else f"{digits[:12]}... ({len(digits)} digits)"
+        raise _HintError(f"port {shown} in hint {_show(text)} is out of range 1-{MAX_PORT}")
     return int(significant)
 
 
@@ -156,7 +158,7 @@ def _ipv6_host(bracketed: str, text: str) -> str:
     addr, percent, zone = inner.partition("%")
     if percent:
         if not zone or not all(c in _ZONE_CHARS for c in zone):
-            raise _HintError(f"bad IPv6 zone id {zone!r} in hint {text!r}")
+            raise _HintError(f"bad IPv6 zone id {_show(zone)} in hint {_show(text)}")
         hexpart = addr
     else:
         hexpart = addr
@@ -164,14 +166,16 @@ def _ipv6_host(bracketed: str, text: str) -> str:
         head, colon, last = addr.rpartition(":")
         if colon and "." in last:
             if not _is_dotted_quad_tail(last):
-                raise _HintError(f"bad IPv4 tail {last!r} in IPv6 address in hint {text!r}")
+                raise _HintError(
+                    f"bad IPv4 tail {_show(last)} in IPv6 address in hint {_show(text)}"
+                )
             hexpart = head + colon
     if not hexpart or not all(c in _HEX_COLON for c in hexpart):
-        raise _HintError(f"bad IPv6 address {bracketed!r} in hint {text!r}")
+        raise _HintError(f"bad IPv6 address {_show(bracketed)} in hint {_show(text)}")
     try:
         ipaddress.IPv6Address(inner)
     except ValueError:
-        raise _HintError(f"{inner!r} in hint {text!r} is not an IPv6 address") from None
+        raise _HintError(f"{_show(inner)} in hint {_show(text)} is not an IPv6 address") from None
     return inner
 
 
@@ -179,16 +183,18 @@ def _host_port(body: str, text: str, *, allow_ipv6: bool) -> tuple[str, int]:
     """Split ``HOST:PORT`` at the last colon and check both parts."""
     host, colon, digits = body.rpartition(":")
     if not colon:
-        raise _HintError(f"hint {text!r} needs HOST:PORT after its type")
+        raise _HintError(f"hint {_show(text)} needs HOST:PORT after its type")
     port = _port(digits, text)
     if allow_ipv6 and host.startswith("[") and host.endswith("]") and len(host) >= 2:
         return _ipv6_host(host, text), port
     if host.startswith("["):
         if allow_ipv6:
-            raise _HintError(f"unterminated IPv6 literal {host!r} in hint {text!r}")
-        raise _HintError(f"IPv6 host {host!r} is not allowed in hint {text!r}")
+            raise _HintError(f"unterminated IPv6 literal {_show(host)} in hint {_show(text)}")
+        raise _HintError(f"IPv6 host {_show(host)} is not allowed in hint {_show(text)}")
     if not _is_dns_name(host):
-        raise _HintError(f"host {host!r} in hint {text!r} is not a DNS name, dotted quad or [IPv6]")
+        raise _HintError(
+            f"host {_show(host)} in hint {_show(text)} is not a DNS name, dotted quad or [IPv6]"
+        )
     return host, port
 
 
@@ -203,7 +209,7 @@ def _legacy(text: str) -> TCPHint | None:
 
 
 def parse_hint(text: str) -> LocationHint:
-    """Parse one location hint; never raises for a non-empty string.
+    """Parse one location hint; never raises for a str.
 
     Hints of an unknown ``TYPE:`` become :class:`UnknownHint`; hints that do not
     fit their type's grammar (or have no type) become :class:`InvalidHint`.
@@ -216,7 +222,7 @@ def parse_hint(text: str) -> LocationHint:
             return legacy
         hint_type, colon, body = text.partition(":")
         if not colon:
-            return InvalidHint(text, f"hint {text!r} has no TYPE: prefix and is not HOST:PORT")
+            return InvalidHint(text, f"hint {_show(text)} has no TYPE: prefix and is not HOST:PORT")
         if hint_type == "tcp":
             host, port = _host_port(body, text, allow_ipv6=True)
             return TCPHint(host, port, text)
@@ -226,16 +232,18 @@ def parse_hint(text: str) -> LocationHint:
         if hint_type == "i2p":
             address, colon, digits = body.partition(":")
             if not _is_dns_name(address):
-                raise _HintError(f"bad I2P address {address!r} in hint {text!r}")
+                raise _HintError(f"bad I2P address {_show(address)} in hint {_show(text)}")
             return I2PHint(address, _port(digits, text) if colon else None, text)
         if hint_type.startswith("[") and "]" in text:
-            return InvalidHint(text, f"hint {text!r}: an IPv6 host needs the tcp: prefix")
+            return InvalidHint(text, f"hint {_show(text)}: an IPv6 host needs the tcp: prefix")
         if (
             not hint_type
             or hint_type[0] not in _TYPE_FIRST
             or not all(c in _TYPE_CHARS for c in hint_type)
         ):
-            return InvalidHint(text, f"hint type {hint_type!r} in hint {text!r} is not a name")
+            return InvalidHint(
+                text, f"hint type {_show(hint_type)} in hint {_show(text)} is not a name"
+            )
         return UnknownHint(hint_type, body, text)
     except _HintError as problem:
         return InvalidHint(text, str(problem))

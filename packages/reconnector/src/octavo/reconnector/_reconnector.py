@@ -42,12 +42,6 @@ class SupportsNotifyOnDisconnect(Protocol):
 
 R = TypeVar("R", bound=SupportsNotifyOnDisconnect)
 
-_ACTIVE_INFO_STATE = {
-    State.CONNECTING: "connecting",
-    State.CONNECTED: "connected",
-    State.WAITING: "waiting",
-}
-
 
 class Reconnector(Generic[R]):
     """Establish and maintain a connection, with Foolscap's Reconnector contract.
@@ -120,6 +114,8 @@ class Reconnector(Generic[R]):
         self._info = ReconnectionInfo()
         self._queue: deque[tuple[Event, object]] = deque()
         self._processing = False
+        self._notices: deque[Callable[[], None]] = deque()
+        self._notifying = False
         self._started = False
         self._stop_requested = False
         self._timer: DelayedCallLike | None = None
@@ -129,7 +125,7 @@ class Reconnector(Generic[R]):
         self._connection_serial = 0
         self._last_failure: Failure | None = None
         self._stopped_waiters: list[Deferred[None]] = []
-        self._gave_up_waiters: list[Deferred[Failure | None]] = []
+        self._gave_up_waiters: list[Deferred[GaveUpError]] = []
         self._connection_waiters: list[Deferred[tuple[int, R]]] = []
 
     def __repr__(self) -> str:
@@ -197,11 +193,15 @@ class Reconnector(Generic[R]):
         self._stopped_waiters.append(waiter)
         return waiter
 
-    def whenGaveUp(self) -> Deferred[Failure | None]:
-        """Fire with the last failure once ``max_attempts``/``deadline`` is exhausted."""
+    def whenGaveUp(self) -> Deferred[GaveUpError]:
+        """Fire (successfully) with a ``GaveUpError`` once the retry budget is exhausted.
+
+        Its ``last_failure`` is the last attempt's failure. Never fires if the
+        Reconnector is stopped first, or has no ``max_attempts``/``deadline``.
+        """
         if self._machine.state is State.GAVE_UP:
-            return succeed(self._last_failure)
-        waiter: Deferred[Failure | None] = Deferred(self._forget(self._gave_up_waiters))
+            return succeed(GaveUpError(self._last_failure))
+        waiter: Deferred[GaveUpError] = Deferred(self._forget(self._gave_up_waiters))
         self._gave_up_waiters.append(waiter)
         return waiter
 
@@ -225,7 +225,13 @@ class Reconnector(Generic[R]):
     # -- event processing --------------------------------------------------------------
 
     def _enqueue(self, event: Event, payload: object = None) -> None:
-        """Queue ``event`` and, unless already inside a transition, run the queue dry."""
+        """Queue ``event``; unless inside a transition already, run the queue dry.
+
+        User code (the callback and the Deferreds handed out) is not run by outputs
+        directly: outputs queue notices, run once the machine is at rest, so that user
+        code always sees a settled state and its calls (``stopConnecting()``...) take
+        effect before they return.
+        """
         self._queue.append((event, payload))
         if self._processing:
             return
@@ -238,6 +244,17 @@ class Reconnector(Generic[R]):
                     self._perform(output, payload, step.wait)
         finally:
             self._processing = False
+        self._run_notices()
+
+    def _run_notices(self) -> None:
+        if self._notifying:
+            return
+        self._notifying = True
+        try:
+            while self._notices:
+                self._notices.popleft()()
+        finally:
+            self._notifying = False
 
     def _perform(self, output: Output, payload: object, wait: float | None) -> None:
         if output is Output.BEGIN_ATTEMPT:
@@ -303,8 +320,13 @@ class Reconnector(Generic[R]):
             _log.failure("notifyOnDisconnect failed; treating the connection as lost")
             self._connection_lost(serial)
             return
-        if self._connection is not ref or self._stop_requested:
-            return  # lost while registering, or stopConnecting() already called
+        self._notices.append(lambda: self._announce(ref, serial))
+
+    def _announce(self, ref: R, serial: int) -> None:
+        if self._connection is not ref or self._connection_serial != serial:
+            return  # already lost: there will be a newer connection to announce
+        if self._stop_requested:
+            return  # the callback never runs after stopConnecting()
         try:
             self._cb(ref, *self._args, **self._kwargs)
         except Exception:
@@ -315,6 +337,9 @@ class Reconnector(Generic[R]):
 
     def _finish_stop(self) -> None:
         self._info.nextAttempt = None
+        self._notices.append(self._announce_stop)
+
+    def _announce_stop(self) -> None:
         waiters, self._connection_waiters = self._connection_waiters, []
         for waiter in waiters:
             waiter.errback(ReconnectorStoppedError("the Reconnector was stopped"))
@@ -325,14 +350,17 @@ class Reconnector(Generic[R]):
     def _give_up(self) -> None:
         self._info.state = "waiting"
         self._info.nextAttempt = None
-        last = self._last_failure
         _log.info("Reconnector gave up after {failures} failed attempts", failures=self.failures)
+        last = self._last_failure
+        self._notices.append(lambda: self._announce_give_up(last))
+
+    def _announce_give_up(self, last: Failure | None) -> None:
         waiters, self._connection_waiters = self._connection_waiters, []
         for waiter in waiters:
             waiter.errback(GaveUpError(last))
         gave_up, self._gave_up_waiters = self._gave_up_waiters, []
         for done in gave_up:
-            done.callback(last)
+            done.callback(GaveUpError(last))
 
     # -- inputs from the connect function, the reference and the clock ------------------
 
