@@ -25,6 +25,7 @@ from ._referenceable import (
     RemoteReference,
 )
 from ._registry import generateSwissnumber
+from ._tor import TorHintHandler, tor_handler
 from ._tub import Tub
 from ._tub_errors import (
     NoLocationError,
@@ -65,6 +66,7 @@ __all__ = [
     "RemoteReference",
     "RevokedReferenceError",
     "SturdyRef",
+    "TorHintHandler",
     "Tub",
     "TubLoggingPlugin",
     "TubRef",
@@ -77,4 +79,5 @@ __all__ = [
     "fireEventually",
     "flushEventualQueue",
     "generateSwissnumber",
+    "tor_handler",
 ]
