@@ -182,7 +182,74 @@ async def bench_tls_echo() -> dict[str, float]:
     return out
 
 
-CHILDREN = {"octavo": bench_octavo, "foolscap": bench_foolscap, "tls-echo": bench_tls_echo}
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def bench_load() -> dict[str, float]:
+    """LOAD_CLIENTS client Tubs on one server Tub, LOAD_CALLS calls, each answered once."""
+    from octavo.tub import Referenceable, Tub
+    from octavo.tub._identity import create_certificate
+
+    clients_n = int(os.environ.get("OCTAVO_BENCH_LOAD_CLIENTS", "500"))
+    calls_n = int(os.environ.get("OCTAVO_BENCH_LOAD_CALLS", "100000"))
+
+    class Target(Referenceable):  # type: ignore[misc]
+        def remote_echo(self, i: int) -> int:
+            return i
+
+    server = Tub(certData=create_certificate())
+    server.startService()
+    port = server.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+    server.setLocation(f"127.0.0.1:{port}")
+    furl = server.registerReference(Target(), "target")
+    certs = [create_certificate() for _ in range(clients_n)]
+    rss_before = _rss_bytes()
+    begin = time.perf_counter()
+    tubs = []
+    rrefs = []
+    for cert in certs:
+        t = Tub(certData=cert)
+        t.startService()
+        tubs.append(t)
+        rrefs.append(await t.getReference(furl))
+    connect_s = time.perf_counter() - begin
+    rss_after = _rss_bytes()
+    answers: list[int] = []
+    per_client = calls_n // clients_n
+
+    async def client_loop(k: int) -> None:
+        rref = rrefs[k]
+        for j in range(per_client):
+            answers.append(await rref.callRemote("echo", k * per_client + j))
+
+    begin = time.perf_counter()
+    await defer.gatherResults(
+        [defer.ensureDeferred(client_loop(k)) for k in range(clients_n)], consumeErrors=True
+    )
+    calls_s = time.perf_counter() - begin
+    total = per_client * clients_n
+    exactly_once = len(answers) == total and sorted(answers) == list(range(total))
+    for t in tubs:
+        await t.stopService()
+    await server.stopService()
+    return {
+        "load_clients": clients_n,
+        "load_calls": total,
+        "load_all_answered_once": float(exactly_once),
+        "load_calls_per_s": total / calls_s,
+        "load_connect_s": connect_s,
+        "load_rss_per_idle_connection_kb": (rss_after - rss_before) / clients_n / 1024,
+    }
+
+
+CHILDREN = {
+    "octavo": bench_octavo,
+    "foolscap": bench_foolscap,
+    "tls-echo": bench_tls_echo,
+    "load": bench_load,
+}
 
 
 def child(name: str) -> None:
@@ -210,7 +277,7 @@ def measure(name: str) -> dict[str, float]:
         [sys.executable, __file__, "--child", name],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         env=env,
         check=False,
     )
@@ -249,6 +316,29 @@ def run() -> Any:
         ["measure", "octavo", "foolscap", "bare TLS echo", "octavo/foolscap", "vs ceiling"],
         rows,
     )
+    load = figures["load"]
+    if load:
+        report.table(
+            "Load: many client Tubs on one Octavo Tub (loopback, one process)",
+            [
+                "clients",
+                "calls",
+                "every call answered once",
+                "calls/s",
+                "connect all (s)",
+                "RSS per idle connection (KiB, both ends)",
+            ],
+            [
+                [
+                    int(load["load_clients"]),
+                    int(load["load_calls"]),
+                    "yes" if load["load_all_answered_once"] else "NO",
+                    _fmt(load["load_calls_per_s"]),
+                    _fmt(load["load_connect_s"]),
+                    _fmt(load["load_rss_per_idle_connection_kb"]),
+                ]
+            ],
+        )
     report.data.update(figures)
     report.notes.append(
         "Each figure is the rate over a bounded run (about 1-2 s) in a fresh child process; "
