@@ -212,6 +212,22 @@ class ErrorAnswerTests(HostileTestCase):
         self.assertTrue(f.check(Violation))
         self.assertIn("too long", str(f.value))
 
+    def test_failure_with_odd_type_name(self) -> None:
+        """A failure whose type name no Python class could have still arrives intact."""
+        d = self.expect(109)
+        failure = (
+            topen(1, b"copyable", b"twisted.python.failure.Failure")
+            + tstr(b"type")
+            + tstr(b"evil.\x00name")
+            + tstr(b"value")
+            + tstr(b"v")
+            + tclose(1)
+        )
+        self.a.dataReceived(topen(0, ERROR) + tint(109) + failure + tclose(0))
+        f = self.result(d)
+        self.assertEqual(f.type_name, "evil.\x00name")
+        self.assert_alive()
+
     def test_failure_with_unknown_attribute(self) -> None:
         """A failure carrying an unexpected attribute fails the call with a Violation."""
         d = self.expect(108)
