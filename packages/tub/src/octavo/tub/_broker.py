@@ -146,6 +146,10 @@ class Broker(Protocol):
         self._closing = False
         self._current_collector: Any = None
 
+    def __repr__(self) -> str:
+        state = "disconnected" if self.disconnected else "connected"
+        return f"<Broker to {self._short_tubid()} ({state})>"
+
     # ---------------------------------------------------------------- protocol glue
 
     def connectionMade(self) -> None:
@@ -256,7 +260,10 @@ class Broker(Protocol):
         for cb, args, kwargs in watchers:
             self._queue.eventually(cb, *args, **kwargs)
         if self.tub is not None:
-            self.tub.brokerDetached(self, why)
+            try:
+                self.tub.brokerDetached(self, why)
+            except Exception:
+                _log.failure("Tub.brokerDetached failed")
 
     def _notifyOnConnectionLost(self, callback: Callable[[], object]) -> None:
         """Run ``callback()`` (eventually) once the transport is really gone."""
