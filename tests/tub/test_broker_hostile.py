@@ -268,6 +268,33 @@ class FloodTests(HostileTestCase):
         self.assert_alive()
 
 
+class MessageSizeTests(HostileTestCase):
+    broker_kwargs = {"max_message_size": 10_000}
+
+    def test_endless_message_closes(self) -> None:
+        """A message that never ends is cut off at max_message_size bytes."""
+        self.inject(
+            topen(0, CALL) + tint(1) + tint(self.clid) + tstr(b"echo") + topen(1, ARGUMENTS)
+        )
+        self.inject(tint(1000) + topen(2, b"list"))
+        for _ in range(30):
+            if self.conn.right_transport.lose_requested:
+                break
+            self.inject(tint(1) * 500)
+        self.assertIn(b"max_message_size", b"".join(self.conn.right_transport.buffer))
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
+    def test_many_small_messages_are_fine(self) -> None:
+        """The limit is per message: many small calls add up to more without harm."""
+        out: list[Any] = []
+        for _ in range(300):
+            self.ref.callRemote("echo", b"x" * 100).addCallback(out.append)
+        self.conn.pump()
+        self.assertEqual(len(out), 300)
+        self.assert_alive()
+
+
 class CloseTests(HostileTestCase):
     def test_garbage_closes_only_that_connection(self) -> None:
         """Bytes that are not Banana close the connection with an ERROR; others go on."""
