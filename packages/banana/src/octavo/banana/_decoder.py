@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import mul, rshift, sub
 from struct import Struct
 
 from ._constraints import Constraint
@@ -55,18 +57,9 @@ from ._unslicers import (
 __all__ = ["Decoder", "RootUnslicer"]
 
 _unpack_double = Struct("!d").unpack_from
+_from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
 _INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
-_INT_TOK = re.compile(rb"[\x00-\x7f]{0,2}\x81")
-_INT_VALUES: dict[bytes, int] = {}
 _UNICODE_INDEX = b"\x07\x82unicode"
-
-
-def _int_values() -> dict[bytes, int]:
-    """INT tokens with headers of up to two bytes, to their values (built on first use)."""
-    if not _INT_VALUES:
-        _INT_VALUES.update((b128_encode(i) + b"\x81", i) for i in range(16384))
-        _INT_VALUES[b"\x81"] = 0
-    return _INT_VALUES
 
 
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
@@ -410,7 +403,6 @@ class Decoder:
         uni_top = uni in fast_top
         uni_nested = uni in fast_nested
         int_run = _INT_RUN.match
-        int_tok = _INT_TOK.findall
         top = stack[-1]
         prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
@@ -468,18 +460,18 @@ class Decoder:
 
             if typ == 0x81:  # INT
                 if type(top) is ListUnslicer and not top.list and body + 16 < end:
-                    # a list starting with a run of small INTs: decode the run in C
+                    # a list starting with a run of INTs with 0-2 header bytes: decode it
+                    # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
                     m = int_run(buf, pos)
                     if m is not None and m.end() - pos > 16:
-                        toks = int_tok(buf, pos, m.end())
-                        try:
-                            values = list(map(_int_values().__getitem__, toks))
-                        except KeyError:  # a non-canonical header: go one by one
-                            pass
-                        else:
-                            top.list.extend(values)
-                            pos = m.end()
-                            continue
+                        headers = buf[pos : m.end()].split(b"\x81")
+                        headers.pop()
+                        raw = list(map(_from_bytes, headers, repeat("little")))
+                        top.list.extend(
+                            map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
+                        )
+                        pos = m.end()
+                        continue
                 prim(header)
                 pos = body
             elif typ == 0x82:  # STRING
