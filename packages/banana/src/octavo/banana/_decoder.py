@@ -366,13 +366,13 @@ class Decoder:
         return top, nested
 
     def _deliver(self, obj: object) -> None:
-        self._objects = {}
+        self._objects.clear()
         if type(obj) is VocabMarker:
             return
         self._events.append(ObjectReceived(obj))
 
     def _rejected(self, why: Violation) -> None:
-        self._objects = {}
+        self._objects.clear()
         why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
@@ -402,6 +402,7 @@ class Decoder:
         root = self._root
         uni_top = uni in fast_top
         uni_nested = uni in fast_nested
+        objects = self._objects
         int_run = _INT_RUN.match
         top = stack[-1]
         prim = top.prim or top.receiveChild
@@ -515,7 +516,13 @@ class Decoder:
                     u.parent = top
                     u.openCount = header
                     stack.append(u)
-                    u.start(self._obj_count)
+                    if kind == 5:  # list, started inline
+                        lst: list[object] = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        objects[self._obj_count] = lst
+                    else:
+                        u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
                     prim = u.prim or u.receiveChild
