@@ -209,3 +209,12 @@ class Connections(unittest.TestCase):
         assert isinstance(broker, ProbeBroker)
         listing = a.debug_listBrokers()
         assert listing == [(f"pb://{b.getTubID()}", [], [])]
+
+    async def test_redirect_is_followed(self) -> None:
+        """A listener's 303 redirect sends the connector to the Tub's real location."""
+        a, b, c = self.make_tub(CERTS[0]), self.make_tub(CERTS[1]), self.make_tub(CERTS[2])
+        b.getListeners()[0].addRedirect(c.getTubID(), c.locationHints[0])
+        broker = await a.getBrokerForTubRef(TubRef(c.getTubID(), tuple(b.locationHints)))
+        assert isinstance(broker, ProbeBroker)
+        info = a.getConnectionInfoForFURL(c.buildURL("x"))
+        assert info.winningHint == c.locationHints[0]
