@@ -521,6 +521,12 @@ class Decoder:
                         u.list = lst  # type: ignore[attr-defined]
                         u.prim = lst.append
                         objects[self._obj_count] = lst
+                    elif kind == 6:  # tuple, started inline
+                        lst = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        u.count = self._obj_count  # type: ignore[attr-defined]
+                        objects[self._obj_count] = u
                     else:
                         u.start(self._obj_count)
                     self._obj_count += 1
@@ -596,7 +602,10 @@ class Decoder:
                 if tt is ListUnslicer:
                     obj = top.list  # type: ignore[attr-defined]
                 elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
-                    obj = top._complete()  # type: ignore[attr-defined]
+                    obj = tuple(top.list)  # type: ignore[attr-defined]
+                    objects[top.count] = obj  # type: ignore[attr-defined]
+                    if top._pending is not None:  # type: ignore[attr-defined]
+                        top._pending.resolve(obj)  # type: ignore[attr-defined]
                 else:
                     try:
                         obj = top.receiveClose()
