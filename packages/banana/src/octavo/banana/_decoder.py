@@ -486,6 +486,46 @@ class Decoder:
                 prim(buf[body:e])
                 pos = e
             elif typ == 0x88:  # OPEN
+                hl = body - pos - 1  # length of the OPEN number
+                if (
+                    uni_nested
+                    and hl <= 2
+                    and top is not root
+                    and top.plain_open
+                    and startswith(uni, body)
+                ):
+                    # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
+                    r = body + 9
+                    if r + 1 < end:
+                        c = buf[r]
+                        e = r + 2 + c  # where the CLOSE number starts
+                        after = e + hl + 1
+                        if (
+                            c < 0x80
+                            and after <= end
+                            and buf[r + 1] == 0x82
+                            and buf[after - 1] == 0x89
+                            and c <= max_tok
+                            and len(stack) <= max_depth
+                            and (
+                                buf[e] == header
+                                if hl == 1
+                                else (
+                                    buf[e] < 0x80
+                                    and buf[e + 1] < 0x80
+                                    and buf[e] + (buf[e + 1] << 7) == header
+                                )
+                            )
+                        ):
+                            try:
+                                sobj = buf[r + 2 : e].decode("utf-8")
+                            except UnicodeDecodeError:
+                                slow = True
+                                continue
+                            self._obj_count += 1
+                            pos = after
+                            prim(sobj)
+                            continue
                 kind = 0
                 q = body
                 if (
