@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from octavo.banana import serialize, unserialize
+from octavo.banana import Decoder, Encoder, ObjectReceived, serialize, unserialize
 from tests.banana.vectors.graph import assert_same_graph, from_tagged, tags_used
 
 GOLDEN = json.loads((Path(__file__).parent / "vectors" / "golden.json").read_text(encoding="utf-8"))
@@ -56,3 +56,32 @@ def test_vectors_cover_every_inert_type() -> None:
     }
     assert GOLDEN["foolscap"] == "24.9.0"
     assert any(name.startswith("cycle") for name in IDS)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_decoder_byte_by_byte(vector: dict[str, Any]) -> None:
+    """A Decoder fed Foolscap's bytes one at a time yields exactly the value."""
+    decoder = Decoder()
+    data = bytes.fromhex(vector["hex"])
+    events = []
+    for index in range(len(data)):
+        decoder.receive_data(data[index : index + 1])
+        events += decoder.events()
+    assert [type(event) for event in events] == [ObjectReceived]
+    assert_same_graph(events[0].obj, from_tagged(vector["value"]))
+
+
+def test_all_values_on_one_connection() -> None:
+    """One Encoder sends every golden value in turn; one Decoder reads them in 7-byte chunks."""
+    values = [from_tagged(vector["value"]) for vector in VECTORS]
+    encoder = Encoder()
+    stream = b"".join(encoder.encode(value) for value in values)
+    decoder = Decoder()
+    events = []
+    for offset in range(0, len(stream), 7):
+        decoder.receive_data(stream[offset : offset + 7])
+        events += decoder.events()
+    assert all(isinstance(event, ObjectReceived) for event in events)
+    assert len(events) == len(values)
+    for event, value in zip(events, values, strict=True):
+        assert_same_graph(event.obj, value)
