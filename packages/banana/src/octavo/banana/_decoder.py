@@ -1,4 +1,3 @@
-# ruff: noqa: N806  (hot-loop locals alias module constants)
 """The Banana decoder: sans-IO, bytes in, events out."""
 
 from __future__ import annotations
@@ -497,14 +496,17 @@ class Decoder:
                             slow = True
                             continue
                         s = r + 1
-                        L = 0
+                        size = 0
                     elif buf[r + 1] == 0x82:
-                        L = c
+                        size = c
                         s = r + 2
                     else:
                         slow = True
                         continue
-                    r = s + L
+                    if size > max_tok:
+                        slow = True
+                        continue
+                    r = s + size
                 elif kind in (_K_BOOL, _K_REF):
                     if r + 1 >= end:
                         slow = True
