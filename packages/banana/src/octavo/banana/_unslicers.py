@@ -784,17 +784,17 @@ class UnslicerRegistry:
         tokens may follow (n is the longest allowed next token), (None, 0) if
         nothing matches.
         """
-        entry = self._table.get(opentype)
-        if entry is not None:
-            return entry, 0
-        for i in range(len(opentype) - 1, 0, -1):
+        for i in range(len(opentype), 0, -1):
             base = self._table.get(opentype[:i])
-            if base is not None and base.extra_index_tokens >= len(opentype) - i:
-                if base.extra_index_tokens == len(opentype) - i:
-                    return base, 0
+            if base is None:
+                continue
+            extra = len(opentype) - i
+            if extra == base.extra_index_tokens:
+                return base, 0
+            if extra < base.extra_index_tokens:
                 return None, base.max_index_length
         if opentype in self._prefixes:
-            return None, self.max_index_length()
+            return None, self._max_index_length
         return None, 0
 
     def max_index_length(self) -> int:
