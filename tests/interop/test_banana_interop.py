@@ -8,6 +8,7 @@ Decimal specials, shared references, cycles, including cycles through tuples) Oc
 
 from __future__ import annotations
 
+import contextlib
 import os
 from decimal import Decimal
 from io import BytesIO
@@ -258,6 +259,37 @@ def test_foolscap_bug_unfinished_tuple_in_two_dicts() -> None:
     assert theirs[0][0] is theirs
     assert theirs[1][1] is None  # Foolscap's bug; if this changes, drop the workaround
     assert not foolscap_round_trips(value)
+
+
+def _seq(count: int, opentype: bytes, *body: bytes) -> bytes:
+    """One OPEN .. CLOSE sequence with small (one-byte header) numbers."""
+    head = bytes([count, 0x88, len(opentype), 0x82]) + opentype
+    return head + b"".join(body) + bytes([count, 0x89])
+
+
+SELF_TUPLES = {
+    "tuple holding a reference to itself": _seq(0, b"tuple", _seq(1, b"reference", b"\x00\x81")),
+    "inner tuple holding itself": _seq(
+        0, b"list", _seq(1, b"tuple", _seq(2, b"reference", b"\x01\x81"))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SELF_TUPLES))
+def test_tuple_that_holds_itself_is_refused(name: str) -> None:
+    """A tuple that contains itself cannot exist: refuse it, never hand out a placeholder.
+
+    Foolscap 24.9 raises ValueError for the first stream and returns its own placeholder
+    string ('list placeholder for arg[0], rd=None') for the second; Octavo must raise
+    BananaError or Violation for both.
+    """
+    data = SELF_TUPLES[name]
+    with pytest.raises((banana.BananaError, banana.Violation)):
+        banana.unserialize(data)
+    decoder = banana.Decoder()
+    with contextlib.suppress(banana.BananaError):
+        decoder.receive_data(data)
+    assert not any(isinstance(e, banana.ObjectReceived) for e in decoder.events())
 
 
 # ---- one connection: open counts continue across messages ---------------------------
