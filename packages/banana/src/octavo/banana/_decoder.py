@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import deque
 from collections.abc import Sequence
 from struct import Struct
@@ -54,6 +55,20 @@ from ._unslicers import (
 __all__ = ["Decoder", "RootUnslicer"]
 
 _unpack_double = Struct("!d").unpack_from
+_INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
+_INT_TOK = re.compile(rb"[\x00-\x7f]{0,2}\x81")
+_INT_VALUES: dict[bytes, int] = {}
+_UNICODE_INDEX = b"\x07\x82unicode"
+
+
+def _int_values() -> dict[bytes, int]:
+    """INT tokens with headers of up to two bytes, to their values (built on first use)."""
+    if not _INT_VALUES:
+        _INT_VALUES.update((b128_encode(i) + b"\x81", i) for i in range(16384))
+        _INT_VALUES[b"\x81"] = 0
+    return _INT_VALUES
+
+
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
 _ALWAYS_LEGAL = frozenset((PING, PONG, ABORT, CLOSE, ERROR))
 _MAX_OPENTYPE_TOKENS = 8
@@ -94,7 +109,6 @@ class RootUnslicer(Unslicer):
         self.top_level_primitives = top_level_primitives
         self.wants_check = constraint is not None or not top_level_primitives
         self.plain_open = constraint is None
-        self.prim = self.receiveChild
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if not self.top_level_primitives and typebyte != OPEN:
@@ -366,6 +380,7 @@ class Decoder:
 
     def _rejected(self, why: Violation) -> None:
         self._objects = {}
+        why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
     def _describe(self) -> str:
@@ -389,8 +404,15 @@ class Decoder:
         fast_nested = self._fast_nested
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
+        startswith = buf.startswith
+        uni = _UNICODE_INDEX
+        root = self._root
+        uni_top = uni in fast_top
+        uni_nested = uni in fast_nested
+        int_run = _INT_RUN.match
+        int_tok = _INT_TOK.findall
         top = stack[-1]
-        prim = getattr(top, "prim", None) or top.receiveChild
+        prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
 
         while pos < end:
@@ -400,6 +422,10 @@ class Decoder:
                 header = 0
                 typ = c
                 body = pos + 1
+            elif pos + 1 < end and buf[pos + 1] & 0x80:
+                header = c
+                typ = buf[pos + 1]
+                body = pos + 2
             else:
                 header = c
                 p = pos + 1
@@ -432,13 +458,27 @@ class Decoder:
                     self._pos = 0
                     return
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                uni_top = uni in fast_top
+                uni_nested = uni in fast_nested
                 continue
 
             if typ == 0x81:  # INT
+                if type(top) is ListUnslicer and not top.list and body + 16 < end:
+                    # a list starting with a run of small INTs: decode the run in C
+                    m = int_run(buf, pos)
+                    if m is not None and m.end() - pos > 16:
+                        toks = int_tok(buf, pos, m.end())
+                        try:
+                            top.list.extend(map(_int_values().__getitem__, toks))
+                        except KeyError:  # a non-canonical header: go one by one
+                            pass
+                        else:
+                            pos = m.end()
+                            continue
                 prim(header)
                 pos = body
             elif typ == 0x82:  # STRING
@@ -454,7 +494,14 @@ class Decoder:
             elif typ == 0x88:  # OPEN
                 kind = 0
                 q = body
-                if top.plain_open and q + 1 < end:
+                if (
+                    top.plain_open
+                    and startswith(uni, q)
+                    and (uni_top if top is root else uni_nested)
+                ):
+                    kind = _K_UNICODE
+                    kend = q + 9
+                elif top.plain_open and q + 1 < end:
                     c = buf[q]
                     if c < 0x80:
                         t2 = buf[q + 1]
@@ -465,9 +512,7 @@ class Decoder:
                         else:
                             kend = end + 1
                         if kend <= end:
-                            kind = (fast_top if top is self._root else fast_nested).get(
-                                buf[q:kend], 0
-                            )
+                            kind = (fast_top if top is root else fast_nested).get(buf[q:kend], 0)
                 if not kind or len(stack) > max_depth:
                     slow = True
                     continue
@@ -480,7 +525,7 @@ class Decoder:
                     u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
-                    prim = u.prim  # type: ignore[attr-defined]
+                    prim = u.prim or u.receiveChild
                     pos = kend
                     continue
                 # leaf kinds: the whole sequence must be in the buffer
@@ -547,16 +592,22 @@ class Decoder:
                 if len(stack) == 1 or top.openCount != header:
                     slow = True
                     continue
-                try:
-                    obj = top.receiveClose()
-                    top.finish()
-                except Violation:
-                    slow = True  # let the general path report it properly
-                    continue
+                tt = type(top)
+                if tt is ListUnslicer:
+                    obj = top.list  # type: ignore[attr-defined]
+                elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
+                    obj = top._complete()  # type: ignore[attr-defined]
+                else:
+                    try:
+                        obj = top.receiveClose()
+                        top.finish()
+                    except Violation:
+                        slow = True  # let the general path report it properly
+                        continue
                 stack.pop()
                 pos = body
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 if type(obj) is objects_pending:
                     top.receiveChild(obj)
                 else:
