@@ -473,10 +473,11 @@ class Decoder:
                     if m is not None and m.end() - pos > 16:
                         toks = int_tok(buf, pos, m.end())
                         try:
-                            top.list.extend(map(_int_values().__getitem__, toks))
+                            values = list(map(_int_values().__getitem__, toks))
                         except KeyError:  # a non-canonical header: go one by one
                             pass
                         else:
+                            top.list.extend(values)
                             pos = m.end()
                             continue
                 prim(header)
