@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import mul, rshift, sub
 from struct import Struct
 
 from ._constraints import Constraint
@@ -55,18 +57,9 @@ from ._unslicers import (
 __all__ = ["Decoder", "RootUnslicer"]
 
 _unpack_double = Struct("!d").unpack_from
+_from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
 _INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
-_INT_TOK = re.compile(rb"[\x00-\x7f]{0,2}\x81")
-_INT_VALUES: dict[bytes, int] = {}
 _UNICODE_INDEX = b"\x07\x82unicode"
-
-
-def _int_values() -> dict[bytes, int]:
-    """INT tokens with headers of up to two bytes, to their values (built on first use)."""
-    if not _INT_VALUES:
-        _INT_VALUES.update((b128_encode(i) + b"\x81", i) for i in range(16384))
-        _INT_VALUES[b"\x81"] = 0
-    return _INT_VALUES
 
 
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
@@ -373,13 +366,13 @@ class Decoder:
         return top, nested
 
     def _deliver(self, obj: object) -> None:
-        self._objects = {}
+        self._objects.clear()
         if type(obj) is VocabMarker:
             return
         self._events.append(ObjectReceived(obj))
 
     def _rejected(self, why: Violation) -> None:
-        self._objects = {}
+        self._objects.clear()
         why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
@@ -409,8 +402,8 @@ class Decoder:
         root = self._root
         uni_top = uni in fast_top
         uni_nested = uni in fast_nested
+        objects = self._objects
         int_run = _INT_RUN.match
-        int_tok = _INT_TOK.findall
         top = stack[-1]
         prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
@@ -468,18 +461,18 @@ class Decoder:
 
             if typ == 0x81:  # INT
                 if type(top) is ListUnslicer and not top.list and body + 16 < end:
-                    # a list starting with a run of small INTs: decode the run in C
+                    # a list starting with a run of INTs with 0-2 header bytes: decode it
+                    # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
                     m = int_run(buf, pos)
                     if m is not None and m.end() - pos > 16:
-                        toks = int_tok(buf, pos, m.end())
-                        try:
-                            values = list(map(_int_values().__getitem__, toks))
-                        except KeyError:  # a non-canonical header: go one by one
-                            pass
-                        else:
-                            top.list.extend(values)
-                            pos = m.end()
-                            continue
+                        headers = buf[pos : m.end()].split(b"\x81")
+                        headers.pop()
+                        raw = list(map(_from_bytes, headers, repeat("little")))
+                        top.list.extend(
+                            map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
+                        )
+                        pos = m.end()
+                        continue
                 prim(header)
                 pos = body
             elif typ == 0x82:  # STRING
@@ -493,6 +486,46 @@ class Decoder:
                 prim(buf[body:e])
                 pos = e
             elif typ == 0x88:  # OPEN
+                hl = body - pos - 1  # length of the OPEN number
+                if (
+                    uni_nested
+                    and hl <= 2
+                    and top is not root
+                    and top.plain_open
+                    and startswith(uni, body)
+                ):
+                    # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
+                    r = body + 9
+                    if r + 1 < end:
+                        c = buf[r]
+                        e = r + 2 + c  # where the CLOSE number starts
+                        after = e + hl + 1
+                        if (
+                            c < 0x80
+                            and after <= end
+                            and buf[r + 1] == 0x82
+                            and buf[after - 1] == 0x89
+                            and c <= max_tok
+                            and len(stack) <= max_depth
+                            and (
+                                buf[e] == header
+                                if hl == 1
+                                else (
+                                    buf[e] < 0x80
+                                    and buf[e + 1] < 0x80
+                                    and buf[e] + (buf[e + 1] << 7) == header
+                                )
+                            )
+                        ):
+                            try:
+                                sobj = buf[r + 2 : e].decode("utf-8")
+                            except UnicodeDecodeError:
+                                slow = True
+                                continue
+                            self._obj_count += 1
+                            pos = after
+                            prim(sobj)
+                            continue
                 kind = 0
                 q = body
                 if (
@@ -523,7 +556,19 @@ class Decoder:
                     u.parent = top
                     u.openCount = header
                     stack.append(u)
-                    u.start(self._obj_count)
+                    if kind == 5:  # list, started inline
+                        lst: list[object] = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        objects[self._obj_count] = lst
+                    elif kind == 6:  # tuple, started inline
+                        lst = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        u.count = self._obj_count  # type: ignore[attr-defined]
+                        objects[self._obj_count] = u
+                    else:
+                        u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
                     prim = u.prim or u.receiveChild
@@ -597,7 +642,10 @@ class Decoder:
                 if tt is ListUnslicer:
                     obj = top.list  # type: ignore[attr-defined]
                 elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
-                    obj = top._complete()  # type: ignore[attr-defined]
+                    obj = tuple(top.list)  # type: ignore[attr-defined]
+                    objects[top.count] = obj  # type: ignore[attr-defined]
+                    if top._pending is not None:  # type: ignore[attr-defined]
+                        top._pending.resolve(obj)  # type: ignore[attr-defined]
                 else:
                     try:
                         obj = top.receiveClose()

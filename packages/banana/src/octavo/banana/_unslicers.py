@@ -195,6 +195,8 @@ class TupleUnslicer(Unslicer):
     plain_open = True
     constraints: list[Constraint] | None = None
     _pending: Pending | None = None
+    unresolved = 0
+    closed = False
 
     def setConstraint(self, constraint: Constraint | None) -> None:
         c = select_for(constraint, TupleConstraint)
@@ -206,8 +208,6 @@ class TupleUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.list: list[object] = []
         self.count = count
-        self.unresolved = 0
-        self.closed = False
         self.decoder._objects[count] = self  # placeholder: see pending()
         if not self.wants_check:
             self.prim = self.list.append
