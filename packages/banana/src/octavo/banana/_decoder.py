@@ -460,7 +460,12 @@ class Decoder:
                 continue
 
             if typ == 0x81:  # INT
-                if type(top) is ListUnslicer and not top.list and body + 16 < end:
+                if (
+                    type(top) is ListUnslicer
+                    and not top.list
+                    and body + 16 < end
+                    and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
+                ):
                     # a list starting with a run of INTs with 0-2 header bytes: decode it
                     # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
                     m = int_run(buf, pos)
