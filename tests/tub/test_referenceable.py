@@ -98,6 +98,20 @@ def test_failure_state_shape() -> None:
     assert hidden["traceback"] == b"Traceback unavailable\n"
 
 
+def test_long_violation_path_keeps_its_reason() -> None:
+    """A Violation with a huge path (deep nesting) is sent with the path cut in the
+    middle, so the reason is not lost to the 1000-character value limit."""
+    v = Violation("max_depth 500 exceeded")
+    v.setLocation("<RootUnslicer>" + ".[0]" * 600)
+    value = failure_state(make_failure(v), unsafe_tracebacks=False)["value"]
+    assert len(value) < 1000
+    assert value.startswith(b"Violation (<RootUnslicer>.[0]")
+    assert b"..." in value and value.endswith(b"('max_depth 500 exceeded',)")
+    short = Violation("bad")
+    short.setLocation("<RootUnslicer>.[1]")
+    assert failure_state(make_failure(short), False)["value"] == str(short).encode()
+
+
 def test_long_tracebacks_are_elided() -> None:
     """A traceback over 1900 characters keeps its head and tail."""
 
