@@ -33,6 +33,7 @@ from octavo.banana import (
     Violation,
     ViolationReceived,
     default_unslicers,
+    unserialize,
 )
 
 
@@ -420,3 +421,28 @@ def test_slicer_violation_leaves_encoder_clean() -> None:
     with pytest.raises(Violation):
         enc.encode([1, Sub()])
     assert enc.open_count == 0
+
+
+def test_unserialize_with_extra_unslicers_and_context() -> None:
+    """unserialize(unslicers=, context=) reads registered opentypes and gives them the context."""
+    seen: list[object] = []
+
+    class TagUnslicer(LeafUnslicer):
+        def receiveChild(self, obj: object) -> None:
+            self.n = obj
+
+        def receiveClose(self) -> object:
+            seen.append(self.decoder.context)
+            return ("tag", self.n)
+
+    slicers = SlicerRegistry()
+    slicers.register(Sub, lambda o, ctx: (("tag",), (5,)))
+    unslicers = default_unslicers()
+    unslicers.register("tag", lambda ot: TagUnslicer())
+    data = Encoder(slicers=slicers).encode([Sub(), 1])
+    assert unserialize(data, unslicers=unslicers, context="ctx") == [("tag", 5), 1]
+    assert seen == ["ctx"]
+    with pytest.raises(Violation):
+        unserialize(data)  # the default registry does not know "tag"
+    with pytest.raises(BananaError):
+        unserialize(data[:-1], unslicers=unslicers)

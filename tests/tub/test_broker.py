@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation
+from octavo.furl import SturdyRef
 from octavo.tub._broker import Broker
 from octavo.tub._errors import DeadReferenceError, RemoteException
 from octavo.tub._failure import CopiedFailure
@@ -21,7 +22,7 @@ from octavo.tub._referenceable import (
     RemoteMethodReference,
     RemoteReference,
 )
-from octavo.tub._sturdyref import SturdyRef
+from octavo.tub._tub_errors import NoLocationError
 from octavo.tub.testing import BrokerConnection, FakeTub
 
 INERT: list[Any] = [
@@ -392,10 +393,11 @@ class ReferenceTests(PairTestCase):
         self.assertIn(self.tub_b.buildURL("target"), repr(r))
 
     def test_reference_without_furl(self) -> None:
-        """An object sent by a Tub without a location has no SturdyRef URL or hints."""
+        """An object sent by a Tub without a location has no hints; getSturdyRef() says so."""
         self.tub_b.location = None
         made = self.result(self.ref().callRemote("make"))
-        self.assertIsNone(made.getSturdyRef().getURL())
+        with self.assertRaises(NoLocationError):
+            made.getSturdyRef()
         self.assertEqual(made.getLocationHints(), [])
 
     def test_decref_when_collected(self) -> None:

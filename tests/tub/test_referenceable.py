@@ -1,4 +1,4 @@
-"""Pure pieces of the broker side: trackers, SturdyRef/TubRef, failure state, keepalive."""
+"""Pure pieces of the broker side: trackers, failure state, keepalive."""
 
 from __future__ import annotations
 
@@ -21,9 +21,6 @@ from octavo.tub._failure import (
 )
 from octavo.tub._keepalive import KeepaliveTimers
 from octavo.tub._referenceable import PendingRequest, Referenceable, ReferenceableTracker
-from octavo.tub._sturdyref import BadFURLError, SturdyRef, TubRef, decode_furl
-
-TUBID = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 class CustomError(Exception):
@@ -87,35 +84,6 @@ def test_dead_reference_error_text() -> None:
     assert str(DeadReferenceError()) == ""
 
 
-def test_decode_furl_like_foolscap() -> None:
-    """FURLs decode into (tubid, hints, name); bad ones raise BadFURLError."""
-    assert decode_furl(f"pb://{TUBID}@tcp:h:1,tcp:g:2/name") == (
-        TUBID,
-        ["tcp:h:1", "tcp:g:2"],
-        "name",
-    )
-    assert decode_furl(f"pb://{TUBID}@/n") == (TUBID, [], "n")
-    for bad in ("http://x", f"pb://{TUBID}@a,,b/n", "pb://NOTBASE32!@h/n"):
-        with pytest.raises(BadFURLError):
-            decode_furl(bad)
-
-
-def test_sturdyref_equality_ignores_hints() -> None:
-    """Two SturdyRefs are equal when TubID and name match, whatever the hints."""
-    a = SturdyRef(f"pb://{TUBID}@h:1/name")
-    b = SturdyRef(f"pb://{TUBID}@other:2/name")
-    c = SturdyRef(f"pb://{TUBID}@h:1/other")
-    assert a == b and hash(a) == hash(b)
-    assert a != c
-    assert sorted([c, a])[0] is a
-    assert a.getTubRef() == TubRef(TUBID)
-    assert a.getTubRef().getLocations() == ["h:1"]
-    assert a.getTubRef().getShortTubID() == "abcd"
-    assert str(a) == a.getURL()
-    with pytest.raises(ValueError):
-        SturdyRef().getTubRef()
-
-
 def test_failure_state_shape() -> None:
     """The state sent for a Failure has Foolscap's keys, order, types and limits."""
     f = make_failure(CustomError("x" * 5000))
@@ -128,6 +96,20 @@ def test_failure_state_shape() -> None:
     assert b"builtins.Exception" in state["parents"]
     hidden = failure_state(f, unsafe_tracebacks=False)
     assert hidden["traceback"] == b"Traceback unavailable\n"
+
+
+def test_long_violation_path_keeps_its_reason() -> None:
+    """A Violation with a huge path (deep nesting) is sent with the path cut in the
+    middle, so the reason is not lost to the 1000-character value limit."""
+    v = Violation("max_depth 500 exceeded")
+    v.setLocation("<RootUnslicer>" + ".[0]" * 600)
+    value = failure_state(make_failure(v), unsafe_tracebacks=False)["value"]
+    assert len(value) < 1000
+    assert value.startswith(b"Violation (<RootUnslicer>.[0]")
+    assert b"..." in value and value.endswith(b"('max_depth 500 exceeded',)")
+    short = Violation("bad")
+    short.setLocation("<RootUnslicer>.[1]")
+    assert failure_state(make_failure(short), False)["value"] == str(short).encode()
 
 
 def test_long_tracebacks_are_elided() -> None:

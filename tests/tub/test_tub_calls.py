@@ -7,6 +7,7 @@ from typing import Any
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
+from octavo.furl import FURL, SturdyRef, TubRef
 from octavo.tub._errors import DeadReferenceError, RemoteException
 from octavo.tub._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
@@ -52,6 +53,22 @@ class TubCalls(unittest.TestCase):
         assert info is not None and info.winningHint == "loopback"
         again = await t.getReference(furl)
         assert await again.callRemote("inc") == 3
+
+    async def test_get_sturdy_ref_is_octavo_furl(self) -> None:
+        """getSturdyRef() is octavo.furl's SturdyRef equal to the registered FURL, and
+        its TubRef keys the Tub's broker table."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        furl = a.registerReference(Counter(), "counter")
+        rref = await b.getReference(furl)
+        sturdy = rref.getSturdyRef()
+        assert type(sturdy) is SturdyRef and isinstance(sturdy, FURL)
+        assert sturdy == SturdyRef(furl) == FURL.from_string(furl)
+        assert sturdy.getURL() == furl and sturdy.name == "counter"
+        assert rref.getLocationHints() == a.locationHints
+        assert isinstance(sturdy.getTubRef(), TubRef)
+        assert b.brokers[sturdy.getTubRef()] is rref.tracker.broker
+        loopback = await a.getReference(furl)
+        assert loopback.getSturdyRef() == sturdy and loopback.getSturdyRef().getURL() == furl
 
     async def test_revoke_really_revokes(self) -> None:
         """After revokeReference, the FURL and references already held both fail."""

@@ -7,6 +7,7 @@ from ._decoder import Decoder
 from ._encoder import Encoder, encode_message
 from ._errors import BananaError
 from ._events import ErrorReceived, ObjectReceived, ViolationReceived
+from ._unslicers import UnslicerRegistry
 
 __all__ = ["serialize", "unserialize"]
 
@@ -25,13 +26,23 @@ def unserialize(
     constraint: Constraint | None = None,
     max_depth: int = 500,
     max_token_size: int = 16 * 1024 * 1024,
+    unslicers: UnslicerRegistry | None = None,
+    context: object = None,
 ) -> object:
     """Decode one object, as ``foolscap.storage.unserialize`` does.
 
+    ``unslicers`` and ``context`` are passed to the Decoder (extra opentypes, e.g.
+    octavo-tub's ``their-reference`` for ``Tub.unserialize``).
     Raises Violation if the object is rejected, BananaError if the bytes are
     not a complete, valid Banana stream of exactly one object.
     """
-    dec = Decoder(constraint=constraint, max_depth=max_depth, max_token_size=max_token_size)
+    dec = Decoder(
+        unslicers=unslicers,
+        context=context,
+        constraint=constraint,
+        max_depth=max_depth,
+        max_token_size=max_token_size,
+    )
     dec.receive_data(data)
     events = dec.events()
     for ev in events:

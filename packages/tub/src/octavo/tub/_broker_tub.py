@@ -56,7 +56,7 @@ Public names for ``octavo.tub.__init__`` from the broker side: ``Referenceable``
 ``RemoteMethodReference``, ``LocalReferenceable``, ``IReferenceable``,
 ``IRemoteReference`` (``_referenceable``); ``DeadReferenceError``, ``RemoteException``
 (``_errors``); ``CopiedFailure`` (``_failure``); ``eventually``, ``fireEventually``,
-``flushEventualQueue`` (``_eventual``); ``SturdyRef``, ``TubRef`` (``_sturdyref``);
+``flushEventualQueue`` (``_eventual``); ``SturdyRef``, ``TubRef`` (``octavo.furl``);
 ``BananaError``, ``Violation`` (``octavo.banana``).
 """
 

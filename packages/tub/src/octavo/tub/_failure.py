@@ -18,6 +18,7 @@ from twisted.python import reflect
 from twisted.python.failure import Failure
 
 from ._errors import RemoteException
+from ._violation import Violation
 
 __all__ = [
     "FAILURE_CLASSNAME",
@@ -35,6 +36,21 @@ TRACEBACK_LIMIT = 2000
 PARENT_LIMIT = 200
 #: more parents than any sane class hierarchy has; bounds what a peer can make us keep
 PARENTS_MAX = 100
+#: a Violation's path longer than this (say 500 levels of nesting) is cut in the middle,
+#: so that the reason after it survives the VALUE_LIMIT truncation
+WHERE_LIMIT = 300
+
+
+def _exception_text(exc: object) -> str:
+    """``str(exc)``, with an overlong Violation path shortened to its two ends."""
+    if isinstance(exc, Violation):
+        where = exc.getLocation()
+        if len(where) > WHERE_LIMIT:
+            short = Violation(*exc.args)
+            half = WHERE_LIMIT // 2
+            short.setLocation(f"{where[:half]}...{where[-half:]}")
+            return str(short)
+    return str(exc)
 
 
 class FailureStateError(ValueError):
@@ -66,7 +82,7 @@ def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
         tb = f.traceback if unsafe_tracebacks else "Traceback unavailable\n"
         state["traceback"] = _to_bytes(tb, TRACEBACK_LIMIT)
         return state
-    value = str(f.value)
+    value = _exception_text(f.value)
     ftype: Any = f.type
     type_name = ftype if isinstance(ftype, str) else reflect.qual(ftype)
     if unsafe_tracebacks:

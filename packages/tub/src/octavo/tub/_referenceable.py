@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred, maybeDeferred
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
+from octavo.furl import SturdyRef, decode_furl
+
 from ._errors import DeadReferenceError
 from ._eventual import ClockLike, queue_for
-from ._sturdyref import SturdyRef
+from ._tub_errors import NoLocationError
 from ._violation import BananaError, Violation
 
 if TYPE_CHECKING:
@@ -182,9 +184,7 @@ class RemoteReferenceTracker:
 
 def _tubid_of(url: str) -> str:
     """The TubID named by a FURL (``pb://TUBID@hints/name``)."""
-    tubid = SturdyRef(url).tubID
-    assert tubid is not None
-    return tubid
+    return decode_furl(url)[0]
 
 
 class PendingRequest:
@@ -232,9 +232,16 @@ class RemoteReferenceOnly:
     def __init__(self, tracker: RemoteReferenceTracker) -> None:
         self.tracker = tracker
 
-    def getSturdyRef(self) -> Any:
-        """A SturdyRef for the object's FURL (its ``url`` is None if it has none)."""
-        return SturdyRef(self.tracker.getURL())
+    def getSturdyRef(self) -> SturdyRef:
+        """The object's FURL as an ``octavo.furl.SturdyRef``.
+
+        Raises NoLocationError if the far Tub sent it without a FURL (a Tub with no
+        location); Foolscap returns a SturdyRef whose ``url`` is None instead.
+        """
+        url = self.tracker.getURL()
+        if not url:
+            raise NoLocationError("this object was sent by a Tub with no location: it has no FURL")
+        return SturdyRef(url)
 
     def getRemoteTubID(self) -> str:
         """The TubID of the Tub holding the object."""
@@ -253,7 +260,8 @@ class RemoteReferenceOnly:
 
     def getLocationHints(self) -> list[str]:
         """The connection hints of the object's FURL ([] if it has none)."""
-        return list(SturdyRef(self.tracker.getURL()).locationHints)
+        url = self.tracker.getURL()
+        return decode_furl(url)[1] if url else []
 
     def getConnectionInfo(self) -> Any:
         """The connection-info object the Tub gave the Broker."""

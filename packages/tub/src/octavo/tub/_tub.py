@@ -41,6 +41,8 @@ from ._options import (
     find_plugin_factory,
 )
 from ._registry import NameRegistry, generateSwissnumber
+from ._storage import serialize as storage_serialize
+from ._storage import unserialize as storage_unserialize
 from ._tub_errors import (
     NoLocationError,
     PBError,
@@ -497,6 +499,22 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         d = self.getBrokerForTubRef(tubref)
         d.addCallback(lambda b: b.getYourReferenceByName(name))
         return d
+
+    # -- storage ------------------------------------------------------------------
+
+    def serialize(self, obj: object) -> defer.Deferred[bytes]:
+        """Foolscap's Tub.serialize: a Deferred firing with Banana bytes for ``obj``.
+
+        Referenceables (named here on demand, so the Tub needs a location) and
+        RemoteReferences are stored as their FURLs; ``unserialize`` turns them back
+        into live RemoteReferences. Fails with Violation for what cannot be stored.
+        """
+        return defer.maybeDeferred(storage_serialize, self, obj)
+
+    def unserialize(self, data: bytes) -> defer.Deferred[object]:
+        """Foolscap's Tub.unserialize: a Deferred firing with the object once every
+        stored reference is connected (needs the accept-gifts option, on by default)."""
+        return storage_unserialize(self, data)
 
     def connectTo(self, _furl: str, _cb: Callable[..., object], *args: Any, **kwargs: Any) -> Any:
         """Keep a connection to ``_furl``; call ``_cb(rref, *args, **kwargs)`` on each

@@ -25,9 +25,10 @@ from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
+from octavo.furl import TubRef, parse_hint
+
 from ._broker import Broker
 from ._eventual import queue_for
-from ._sturdyref import TubRef
 
 __all__ = ["BrokerConnection", "FakeTub", "PipeTransport", "pump_until_quiet"]
 
@@ -69,7 +70,7 @@ class FakeTub:
 
     def tubref(self) -> TubRef:
         """This Tub's TubRef."""
-        return TubRef(self.tubID, [self.location] if self.location else [])
+        return TubRef(self.tubID, (parse_hint(self.location),) if self.location else ())
 
     def register(self, obj: Any, name: str | None = None) -> str:
         """Publish ``obj``; return its FURL."""

@@ -1,0 +1,157 @@
+"""``Tub.serialize`` / ``Tub.unserialize``: Banana storage that carries references.
+
+As Foolscap's Tub storage (a ``StorageBroker``): inert values are encoded exactly as
+``octavo.banana.serialize`` does; a Referenceable (named in the Tub on demand) or a
+RemoteReference becomes ``their-reference`` with gift id 0 and its FURL, so whoever
+unserializes the data gets a live RemoteReference through ``tub.getReference(furl)``.
+Nothing ties the bytes to a connection: references are only as durable as their FURLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from octavo.banana import (
+    Encoder,
+    Pending,
+    SliceContext,
+    SlicerRegistry,
+    UnslicerRegistry,
+    Violation,
+    default_unslicers,
+)
+from octavo.banana import unserialize as banana_unserialize
+
+from ._referenceable import Referenceable, RemoteReferenceOnly
+from ._sequences import TheirReferenceUnslicer
+
+__all__ = ["StorageTub", "serialize", "unserialize"]
+
+
+class StorageTub(Protocol):
+    """What storage needs from a Tub."""
+
+    accept_gifts: bool
+
+    def getOrCreateURLForReference(self, ref: Any) -> str | None:
+        """The FURL naming ``ref`` (None without a location)."""
+        ...
+
+    def getReference(self, sturdyOrURL: Any) -> defer.Deferred[Any]:
+        """A RemoteReference to the object a FURL names."""
+        ...
+
+
+def _their_reference(furl: str) -> tuple[tuple[str, ...], Iterable[object]]:
+    # gift id 0: the reader has no connection to acknowledge the gift on
+    return ("their-reference",), (0, furl.encode("utf-8"))
+
+
+def _slice_referenceable(obj: Any, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    tub: StorageTub = ctx.context  # type: ignore[assignment]
+    furl = tub.getOrCreateURLForReference(obj)
+    if not furl:
+        raise Violation(
+            f"cannot serialize {type(obj).__name__}: the Tub has no location to name it"
+            " (call setLocation first)"
+        )
+    return _their_reference(furl)
+
+
+def _slice_remote_reference(
+    rref: RemoteReferenceOnly, ctx: SliceContext
+) -> tuple[tuple[str, ...], Iterable[object]]:
+    furl = rref.tracker.getURL()
+    if not furl:
+        raise Violation("cannot serialize a RemoteReference that has no FURL")
+    return _their_reference(furl)
+
+
+def _slicers() -> SlicerRegistry:
+    reg = SlicerRegistry()
+    reg.register(Referenceable, _slice_referenceable)
+    reg.register(RemoteReferenceOnly, _slice_remote_reference)
+    return reg
+
+
+def _unslicers() -> UnslicerRegistry:
+    reg = default_unslicers()
+    reg.register(("their-reference",), lambda ot: TheirReferenceUnslicer(), top_level=True)
+    return reg
+
+
+_SLICERS = _slicers()
+_UNSLICERS = _unslicers()
+
+
+class _GiftResolver:
+    """Decoder context: each ``their-reference`` is fetched with ``tub.getReference``."""
+
+    def __init__(self, tub: StorageTub) -> None:
+        self.tub = tub
+        self.waiting: list[defer.Deferred[Any]] = []
+
+    def acceptGift(self, giftID: int, url: str) -> Pending:
+        """A Pending that resolves to the RemoteReference for ``url``."""
+        if not self.tub.accept_gifts:
+            raise Violation("gifts are prohibited in this Tub")
+        pending = Pending()
+
+        def _resolved(rref: Any) -> Any:
+            pending.resolve(rref)
+            return rref
+
+        d = defer.maybeDeferred(self.tub.getReference, url)
+        d.addCallback(_resolved)
+        self.waiting.append(d)
+        return pending
+
+
+def serialize(tub: StorageTub, obj: object) -> bytes:
+    """Encode ``obj``; references become ``their-reference`` FURLs (Violation if
+    something cannot be stored, e.g. a function, or a Referenceable without location)."""
+    return Encoder(slicers=_SLICERS, context=tub).encode(obj)
+
+
+def unserialize(
+    tub: StorageTub,
+    data: bytes,
+    *,
+    max_depth: int = 500,
+    max_token_size: int = 16 * 1024 * 1024,
+) -> defer.Deferred[object]:
+    """Decode ``data``; fires with the object once every reference in it is live.
+
+    Fails with BananaError/Violation for bad data (as ``octavo.banana.unserialize``),
+    or with the error of the first reference that could not be reached.
+    """
+    gifts = _GiftResolver(tub)
+    try:
+        obj = banana_unserialize(
+            data,
+            unslicers=_UNSLICERS,
+            context=gifts,
+            max_depth=max_depth,
+            max_token_size=max_token_size,
+        )
+    except Exception as e:
+        for d in gifts.waiting:
+            d.addErrback(lambda f: None)
+        return defer.fail(e)
+
+    def _done(_: object) -> object:
+        return obj.value if isinstance(obj, Pending) else obj
+
+    def _first_error(f: Failure) -> Failure:
+        err = f.value
+        if isinstance(err, defer.FirstError):
+            sub: Failure = err.subFailure
+            return sub
+        return f
+
+    gathered = defer.gatherResults(gifts.waiting, consumeErrors=True)
+    return gathered.addCallbacks(_done, _first_error)

@@ -1,0 +1,395 @@
+"""Bad input end to end: a real Tub over real loopback TLS against a raw Banana peer.
+
+The attacker negotiates with octavo's own connection code (a Tub whose "broker" is
+:class:`RawBroker`), then writes Banana bytes made with octavo.banana's Encoder or by
+hand. Each case shows the bad message gets a clear error answer or a closed
+connection, and that a well-behaved client of the same Tub keeps getting answers.
+(tests/tub/test_broker_hostile.py covers the same cases on in-memory Brokers;
+tests/tub/test_connection.py covers garbage and a closed connection mid-negotiation.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet import defer, protocol, reactor
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.python.failure import Failure
+from twisted.trial import unittest
+
+from octavo.banana import (
+    BananaError,
+    Decoder,
+    Encoder,
+    ErrorReceived,
+    ObjectReceived,
+    PingReceived,
+    SliceContext,
+    SlicerRegistry,
+    Unslicer,
+    b128_encode,
+    default_unslicers,
+)
+from octavo.furl import TubRef
+from octavo.tub._identity import create_certificate
+from octavo.tub._negotiation import INITIAL_VOCAB_TABLES
+from octavo.tub._referenceable import Referenceable
+from octavo.tub._tub import Tub
+
+from .probe_broker import ProbeBroker
+
+CERTS = [create_certificate() for _ in range(3)]
+DEFAULT_MAX_TOKEN_SIZE = 16 * 1024 * 1024  # octavo.banana.Decoder's default
+DEFAULT_MAX_DEPTH = 500
+
+
+def wait(seconds: float) -> defer.Deferred[None]:
+    d: defer.Deferred[None] = defer.Deferred()
+    reactor.callLater(seconds, d.callback, None)
+    return d
+
+
+async def until(predicate: Callable[[], object], tries: int = 500) -> None:
+    """Spin the reactor until predicate() holds (bounded: at most ``tries`` * 10 ms)."""
+    for _ in range(tries):
+        if predicate():
+            return
+        await wait(0.01)
+    raise AssertionError("condition not reached")
+
+
+# -- what the raw peer sends: Foolscap's call sequence, made by octavo.banana ---------
+
+
+@dataclass
+class Call:
+    reqID: int
+    clid: int
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Arguments:
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+def _slice_call(c: Call, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("call",), (c.reqID, c.clid, c.method.encode(), Arguments(c.args, c.kwargs))
+
+
+def _slice_arguments(a: Arguments, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    kw = [x for k in sorted(a.kwargs) for x in (k.encode(), a.kwargs[k])]
+    return ("arguments",), (len(a.args), *a.args, *kw)
+
+
+SLICERS = SlicerRegistry()
+SLICERS.register(Call, _slice_call)
+SLICERS.register(Arguments, _slice_arguments)
+
+
+def tstr(body: bytes) -> bytes:
+    return b128_encode(len(body)) + b"\x82" + body
+
+
+def topen(n: int, *opentype: bytes) -> bytes:
+    return b128_encode(n) + b"\x88" + b"".join(tstr(t) for t in opentype)
+
+
+def tclose(n: int) -> bytes:
+    return b128_encode(n) + b"\x89"
+
+
+def tint(n: int) -> bytes:
+    return b128_encode(n) + b"\x81"
+
+
+def raw_call(reqid: int, clid: int, method: bytes, arg: bytes) -> bytes:
+    """A call with one positional argument given as raw token bytes (OPENs 900, 901)."""
+    return (
+        topen(900, b"call")
+        + tint(reqid)
+        + tint(clid)
+        + tstr(method)
+        + topen(901, b"arguments")
+        + tint(1)
+        + arg
+        + tclose(901)
+        + tclose(900)
+    )
+
+
+# -- what the raw peer reads: answers and errors as plain tuples ---------------------
+
+
+class Collect(Unslicer):
+    """Any sequence, as ``(opentype, [children])``."""
+
+    def __init__(self, opentype: tuple[str, ...]) -> None:
+        self.opentype = opentype
+        self.children: list[object] = []
+
+    def receiveChild(self, obj: object) -> None:
+        self.children.append(obj)
+
+    def receiveClose(self) -> object:
+        return (self.opentype, self.children)
+
+
+REPLIES = default_unslicers()
+for _name in ("answer", "error", "my-reference"):
+    REPLIES.register((_name,), Collect, top_level=True)
+REPLIES.register(("copyable",), Collect, extra_index_tokens=1, max_index_length=200)
+
+
+class RawBroker(ProbeBroker):
+    """Owns a negotiated connection: raw Banana out, decoded replies in."""
+
+    def __init__(self, tub: Tub, tubref: Any, params: dict[str, object], info: Any) -> None:
+        super().__init__(tub, tubref, params, info)
+        index = params.get("initial-vocab-table-index")
+        vocab = INITIAL_VOCAB_TABLES.get(index) if isinstance(index, int) else None
+        self.decoder = Decoder(unslicers=REPLIES, vocab=vocab)
+        self.encoder = Encoder(slicers=SLICERS)
+        self.replies: dict[int, tuple[str, Any]] = {}
+        self.error_message: bytes | None = None
+        self.decode_error: BananaError | None = None
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            self.decoder.receive_data(data)
+        except BananaError as e:
+            self.decode_error = e
+            self.transport.loseConnection()
+        for ev in self.decoder.events():
+            if isinstance(ev, ObjectReceived):
+                (kind,), (reqid, value) = ev.obj  # type: ignore[misc]
+                self.replies[reqid] = (kind, value)
+            elif isinstance(ev, ErrorReceived):
+                self.error_message = ev.message
+            elif isinstance(ev, PingReceived):
+                self.transport.write(self.encoder.pong(ev.number))
+
+    def send(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def call(self, reqid: int, clid: int, method: str, *args: Any, **kwargs: Any) -> None:
+        self.send(self.encoder.encode(Call(reqid, clid, method, args, kwargs)))
+
+    async def reply(self, reqid: int, tries: int = 500) -> tuple[str, Any]:
+        await until(lambda: reqid in self.replies or self.lost is not None, tries)
+        assert reqid in self.replies, f"no reply to {reqid}; connection lost: {self.lost}"
+        return self.replies.pop(reqid)
+
+    async def error_text(self, reqid: int) -> str:
+        """The reply to ``reqid``, which must be an error: its failure's text."""
+        kind, value = await self.reply(reqid)
+        assert kind == "error", (kind, value)
+        (_copyable, _cls), items = value
+        state = dict(zip(items[::2], items[1::2], strict=True))
+        return f"{state.get(b'type')!r} {state.get(b'value')!r}"
+
+
+class RawTub(Tub):
+    """A Tub whose negotiated connections are handed to RawBrokers."""
+
+    def _make_broker(self, tubref: Any, params: dict[str, object], info: Any) -> Any:
+        return RawBroker(self, tubref, params, info)
+
+
+class Target(Referenceable):  # type: ignore[misc]
+    def remote_echo(self, value: Any) -> Any:
+        return value
+
+    def remote_never(self) -> defer.Deferred[None]:
+        return defer.Deferred()
+
+
+class BadInput(unittest.TestCase):
+    """Tub S publishes a Target; a raw peer attacks it while Tub C keeps calling."""
+
+    async def setUp(self) -> None:  # type: ignore[override]
+        self.server = self.tub(Tub, CERTS[0], listen=True)
+        self.furl = self.server.registerReference(Target(), "target")
+        client = self.tub(Tub, CERTS[1])
+        self.good = await client.getReference(self.furl)
+        self.raw = await self.attacker()
+        self.raw.call(1, 0, "getReferenceByName", name="target")
+        kind, ref = await self.raw.reply(1)
+        assert kind == "answer" and ref[0] == ("my-reference",)
+        self.clid: int = ref[1][0]
+
+    def tub(self, cls: type[Tub], cert: bytes | None, *, listen: bool = False) -> Any:
+        t = cls(certData=cert) if cert else cls()
+        t.startService()
+        self.addCleanup(t.stopService)
+        if listen:
+            port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+            t.setLocation(f"127.0.0.1:{port}")
+        return t
+
+    async def attacker(self) -> RawBroker:
+        raw = self.tub(RawTub, CERTS[2])
+        tubref = TubRef(self.server.getTubID(), tuple(self.server.locationHints))
+        broker = await raw.getBrokerForTubRef(tubref)
+        assert isinstance(broker, RawBroker)
+        return broker
+
+    async def assert_good_client_served(self, n: int = 3) -> None:
+        for i in range(n):
+            assert await self.good.callRemote("echo", ["ok", i]) == ["ok", i]
+
+    async def assert_raw_alive(self, reqid: int = 999) -> None:
+        self.raw.call(reqid, self.clid, "echo", "still here")
+        assert await self.raw.reply(reqid) == ("answer", "still here")
+
+    async def assert_raw_closed_with_error(self) -> None:
+        await until(lambda: self.raw.lost is not None)
+        assert self.raw.error_message, "no ERROR token before the close"
+
+    async def test_well_formed_calls_work(self) -> None:
+        """The raw peer's own well-formed calls are answered (the harness is sound)."""
+        self.raw.call(2, self.clid, "echo", {"k": [1, 2.5, b"x"]})
+        assert await self.raw.reply(2) == ("answer", {"k": [1, 2.5, b"x"]})
+        await self.assert_good_client_served()
+
+    async def test_garbage_banana_closes_only_that_connection(self) -> None:
+        """Bytes that are not Banana get an ERROR token and a close; C is still served."""
+        self.raw.send(b"\x01\xff\xfe garbage")
+        await self.assert_raw_closed_with_error()
+        await self.assert_good_client_served()
+
+    async def test_overlong_header_closes(self) -> None:
+        """A token header longer than 64 bytes (an unbounded number) closes the connection."""
+        self.raw.send(b"\x7f" * 100)
+        await self.assert_raw_closed_with_error()
+        await self.assert_good_client_served()
+
+    async def test_oversized_token_gets_error_answer(self) -> None:
+        """A string over max_token_size is refused (skipped, not buffered) with an error
+        answer; the same connection then goes on working."""
+        size = DEFAULT_MAX_TOKEN_SIZE + 1
+        head = raw_call(3, self.clid, b"echo", b128_encode(size) + b"\x82")
+        self.raw.send(head)
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(size // len(chunk)):
+            self.raw.send(chunk)
+        self.raw.send(b"x" * (size % len(chunk)) + tclose(901) + tclose(900))
+        await self.assert_good_client_served(1)
+        text = await self.raw.error_text(3)
+        assert "Violation" in text and str(size) in text, text
+        await self.assert_raw_alive()
+        await self.assert_good_client_served()
+
+    async def test_deep_nesting_gets_error_answer(self) -> None:
+        """Arguments nested deeper than max_depth get an error answer naming the limit."""
+        depth = DEFAULT_MAX_DEPTH + 100
+        nested = b"".join(topen(i, b"list") for i in range(depth))
+        nested += b"".join(tclose(i) for i in reversed(range(depth)))
+        self.raw.send(raw_call(4, self.clid, b"echo", nested))
+        text = await self.raw.error_text(4)
+        assert "max_depth" in text, text
+        await self.assert_raw_alive()
+        await self.assert_good_client_served()
+
+    async def test_unknown_object_and_method_get_error_answers(self) -> None:
+        """Calls to an unknown clid or an unknown (or private) method get error answers."""
+        self.raw.call(5, 4242, "echo", 1)
+        assert "unknown CLID 4242" in await self.raw.error_text(5)
+        self.raw.call(6, self.clid, "no_such_method")
+        assert "no_such_method" in await self.raw.error_text(6)
+        self.raw.call(7, self.clid, "__class__")
+        assert "AttributeError" in await self.raw.error_text(7)
+        self.raw.call(8, 0, "shutdown_everything")
+        assert "shutdown_everything" in await self.raw.error_text(8)
+        await self.assert_raw_alive()
+        await self.assert_good_client_served()
+
+    async def test_unknown_top_level_sequence_and_copyable(self) -> None:
+        """An unknown top-level sequence is dropped; an unknown copyable argument gets an
+        error answer; nothing named on the wire is imported or run."""
+        self.raw.send(topen(902, b"launch-missiles") + tint(1) + tclose(902))
+        bad = topen(903, b"copyable", b"os.system") + tstr(b"rm -rf /") + tclose(903)
+        self.raw.send(raw_call(9, self.clid, b"echo", bad))
+        assert "Violation" in await self.raw.error_text(9)
+        await self.assert_raw_alive()
+        await self.assert_good_client_served()
+
+    async def test_call_flood_is_bounded(self) -> None:
+        """Past the outstanding-call limit (10 000) new calls get error answers; quick calls
+        in a flood are all answered; C is served throughout."""
+        self.raw.send(
+            b"".join(
+                self.raw.encoder.encode(Call(100 + i, self.clid, "echo", (i,))) for i in range(2000)
+            )
+        )
+        await self.assert_good_client_served(1)
+        await until(lambda: len(self.raw.replies) >= 2000, tries=6000)
+        for i in range(2000):
+            assert await self.raw.reply(100 + i) == ("answer", i)
+        limit = 10_000
+        first = 10_000
+        self.raw.send(
+            b"".join(
+                self.raw.encoder.encode(Call(first + i, self.clid, "never"))
+                for i in range(limit + 20)
+            )
+        )
+        await self.assert_good_client_served(1)
+        await until(lambda: len(self.raw.replies) >= 20, tries=6000)
+        for i in range(limit, limit + 20):
+            assert "too many outstanding calls" in await self.raw.error_text(first + i)
+        assert not any(first + i in self.raw.replies for i in range(limit))
+        await self.assert_good_client_served()
+
+
+class StalledNegotiation(unittest.TestCase):
+    """Peers that stop mid-negotiation but keep their connection open block nobody."""
+
+    async def test_stalled_peers_do_not_block_others(self) -> None:
+        """While one peer stalls mid-request and another stalls after the 101 answer
+        (never starting TLS), new clients still connect and get calls answered."""
+        server = Tub(certData=CERTS[0])
+        server.startService()
+        self.addCleanup(server.stopService)
+        port = server.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+        server.setLocation(f"127.0.0.1:{port}")
+        furl = server.registerReference(Target(), "target")
+
+        class Stall(protocol.Protocol):
+            def __init__(self, request: bytes) -> None:
+                self.request = request
+                self.got = b""
+                self.lost: Failure | None = None
+
+            def connectionMade(self) -> None:
+                self.transport.write(self.request)
+
+            def dataReceived(self, data: bytes) -> None:
+                self.got += data
+
+            def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+                self.lost = reason
+
+        tubid = server.getTubID().encode()
+        half = Stall(b"GET /id/" + tubid[:10])
+        full = Stall(
+            b"GET /id/" + tubid + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Upgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n"
+        )
+        stalls = [half, full]
+        for s in stalls:
+            await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), s)
+            self.addCleanup(lambda s=s: s.transport.loseConnection() if s.lost is None else None)
+        await until(lambda: full.got.startswith(b"HTTP/1.1 101"))
+        for i, cert in enumerate(CERTS[1:]):
+            client = Tub(certData=cert)
+            client.startService()
+            self.addCleanup(client.stopService)
+            rref = await client.getReference(furl)
+            assert await rref.callRemote("echo", i) == i
+        assert half.lost is None and full.lost is None  # still stalled, still open
