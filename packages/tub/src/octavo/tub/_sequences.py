@@ -198,6 +198,9 @@ def _slicers() -> SlicerRegistry:
 
 _SLICERS = _slicers()
 
+#: Referenceable's own getArgumentConstraint (always None: no per-argument checks)
+_DEFAULT_GET_CONSTRAINT = Referenceable.getArgumentConstraint
+
 
 # ============================================================== inbound
 
@@ -233,41 +236,55 @@ class _ConstrainedChild(Unslicer):
         return child
 
 
-class CallUnslicer(Unslicer):
-    """``call``: reqID, clid, method name, arguments -> InboundDelivery."""
+class _FastChecked(_ConstrainedChild):
+    """Base of the sequences whose children are checked in ``receiveChild``.
+
+    With ``wants_check`` False the decoder hands primitive children straight to
+    ``receiveChild`` on its fast path, where a Violation may not be raised. So a
+    Violation found there is kept (``_stashed``) and raised from the next
+    ``doOpen`` or from ``receiveClose``, both of which the decoder handles fully;
+    children arriving in between are ignored. The sequence is refused exactly as
+    if the Violation had been raised at once, only a few tokens later.
+    """
+
+    wants_check = False
+    _stashed: Violation | None = None
+
+    def _stash(self, v: Violation) -> None:
+        if self._stashed is None:
+            self._stashed = v
+        self.plain_open = False  # every later sub-sequence goes through doOpen
+
+    def _raise_stashed(self) -> None:
+        v = self._stashed
+        if v is not None:
+            raise v
+
+
+class CallUnslicer(_FastChecked):
+    """``call``: reqID, clid, method name, arguments -> InboundDelivery.
+
+    The type of each child is checked as it arrives (``receiveChild``), not before
+    its body is read, so that the decoder can take its fast path (``wants_check``
+    False); the decoder's own token size limit still bounds what is read.
+    """
 
     opentype = ("call",)
 
     def start(self, count: int) -> None:
-        self.broker = _broker_of(self.decoder)
+        broker: Broker = self.decoder.context  # type: ignore[assignment]
+        self.broker = broker
         self.stage = 0
         self.reqID: int | None = None
         self.clid: int | None = None
         self.obj: Any = None
         self.methodname: str | None = None
         self.args: ArgumentsUnslicer | None = None
-        self.collector = _ReadyCollector()
-        self.broker._current_collector = self.collector
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.stage == 0:
-            if typebyte != INT:
-                raise BananaError("request ID must be an INT")
-        elif self.stage == 1:
-            if typebyte not in (INT, NEG):
-                raise BananaError("object ID must be an INT/NEG")
-        elif self.stage == 2:
-            if typebyte not in (STRING, VOCAB):
-                raise BananaError("method name must be a STRING")
-            if typebyte == STRING and size > MAX_METHOD_NAME:
-                raise Violation(f"method name too long ({size} bytes)")
-        elif self.stage == 3:
-            if typebyte != OPEN:
-                raise BananaError("arguments must be an 'arguments' sequence")
-        else:
-            raise BananaError("too many objects given to CallUnslicer")
+        self.collector = collector = _ReadyCollector()
+        broker._current_collector = collector
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        self._raise_stashed()
         if self.stage != 3:
             raise BananaError(f"unexpected sequence in call stage {self.stage}")
         if opentype != ("arguments",):
@@ -279,31 +296,47 @@ class CallUnslicer(Unslicer):
         return child
 
     def receiveChild(self, obj: object) -> None:
-        if self.stage == 0:
-            assert isinstance(obj, int)
+        if self._stashed is not None:
+            return
+        stage = self.stage
+        if stage == 0:
+            if type(obj) is not int or obj < 0:
+                raise BananaError("request ID must be an INT")
             self.reqID = obj
             self.stage = 1
-            self.broker.callStarted(obj)  # Violation: duplicate reqID or flood
+            try:
+                self.broker.callStarted(obj)  # Violation: duplicate reqID or flood
+            except Violation as v:
+                self._stash(v)
             return
-        if self.stage == 1:
-            assert isinstance(obj, int)
+        if stage == 1:
+            if type(obj) is not int:
+                raise BananaError("object ID must be an INT/NEG")
             self.clid = obj
-            self.obj = self.broker.getMyReferenceByCLID(obj)  # Violation if unknown
+            try:
+                self.obj = self.broker.getMyReferenceByCLID(obj)  # Violation if unknown
+            except Violation as v:
+                self._stash(v)
             self.stage = 2
             return
-        if self.stage == 2:
-            assert isinstance(obj, bytes)
+        if stage == 2:
+            if type(obj) is not bytes:
+                raise BananaError("method name must be a STRING")
             self.stage = 3
+            if len(obj) > MAX_METHOD_NAME:
+                self._stash(Violation(f"method name too long ({len(obj)} bytes)"))
+                return
             if self.clid is not None and self.clid < 0:
                 self.methodname = None  # the target is a callable
                 return
             try:
                 self.methodname = obj.decode("utf-8")
             except UnicodeDecodeError:
-                raise Violation("method name is not UTF-8") from None
+                self._stash(Violation("method name is not UTF-8"))
             return
-        if self.stage == 3:
-            assert isinstance(obj, ArgumentsUnslicer)
+        if stage == 3:
+            if type(obj) is not ArgumentsUnslicer:
+                raise BananaError("arguments must be an 'arguments' sequence")
             self.args = obj
             self.stage = 4
             return
@@ -321,6 +354,7 @@ class CallUnslicer(Unslicer):
         return why
 
     def receiveClose(self) -> object:
+        self._raise_stashed()
         if self.stage != 4 or self.args is None or self.reqID is None:
             raise BananaError("'call' sequence ended too early")
         if self.broker._current_collector is self.collector:
@@ -342,8 +376,14 @@ class CallUnslicer(Unslicer):
         return s + ">"
 
 
-class ArgumentsUnslicer(_ConstrainedChild):
-    """``arguments``: count, positional values, then (name, value) pairs."""
+class ArgumentsUnslicer(_FastChecked):
+    """``arguments``: count, positional values, then (name, value) pairs.
+
+    When the target takes no argument constraints (the default
+    ``getArgumentConstraint``, the Broker, a callable) the structure is checked in
+    ``receiveChild`` and the decoder's fast path is used (``wants_check`` and
+    ``plain_open`` hints); otherwise every token is checked before it is read.
+    """
 
     opentype = ("arguments",)
     target: Any = None
@@ -356,9 +396,21 @@ class ArgumentsUnslicer(_ConstrainedChild):
         self.kwargs: dict[str, Any] = {}
         self.argname: str | None = None
         self.child_constraint = None
+        target = self.target
+        get = getattr(target, "getArgumentConstraint", None)
+        if (
+            get is None
+            or getattr(get, "__func__", None) is _DEFAULT_GET_CONSTRAINT
+            or target is self.decoder.context
+        ):
+            self._get_constraint = None
+            self.plain_open = True
+        else:
+            self._get_constraint = get
+            self.wants_check = True
 
     def _constraint_for(self, which: int | str) -> Any:
-        get = getattr(self.target, "getArgumentConstraint", None)
+        get = self._get_constraint
         if get is None or self.methodname is None:
             return None
         return get(self.methodname, which)
@@ -377,6 +429,7 @@ class ArgumentsUnslicer(_ConstrainedChild):
             raise Violation(f"keyword argument name too long ({size} bytes)")
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        self._raise_stashed()
         if self.numargs is None:
             raise BananaError("posarg count must be an INT")
         if len(self.args) >= self.numargs and self.argname is None:
@@ -384,42 +437,56 @@ class ArgumentsUnslicer(_ConstrainedChild):
         return super().doOpen(opentype)
 
     def receiveChild(self, obj: object) -> None:
-        if self.numargs is None:
-            assert isinstance(obj, int)
+        if self._stashed is not None:
+            return
+        numargs = self.numargs
+        if numargs is None:
+            if type(obj) is not int or obj < 0:
+                raise BananaError("posarg count must be an INT")
             self.numargs = obj
-            if obj:
+            if obj and self._get_constraint is not None:
                 self.child_constraint = self._constraint_for(0)
             return
-        if len(self.args) < self.numargs:
-            index = len(self.args)
-            self.args.append(obj)
+        args = self.args
+        index = len(args)
+        if index < numargs:
+            args.append(obj)
             if type(obj) is _Pending:
-                obj.add_callback(lambda v: self.args.__setitem__(index, v))
-            if len(self.args) < self.numargs:
-                self.child_constraint = self._constraint_for(len(self.args))
-            else:
-                self.child_constraint = None
+                obj.add_callback(lambda v: args.__setitem__(index, v))
+            if self._get_constraint is not None:
+                if index + 1 < numargs:
+                    self.child_constraint = self._constraint_for(index + 1)
+                else:
+                    self.child_constraint = None
             return
         if self.argname is None:
-            if not isinstance(obj, bytes):
+            if type(obj) is not bytes:
                 raise BananaError("kwarg name must be a STRING")
+            if len(obj) > MAX_KWARG_NAME:
+                self._stash(Violation(f"keyword argument name too long ({len(obj)} bytes)"))
+                return
             try:
                 name = obj.decode("utf-8")
             except UnicodeDecodeError:
-                raise Violation("keyword argument name is not UTF-8") from None
+                self._stash(Violation("keyword argument name is not UTF-8"))
+                return
             if name in self.kwargs:
-                raise Violation(f"duplicate keyword argument {name!r}")
+                self._stash(Violation(f"duplicate keyword argument {name!r}"))
+                return
             self.argname = name
-            self.child_constraint = self._constraint_for(name)
+            if self._get_constraint is not None:
+                self.child_constraint = self._constraint_for(name)
             return
         name = self.argname
-        self.kwargs[name] = obj
+        kwargs = self.kwargs
+        kwargs[name] = obj
         if type(obj) is _Pending:
-            obj.add_callback(lambda v: self.kwargs.__setitem__(name, v))
+            obj.add_callback(lambda v: kwargs.__setitem__(name, v))
         self.argname = None
         self.child_constraint = None
 
     def receiveClose(self) -> object:
+        self._raise_stashed()
         if self.numargs is None or len(self.args) < self.numargs or self.argname is not None:
             raise BananaError("'arguments' sequence ended too early")
         return self
@@ -434,39 +501,48 @@ class ArgumentsUnslicer(_ConstrainedChild):
         return "<arguments arg[?]>"
 
 
-class AnswerUnslicer(_ConstrainedChild):
-    """``answer``: reqID, result -> completes the PendingRequest."""
+class AnswerUnslicer(_FastChecked):
+    """``answer``: reqID, result -> completes the PendingRequest.
+
+    Children are checked in ``receiveChild`` (the decoder's fast path); a result
+    constraint (``_resultConstraint``) is applied to a sub-sequence as it opens and
+    to a plain token by ``checkObject`` at the CLOSE.
+    """
 
     opentype = ("answer",)
 
     def start(self, count: int) -> None:
-        self.broker = _broker_of(self.decoder)
+        broker: Broker = self.decoder.context  # type: ignore[assignment]
+        self.broker = broker
         self.request: PendingRequest | None = None
         self.have_result = False
         self.result: Any = None
-        self.collector = _ReadyCollector()
-        self.broker._current_collector = self.collector
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.request is None:
-            if typebyte != INT:
-                raise BananaError("request ID must be an INT")
-        elif not self.have_result:
-            super().checkToken(typebyte, size)
-        else:
-            raise BananaError("stop sending me stuff!")
+        self.collector = collector = _ReadyCollector()
+        broker._current_collector = collector
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        self._raise_stashed()
         if self.request is None or self.have_result:
             raise BananaError("unexpected sequence in answer")
         return super().doOpen(opentype)
 
     def receiveChild(self, obj: object) -> None:
-        if self.request is None:
-            assert isinstance(obj, int)
-            self.request = self.broker.getRequest(obj)  # Violation if unknown
-            self.child_constraint = self.request.constraint
+        if self._stashed is not None:
             return
+        if self.request is None:
+            if type(obj) is not int or obj < 0:
+                raise BananaError("request ID must be an INT")
+            try:
+                self.request = req = self.broker.getRequest(obj)  # Violation if unknown
+            except Violation as v:
+                self._stash(v)
+                return
+            c = self.child_constraint = req.constraint
+            if c is None:
+                self.plain_open = True  # the result may open inline
+            return
+        if self.have_result:
+            raise BananaError("stop sending me stuff!")
         self.result = obj
         self.have_result = True
 
@@ -478,6 +554,7 @@ class AnswerUnslicer(_ConstrainedChild):
         return why
 
     def receiveClose(self) -> object:
+        self._raise_stashed()
         if not self.have_result or self.request is None:
             raise BananaError("Answer didn't include an answer")
         if self.broker._current_collector is self.collector:
