@@ -425,6 +425,30 @@ class ReferenceTests(PairTestCase):
         self.pump()
         self.assertNotIn(mine.processUniqueID(), self.a.myReferenceByPUID)
 
+    def test_call_to_revoked_reference_says_revoked(self) -> None:
+        """A call through a reference whose object was revoked fails saying so."""
+        r = self.ref()
+        self.assertEqual(self.result(r.callRemote("echo", 1)), 1)
+        self.b.revokeReference(self.target)
+        f = self.result(r.callRemote("echo", 2))
+        self.assertIsInstance(f, Failure)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("revoked", str(f.value))
+        self.assertNotIn("unknown CLID", str(f.value))
+        self.assertEqual(self.b.revokedCLIDs, {r.tracker.clid})
+
+    def test_unknown_clid_is_not_called_revoked(self) -> None:
+        """A clid that was never handed out is still reported as unknown."""
+        rb = self.a.remote_broker
+        assert rb is not None
+        r = self.ref()
+        self.b.revokeReference(self.target)
+        bogus = RemoteReference(self.a.getTrackerForYourReference(4242))
+        f = self.result(bogus.callRemote("echo", 2))
+        self.assertIn("unknown CLID 4242", str(f.value))
+        self.assertNotIn("revoked", str(f.value))
+        self.assertIn("revoked", str(self.result(r.callRemote("echo", 3)).value))
+
     def test_decref_of_unknown_clid_is_ignored(self) -> None:
         """A decref for a clid we no longer track does nothing."""
         rb = self.a.remote_broker

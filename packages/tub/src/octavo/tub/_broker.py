@@ -131,6 +131,8 @@ class Broker(Protocol):
         self._next_clid = itertools.count(1)  # 0 is the broker itself
         self.myReferenceByPUID: dict[int, ReferenceableTracker] = {}
         self.myReferenceByCLID: dict[int, ReferenceableTracker] = {}
+        # clids of our objects that the Tub revoked (never reused: clids only grow)
+        self.revokedCLIDs: set[int] = set()
         # their objects we hold
         self.yourReferenceByCLID: dict[int, RemoteReferenceTracker] = {}
         self.yourReferenceByURL: dict[str, RemoteReferenceTracker] = {}
@@ -266,6 +268,7 @@ class Broker(Protocol):
         self.abandonAllRequests(why)
         self.myReferenceByPUID = {}
         self.myReferenceByCLID = {}
+        self.revokedCLIDs = set()
         self.yourReferenceByCLID = {}
         self.yourReferenceByURL = {}
         self.myGifts = {}
@@ -351,8 +354,23 @@ class Broker(Protocol):
             return self
         tracker = self.myReferenceByCLID.get(clid)
         if tracker is None:
+            if clid in self.revokedCLIDs:
+                raise Violation(
+                    f"the reference (CLID {clid}) was revoked by its Tub (revokeReference); "
+                    "it can no longer be called"
+                )
             raise Violation(f"unknown CLID {clid}")
         return tracker.obj
+
+    def revokeReference(self, obj: Any) -> None:
+        """Forget our object ``obj`` (Tub.revokeReference): later calls to it fail
+        with an error saying it was revoked."""
+        by_clid = self.myReferenceByCLID
+        for clid, tracker in list(by_clid.items()):
+            if tracker.obj is obj:
+                del by_clid[clid]
+                self.myReferenceByPUID.pop(tracker.puid, None)
+                self.revokedCLIDs.add(clid)
 
     def remote_decref(self, clid: int, count: int) -> None:
         """The far end dropped ``count`` receptions of our object ``clid``."""

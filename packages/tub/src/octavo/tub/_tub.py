@@ -758,6 +758,10 @@ def _forget_in_broker(broker: Any, ref: Any) -> None:
     The far end's references to it then name an unknown clid, so calls through
     them fail (the Broker answers with an error) instead of reaching ``ref``.
     """
+    revoke = getattr(broker, "revokeReference", None)
+    if revoke is not None:
+        revoke(ref)  # the Broker remembers the clids, to say "revoked" to callers
+        return
     by_clid: dict[int, Any] = getattr(broker, "myReferenceByCLID", {})
     by_puid: dict[int, Any] = getattr(broker, "myReferenceByPUID", {})
     for clid, tracker in list(by_clid.items()):
