@@ -455,7 +455,7 @@ class Broker(Protocol):
         ready: Deferred[Any] = Deferred()
         collector = self._current_collector
         if collector is not None:
-            collector.deferreds.append(ready)
+            collector.add_ready(ready)
         d = maybeDeferred(tub.getReference, url)
 
         def _ack() -> None:
@@ -558,31 +558,39 @@ class Broker(Protocol):
         (a constraint the answer must satisfy), ``_methodConstraint`` and
         ``_useSchema`` (schemas: ignored until RemoteInterfaces exist).
         """
-        result_constraint = kwargs.pop("_resultConstraint", None)
-        kwargs.pop("_methodConstraint", None)
-        kwargs.pop("_useSchema", None)
-        if isinstance(name, bytes):
-            name = name.decode("utf-8")
-        if not isinstance(name, str):
-            raise TypeError(f"method name must be a string, not {type(name).__name__}")
-        for k in kwargs:
-            if not isinstance(k, str):
-                raise TypeError("keyword argument names must be strings")
+        result_constraint = None
+        if kwargs:
+            result_constraint = kwargs.pop("_resultConstraint", None)
+            kwargs.pop("_methodConstraint", None)
+            kwargs.pop("_useSchema", None)
+            for k in kwargs:
+                if type(k) is not str:
+                    raise TypeError("keyword argument names must be strings")
+        if type(name) is not str:
+            if isinstance(name, bytes):
+                name = name.decode("utf-8")
+            if not isinstance(name, str):
+                raise TypeError(f"method name must be a string, not {type(name).__name__}")
         if call_only:
             if self.disconnected:
                 return None
             reqid = 0
+        elif self.disconnected:
+            raise DeadReferenceError("Calling Stale Broker", self._short_tubid())
         else:
-            reqid = self.newRequestID()
+            reqid = next(self._next_reqid)
+        tracker = rref.tracker
         method = rref._method_name(name)
-        iname = rref.tracker.interfaceName
-        req = PendingRequest(reqid, rref, iname, method)
+        req = PendingRequest(reqid, rref, tracker.interfaceName, method)
         if result_constraint is not None:
             req.constraint = adapt_constraint(result_constraint)
-        msg = CallMessage(reqid, rref.tracker.clid, method, tuple(args), dict(kwargs))
-        data = self._codec.encode(msg)  # raises Violation for unsendable arguments
+        if type(args) is not tuple:
+            args = tuple(args)
+        msg = CallMessage(reqid, tracker.clid, method, args, dict(kwargs) if kwargs else {})
+        data = self._codec.encoder.encode(msg)  # raises Violation for unsendable arguments
         if not call_only:
-            self.addRequest(req)
+            req.broker = self
+            self.waitingForAnswers[reqid] = req
         self._write(data)
         return req.deferred
 

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 __all__ = ["AnswerMessage", "CallMessage", "ErrorMessage", "InboundDelivery"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallMessage:
     """An outbound call of ``methodname`` on the far object ``clid``."""
 
@@ -35,7 +35,7 @@ class CallMessage:
     kwargs: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnswerMessage:
     """The result of an inbound call."""
 
@@ -43,7 +43,7 @@ class AnswerMessage:
     result: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ErrorMessage:
     """The failure of an inbound call."""
 

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred, fail, maybeDeferred
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import SturdyRef, decode_furl
@@ -208,8 +208,9 @@ class PendingRequest:
 
     def complete(self, res: object) -> None:
         """The answer arrived."""
-        if self.broker is not None:
-            self.broker.removeRequest(self)
+        broker = self.broker
+        if broker is not None:
+            broker.waitingForAnswers.pop(self.reqID, None)
         if self.active:
             self.active = False
             self.deferred.callback(res)
@@ -298,7 +299,12 @@ class RemoteReference(RemoteReferenceOnly):
         Every failure, even a local one (dead connection, unsendable argument), is
         reported through the Deferred.
         """
-        return maybeDeferred(self.tracker.broker.callRemote, self, _name, args, kwargs, False)
+        try:
+            d = self.tracker.broker.callRemote(self, _name, args, kwargs, False)
+        except BaseException:
+            return fail()
+        assert d is not None
+        return d
 
     def callRemoteOnly(self, _name: str, /, *args: Any, **kwargs: Any) -> None:
         """Call without asking for an answer; failures (even a dead connection) vanish."""

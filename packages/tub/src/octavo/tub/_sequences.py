@@ -96,8 +96,12 @@ class _Arguments:
         self.kwargs = kwargs
 
 
+_CALL_OT = ("call",)
+_ANSWER_OT = ("answer",)
+
+
 def _slice_call(msg: CallMessage, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
-    return ("call",), (
+    return _CALL_OT, (
         msg.reqID,
         msg.clid,
         msg.methodname.encode("utf-8"),
@@ -105,22 +109,25 @@ def _slice_call(msg: CallMessage, ctx: SliceContext) -> tuple[tuple[str, ...], I
     )
 
 
-def _arguments_body(a: _Arguments) -> Iterator[object]:
-    yield len(a.args)
-    yield from a.args
-    for name in sorted(a.kwargs):
-        yield name.encode("utf-8")
-        yield a.kwargs[name]
+_ARGUMENTS_OT = ("arguments",)
 
 
 def _slice_arguments(a: _Arguments, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
-    return ("arguments",), _arguments_body(a)
+    args = a.args
+    kwargs = a.kwargs
+    if not kwargs:
+        return _ARGUMENTS_OT, (len(args), *args)
+    body: list[object] = [len(args), *args]
+    for name in sorted(kwargs):
+        body.append(name.encode("utf-8"))
+        body.append(kwargs[name])
+    return _ARGUMENTS_OT, body
 
 
 def _slice_answer(
     msg: AnswerMessage, ctx: SliceContext
 ) -> tuple[tuple[str, ...], Iterable[object]]:
-    return ("answer",), (msg.reqID, msg.result)
+    return _ANSWER_OT, (msg.reqID, msg.result)
 
 
 def _slice_error(msg: ErrorMessage, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
@@ -206,15 +213,25 @@ _DEFAULT_GET_CONSTRAINT = Referenceable.getArgumentConstraint
 
 
 class _ReadyCollector:
-    """Gathers the not-yet-ready values (gifts) of one top-level message."""
+    """Gathers the not-yet-ready values (gifts) of one top-level message.
 
-    def __init__(self) -> None:
-        self.deferreds: list[Deferred[Any]] = []
+    A mixin of the call and answer unslicers (no object of its own per message);
+    the list is made only when a gift arrives.
+    """
+
+    _ready_ds: list[Deferred[Any]] | None = None
+
+    def add_ready(self, d: Deferred[Any]) -> None:
+        """Hold the message back until ``d`` fires (the Broker's acceptGift)."""
+        if self._ready_ds is None:
+            self._ready_ds = []
+        self._ready_ds.append(d)
 
     def ready(self) -> Deferred[Any] | None:
-        if not self.deferreds:
+        """None if nothing is pending, else a Deferred firing when all are ready."""
+        if not self._ready_ds:
             return None
-        return gatherResults(self.deferreds, consumeErrors=True)
+        return gatherResults(self._ready_ds, consumeErrors=True)
 
 
 class _ConstrainedChild(Unslicer):
@@ -261,7 +278,7 @@ class _FastChecked(_ConstrainedChild):
             raise v
 
 
-class CallUnslicer(_FastChecked):
+class CallUnslicer(_FastChecked, _ReadyCollector):
     """``call``: reqID, clid, method name, arguments -> InboundDelivery.
 
     The type of each child is checked as it arrives (``receiveChild``), not before
@@ -280,8 +297,7 @@ class CallUnslicer(_FastChecked):
         self.obj: Any = None
         self.methodname: str | None = None
         self.args: ArgumentsUnslicer | None = None
-        self.collector = collector = _ReadyCollector()
-        broker._current_collector = collector
+        broker._current_collector = self
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
         self._raise_stashed()
@@ -292,7 +308,6 @@ class CallUnslicer(_FastChecked):
         child = ArgumentsUnslicer()
         child.target = self.obj
         child.methodname = self.methodname or ""
-        child.collector = self.collector
         return child
 
     def receiveChild(self, obj: object) -> None:
@@ -343,7 +358,7 @@ class CallUnslicer(_FastChecked):
         raise BananaError("too many objects given to CallUnslicer")
 
     def reportViolation(self, why: Violation) -> Violation | None:
-        if self.broker._current_collector is self.collector:
+        if self.broker._current_collector is self:
             self.broker._current_collector = None
         if why.args and why.args[0] == "ABORT received":
             if self.reqID:
@@ -355,14 +370,14 @@ class CallUnslicer(_FastChecked):
 
     def receiveClose(self) -> object:
         self._raise_stashed()
-        if self.stage != 4 or self.args is None or self.reqID is None:
+        args = self.args
+        if self.stage != 4 or args is None or self.reqID is None:
             raise BananaError("'call' sequence ended too early")
-        if self.broker._current_collector is self.collector:
-            self.broker._current_collector = None
-        delivery = InboundDelivery(
-            self.reqID, self.obj, self.methodname, self.args.args, self.args.kwargs
-        )
-        self.broker.scheduleCall(delivery, self.collector.ready())
+        broker = self.broker
+        if broker._current_collector is self:
+            broker._current_collector = None
+        delivery = InboundDelivery(self.reqID, self.obj, self.methodname, args.args, args.kwargs)
+        broker.scheduleCall(delivery, self.ready() if self._ready_ds else None)
         return delivery
 
     def describe(self) -> str:
@@ -388,7 +403,6 @@ class ArgumentsUnslicer(_FastChecked):
     opentype = ("arguments",)
     target: Any = None
     methodname: str = ""
-    collector: _ReadyCollector | None = None
 
     def start(self, count: int) -> None:
         self.numargs: int | None = None
@@ -501,7 +515,7 @@ class ArgumentsUnslicer(_FastChecked):
         return "<arguments arg[?]>"
 
 
-class AnswerUnslicer(_FastChecked):
+class AnswerUnslicer(_FastChecked, _ReadyCollector):
     """``answer``: reqID, result -> completes the PendingRequest.
 
     Children are checked in ``receiveChild`` (the decoder's fast path); a result
@@ -517,8 +531,7 @@ class AnswerUnslicer(_FastChecked):
         self.request: PendingRequest | None = None
         self.have_result = False
         self.result: Any = None
-        self.collector = collector = _ReadyCollector()
-        broker._current_collector = collector
+        broker._current_collector = self
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
         self._raise_stashed()
@@ -547,7 +560,7 @@ class AnswerUnslicer(_FastChecked):
         self.have_result = True
 
     def reportViolation(self, why: Violation) -> Violation | None:
-        if self.broker._current_collector is self.collector:
+        if self.broker._current_collector is self:
             self.broker._current_collector = None
         if self.request is not None:
             self.broker.answerViolation(self.request, Failure(why))
@@ -557,13 +570,14 @@ class AnswerUnslicer(_FastChecked):
         self._raise_stashed()
         if not self.have_result or self.request is None:
             raise BananaError("Answer didn't include an answer")
-        if self.broker._current_collector is self.collector:
-            self.broker._current_collector = None
+        broker = self.broker
+        if broker._current_collector is self:
+            broker._current_collector = None
         req = self.request
         result = self.result
         if req.constraint is not None and type(result) is not _Pending:
             req.constraint.checkObject(result, True)  # Violation: the request fails
-        ready = self.collector.ready()
+        ready = self.ready() if self._ready_ds else None
         if type(result) is _Pending or ready is not None:
             holder: list[Any] = [result]
             if type(result) is _Pending:
