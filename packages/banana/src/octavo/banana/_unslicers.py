@@ -24,7 +24,7 @@ from ._constraints import (
     UnicodeConstraint,
     select_for,
 )
-from ._errors import BananaError, Violation
+from ._errors import BananaError, Violation, short_repr
 from ._pending import Pending
 from ._tokens import INT, STRING, VOCAB
 
@@ -466,7 +466,7 @@ class DictUnslicer(Unslicer):
     def describe(self) -> str:
         if self.gettingKey:
             return "{}"
-        return f"{{}}[{self.items[-1]!r}]"
+        return f"{{}}[{short_repr(self.items[-1])}]"
 
 
 class UnicodeUnslicer(LeafUnslicer):
@@ -664,7 +664,7 @@ class ReplaceVocabUnslicer(LeafUnslicer):
             if type(obj) is not int:
                 raise BananaError("VocabUnslicer only accepts INT keys")
             if obj in self.d:
-                raise BananaError(f"duplicate key {obj!r}")
+                raise BananaError(f"duplicate key {short_repr(obj)}")
             self.key = obj
         else:
             if type(obj) is not bytes:
