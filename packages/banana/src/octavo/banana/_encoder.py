@@ -8,7 +8,7 @@ from decimal import Decimal
 from struct import Struct
 from typing import Any
 
-from ._errors import Violation
+from ._errors import Violation, short_repr
 from ._slicers import SliceContext, SlicerEntry, SlicerRegistry
 from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
 
@@ -421,7 +421,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
             if handler is not None:
                 break
         else:
-            raise Violation(f"cannot serialize {o!r} ({t})")
+            raise Violation(f"cannot serialize {short_repr(o)} ({t})")
         if handler == "str":
             enc_str(o)  # type: ignore[arg-type]
         elif handler == "list":
