@@ -123,6 +123,17 @@ class HostileTestCase(SynchronousTestCase):
         self.assertEqual(self.result(self.ref.callRemote("echo", 1)), 1)
 
 
+class DefaultLimitTests(HostileTestCase):
+    def test_overlong_method_name_is_an_error_answer(self) -> None:
+        """A method name over 1000 bytes gets an error answer; the connection goes on."""
+        d = self.expect(111)
+        self.inject(call_bytes(111, self.clid, b"m" * 1001, tint(1)))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("method name too long", f.value)
+        self.assert_alive()
+
+
 class ErrorAnswerTests(HostileTestCase):
     broker_kwargs = {"codec_limits": {"max_depth": 50, "max_token_size": 1000}}
 
@@ -134,6 +145,33 @@ class ErrorAnswerTests(HostileTestCase):
         self.assertTrue(f.check(Violation))
         self.assertIn("unknown CLID 999", f.value)
         self.assert_alive()
+        self.assert_bystander_fine()
+
+    def test_refused_call_arguments_are_not_decoded(self) -> None:
+        """A call refused at its clid is discarded: a my-reference in it makes no proxy."""
+        d = self.expect(110)
+        ref = topen(2, b"my-reference") + tint(77) + tclose(2)
+        self.inject(call_bytes(110, 999, b"echo", ref))
+        self.assertIn("unknown CLID 999", self.result(d).value)
+        self.assertNotIn(77, self.b.yourReferenceByCLID)
+        self.assert_alive()
+
+    def test_duplicate_keyword_is_an_error_answer(self) -> None:
+        """The same keyword twice in one call gets an error answer."""
+        d = self.expect(112)
+        args = tint(0) + tstr(b"value") + tint(1) + tstr(b"value") + tint(2)
+        self.inject(
+            topen(0, CALL) + tint(112) + tint(self.clid) + tstr(b"echo")
+            + topen(1, ARGUMENTS) + args + tclose(1) + tclose(0)
+        )  # fmt: skip
+        f = self.result(d)
+        self.assertIn("duplicate keyword argument", f.value)
+        self.assert_alive()
+
+    def test_negative_request_id_closes(self) -> None:
+        """A call whose request ID is not a non-negative INT is a protocol error."""
+        self.inject(topen(0, CALL) + tneg(5) + tint(self.clid) + tstr(b"echo"))
+        self.assert_closed_with_error()
         self.assert_bystander_fine()
 
     def test_unknown_method(self) -> None:

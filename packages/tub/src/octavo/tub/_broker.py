@@ -687,7 +687,9 @@ class Broker(Protocol):
         except Exception:
             self.callFailed(Failure(), delivery.reqID, delivery)
             return
-        if isinstance(res, Deferred):
+        if res is None:
+            self._callFinished(None, delivery)
+        elif isinstance(res, Deferred):
             res.addCallbacks(
                 self._callFinished,
                 self.callFailed,
@@ -719,7 +721,7 @@ class Broker(Protocol):
         if self.disconnected:
             return
         try:
-            data = self._codec.encode(AnswerMessage(reqid, res))
+            data = self._codec.encoder.encode(AnswerMessage(reqid, res))
         except Exception:
             f = Failure()
             _log.info(
