@@ -276,6 +276,53 @@ class CallTests(PairTestCase):
         self.pump()
         self.assertEqual(self.target.notes, list(range(50)))
 
+    def test_answers_to_a_burst_leave_in_one_write(self) -> None:
+        """Calls that arrive together are answered with one transport write."""
+        r = self.ref()
+        ds = [r.callRemote("echo", i) for i in range(5)]
+        self.assertEqual(len(self.conn.left_transport.buffer), 5)  # sent as made
+        self.b.dataReceived(self.conn.left_transport.take())
+        self.clock.advance(0)  # the calls run on a later turn
+        self.assertEqual(len(self.conn.right_transport.buffer), 1)
+        self.pump()
+        self.assertEqual([self.result(d) for d in ds], [0, 1, 2, 3, 4])
+
+    def test_calls_made_while_answers_arrive_leave_in_one_write(self) -> None:
+        """Calls made by callbacks of arriving answers go out together, in order."""
+        r = self.ref()
+        got: list[Any] = []
+
+        def _more(_: object) -> None:
+            got.extend(r.callRemote("echo", i) for i in (10, 11, 12))
+
+        r.callRemote("echo", 1).addCallback(_more)
+        self.conn.right.dataReceived(self.conn.left_transport.take())
+        self.clock.advance(0)
+        self.a.dataReceived(self.conn.right_transport.take())
+        self.assertEqual(len(self.conn.left_transport.buffer), 1)
+        self.assertEqual([self.result(d) for d in got], [10, 11, 12])
+
+    def test_protocol_error_sends_held_bytes_before_closing(self) -> None:
+        """Bytes held back during a burst are written before the connection closes."""
+        r = self.ref()
+        got: list[Any] = []
+
+        def _again(v: Any) -> None:
+            got.append(v)
+            r.callRemote("echo", 8)  # written while a's burst is held back
+
+        r.callRemote("echo", 7).addCallback(_again)
+        self.b.dataReceived(self.conn.left_transport.take())
+        self.clock.advance(0)
+        answer = self.conn.right_transport.take()
+        self.a.dataReceived(answer + b"\xff" * 3)  # an answer, then garbage
+        self.assertEqual(got, [7])
+        self.assertTrue(self.conn.left_transport.lose_requested)
+        sent = b"".join(self.conn.left_transport.buffer)
+        self.assertEqual(len(self.conn.left_transport.buffer), 1)
+        self.assertIn(b"\x8d", sent)
+        self.assertLess(sent.index(b"echo"), sent.index(b"\x8d"))  # the call, then ERROR
+
     def test_result_constraint(self) -> None:
         """_resultConstraint checks the answer; a violating answer fails the call."""
         from octavo.banana import ByteStringConstraint, IntegerConstraint

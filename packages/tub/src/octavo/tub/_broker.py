@@ -154,6 +154,8 @@ class Broker(Protocol):
         self._transport_gone = False
         self._closing = False
         self._current_collector: Any = None
+        # messages written while a burst is being handled (None: write at once)
+        self._corked: list[bytes] | None = None
 
     def __repr__(self) -> str:
         state = "disconnected" if self.disconnected else "connected"
@@ -174,6 +176,18 @@ class Broker(Protocol):
         """Feed bytes to the codec; a protocol error closes this connection only."""
         if self._closing or self.disconnected:
             return
+        if self._corked is None:
+            # whatever this data makes us send (answers, calls made by callbacks)
+            # leaves in one transport write at the end
+            self._corked = []
+            try:
+                self._data_received(data)
+            finally:
+                self._uncork()
+        else:
+            self._data_received(data)
+
+    def _data_received(self, data: bytes) -> None:
         self._keepalive.data_received()
         self._unfinished_bytes += len(data)
         completed = self._codec.messages_completed
@@ -201,11 +215,22 @@ class Broker(Protocol):
             self._queue.eventually(w)
 
     def _write(self, data: bytes) -> None:
+        corked = self._corked
+        if corked is not None:
+            corked.append(data)
+            return
         t: Any = self.transport
         if t is not None and not self._transport_gone:
             t.write(data)
 
+    def _uncork(self) -> None:
+        """Write what was held back during a burst, as one write."""
+        corked, self._corked = self._corked, None
+        if corked:
+            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
+
     def _lose(self) -> None:
+        self._uncork()
         t: Any = self.transport
         if t is not None:
             t.loseConnection()
@@ -658,6 +683,16 @@ class Broker(Protocol):
     def doNextCall(self) -> None:
         """Start the queued calls in order; one waiting for a gift holds back the rest."""
         self._delivery_scheduled = False
+        if self._corked is None:
+            self._corked = []  # the answers of this batch leave in one write
+            try:
+                self._do_next_calls()
+            finally:
+                self._uncork()
+        else:
+            self._do_next_calls()
+
+    def _do_next_calls(self) -> None:
         queue = self.inboundDeliveryQueue
         while queue and not self.disconnected and not self._running_delivery:
             delivery, ready = queue.popleft()
