@@ -249,3 +249,19 @@ def test_big_tokens_split_across_feeds(chunk: int) -> None:
     assert isinstance(evs[0], ViolationReceived)
     assert "too long" in str(evs[0].violation)
     assert evs[1] == ObjectReceived({"k": "ok"})
+
+
+@pytest.mark.parametrize("value", [b"z" * 60_000, 7**50_000], ids=["string", "longint"])
+def test_tiny_feeds_do_not_amplify_memory(value: object) -> None:
+    """A token fed a few bytes at a time is buffered compactly (no object per feed)."""
+    data = serialize(value)
+    dec = Decoder()
+    tracemalloc.start()
+    try:
+        for i in range(0, len(data), 3):
+            dec.receive_data(data[i : i + 3])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert dec.events() == [ObjectReceived(value)]
+    assert peak < 4 * len(data) + 50_000, peak

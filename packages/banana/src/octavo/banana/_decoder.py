@@ -180,8 +180,7 @@ class Decoder:
         self._pos = 0
         self._need = 0
         self._need_end = 0
-        self._chunks: list[bytes] = []
-        self._have = 0
+        self._acc = bytearray()  # an unfinished token, when it spans feeds
         self._skip = 0
         self._big: io.BytesIO | None = None
         self._big_left = 0
@@ -256,14 +255,12 @@ class Decoder:
             if not data or self._stopped:
                 return
         if self._need:
-            self._chunks.append(data)
-            self._have += len(data)
-            if self._have < self._need:
+            self._acc += data  # amortised growth: no per-feed object, however small
+            if len(self._acc) < self._need:
                 return
-            buf = b"".join(self._chunks)
-            self._chunks = []
+            buf = bytes(self._acc)
+            self._acc = bytearray()
             self._need = 0
-            self._have = 0
         elif self._pos < len(self._buf):
             buf = self._buf[self._pos :] + data
         else:
@@ -735,8 +732,7 @@ class Decoder:
         self._pos = pos
         need = self._need_end - pos
         if need > len(buf) - pos:
-            self._chunks = [buf[pos:]]
-            self._have = len(buf) - pos
+            self._acc = bytearray(memoryview(buf)[pos:])
             self._need = need
             self._buf = b""
             self._pos = 0
