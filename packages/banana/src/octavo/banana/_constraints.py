@@ -182,7 +182,7 @@ class IntegerConstraint(Constraint):
             raise Violation("number too large")
 
     def checkObject(self, obj: object, inbound: bool) -> None:
-        if not isinstance(obj, int) or isinstance(obj, bool):
+        if not isinstance(obj, int):  # bool counts, as in Foolscap
             raise Violation(f"{obj!r} is not a number")
         if self.maxBytes == -1:
             if obj >= 2**31 or obj < -(2**31):

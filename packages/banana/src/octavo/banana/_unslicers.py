@@ -240,6 +240,13 @@ class TupleUnslicer(Unslicer):
         if self.constraints is not None and len(self.list) >= len(self.constraints):
             raise Violation("the tuple is full")
         if type(obj) is Pending:
+            # a reference to an unfinished tuple that encloses us through tuples only
+            # would make a tuple contain itself: no such object can exist
+            u: Unslicer | None = self
+            while isinstance(u, TupleUnslicer):
+                if u._pending is obj:
+                    raise Violation("a tuple cannot contain itself")
+                u = u.parent
             index = len(self.list)
             self.list.append(obj)
             self.unresolved += 1

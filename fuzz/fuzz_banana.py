@@ -1,0 +1,213 @@
+"""Atheris fuzz target: hostile bytes, in any chunking, raise only BananaError/Violation.
+
+Run (as ``tox -e fuzz`` does)::
+
+    python fuzz/fuzz_banana.py -max_total_time=60 -rss_limit_mb=2048
+
+Each input is a chunking byte, a configuration byte (root constraint, tight depth and
+token-size limits, initial vocabulary) and the stream. The stream goes to
+``octavo.banana.unserialize`` and, cut into chunks chosen by the chunking byte, to a
+``Decoder`` so configured. Only ``BananaError`` and ``Violation`` may escape, decoded
+objects must be inert values, and the chunked decoder must report the same events and
+the same outcome (no error, or the same error type) as one fed the whole stream at once.
+Unless a corpus directory is given, the fuzzer starts from seeds made of valid streams
+(the golden vectors and a few encoded values) in a temporary directory kept between
+runs, so mutations of valid streams are explored from the first second. Inputs that
+once failed are kept in fuzz/regressions/ and replayed first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from octavo import banana
+
+ALLOWED = (banana.BananaError, banana.Violation)
+
+# The second input byte picks a decoder configuration: a root constraint (low nibble)
+# and tight or default limits and an initial vocabulary (high nibble bits).
+CONSTRAINTS: list[banana.Constraint | None] = [
+    None,
+    None,
+    banana.ListOf(int, maxLength=3),
+    banana.DictOf(str, banana.ListOf(int)),
+    banana.TupleOf(int, bytes, banana.Any()),
+    banana.ByteStringConstraint(maxLength=8),
+    banana.IntegerConstraint(),
+    banana.ChoiceOf(int, banana.StringConstraint(5), None),
+    banana.SetOf(int, maxLength=4),
+    banana.Optional(banana.ListOf(banana.Any(), maxLength=2)),
+    banana.Shared(banana.ListOf(banana.Any())),
+    banana.UnicodeConstraint(maxLength=4),
+    banana.BooleanConstraint(),
+    banana.NumberConstraint(maxBytes=4),
+    banana.ListOf(banana.TupleOf(str, banana.DictOf(int, bytes, maxKeys=2))),
+    banana.Nothing(),
+]
+VOCAB = [b"list", b"tuple", b"dict", b"unicode", b"reference", b"abc"]
+
+
+def settings_for(selector: int) -> dict[str, object]:
+    """Decoder keyword arguments chosen by one byte."""
+    kwargs: dict[str, object] = {"constraint": CONSTRAINTS[selector & 0x0F]}
+    if selector & 0x10:
+        kwargs["max_depth"] = 3
+    if selector & 0x20:
+        kwargs["max_token_size"] = 16
+    return kwargs
+
+
+MAX_DEPTH = 200  # for describing decoded objects; the decoder's own limit is lower
+
+
+def describe(value: object) -> object:
+    """A comparable, cycle-safe description of a decoded object graph."""
+    labels: dict[int, int] = {}
+
+    def walk(node: object, depth: int) -> object:
+        if depth > MAX_DEPTH:
+            raise AssertionError("decoded object nested deeper than any decoder limit")
+        kind = type(node)
+        if kind is float:
+            return ("float", struct.pack("!d", node))
+        if kind is Decimal:
+            return ("decimal", str(node))
+        if kind in (list, tuple, dict, set, frozenset):
+            if id(node) in labels:
+                return ("ref", labels[id(node)])
+            labels[id(node)] = len(labels)
+            if kind is dict:
+                items = [(walk(k, depth + 1), walk(v, depth + 1)) for k, v in node.items()]
+                return ("dict", tuple(items))
+            parts = [walk(item, depth + 1) for item in node]
+            if kind in (set, frozenset):
+                parts.sort(key=repr)
+            return (kind.__name__, tuple(parts))
+        if kind in (bool, int, str, bytes) or node is None:
+            return (kind.__name__, node)
+        raise AssertionError(f"decoder produced a {kind.__name__}, not an inert value")
+
+    return walk(value, 0)
+
+
+def event_key(event: object) -> object:
+    """What must agree between one-feed and chunked decoding for one event."""
+    if isinstance(event, banana.ObjectReceived):
+        return ("object", describe(event.obj))
+    return (type(event).__name__, repr(event))
+
+
+def decode_in_chunks(
+    stream: bytes, sizes: list[int], selector: int
+) -> tuple[list[object], str | None]:
+    """Feed ``stream`` cut at ``sizes`` to a fresh Decoder: its events and the error met."""
+    kwargs = settings_for(selector)
+    if selector & 0x40:
+        kwargs["vocab"] = VOCAB
+    decoder = banana.Decoder(**kwargs)  # type: ignore[arg-type]
+    events: list[object] = []
+    offset = 0
+    for size in sizes:
+        piece = stream[offset : offset + size]
+        offset += size
+        try:
+            decoder.receive_data(piece)
+        except ALLOWED as err:
+            events.extend(event_key(e) for e in decoder.events())
+            return events, type(err).__name__
+        events.extend(event_key(e) for e in decoder.events())
+    return events, None
+
+
+def chunk_sizes(seed: int, length: int) -> list[int]:
+    """Chunk lengths covering ``length`` bytes: seed 0 is one chunk, 1 is byte by byte."""
+    if seed == 0 or length == 0:
+        return [max(length, 1)]
+    if seed == 1:
+        return [1] * length
+    rng = random.Random(seed)
+    sizes = []
+    while length > 0:
+        size = min(length, rng.choice((1, 2, 3, 5, 8, 64, rng.randint(1, 512))))
+        sizes.append(size)
+        length -= size
+    return sizes
+
+
+def TestOneInput(data: bytes) -> None:
+    """One fuzz case: see the module docstring."""
+    if len(data) < 2:
+        return
+    seed, selector, stream = data[0], data[1], data[2:]
+    try:
+        result = banana.unserialize(stream, **settings_for(selector))  # type: ignore[arg-type]
+    except ALLOWED:
+        pass
+    else:
+        describe(result)
+    whole_events, whole_error = decode_in_chunks(stream, [max(len(stream), 1)], selector)
+    sizes = chunk_sizes(seed, len(stream))
+    parts_events, parts_error = decode_in_chunks(stream, sizes, selector)
+    # Events decoded before a BananaError stay queued, so both must match exactly.
+    assert parts_error == whole_error, (stream.hex(), seed, whole_error, parts_error)
+    assert parts_events == whole_events, (stream.hex(), seed)
+
+
+def seed_streams() -> list[bytes]:
+    """Valid streams to start mutating from."""
+    seeds = []
+    golden = Path(__file__).resolve().parents[1] / "tests" / "banana" / "vectors" / "golden.json"
+    if golden.exists():
+        for vector in json.loads(golden.read_text(encoding="utf-8"))["vectors"]:
+            if len(vector["hex"]) <= 2000:
+                seeds.append(bytes.fromhex(vector["hex"]))
+    me: list[object] = []
+    me.append(me)
+    values: list[object] = [
+        {"a": [1, 2.5, b"x", (True, None)], "b": {3, 4}, "c": frozenset([5])},
+        [2**70, -(2**70), -(2**31), math.pi, Decimal("-1.5E-3"), "\u00e9\U0001f34c"],
+        me,
+    ]
+    seeds += [banana.serialize(value) for value in values]
+    encoder = banana.Encoder()
+    seeds.append(b"".join(encoder.encode(value) for value in values))
+    return seeds
+
+
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+
+
+def replay_regressions() -> None:
+    """Run every input that once failed (fuzz/regressions/*.bin) before fuzzing."""
+    for path in sorted(REGRESSIONS.glob("*.bin")):
+        print(f"replaying {path.name}", flush=True)
+        TestOneInput(path.read_bytes())
+
+
+def main() -> None:
+    """Replay past failures, then start atheris (seeded unless a corpus is given)."""
+    replay_regressions()
+    argv = list(sys.argv)
+    if not any(not arg.startswith("-") for arg in argv[1:]):
+        corpus = Path(tempfile.gettempdir()) / "octavo-fuzz-banana-corpus"
+        corpus.mkdir(exist_ok=True)  # kept between runs: what one run finds, the next reuses
+        for index, stream in enumerate(seed_streams()):
+            config = bytes([index % 7, index % 5 if index % 3 else index % 256])
+            (corpus / f"seed-{index:03d}").write_bytes(config + stream)
+        argv.append(str(corpus))
+    atheris.Setup(argv, TestOneInput)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
