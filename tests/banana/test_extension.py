@@ -446,3 +446,15 @@ def test_unserialize_with_extra_unslicers_and_context() -> None:
         unserialize(data)  # the default registry does not know "tag"
     with pytest.raises(BananaError):
         unserialize(data[:-1], unslicers=unslicers)
+
+
+def test_slicer_temporaries_are_not_mistaken_for_shared_objects() -> None:
+    """Fresh state dicts made by a slicer for two objects are sent as two dicts."""
+
+    class Thing:
+        pass
+
+    slicers = SlicerRegistry()
+    slicers.register(Thing, lambda o, ctx: (("thing",), ({"a": [1]},)))
+    data = Encoder(slicers=slicers).encode([Thing(), Thing(), Thing()])
+    assert b"reference" not in data

@@ -198,6 +198,7 @@ class Decoder:
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
         self._max_index_length = 0
+        self._uni = _UNICODE_INDEX
         if vocab:
             self.populateVocabTable(vocab)
         self._rebuild_fast()
@@ -383,6 +384,15 @@ class Decoder:
         if cached is None:
             cached = reg.cache[key] = self._fast_tables(reg)
         self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+        # the index token a peer sends for "unicode": VOCAB if the table has it
+        self._uni = next(
+            (
+                b128_encode(i) + b"\x87"
+                for i, w in self._vocab.items()
+                if w == b"unicode" and i < 128
+            ),
+            _UNICODE_INDEX,
+        )
 
     def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
@@ -438,7 +448,8 @@ class Decoder:
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         startswith = buf.startswith
-        uni = _UNICODE_INDEX
+        uni = self._uni
+        unilen = len(uni)
         root = self._root
         uni_top = uni in fast_top
         uni_nested = uni in fast_nested
@@ -495,6 +506,8 @@ class Decoder:
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                uni = self._uni
+                unilen = len(uni)
                 uni_top = uni in fast_top
                 uni_nested = uni in fast_nested
                 continue
@@ -544,7 +557,7 @@ class Decoder:
                     and startswith(uni, body)
                 ):
                     # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
-                    r = body + 9
+                    r = body + unilen
                     if r + 1 < end:
                         c = buf[r]
                         e = r + 2 + c  # where the CLOSE number starts
@@ -610,6 +623,13 @@ class Decoder:
                         u.list = lst  # type: ignore[attr-defined]
                         u.prim = lst.append
                         objects[self._obj_count] = lst
+                    elif kind == 7:  # dict, started inline
+                        items: list[object] = []
+                        dct: dict[object, object] = {}
+                        u.d = dct  # type: ignore[attr-defined]
+                        u.items = items  # type: ignore[attr-defined]
+                        u.prim = items.append
+                        objects[self._obj_count] = dct
                     elif kind == 6:  # tuple, started inline
                         lst = []
                         u.list = lst  # type: ignore[attr-defined]
