@@ -13,23 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from foolscap import broker as fbroker
+from foolscap import eventual as feventual
+from foolscap import ipb as fipb
+from foolscap import referenceable as freferenceable
+from foolscap.referenceable import TubRef as FTubRef
+from twisted.internet.task import Clock
+from twisted.python.failure import Failure
+from zope.interface import implementer
 
-foolscap = pytest.importorskip("foolscap")
-
-from foolscap import broker as fbroker  # noqa: E402
-from foolscap import eventual as feventual  # noqa: E402
-from foolscap import ipb as fipb  # noqa: E402
-from foolscap import referenceable as freferenceable  # noqa: E402
-from foolscap.referenceable import TubRef as FTubRef  # noqa: E402
-from twisted.internet.task import Clock  # noqa: E402
-from twisted.python.failure import Failure  # noqa: E402
-from zope.interface import implementer  # noqa: E402
-
-from octavo.tub._broker import Broker  # noqa: E402
-from octavo.tub._errors import DeadReferenceError, RemoteException  # noqa: E402
-from octavo.tub._failure import CopiedFailure  # noqa: E402
-from octavo.tub._referenceable import Referenceable, RemoteReference  # noqa: E402
-from octavo.tub.testing import BrokerConnection, FakeTub  # noqa: E402
+from octavo.tub._broker import Broker
+from octavo.tub._errors import DeadReferenceError, RemoteException
+from octavo.tub._failure import CopiedFailure
+from octavo.tub._referenceable import Referenceable, RemoteReference
+from octavo.tub.testing import BrokerConnection, FakeTub
 
 PARAMS = {"banana-decision-version": 3, "initial-vocab-table-index": 1}
 

@@ -9,11 +9,8 @@ import sys
 import tempfile
 from typing import Any
 
-import pytest
 from twisted.internet import defer, protocol, reactor
 from twisted.trial import unittest
-
-pytest.importorskip("foolscap")
 
 from octavo.tub._errors import DeadReferenceError
 from octavo.tub._identity import TubIdentity, create_certificate

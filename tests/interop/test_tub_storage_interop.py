@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from twisted.trial import unittest
-
-pytest.importorskip("foolscap")
-
 from foolscap.api import Referenceable as FReferenceable
 from foolscap.api import Tub as FTub
+from twisted.trial import unittest
 
 from octavo.tub._identity import create_certificate
 from octavo.tub._referenceable import Referenceable, RemoteReference

@@ -23,24 +23,6 @@ def cert_pem() -> bytes:
     return create_certificate()
 
 
-def test_our_certificate_loads_in_foolscap_with_same_tubid(cert_pem):
-    """A certificate we make gives Foolscap's Tub the same TubID as ours."""
-    foolscap_pb = pytest.importorskip("foolscap.pb")
-    ours = Tub(certData=cert_pem)
-    theirs = foolscap_pb.Tub(certData=cert_pem)
-    assert ours.getTubID() == theirs.getTubID()
-    assert len(ours.getTubID()) == 32
-
-
-def test_foolscap_certificate_loads_here_with_same_tubid():
-    """A certificate Foolscap makes gives our Tub the same TubID as Foolscap's."""
-    foolscap_pb = pytest.importorskip("foolscap.pb")
-    theirs = foolscap_pb.Tub()
-    ours = Tub(certData=theirs.getCertData())
-    assert ours.getTubID() == theirs.getTubID()
-    assert ours.getShortTubID() == theirs.getTubID()[:4]
-
-
 def test_cert_data_round_trips(cert_pem):
     """getCertData() recreates the same identity."""
     t = Tub(certData=cert_pem)

@@ -131,14 +131,16 @@ def test_long_tracebacks_are_elided() -> None:
     assert tb.rstrip().endswith(b"deep")
 
 
+# A character encodes to at most 4 UTF-8 bytes: these sizes keep every field within its
+# byte limit (type 200, value 1000, traceback 2000, parent 200), where relaying is lossless.
 @given(
-    type_name=st.text(min_size=1, max_size=150),
-    value=st.text(max_size=300),
-    tb=st.text(max_size=600),
-    parents=st.lists(st.text(max_size=60), max_size=10),
+    type_name=st.text(min_size=1, max_size=50),
+    value=st.text(max_size=250),
+    tb=st.text(max_size=500),
+    parents=st.lists(st.text(max_size=50), max_size=10),
 )
 def test_copied_failure_round_trip(type_name: str, value: str, tb: str, parents: list[str]) -> None:
-    """A CopiedFailure's state rebuilds an equal CopiedFailure (relaying keeps it intact)."""
+    """A CopiedFailure within the size limits rebuilds intact from its state (relaying)."""
     cf = CopiedFailure(type_name, value, tb, parents)
     again = CopiedFailure.from_state(failure_state(cf, unsafe_tracebacks=True))
     assert (again.type_name, again.value, again.traceback, again.parents) == (
@@ -246,3 +248,13 @@ def test_local_referenceable_calls_eventually() -> None:
     assert got == [8]
     assert local.notifyOnDisconnect(got.append) is None
     local.dontNotifyOnDisconnect(None)
+
+
+@given(type_name=st.text(min_size=51, max_size=400))
+def test_copied_failure_type_over_limit_is_truncated(type_name: str) -> None:
+    """A type name over 200 encoded bytes is cut to at most 200 bytes when relayed."""
+    cf = CopiedFailure(type_name, "", "", [])
+    state = failure_state(cf, unsafe_tracebacks=True)
+    assert len(state["type"]) <= 200
+    if len(type_name.encode("utf-8")) <= 200:
+        assert state["type"] == type_name.encode("utf-8")

@@ -30,7 +30,7 @@ from ._negotiation import (
     Negotiator,
     ReplaceExisting,
 )
-from ._negotiation_protocol import NegotiationProtocol
+from ._negotiation_protocol import NegotiatingTub, NegotiationProtocol
 from ._tub_errors import NoLocationHintsError
 from ._typing import failure_check, failure_of, failure_type_name
 
@@ -47,22 +47,8 @@ class _Target(Protocol):
     def getLocations(self) -> list[str]: ...
 
 
-class ConnectorTub(Protocol):
+class ConnectorTub(NegotiatingTub, Protocol):
     """What a TubConnector needs from its Tub."""
-
-    def _negotiation_state(self) -> NegotiationState: ...
-
-    def _replace_existing(self, event: ReplaceExisting) -> None: ...
-
-    def _attach_negotiated(
-        self,
-        proto: NegotiationProtocol,
-        event: Established,
-        *,
-        is_client: bool,
-        connection_info: ConnectionInfo,
-        tubref: Any,
-    ) -> TwistedProtocol: ...
 
     def connectorStarted(self, c: TubConnector) -> None: ...
 

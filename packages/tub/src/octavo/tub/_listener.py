@@ -22,31 +22,17 @@ from ._negotiation import (
     Negotiator,
     ReplaceExisting,
 )
-from ._negotiation_protocol import SERVER_TIMEOUT, NegotiationProtocol
+from ._negotiation_protocol import SERVER_TIMEOUT, NegotiatingTub, NegotiationProtocol
 
 __all__ = ["Listener", "ListenerTub"]
 
 _log = Logger()
 
 
-class ListenerTub(Protocol):
+class ListenerTub(NegotiatingTub, Protocol):
     """What a Listener needs from its Tub."""
 
     tubID: str
-
-    def _negotiation_state(self) -> NegotiationState: ...
-
-    def _replace_existing(self, event: ReplaceExisting) -> None: ...
-
-    def _attach_negotiated(
-        self,
-        proto: NegotiationProtocol,
-        event: Established,
-        *,
-        is_client: bool,
-        connection_info: ConnectionInfo,
-        tubref: Any,
-    ) -> TwistedProtocol: ...
 
 
 class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-ignore]

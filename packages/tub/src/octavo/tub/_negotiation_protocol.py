@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from octavo.reconnector import ClockLike, DelayedCallLike
 
 from ._identity import peer_tubid
+from ._info import ConnectionInfo
 from ._negotiation import (
     Established,
     Failed,
@@ -29,7 +30,12 @@ from ._negotiation import (
 )
 from ._typing import failure_of
 
-__all__ = ["NegotiationHandler", "NegotiationProtocol", "TLSNegotiationState"]
+__all__ = [
+    "NegotiatingTub",
+    "NegotiationHandler",
+    "NegotiationProtocol",
+    "TLSNegotiationState",
+]
 
 #: Seconds an accepted connection has to finish negotiating (Foolscap's value).
 SERVER_TIMEOUT = 120.0
@@ -180,3 +186,21 @@ class NegotiationProtocol(TwistedProtocol):
         if not self._reported and self._error is not None:
             self._reported = True
             self.handler.negotiation_failed(self, self._error)
+
+
+class NegotiatingTub(Protocol):
+    """What both ends of a negotiation (Listener and TubConnector) need from their Tub."""
+
+    def _negotiation_state(self) -> NegotiationState: ...
+
+    def _replace_existing(self, event: ReplaceExisting) -> None: ...
+
+    def _attach_negotiated(
+        self,
+        proto: NegotiationProtocol,
+        event: Established,
+        *,
+        is_client: bool,
+        connection_info: ConnectionInfo,
+        tubref: Any,
+    ) -> TwistedProtocol: ...
