@@ -596,7 +596,7 @@ class Decoder:
                     and (uni_top if top is root else uni_nested)
                 ):
                     kind = _K_UNICODE
-                    kend = q + 9
+                    kend = q + unilen
                 elif top.plain_open and q + 1 < end:
                     c = buf[q]
                     if c < 0x80:
