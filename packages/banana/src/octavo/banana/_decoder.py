@@ -1,0 +1,786 @@
+# ruff: noqa: N806  (hot-loop locals alias module constants)
+"""The Banana decoder: sans-IO, bytes in, events out."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Sequence
+from struct import Struct
+
+from ._constraints import Constraint
+from ._errors import BananaError, Violation
+from ._events import (
+    ErrorReceived,
+    Event,
+    ObjectReceived,
+    PingReceived,
+    PongReceived,
+    ViolationReceived,
+)
+from ._pending import Pending
+from ._tokens import (
+    ABORT,
+    CLOSE,
+    ERROR,
+    FLOAT,
+    INT,
+    LIST,
+    LONGINT,
+    LONGNEG,
+    MAX_HEADER_BYTES,
+    NEG,
+    OPEN,
+    PING,
+    PONG,
+    SIZE_LIMIT,
+    STRING,
+    VOCAB,
+    b128_encode,
+)
+from ._unslicers import (
+    BUILTIN_FACTORIES,
+    DictUnslicer,
+    FrozenSetUnslicer,
+    ListUnslicer,
+    Opentype,
+    SetUnslicer,
+    TupleUnslicer,
+    Unslicer,
+    UnslicerRegistry,
+    VocabMarker,
+    default_unslicers,
+)
+
+__all__ = ["Decoder", "RootUnslicer"]
+
+_unpack_double = Struct("!d").unpack_from
+_VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
+_ALWAYS_LEGAL = frozenset((PING, PONG, ABORT, CLOSE, ERROR))
+_MAX_OPENTYPE_TOKENS = 8
+_UNSET = object()
+
+# fast-path kinds for the built-in opentypes
+_K_UNICODE, _K_NONE, _K_BOOL, _K_REF = 1, 2, 3, 4
+_K_CONTAINERS: dict[int, type[Unslicer]] = {
+    5: ListUnslicer,
+    6: TupleUnslicer,
+    7: DictUnslicer,
+    8: SetUnslicer,
+    9: FrozenSetUnslicer,
+}
+_FAST_KINDS: dict[str, int] = {
+    "unicode": _K_UNICODE,
+    "none": _K_NONE,
+    "boolean": _K_BOOL,
+    "reference": _K_REF,
+    "list": 5,
+    "tuple": 6,
+    "dict": 7,
+    "set": 8,
+    "immutable-set": 9,
+}
+
+
+class RootUnslicer(Unslicer):
+    """The bottom of the decoder's stack: hands finished top-level objects out as events."""
+
+    plain_open = True
+
+    def __init__(
+        self, decoder: Decoder, constraint: Constraint | None, top_level_primitives: bool
+    ) -> None:
+        self.decoder = decoder
+        self.constraint = constraint
+        self.top_level_primitives = top_level_primitives
+        self.wants_check = constraint is not None or not top_level_primitives
+        self.plain_open = constraint is None
+        self.prim = self.receiveChild
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if not self.top_level_primitives and typebyte != OPEN:
+            raise BananaError("top-level must be OPEN")
+        if self.constraint is not None:
+            self.constraint.checkToken(typebyte, size)
+
+    def doOpen(self, opentype: Opentype) -> Unslicer | None:
+        if self.constraint is not None:
+            self.constraint.checkOpentype(opentype)
+        child = self.decoder.open(opentype, top_level=True)
+        if child is not None and self.constraint is not None:
+            child.setConstraint(self.constraint)
+        return child
+
+    def receiveChild(self, obj: object) -> None:
+        self.decoder._deliver(obj)
+
+    def reportViolation(self, why: Violation) -> Violation | None:
+        self.decoder._rejected(why)
+        return None
+
+    def receiveClose(self) -> object:
+        raise BananaError("top-level should never receive CLOSE tokens")
+
+    def describe(self) -> str:
+        return "<RootUnslicer>"
+
+
+class Decoder:
+    """A per-connection Banana decoder (sans-IO).
+
+    Feed bytes with :meth:`receive_data`, then take events with
+    :meth:`next_event` or :meth:`events`. A protocol error raises
+    :class:`BananaError` (events decoded before it stay queued; the decoder is
+    then dead and raises again on more data). A rejected object becomes a
+    :class:`ViolationReceived` event and decoding goes on.
+
+    :param unslicers: the opentype registry (default: :func:`default_unslicers`).
+    :param context: any object; unslicers see it as ``self.decoder.context``.
+    :param constraint: a constraint for every top-level object (None: no constraint).
+    :param top_level_primitives: if False, a top-level token that is not OPEN is a
+        BananaError (as for Foolscap's PB connections).
+    :param max_depth: deepest allowed nesting of sequences; a deeper OPEN is a Violation.
+    :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
+        one is a Violation and its body is skipped, never buffered.
+    :param vocab: an initial inbound vocabulary, as negotiated.
+    """
+
+    def __init__(
+        self,
+        *,
+        unslicers: UnslicerRegistry | None = None,
+        context: object = None,
+        constraint: Constraint | None = None,
+        top_level_primitives: bool = True,
+        max_depth: int = 500,
+        max_token_size: int = 16 * 1024 * 1024,
+        vocab: Sequence[bytes | str] | None = None,
+    ) -> None:
+        if max_depth < 1:
+            raise ValueError("max_depth must be >= 1")
+        if max_token_size < 0:
+            raise ValueError("max_token_size must be >= 0")
+        self._registry = unslicers if unslicers is not None else default_unslicers()
+        self._registry_version = -1
+        self.context = context
+        self.max_depth = max_depth
+        self.max_token_size = max_token_size
+        self._root = RootUnslicer(self, constraint, top_level_primitives)
+        self._stack: list[Unslicer] = [self._root]
+        self._events: deque[Event] = deque()
+        self._buf = b""
+        self._pos = 0
+        self._need = 0
+        self._need_end = 0
+        self._chunks: list[bytes] = []
+        self._have = 0
+        self._skip = 0
+        self._discard = 0
+        self._in_open = False
+        self._opentype: list[str] = []
+        self._open_header = 0
+        self._open_objcount = 0
+        self._index_max = 0
+        self._obj_count = 0
+        self._objects: dict[int, object] = {}
+        self._vocab: dict[int, bytes] = {}
+        self._failed: BananaError | None = None
+        self._stopped = False
+        self._fast_top: dict[bytes, int] = {}
+        self._fast_nested: dict[bytes, int] = {}
+        self._max_index_length = 0
+        if vocab:
+            self.populateVocabTable(vocab)
+        self._rebuild_fast()
+
+    # -- public API ------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer; raise BananaError if the stream is broken."""
+        if self._failed is not None:
+            raise BananaError(f"decoder already failed: {self._failed}")
+        if self._stopped or not data:
+            return
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._skip:
+            if len(data) <= self._skip:
+                self._skip -= len(data)
+                return
+            data = data[self._skip :]
+            self._skip = 0
+        if self._need:
+            self._chunks.append(data)
+            self._have += len(data)
+            if self._have < self._need:
+                return
+            buf = b"".join(self._chunks)
+            self._chunks = []
+            self._need = 0
+            self._have = 0
+        elif self._pos < len(self._buf):
+            buf = self._buf[self._pos :] + data
+        else:
+            buf = data
+        self._buf = buf
+        self._pos = 0
+        if self._registry_version != self._registry.version:
+            self._rebuild_fast()
+        try:
+            self._parse()
+        except BananaError as e:
+            e.where = self._describe()
+            self._failed = e
+            self._buf = b""
+            raise
+        except (RecursionError, MemoryError) as e:
+            err = BananaError(f"resource limit while decoding: {e!r}")
+            self._failed = err
+            raise err from e
+        except Exception as e:
+            err = BananaError(f"error while decoding: {e!r}")
+            err.where = self._describe()
+            self._failed = err
+            raise err from e
+
+    def next_event(self) -> Event | None:
+        """The oldest queued event, or None."""
+        return self._events.popleft() if self._events else None
+
+    def events(self) -> list[Event]:
+        """All queued events, oldest first (the queue is emptied)."""
+        out = list(self._events)
+        self._events.clear()
+        return out
+
+    @property
+    def failed(self) -> bool:
+        """True once a BananaError was raised: the connection must be dropped."""
+        return self._failed is not None
+
+    @property
+    def stopped(self) -> bool:
+        """True once an ERROR token arrived: nothing more is decoded."""
+        return self._stopped
+
+    @property
+    def object_count(self) -> int:
+        """How many OPEN tokens have been received (the next one's object number)."""
+        return self._obj_count
+
+    @property
+    def unslicers(self) -> UnslicerRegistry:
+        """This decoder's opentype registry."""
+        return self._registry
+
+    # -- for unslicers ------------------------------------------------------------
+
+    def open(self, opentype: Opentype, *, top_level: bool = False) -> Unslicer | None:
+        """Make the unslicer for ``opentype`` from the registry (None: more index tokens
+        may follow); raise Violation for unknown or misplaced opentypes."""
+        entry, more = self._registry.lookup(opentype)
+        if entry is not None:
+            if not (entry.top_level if top_level else entry.nested):
+                where = "top-level " if top_level else ""
+                raise Violation(f"unknown {where}OPEN type {opentype}")
+            return entry.factory(opentype)
+        if more:
+            self._index_max = more
+            return None
+        where = "top-level " if top_level else ""
+        raise Violation(f"unknown {where}OPEN type {opentype}")
+
+    def setObject(self, count: int, obj: object) -> None:
+        """Record the object made by OPEN number ``count`` (for shared references)."""
+        self._objects[count] = obj
+
+    def getObject(self, count: int) -> object:
+        """The object made by OPEN number ``count`` in this message (maybe a Pending)."""
+        obj = self._objects.get(count, _UNSET)
+        if obj is _UNSET:
+            raise BananaError(f"dangling reference {count}")
+        if isinstance(obj, TupleUnslicer):
+            return obj.pending()
+        return obj
+
+    # -- vocabulary ---------------------------------------------------------------
+
+    def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
+        """Install a negotiated initial inbound vocabulary."""
+        table = [s.encode() if isinstance(s, str) else bytes(s) for s in strings]
+        self._vocab = dict(enumerate(table))
+        self._rebuild_fast()
+
+    def replaceIncomingVocabulary(self, vocab: dict[int, bytes]) -> None:
+        """Replace the inbound vocabulary (a ``set-vocab`` sequence arrived)."""
+        self._vocab = dict(vocab)
+        self._rebuild_fast()
+
+    def addIncomingVocabulary(self, index: int, value: bytes) -> None:
+        """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived)."""
+        self._vocab[index] = value
+        self._rebuild_fast()
+
+    @property
+    def vocab(self) -> dict[int, bytes]:
+        """A copy of the inbound vocabulary (index to string)."""
+        return dict(self._vocab)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _rebuild_fast(self) -> None:
+        reg = self._registry
+        self._registry_version = reg.version
+        self._max_index_length = reg.max_index_length()
+        by_string = {s: i for i, s in self._vocab.items() if i < 128}
+        top: dict[bytes, int] = {}
+        nested: dict[bytes, int] = {}
+        for name, kind in _FAST_KINDS.items():
+            ot = (name,)
+            entry = reg.get(ot)
+            if entry is None or entry.factory is not BUILTIN_FACTORIES[ot]:
+                continue
+            raw = name.encode()
+            keys = [b128_encode(len(raw)) + b"\x82" + raw]
+            idx = by_string.get(raw)
+            if idx is not None:
+                keys.append(b128_encode(idx) + b"\x87")
+            for key in keys:
+                if entry.top_level:
+                    top[key] = kind
+                if entry.nested:
+                    nested[key] = kind
+        self._fast_top = top
+        self._fast_nested = nested
+
+    def _deliver(self, obj: object) -> None:
+        self._objects = {}
+        if type(obj) is VocabMarker:
+            return
+        self._events.append(ObjectReceived(obj))
+
+    def _rejected(self, why: Violation) -> None:
+        self._objects = {}
+        self._events.append(ViolationReceived(why))
+
+    def _describe(self) -> str:
+        parts = []
+        for u in self._stack:
+            try:
+                parts.append(u.describe())
+            except Exception:
+                parts.append("???")
+        return ".".join(parts)
+
+    def _parse(self) -> None:
+        buf = self._buf
+        pos = self._pos
+        end = len(buf)
+        stack = self._stack
+        objects_pending = Pending
+        max_tok = self.max_token_size
+        max_depth = self.max_depth
+        fast_top = self._fast_top
+        fast_nested = self._fast_nested
+        containers = _K_CONTAINERS
+        unpack_double = _unpack_double
+        top = stack[-1]
+        prim = getattr(top, "prim", None) or top.receiveChild
+        slow = bool(self._discard or self._in_open or top.wants_check)
+
+        while pos < end:
+            # -- header and type byte
+            c = buf[pos]
+            if c & 0x80:
+                header = 0
+                typ = c
+                body = pos + 1
+            else:
+                header = c
+                p = pos + 1
+                shift = 7
+                while True:
+                    if p >= end:
+                        self._pos = pos
+                        return
+                    c = buf[p]
+                    p += 1
+                    if c & 0x80:
+                        break
+                    if p - pos > MAX_HEADER_BYTES:
+                        raise BananaError(
+                            f"token prefix is limited to {MAX_HEADER_BYTES} bytes: "
+                            f"but got {buf[pos : pos + 80]!r}"
+                        )
+                    header |= c << shift
+                    shift += 7
+                typ = c
+                body = p
+
+            if slow or typ >= 0x8A:
+                npos = self._slow(buf, pos, end, typ, header, body)
+                if npos < 0:
+                    break
+                pos = npos
+                if self._stopped:
+                    self._buf = b""
+                    self._pos = 0
+                    return
+                top = stack[-1]
+                prim = getattr(top, "prim", None) or top.receiveChild
+                slow = bool(self._discard or self._in_open or top.wants_check)
+                fast_top = self._fast_top
+                fast_nested = self._fast_nested
+                continue
+
+            if typ == 0x81:  # INT
+                prim(header)
+                pos = body
+            elif typ == 0x82:  # STRING
+                e = body + header
+                if header > max_tok:
+                    slow = True
+                    continue
+                if e > end:
+                    self._need_end = e
+                    break
+                prim(buf[body:e])
+                pos = e
+            elif typ == 0x88:  # OPEN
+                kind = 0
+                q = body
+                if top.plain_open and q + 1 < end:
+                    c = buf[q]
+                    if c < 0x80:
+                        t2 = buf[q + 1]
+                        if t2 == 0x82:
+                            kend = q + 2 + c
+                        elif t2 == 0x87:
+                            kend = q + 2
+                        else:
+                            kend = end + 1
+                        if kend <= end:
+                            kind = (fast_top if top is self._root else fast_nested).get(
+                                buf[q:kend], 0
+                            )
+                if not kind or len(stack) > max_depth:
+                    slow = True
+                    continue
+                if kind >= 5:
+                    u = containers[kind]()
+                    u.decoder = self
+                    u.parent = top
+                    u.openCount = header
+                    stack.append(u)
+                    u.start(self._obj_count)
+                    self._obj_count += 1
+                    top = u
+                    prim = u.prim  # type: ignore[attr-defined]
+                    pos = kend
+                    continue
+                # leaf kinds: the whole sequence must be in the buffer
+                hl = body - 1 - pos  # length of the OPEN header
+                r = kend
+                if kind == _K_UNICODE:
+                    if r + 1 >= end:
+                        slow = True
+                        continue
+                    c = buf[r]
+                    if c & 0x80:
+                        if c != 0x82:
+                            slow = True
+                            continue
+                        s = r + 1
+                        L = 0
+                    elif buf[r + 1] == 0x82:
+                        L = c
+                        s = r + 2
+                    else:
+                        slow = True
+                        continue
+                    r = s + L
+                elif kind in (_K_BOOL, _K_REF):
+                    if r + 1 >= end:
+                        slow = True
+                        continue
+                    c = buf[r]
+                    if c == 0x81:
+                        val = 0
+                        r += 1
+                    elif c < 0x80 and buf[r + 1] == 0x81:
+                        val = c
+                        r += 2
+                    else:
+                        slow = True
+                        continue
+                # r is where the CLOSE must start
+                if r + hl >= end or buf[r + hl] != 0x89 or buf[r : r + hl] != buf[pos : pos + hl]:
+                    slow = True
+                    continue
+                if kind == _K_UNICODE:
+                    try:
+                        obj: object = buf[s:r].decode("utf-8")
+                    except UnicodeDecodeError:
+                        slow = True
+                        continue
+                elif kind == _K_NONE:
+                    obj = None
+                elif kind == _K_BOOL:
+                    obj = bool(val)
+                else:
+                    obj = self.getObject(val)
+                    if type(obj) is objects_pending:
+                        slow = True
+                        continue
+                self._obj_count += 1
+                pos = r + hl + 1
+                prim(obj)
+            elif typ == 0x89:  # CLOSE
+                if len(stack) == 1 or top.openCount != header:
+                    slow = True
+                    continue
+                try:
+                    obj = top.receiveClose()
+                    top.finish()
+                except Violation:
+                    slow = True  # let the general path report it properly
+                    continue
+                stack.pop()
+                pos = body
+                top = stack[-1]
+                prim = getattr(top, "prim", None) or top.receiveChild
+                if type(obj) is objects_pending:
+                    top.receiveChild(obj)
+                else:
+                    prim(obj)
+                slow = top.wants_check
+            elif typ == 0x83:  # NEG
+                prim(-header)
+                pos = body
+            elif typ == 0x84:  # FLOAT
+                e = body + 8
+                if e > end:
+                    self._need_end = e
+                    break
+                prim(unpack_double(buf, body)[0])
+                pos = e
+            else:
+                slow = True
+                continue
+        else:
+            self._buf = b""
+            self._pos = 0
+            return
+        # stopped for lack of data inside a token starting at pos
+        self._pos = pos
+        need = self._need_end - pos
+        if need > len(buf) - pos:
+            self._chunks = [buf[pos:]]
+            self._have = len(buf) - pos
+            self._need = need
+            self._buf = b""
+            self._pos = 0
+
+    def _slow(  # noqa: PLR0917
+        self, buf: bytes, pos: int, end: int, typ: int, header: int, body: int
+    ) -> int:
+        """Handle one token with full Foolscap semantics; return the new position,
+        or -1 if the token is incomplete (``_need_end`` says how far it reaches)."""
+        if typ not in _VALID_TYPES or typ == LIST:
+            if typ == LIST:
+                raise BananaError("oldbanana peer detected, compatibility code not yet written")
+            raise BananaError(f"Invalid Type Byte 0x{typ:x}")
+        stack = self._stack
+        rejected = self._discard > 0
+        was_in_open = self._in_open
+        # tokens with a body must be complete before any state changes, so that
+        # a token split across feeds is handled once
+        if typ in (STRING, LONGINT, LONGNEG, ERROR):
+            if typ == ERROR and header > SIZE_LIMIT:
+                raise BananaError("oversized ERROR token")
+            e = body + header
+        elif typ == FLOAT:
+            e = body + 8
+        else:
+            e = body
+        if e > end and typ not in (STRING, LONGINT, LONGNEG):
+            self._need_end = e
+            return -1
+
+        if typ == OPEN:
+            if self._in_open:
+                raise BananaError("OPEN token followed by OPEN")
+            self._open_objcount = self._obj_count
+            self._obj_count += 1
+            self._in_open = True
+
+        if not rejected and typ not in _ALWAYS_LEGAL:
+            try:
+                if was_in_open:
+                    self._opener_check(typ, header)
+                else:
+                    if typ == OPEN and len(stack) > self.max_depth:
+                        raise Violation(f"nesting deeper than max_depth={self.max_depth}")
+                    top = stack[-1]
+                    if top.wants_check:
+                        top.checkToken(typ, header)
+                    if typ in (STRING, LONGINT, LONGNEG) and header > self.max_token_size:
+                        raise Violation(
+                            f"token body too large: {header}>{self.max_token_size} (max_token_size)"
+                        )
+            except Violation as v:
+                rejected = True
+                in_open = self._in_open
+                self._in_open = False
+                self._handle_violation(v, in_open=in_open)
+
+        if typ in (STRING, LONGINT, LONGNEG) and e > end:
+            if rejected:
+                self._skip = e - end
+                return end
+            self._need_end = e
+            return -1
+
+        if typ == OPEN:
+            if rejected:
+                if self._in_open:
+                    self._discard += 1
+                    self._in_open = False
+            else:
+                self._opentype = []
+                self._open_header = header
+            return body
+        if typ == CLOSE:
+            if self._discard:
+                self._discard -= 1
+            else:
+                self._handle_close(header)
+            return body
+        if typ == ABORT:
+            if not rejected:
+                in_open = self._in_open
+                self._in_open = False
+                self._handle_violation(Violation("ABORT received"), in_open=in_open)
+            return body
+        if typ == ERROR:
+            self._events.append(ErrorReceived(buf[body:e]))
+            self._stopped = True
+            return e
+        if typ == PING:
+            self._events.append(PingReceived(header))
+            return body
+        if typ == PONG:
+            self._events.append(PongReceived(header))
+            return body
+        if rejected:
+            return e
+
+        obj: object
+        if typ == INT:
+            obj = header
+        elif typ == NEG:
+            obj = -header
+        elif typ == STRING:
+            obj = buf[body:e]
+        elif typ == LONGINT:
+            obj = int.from_bytes(buf[body:e], "big")
+        elif typ == LONGNEG:
+            obj = -int.from_bytes(buf[body:e], "big")
+        elif typ == FLOAT:
+            obj = _unpack_double(buf, body)[0]
+        else:  # VOCAB
+            word = self._vocab.get(header)
+            if word is None:
+                raise BananaError(f"unknown VOCAB index {header}")
+            obj = word
+
+        if self._in_open:
+            self._handle_index(obj)
+        else:
+            top = stack[-1]
+            try:
+                top.receiveChild(obj)
+            except Violation as v:
+                self._handle_violation(v)
+        return e
+
+    def _opener_check(self, typ: int, size: int) -> None:
+        if typ == STRING:
+            limit = self._max_index_length if not self._opentype else self._index_max
+            if size > limit:
+                raise Violation(f"STRING token is too long, {size}>{limit}")
+        elif typ != VOCAB:
+            raise Violation(f"index token 0x{typ:02x} not STRING or VOCAB")
+
+    def _handle_index(self, token: object) -> None:
+        assert isinstance(token, bytes)
+        try:
+            name = token.decode("utf-8")
+        except UnicodeDecodeError:
+            self._in_open = False
+            self._handle_violation(Violation(f"bad index token {token!r}"), in_open=True)
+            return
+        self._opentype.append(name)
+        opentype = tuple(self._opentype)
+        stack = self._stack
+        top = stack[-1]
+        try:
+            child = top.doOpen(opentype)
+            if child is None:
+                if len(opentype) >= _MAX_OPENTYPE_TOKENS:
+                    raise Violation(f"opentype {opentype} too long")
+                return
+        except Violation as v:
+            self._in_open = False
+            self._handle_violation(v, in_open=True)
+            return
+        self._in_open = False
+        child.decoder = self
+        child.parent = top
+        child.openCount = self._open_header
+        stack.append(child)
+        try:
+            child.start(self._open_objcount)
+        except Violation as v:
+            self._handle_violation(v)
+
+    def _handle_close(self, count: int) -> None:
+        if self._in_open:
+            raise BananaError("CLOSE token during the index phase of an OPEN")
+        stack = self._stack
+        top = stack[-1]
+        if len(stack) == 1 or top.openCount != count:
+            raise BananaError(f"lost sync, got CLOSE({count}) but expecting {stack[-1].openCount}")
+        try:
+            obj = top.receiveClose()
+            top.finish()
+        except Violation as v:
+            self._handle_violation(v, in_close=True)
+            return
+        stack.pop()
+        parent = stack[-1]
+        try:
+            parent.receiveChild(obj)
+        except Violation as v:
+            self._handle_violation(v)
+
+    def _handle_violation(
+        self, why: Violation, *, in_open: bool = False, in_close: bool = False
+    ) -> None:
+        why.setLocation(self._describe())
+        if in_open:
+            self._discard += 1
+        stack = self._stack
+        while True:
+            got = stack[-1].reportViolation(why)
+            if got is None:
+                break
+            why = got
+            if len(stack) == 1:
+                raise BananaError("the root unslicer gave up")
+            if not in_close:
+                self._discard += 1
+            in_close = False
+            old = stack.pop()
+            with contextlib.suppress(Violation):
+                old.finish()

@@ -1,0 +1,495 @@
+# ruff: noqa: N806  (hot-loop locals alias module constants)
+"""The Banana encoder: Python objects to bytes, one top-level object at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from struct import Struct
+from typing import Any
+
+from ._errors import Violation
+from ._slicers import SliceContext, SlicerEntry, SlicerRegistry
+from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
+
+__all__ = ["Encoder"]
+
+_TABLE = 2048  # precomputed headers for values below this
+_OPEN_T = [b128_encode(i) + b"\x88" for i in range(_TABLE)]
+_CLOSE_T = [b128_encode(i) + b"\x89" for i in range(_TABLE)]
+_INT_T = [b128_encode(i) + b"\x81" for i in range(_TABLE)]
+_NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
+_STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
+_VOCAB_T = [b128_encode(i) + b"\x87" for i in range(_TABLE)]
+_pack_double = Struct("!d").pack
+_B31 = 2**31
+
+_BUILTIN_OPENTYPES = (
+    "unicode",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "immutable-set",
+    "none",
+    "boolean",
+    "reference",
+    "decimal",
+    "set-vocab",
+    "add-vocab",
+)
+
+
+def _int_token(o: int) -> bytes:
+    if o >= 0:
+        if o < _TABLE:
+            return _INT_T[o]
+        if o < _B31:
+            return b128_encode(o) + b"\x81"
+        body = o.to_bytes((o.bit_length() + 7) // 8, "big")
+        return b128_encode(len(body)) + b"\x85" + body
+    m = -o
+    if m < _TABLE:
+        return _NEG_T[m]
+    if m <= _B31:
+        return b128_encode(m) + b"\x83"
+    body = m.to_bytes((m.bit_length() + 7) // 8, "big")
+    return b128_encode(len(body)) + b"\x86" + body
+
+
+def _str_header(n: int) -> bytes:
+    return _STR_T[n] if n < _TABLE else b128_encode(n) + b"\x82"
+
+
+class Encoder:
+    """A per-connection Banana encoder (sans-IO: returns bytes, writes nothing).
+
+    The OPEN counter continues across messages, as Foolscap's does; shared
+    references (and cycles) are scoped to one top-level object.
+
+    :param slicers: extra slicers by Python type (the extension point).
+    :param context: any object; custom slicers see it as ``ctx.context``.
+    :param vocab: an initial outbound vocabulary, as negotiated (not sent).
+    """
+
+    def __init__(
+        self,
+        *,
+        slicers: SlicerRegistry | None = None,
+        context: object = None,
+        vocab: Sequence[bytes | str] | None = None,
+    ) -> None:
+        self._slicers = slicers if slicers is not None else SlicerRegistry()
+        self._ctx = SliceContext(context)
+        self._open_count = 0
+        self._vocab: dict[bytes, int] = {}
+        self._next_vocab = 0
+        self._pending_vocab: set[bytes] = set()
+        self._ot: dict[str, bytes] = {}
+        self._rebuild_opentypes()
+        if vocab:
+            self.populateVocabTable(vocab)
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def open_count(self) -> int:
+        """The number of OPEN tokens emitted so far (the next OPEN's number)."""
+        return self._open_count
+
+    @property
+    def context(self) -> object:
+        """The per-connection context object given to custom slicers."""
+        return self._ctx.context
+
+    @property
+    def slicers(self) -> SlicerRegistry:
+        """This encoder's slicer registry."""
+        return self._slicers
+
+    def _bytes_token(self, data: bytes) -> bytes:
+        idx = self._vocab.get(data)
+        if idx is not None:
+            return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
+        return _str_header(len(data)) + data
+
+    def _rebuild_opentypes(self) -> None:
+        self._ot = {name: self._bytes_token(name.encode()) for name in _BUILTIN_OPENTYPES}
+
+    # -- vocabulary ----------------------------------------------------------
+
+    def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
+        """Install a negotiated initial vocabulary without sending anything."""
+        table = [s.encode() if isinstance(s, str) else bytes(s) for s in strings]
+        self._vocab = {s: i for i, s in enumerate(table)}
+        self._next_vocab = len(table)
+        self._rebuild_opentypes()
+
+    def set_vocab(self, strings: Sequence[bytes | str]) -> bytes:
+        """Return a ``set-vocab`` sequence and start using ``strings`` as the vocabulary."""
+        table = [s.encode() if isinstance(s, str) else bytes(s) for s in strings]
+        if len(set(table)) != len(table):
+            raise ValueError("duplicate vocabulary strings")
+        self._vocab = {}  # the sequence itself is not abbreviated
+        self._rebuild_opentypes()
+        k = self._open_count
+        self._open_count += 1
+        out = [b128_encode(k), b"\x88", self._ot["set-vocab"]]
+        for i, s in enumerate(table):
+            out.append(_int_token(i))
+            out.append(_str_header(len(s)) + s)
+        out.append(b128_encode(k) + b"\x89")
+        self.populateVocabTable(table)
+        return b"".join(out)
+
+    def add_vocab(self, string: bytes | str) -> bytes:
+        """Return an ``add-vocab`` sequence and add ``string`` to the vocabulary.
+
+        Returns ``b""`` if the string is already in the vocabulary.
+        """
+        s = string.encode() if isinstance(string, str) else bytes(string)
+        if s in self._vocab:
+            return b""
+        index = self._next_vocab
+        self._next_vocab += 1
+        k = self._open_count
+        self._open_count += 1
+        data = b"".join(
+            (
+                b128_encode(k),
+                b"\x88",
+                self._ot["add-vocab"],
+                _int_token(index),
+                _str_header(len(s)),
+                s,
+                b128_encode(k),
+                b"\x89",
+            )
+        )
+        self._vocab[s] = index
+        self._rebuild_opentypes()
+        return data
+
+    @property
+    def vocab(self) -> dict[bytes, int]:
+        """A copy of the outbound vocabulary (string to index)."""
+        return dict(self._vocab)
+
+    # -- control tokens --------------------------------------------------------
+
+    @staticmethod
+    def ping(number: int = 0) -> bytes:
+        """A PING token (the peer answers with PONG of the same number)."""
+        return (b128_encode(number) if number else b"") + bytes((PING,))
+
+    @staticmethod
+    def pong(number: int = 0) -> bytes:
+        """A PONG token."""
+        return (b128_encode(number) if number else b"") + bytes((PONG,))
+
+    @staticmethod
+    def error(msg: bytes | str) -> bytes:
+        """An ERROR token (after sending it, drop the connection); truncated to SIZE_LIMIT."""
+        data = msg.encode("utf-8", "replace") if isinstance(msg, str) else bytes(msg)
+        if len(data) > SIZE_LIMIT:
+            data = data[: SIZE_LIMIT - 10] + b"..."
+        return b128_encode(len(data)) + bytes((ERROR,)) + data
+
+    # -- objects ---------------------------------------------------------------
+
+    def encode(self, obj: object) -> bytes:
+        """Encode one top-level object; raise Violation if it cannot be serialized.
+
+        On Violation nothing is emitted and the OPEN counter is unchanged.
+        """
+        start = self._open_count
+        out: list[bytes] = []
+        try:
+            self._open_count = _encode_into(self, obj, out, start)
+        except RecursionError:
+            self._open_count = start
+            raise Violation("object graph nested too deeply to serialize") from None
+        except UnicodeEncodeError as e:
+            self._open_count = start
+            raise Violation(f"cannot encode str as UTF-8: {e}") from None
+        except BaseException:
+            self._open_count = start
+            raise
+        return b"".join(out)
+
+
+def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -> int:
+    """Append the tokens of ``root`` to ``out``; return the new OPEN count."""
+    n = count
+    append = out.append
+    extend = out.extend
+    vocab = encoder._vocab
+    ot = encoder._ot
+    OT_UNI = ot["unicode"]
+    OT_LIST = ot["list"]
+    OT_TUPLE = ot["tuple"]
+    OT_DICT = ot["dict"]
+    OT_SET = ot["set"]
+    OT_FSET = ot["immutable-set"]
+    OT_NONE = ot["none"]
+    OT_BOOL = ot["boolean"]
+    OT_REF = ot["reference"]
+    OT_DEC = ot["decimal"]
+    OPEN_T = _OPEN_T
+    CLOSE_T = _CLOSE_T
+    INT_T = _INT_T
+    STR_T = _STR_T
+    TABLE = _TABLE
+    refs: dict[int, int] = {}
+    keep: list[object] = []  # keeps tracked objects alive so their ids stay unique
+    registry = encoder._slicers
+    ctx = encoder._ctx
+
+    def open_close(k: int) -> tuple[bytes, bytes]:
+        if k < TABLE:
+            return OPEN_T[k], CLOSE_T[k]
+        h = b128_encode(k)
+        return h + b"\x88", h + b"\x89"
+
+    def emit_bytes(data: bytes) -> None:
+        if vocab:
+            idx = vocab.get(data)
+            if idx is not None:
+                append(_VOCAB_T[idx] if idx < TABLE else b128_encode(idx) + b"\x87")
+                return
+        L = len(data)
+        append(STR_T[L] if L < TABLE else b128_encode(L) + b"\x82")
+        append(data)
+
+    def emit_ref(refid: int) -> None:
+        nonlocal n
+        o_h, c_h = open_close(n)
+        n += 1
+        extend((o_h, OT_REF, _int_token(refid), c_h))
+
+    def enc_str(o: str) -> None:
+        nonlocal n
+        k = n
+        n = k + 1
+        data = o.encode("utf-8")
+        if k < TABLE:
+            o_h = OPEN_T[k]
+            c_h = CLOSE_T[k]
+        else:
+            o_h, c_h = open_close(k)
+        if vocab and data in vocab:
+            extend((o_h, OT_UNI))
+            emit_bytes(data)
+            append(c_h)
+            return
+        L = len(data)
+        extend((o_h, OT_UNI, STR_T[L] if L < TABLE else b128_encode(L) + b"\x82", data, c_h))
+
+    def enc_list(o: list[Any], opentype: bytes) -> None:
+        nonlocal n
+        k = n
+        n = k + 1
+        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        refs[id(o)] = k
+        keep.append(o)
+        append(o_h)
+        append(opentype)
+        for x in o:
+            t = type(x)
+            if t is int:
+                if 0 <= x < TABLE:
+                    append(INT_T[x])
+                else:
+                    append(_int_token(x))
+            elif t is str:
+                enc_str(x)
+            else:
+                enc(x)
+        append(c_h)
+
+    def enc_tuple(o: tuple[Any, ...]) -> None:
+        r = refs.get(id(o))
+        if r is not None:
+            emit_ref(r)
+        else:
+            enc_list(o, OT_TUPLE)  # type: ignore[arg-type]
+
+    def enc_frozenset(o: frozenset[Any]) -> None:
+        nonlocal n
+        k = n
+        n = k + 1
+        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        append(o_h)
+        append(OT_FSET)
+        for x in o:
+            enc(x)
+        append(c_h)
+
+    def enc_dict(o: dict[Any, Any]) -> None:
+        nonlocal n
+        r = refs.get(id(o))
+        if r is not None:
+            emit_ref(r)
+            return
+        try:
+            keys = sorted(o)
+        except TypeError as e:
+            raise Violation(f"cannot sort the keys of a dict: {e}") from None
+        k = n
+        n = k + 1
+        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        refs[id(o)] = k
+        keep.append(o)
+        append(o_h)
+        append(OT_DICT)
+        for key in keys:
+            value = o[key]
+            t = type(key)
+            if t is str:
+                enc_str(key)
+            else:
+                enc(key)
+            t = type(value)
+            if t is int:
+                if 0 <= value < TABLE:
+                    append(INT_T[value])
+                else:
+                    append(_int_token(value))
+            elif t is str:
+                enc_str(value)
+            else:
+                enc(value)
+        append(c_h)
+
+    def enc_custom(o: object, entry: SlicerEntry) -> None:
+        nonlocal n
+        if entry.track_references:
+            r = refs.get(id(o))
+            if r is not None:
+                emit_ref(r)
+                return
+        opentype, children = entry.slicer(o, ctx)
+        k = n
+        n = k + 1
+        o_h, c_h = open_close(k)
+        if entry.track_references:
+            refs[id(o)] = k
+            keep.append(o)
+        append(o_h)
+        for name in opentype:
+            tok = ot.get(name)
+            if tok is None:
+                emit_bytes(name.encode())
+            else:
+                append(tok)
+        for child in children:
+            enc(child)
+        append(c_h)
+
+    def enc_generic(o: object) -> None:
+        """Objects whose exact type is not a fast-path built-in."""
+        nonlocal n
+        t = type(o)
+        entry = registry.lookup(t)
+        if entry is not None:
+            enc_custom(o, entry)
+            return
+        # subclasses of built-ins get the built-in behaviour (Foolscap adapts by MRO)
+        for klass in t.__mro__:
+            handler = _SUBCLASS_HANDLERS.get(klass)
+            if handler is not None:
+                break
+        else:
+            raise Violation(f"cannot serialize {o!r} ({t})")
+        if handler == "str":
+            enc_str(o)  # type: ignore[arg-type]
+        elif handler == "list":
+            r = refs.get(id(o))
+            if r is not None:
+                emit_ref(r)
+            else:
+                enc_list(o, OT_LIST)  # type: ignore[arg-type]
+        elif handler == "tuple":
+            enc_tuple(o)  # type: ignore[arg-type]
+        elif handler == "dict":
+            enc_dict(o)  # type: ignore[arg-type]
+        elif handler == "set":
+            r = refs.get(id(o))
+            if r is not None:
+                emit_ref(r)
+            else:
+                enc_list(o, OT_SET)  # type: ignore[arg-type]
+        elif handler == "frozenset":
+            enc_frozenset(o)  # type: ignore[arg-type]
+        else:  # "decimal"
+            enc_leaf(OT_DEC, str(o).encode())
+
+    def enc_leaf(opentype: bytes, body: bytes | None) -> None:
+        nonlocal n
+        k = n
+        n = k + 1
+        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        append(o_h)
+        append(opentype)
+        if body is not None:
+            emit_bytes(body)
+        append(c_h)
+
+    def enc(o: object) -> None:
+        t = type(o)
+        if t is int:
+            append(_int_token(o))  # type: ignore[arg-type]
+        elif t is str:
+            enc_str(o)  # type: ignore[arg-type]
+        elif t is bytes:
+            emit_bytes(o)  # type: ignore[arg-type]
+        elif t is list:
+            r = refs.get(id(o))
+            if r is not None:
+                emit_ref(r)
+            else:
+                enc_list(o, OT_LIST)  # type: ignore[arg-type]
+        elif t is dict:
+            enc_dict(o)  # type: ignore[arg-type]
+        elif t is tuple:
+            enc_tuple(o)  # type: ignore[arg-type]
+        elif t is float:
+            append(b"\x84" + _pack_double(o))
+        elif o is None:
+            enc_leaf(OT_NONE, None)
+        elif t is bool:
+            k = n_open()
+            o_h, c_h = open_close(k)
+            extend((o_h, OT_BOOL, INT_T[1] if o else INT_T[0], c_h))
+        elif t is set:
+            r = refs.get(id(o))
+            if r is not None:
+                emit_ref(r)
+            else:
+                enc_list(o, OT_SET)  # type: ignore[arg-type]
+        elif t is frozenset:
+            enc_frozenset(o)  # type: ignore[arg-type]
+        elif t is Decimal:
+            enc_leaf(OT_DEC, str(o).encode())
+        else:
+            enc_generic(o)
+
+    def n_open() -> int:
+        nonlocal n
+        k = n
+        n = k + 1
+        return k
+
+    enc(root)
+    return n
+
+
+_SUBCLASS_HANDLERS: dict[type, str] = {
+    str: "str",
+    list: "list",
+    tuple: "tuple",
+    dict: "dict",
+    set: "set",
+    frozenset: "frozenset",
+    Decimal: "decimal",
+}

@@ -1,0 +1,44 @@
+"""``serialize``/``unserialize``: Banana as a pickle-like storage format."""
+
+from __future__ import annotations
+
+from ._constraints import Constraint
+from ._decoder import Decoder
+from ._encoder import Encoder
+from ._errors import BananaError
+from ._events import ErrorReceived, ObjectReceived, ViolationReceived
+
+__all__ = ["serialize", "unserialize"]
+
+
+def serialize(obj: object) -> bytes:
+    """Encode ``obj`` exactly as ``foolscap.storage.serialize`` does (no vocabulary)."""
+    return Encoder().encode(obj)
+
+
+def unserialize(
+    data: bytes,
+    *,
+    constraint: Constraint | None = None,
+    max_depth: int = 500,
+    max_token_size: int = 16 * 1024 * 1024,
+) -> object:
+    """Decode one object, as ``foolscap.storage.unserialize`` does.
+
+    Raises Violation if the object is rejected, BananaError if the bytes are
+    not a complete, valid Banana stream of exactly one object.
+    """
+    dec = Decoder(constraint=constraint, max_depth=max_depth, max_token_size=max_token_size)
+    dec.receive_data(data)
+    events = dec.events()
+    for ev in events:
+        if isinstance(ev, ViolationReceived):
+            raise ev.violation
+        if isinstance(ev, ErrorReceived):
+            raise BananaError(f"ERROR token: {ev.message!r}")
+    objs = [ev.obj for ev in events if isinstance(ev, ObjectReceived)]
+    if len(objs) != 1:
+        raise BananaError(f"expected one object, got {len(objs)}")
+    if dec._stack[1:] or dec._buf[dec._pos :] or dec._need or dec._in_open or dec._discard:
+        raise BananaError("trailing data after the object")
+    return objs[0]
