@@ -1,0 +1,219 @@
+"""Failures carried across the wire: what we send, and the CopiedFailure we rebuild.
+
+On the wire a failure is ``("copyable", "twisted.python.failure.Failure")`` with four
+attributes, all byte strings: ``type`` (qualified class name, at most 200 bytes),
+``value`` (``str(exception)``, at most 1000), ``traceback`` (at most 2000) and
+``parents`` (the qualified names of the class's MRO, each at most 200).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any, NoReturn
+
+from twisted.python import reflect
+from twisted.python.failure import Failure
+
+from ._errors import RemoteException
+
+__all__ = [
+    "FAILURE_CLASSNAME",
+    "CopiedFailure",
+    "FailureStateError",
+    "failure_state",
+    "wrap_remote_failure",
+]
+
+FAILURE_CLASSNAME = "twisted.python.failure.Failure"
+
+TYPE_LIMIT = 200
+VALUE_LIMIT = 1000
+TRACEBACK_LIMIT = 2000
+PARENT_LIMIT = 200
+#: more parents than any sane class hierarchy has; bounds what a peer can make us keep
+PARENTS_MAX = 100
+
+
+class FailureStateError(ValueError):
+    """The attributes of a received failure do not have the expected shape."""
+
+
+def _truncate(s: str, limit: int) -> str:
+    if len(s) > limit:
+        return s[: limit - 3] + ".."
+    return s
+
+
+def _to_bytes(s: str, limit: int) -> bytes:
+    # truncate on characters first, then make sure the encoded form fits too
+    b = _truncate(s, limit).encode("utf-8", "replace")
+    if len(b) > limit:
+        b = b[: limit - 2] + b".."
+    return b
+
+
+def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
+    """The attribute dict Foolscap sends for ``f`` (insertion order matches Foolscap)."""
+    if isinstance(f, CopiedFailure):
+        state: dict[str, Any] = {
+            "type": _to_bytes(f.type_name, TYPE_LIMIT),
+            "value": _to_bytes(f.value, VALUE_LIMIT),
+            "parents": [_to_bytes(p, PARENT_LIMIT) for p in f.parents],
+        }
+        tb = f.traceback if unsafe_tracebacks else "Traceback unavailable\n"
+        state["traceback"] = _to_bytes(tb, TRACEBACK_LIMIT)
+        return state
+    value = str(f.value)
+    type_name = f.type if isinstance(f.type, str) else reflect.qual(f.type)
+    if unsafe_tracebacks:
+        try:
+            tb = f.getTraceback()
+        except Exception:
+            tb = "Traceback unavailable (it could not be formatted)\n"
+    else:
+        tb = "Traceback unavailable\n"
+    if len(tb) > 1900:
+        tb = tb[:700] + "\n\n-- TRACEBACK ELIDED --\n\n" + tb[-1200:]
+    return {
+        "value": _to_bytes(value, VALUE_LIMIT),
+        "type": _to_bytes(type_name, TYPE_LIMIT),
+        "traceback": _to_bytes(tb, TRACEBACK_LIMIT),
+        "parents": [_to_bytes(str(p), PARENT_LIMIT) for p in f.parents],
+    }
+
+
+def _text(state: Mapping[str, Any], key: str, limit: int) -> str:
+    v = state.get(key)
+    if isinstance(v, str):
+        v = v.encode("utf-8", "replace")
+    if not isinstance(v, bytes):
+        raise FailureStateError(f"failure attribute {key!r} must be a byte string")
+    if len(v) > limit:
+        raise FailureStateError(f"failure attribute {key!r} too long ({len(v)}>{limit})")
+    return v.decode("utf-8", "replace")
+
+
+def _exception_like(qualname: str) -> type[Exception]:
+    """A stand-in class whose ``reflect.qual`` equals ``qualname`` (never imported)."""
+    module, _, name = qualname.rpartition(".")
+    cls = type(name or qualname, (Exception,), {})
+    cls.__module__ = module
+    cls.__qualname__ = name or qualname
+    return cls
+
+
+class CopiedFailure(Failure):
+    """The shadow of a Failure that happened on the far end of a connection.
+
+    ``type_name`` and ``value`` are text (the remote class's qualified name and
+    ``str(exception)``); ``parents`` lists the qualified names of the remote class's
+    MRO, so :meth:`check` and :meth:`trap` match the remote exception class (or any
+    of its bases) by class or by name. ``traceback`` is the remote traceback text.
+    ``.type`` is a stand-in class whose qualified name equals the remote one.
+    Re-raising one (``raiseException``, or ``yield`` in inlineCallbacks) raises a
+    :class:`RemoteException` around it, since the remote exception object does not
+    exist here.
+    """
+
+    value: Any
+
+    def __init__(  # noqa: PLR0917
+        self, type_name: str, value: str, traceback: str, parents: list[str]
+    ) -> None:
+        # deliberately not Failure.__init__: there is no local exception
+        self.count = 0
+        self.captureVars = False
+        self.type_name = type_name
+        self.type = _exception_like(type_name)
+        self.value = value
+        self.traceback = traceback
+        self.parents = list(parents)
+        self.tb = None
+        self.frames = []
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> CopiedFailure:
+        """Rebuild from the received attribute dict, checking every limit."""
+        unknown = set(state) - {"type", "value", "traceback", "parents"}
+        if unknown:
+            raise FailureStateError(f"unknown failure attributes {sorted(unknown)!r}")
+        parents_raw = state.get("parents", [])
+        if not isinstance(parents_raw, (list, tuple)) or len(parents_raw) > PARENTS_MAX:
+            raise FailureStateError("failure attribute 'parents' must be a short list")
+        parents = []
+        for p in parents_raw:
+            if isinstance(p, str):
+                p = p.encode("utf-8", "replace")
+            if not isinstance(p, bytes) or len(p) > PARENT_LIMIT:
+                raise FailureStateError("failure 'parents' entries must be short byte strings")
+            parents.append(p.decode("utf-8", "replace"))
+        return cls(
+            _text(state, "type", TYPE_LIMIT),
+            _text(state, "value", VALUE_LIMIT),
+            _text(state, "traceback", TRACEBACK_LIMIT) if "traceback" in state else "",
+            parents,
+        )
+
+    def getErrorMessage(self) -> str:
+        """The remote ``str(exception)``."""
+        return str(self.value)
+
+    def raiseException(self) -> NoReturn:
+        """Raise a :class:`RemoteException` wrapping this failure."""
+        raise RemoteException(self)
+
+    def throwExceptionIntoGenerator(self, g: Any) -> Any:
+        """Throw a :class:`RemoteException` wrapping this failure into ``g``."""
+        return g.throw(RemoteException(self))
+
+    def cleanFailure(self) -> None:
+        """Nothing to clean: a CopiedFailure holds no frames."""
+
+    def getTracebackObject(self) -> None:
+        """There is no local traceback object."""
+        return None
+
+    def printTraceback(
+        self,
+        file: IO[str] | None = None,
+        elideFrameworkCode: bool | int = False,
+        detail: str = "default",
+    ) -> None:
+        """Write the remote traceback text."""
+        if file is None:
+            from twisted.python import log
+
+            file = log.logerr  # type: ignore[assignment]
+        assert file is not None
+        file.write("Traceback from remote host -- ")
+        file.write(self.traceback)
+        if not self.traceback.endswith("\n"):
+            file.write("\n")
+        file.write(f"{self.type_name}: {self.value}\n")
+
+    printBriefTraceback = printTraceback
+    printDetailedTraceback = printTraceback
+
+    def __repr__(self) -> str:
+        return f"<CopiedFailure {self.type_name}: {self.value}>"
+
+    def __str__(self) -> str:
+        return f"[CopiedFailure instance: {self.type_name}: {self.value}]"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "type_name": self.type_name,
+            "value": self.value,
+            "traceback": self.traceback,
+            "parents": list(self.parents),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["type_name"], state["value"], state["traceback"], state["parents"]
+        )
+
+
+def wrap_remote_failure(f: Failure) -> Failure:
+    """``Failure(RemoteException(f))``: what callers see with exposure turned off."""
+    return Failure(RemoteException(f))

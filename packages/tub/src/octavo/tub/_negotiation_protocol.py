@@ -1,0 +1,177 @@
+"""Twisted glue for the sans-IO Negotiator: one Protocol per connection.
+
+It writes what the Negotiator says to write, starts TLS when told, and on
+success hands the transport to a Broker: from then on it only forwards
+``dataReceived`` and ``connectionLost`` to that Broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from twisted.internet.protocol import Protocol as TwistedProtocol
+from twisted.python.failure import Failure
+
+from octavo.reconnector import ClockLike, DelayedCallLike
+
+from ._identity import peer_tubid
+from ._negotiation import (
+    Established,
+    Failed,
+    NegotiationError,
+    NegotiationState,
+    Negotiator,
+    Redirected,
+    ReplaceExisting,
+    SendData,
+    StartTLS,
+)
+from ._typing import failure_of
+
+__all__ = ["NegotiationHandler", "NegotiationProtocol", "TLSNegotiationState"]
+
+#: Seconds an accepted connection has to finish negotiating (Foolscap's value).
+SERVER_TIMEOUT = 120.0
+
+
+@runtime_checkable
+class TLSNegotiationState(NegotiationState, Protocol):
+    """A NegotiationState that can also give the TLS options for its certificate."""
+
+    def context_factory(self) -> Any: ...
+
+
+class NegotiationHandler(Protocol):
+    """Who is told how a negotiation ends (a Tub, via a connector or listener)."""
+
+    def negotiation_replace_existing(self, state: NegotiationState, event: ReplaceExisting) -> None:
+        """Drop our established connection to ``event.tubid``."""
+
+    def negotiation_succeeded(
+        self, proto: NegotiationProtocol, state: NegotiationState, event: Established
+    ) -> TwistedProtocol:
+        """Build and return the Broker that takes over this transport."""
+
+    def negotiation_failed(self, proto: NegotiationProtocol, error: NegotiationError) -> None:
+        """This negotiation has failed (called at most once)."""
+
+    def negotiation_redirected(self, proto: NegotiationProtocol, location: str) -> None:
+        """The server redirected us to ``location``."""
+
+
+class NegotiationProtocol(TwistedProtocol):
+    """Runs a Negotiator over a transport, then becomes a pass-through."""
+
+    def __init__(
+        self,
+        make_negotiator: Callable[[Callable[[], str | None]], Negotiator],
+        handler: NegotiationHandler,
+        *,
+        clock: ClockLike,
+        timeout: float | None = None,
+    ) -> None:
+        self.negotiator = make_negotiator(self.peer_certificate_tubid)
+        self.handler = handler
+        self._clock = clock
+        self._timeout = timeout
+        self._timer: DelayedCallLike | None = None
+        self._broker: TwistedProtocol | None = None
+        self._reported = False
+        self._closed = False
+        self._error: NegotiationError | None = None
+        self.location: str | None = None
+
+    # -- Protocol -------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        """Start negotiating (the client sends its GET request)."""
+        if self._timeout:
+            self._timer = self._clock.callLater(self._timeout, self._timed_out)
+        self._run(self.negotiator.connection_made())
+
+    def dataReceived(self, data: bytes) -> None:
+        """Feed the Negotiator, or the Broker once negotiation is done."""
+        if self._broker is not None:
+            self._broker.dataReceived(data)
+            return
+        self._run(self.negotiator.receive_data(data))
+
+    def connectionLost(self, reason: Failure = failure_of(ConnectionError())) -> None:  # noqa: B008
+        """Tell the Broker, or report the failed negotiation."""
+        self._cancel_timer()
+        if self._broker is not None:
+            self._broker.connectionLost(reason)
+            return
+        self._closed = True
+        self._run(self.negotiator.connection_lost(str(reason.value) or repr(reason.value)))
+        self._report()
+
+    # -- internals ------------------------------------------------------------
+
+    def peer_certificate_tubid(self) -> str | None:
+        """The TubID of the peer's TLS certificate (None before TLS or without one)."""
+        get = getattr(self.transport, "getPeerCertificate", None)
+        if get is None:
+            return None
+        try:
+            cert = get()
+        except Exception:
+            return None
+        return peer_tubid(cert)
+
+    def abandon(self, reason: str) -> None:
+        """Stop negotiating (the connector picked another connection)."""
+        if self._broker is None:
+            self._run(self.negotiator.abandon(reason))
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        self._run(self.negotiator.abandon("negotiation timeout"))
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _run(self, events: list[Any]) -> None:
+        transport: Any = self.transport
+        for event in events:
+            if isinstance(event, SendData):
+                transport.write(event.data)
+            elif isinstance(event, StartTLS):
+                state = self.negotiator.state
+                assert isinstance(state, TLSNegotiationState)
+                transport.startTLS(state.context_factory())
+            elif isinstance(event, ReplaceExisting):
+                assert self.negotiator.state is not None
+                self.handler.negotiation_replace_existing(self.negotiator.state, event)
+            elif isinstance(event, Established):
+                self._established(event)
+            elif isinstance(event, Redirected):
+                self.handler.negotiation_redirected(self, event.location)
+            elif isinstance(event, Failed):
+                self._failed(event.error)
+
+    def _established(self, event: Established) -> None:
+        self._cancel_timer()
+        assert self.negotiator.state is not None
+        broker = self.handler.negotiation_succeeded(self, self.negotiator.state, event)
+        self._broker = broker
+        self._reported = True
+
+    def _failed(self, error: NegotiationError) -> None:
+        # Report once the transport is really gone, so whoever waits on us
+        # (a connector, a stopping Tub) sees a settled state.
+        self._cancel_timer()
+        self._error = error
+        transport: Any = self.transport
+        if transport is not None and not self._closed:
+            transport.loseConnection()
+        else:
+            self._report()
+
+    def _report(self) -> None:
+        if not self._reported and self._error is not None:
+            self._reported = True
+            self.handler.negotiation_failed(self, self._error)

@@ -1,0 +1,828 @@
+"""The PB sequences on octavo.banana's extension point, and the per-connection codec.
+
+Outbound slicers (by Python type): CallMessage -> ``call``, its arguments ->
+``arguments``, AnswerMessage -> ``answer``, ErrorMessage -> ``error``, Failure ->
+``copyable twisted.python.failure.Failure``, Referenceable / bound method / function ->
+``my-reference``, RemoteReference -> ``your-reference`` (home) or ``their-reference``
+(a gift for a third Tub).
+
+Inbound unslicers (by opentype): ``call``, ``answer``, ``error`` at the top level
+only; ``arguments``, ``my-reference``, ``your-reference``, ``their-reference`` and the
+Failure copyable nested. Each reports to the Broker (``decoder.context``).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from octavo.banana import (
+    INT,
+    NEG,
+    OPEN,
+    STRING,
+    VOCAB,
+    Decoder,
+    Encoder,
+    ErrorReceived,
+    ObjectReceived,
+    PingReceived,
+    PongReceived,
+    SliceContext,
+    SlicerRegistry,
+    Unslicer,
+    UnslicerRegistry,
+    ViolationReceived,
+    default_unslicers,
+)
+from octavo.banana import LeafUnslicer as _LeafUnslicer
+from octavo.banana import Pending as _Pending
+from octavo.banana.constraints import ByteStringConstraint, ListConstraint
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.python.failure import Failure
+
+from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
+from ._failure import FAILURE_CLASSNAME, CopiedFailure, FailureStateError, failure_state
+from ._referenceable import (
+    MAX_METHOD_NAME,
+    PendingRequest,
+    Referenceable,
+    RemoteReferenceOnly,
+)
+from ._violation import BananaError, Violation
+
+if TYPE_CHECKING:
+    from ._broker import Broker
+
+__all__ = ["VOCAB_TABLES", "BrokerCodec"]
+
+#: Foolscap's initial vocabulary tables (``foolscap.vocab.INITIAL_VOCAB_TABLES``)
+VOCAB_TABLES: dict[int, tuple[bytes, ...]] = {
+    0: (),
+    1: (
+        b"none", b"boolean", b"reference", b"dict", b"list", b"tuple", b"set",
+        b"immutable-set", b"unicode", b"set-vocab", b"add-vocab", b"call", b"arguments",
+        b"answer", b"error", b"my-reference", b"your-reference", b"their-reference",
+        b"copyable", b"instance", b"module", b"class", b"method", b"function", b"attrdict",
+    ),
+}  # fmt: skip
+
+MAX_INTERFACE_NAME = 1000
+MAX_URL = 10_000
+MAX_KWARG_NAME = 1000
+FAILURE_KEY_LIMITS = {b"type": 200, b"value": 1000, b"traceback": 2000}
+MAX_FAILURE_PARENTS = 100
+
+
+def _broker_of(ctx_or_unslicer: Any) -> Broker:
+    broker = ctx_or_unslicer.context
+    assert broker is not None
+    return broker  # type: ignore[no-any-return]
+
+
+# ============================================================== outbound
+
+
+class _Arguments:
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+
+def _slice_call(msg: CallMessage, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("call",), (
+        msg.reqID,
+        msg.clid,
+        msg.methodname.encode("utf-8"),
+        _Arguments(msg.args, msg.kwargs),
+    )
+
+
+def _arguments_body(a: _Arguments) -> Iterator[object]:
+    yield len(a.args)
+    yield from a.args
+    for name in sorted(a.kwargs):
+        yield name.encode("utf-8")
+        yield a.kwargs[name]
+
+
+def _slice_arguments(a: _Arguments, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("arguments",), _arguments_body(a)
+
+
+def _slice_answer(
+    msg: AnswerMessage, ctx: SliceContext
+) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("answer",), (msg.reqID, msg.result)
+
+
+def _slice_error(msg: ErrorMessage, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("error",), (msg.reqID, msg.failure)
+
+
+def _slice_failure(f: Failure, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    broker = _broker_of(ctx)
+    state = failure_state(f, broker.unsafeTracebacks)
+    body: list[object] = []
+    for k, v in state.items():
+        body.append(k.encode("ascii"))
+        body.append(v)
+    return ("copyable", FAILURE_CLASSNAME), body
+
+
+def _referenceable_body(broker: Broker, obj: Any) -> Iterator[object]:
+    tracker = broker.getTrackerForMyReference(obj.processUniqueID(), obj)
+    yield tracker.clid
+    if tracker.send():
+        iname = obj.getInterfaceName() or ""
+        yield iname.encode("utf-8")
+        url = tracker.getURL()
+        if url:
+            yield url.encode("utf-8")
+
+
+def _slice_referenceable(obj: Any, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("my-reference",), _referenceable_body(_broker_of(ctx), obj)
+
+
+def _callable_body(broker: Broker, obj: Any) -> Iterator[object]:
+    tracker = broker.getTrackerForMyCall(id(obj), obj)
+    yield tracker.clid
+    if tracker.send():
+        yield b""  # no schema name
+        url = tracker.getURL()
+        if url:
+            yield url.encode("utf-8")
+
+
+def _slice_callable(obj: Any, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    return ("my-reference",), _callable_body(_broker_of(ctx), obj)
+
+
+def _slice_remote_reference(
+    rref: RemoteReferenceOnly, ctx: SliceContext
+) -> tuple[tuple[str, ...], Iterable[object]]:
+    broker = _broker_of(ctx)
+    tracker = rref.tracker
+    if tracker.broker is broker:
+        return ("your-reference",), (tracker.clid,)
+    if tracker.broker.disconnected:
+        raise Violation("cannot send a RemoteReference whose connection is lost")
+    furl = tracker.getURL()
+    if not furl:
+        raise Violation("cannot pass on a RemoteReference that has no FURL (gift impossible)")
+    gift_id = broker.makeGift(rref)  # type: ignore[arg-type]
+    return ("their-reference",), (gift_id, furl.encode("utf-8"))
+
+
+def _slicers() -> SlicerRegistry:
+    reg = SlicerRegistry()
+    reg.register(CallMessage, _slice_call)
+    reg.register(_Arguments, _slice_arguments)
+    reg.register(AnswerMessage, _slice_answer)
+    reg.register(ErrorMessage, _slice_error)
+    reg.register(Failure, _slice_failure)
+    reg.register(Referenceable, _slice_referenceable)
+    reg.register(types.MethodType, _slice_callable)
+    reg.register(types.FunctionType, _slice_callable)
+    reg.register(RemoteReferenceOnly, _slice_remote_reference)
+    return reg
+
+
+_SLICERS = _slicers()
+
+
+# ============================================================== inbound
+
+
+class _ReadyCollector:
+    """Gathers the not-yet-ready values (gifts) of one top-level message."""
+
+    def __init__(self) -> None:
+        self.deferreds: list[Deferred[Any]] = []
+
+    def ready(self) -> Deferred[Any] | None:
+        if not self.deferreds:
+            return None
+        return gatherResults(self.deferreds, consumeErrors=True)
+
+
+class _ConstrainedChild(Unslicer):
+    """Helper base: applies ``self.child_constraint`` to each token and sub-sequence."""
+
+    child_constraint: Any = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.child_constraint is not None:
+            self.child_constraint.checkToken(typebyte, size)
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        c = self.child_constraint
+        if c is not None:
+            c.checkOpentype(opentype)
+        child = self.open(opentype)
+        if child is not None and c is not None:
+            child.setConstraint(c)
+        return child
+
+
+class CallUnslicer(Unslicer):
+    """``call``: reqID, clid, method name, arguments -> InboundDelivery."""
+
+    opentype = ("call",)
+
+    def start(self, count: int) -> None:
+        self.broker = _broker_of(self.decoder)
+        self.stage = 0
+        self.reqID: int | None = None
+        self.clid: int | None = None
+        self.obj: Any = None
+        self.methodname: str | None = None
+        self.args: ArgumentsUnslicer | None = None
+        self.collector = _ReadyCollector()
+        self.broker._current_collector = self.collector
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.stage == 0:
+            if typebyte != INT:
+                raise BananaError("request ID must be an INT")
+        elif self.stage == 1:
+            if typebyte not in (INT, NEG):
+                raise BananaError("object ID must be an INT/NEG")
+        elif self.stage == 2:
+            if typebyte not in (STRING, VOCAB):
+                raise BananaError("method name must be a STRING")
+            if typebyte == STRING and size > MAX_METHOD_NAME:
+                raise Violation(f"method name too long ({size} bytes)")
+        elif self.stage == 3:
+            if typebyte != OPEN:
+                raise BananaError("arguments must be an 'arguments' sequence")
+        else:
+            raise BananaError("too many objects given to CallUnslicer")
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        if self.stage != 3:
+            raise BananaError(f"unexpected sequence in call stage {self.stage}")
+        if opentype != ("arguments",):
+            raise BananaError("arguments must be an 'arguments' sequence")
+        child = ArgumentsUnslicer()
+        child.target = self.obj
+        child.methodname = self.methodname or ""
+        child.collector = self.collector
+        return child
+
+    def receiveChild(self, obj: object) -> None:
+        if self.stage == 0:
+            assert isinstance(obj, int)
+            self.reqID = obj
+            self.stage = 1
+            self.broker.callStarted(obj)  # Violation: duplicate reqID or flood
+            return
+        if self.stage == 1:
+            assert isinstance(obj, int)
+            self.clid = obj
+            self.obj = self.broker.getMyReferenceByCLID(obj)  # Violation if unknown
+            self.stage = 2
+            return
+        if self.stage == 2:
+            assert isinstance(obj, bytes)
+            self.stage = 3
+            if self.clid is not None and self.clid < 0:
+                self.methodname = None  # the target is a callable
+                return
+            try:
+                self.methodname = obj.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("method name is not UTF-8") from None
+            return
+        if self.stage == 3:
+            assert isinstance(obj, ArgumentsUnslicer)
+            self.args = obj
+            self.stage = 4
+            return
+        raise BananaError("too many objects given to CallUnslicer")
+
+    def reportViolation(self, why: Violation) -> Violation | None:
+        if self.broker._current_collector is self.collector:
+            self.broker._current_collector = None
+        if why.args and why.args[0] == "ABORT received":
+            if self.reqID:
+                self.broker.activeLocalCalls.discard(self.reqID)
+            return why
+        if self.stage > 0 and self.reqID is not None:
+            self.broker.callFailed(Failure(why), self.reqID)
+        return why
+
+    def receiveClose(self) -> object:
+        if self.stage != 4 or self.args is None or self.reqID is None:
+            raise BananaError("'call' sequence ended too early")
+        if self.broker._current_collector is self.collector:
+            self.broker._current_collector = None
+        delivery = InboundDelivery(
+            self.reqID, self.obj, self.methodname, self.args.args, self.args.kwargs
+        )
+        self.broker.scheduleCall(delivery, self.collector.ready())
+        return delivery
+
+    def describe(self) -> str:
+        s = "<methodcall"
+        if self.stage >= 1:
+            s += f" reqID={self.reqID}"
+        if self.stage >= 2:
+            s += f" clid={self.clid}"
+        if self.stage >= 3:
+            s += f" methodname={self.methodname}"
+        return s + ">"
+
+
+class ArgumentsUnslicer(_ConstrainedChild):
+    """``arguments``: count, positional values, then (name, value) pairs."""
+
+    opentype = ("arguments",)
+    target: Any = None
+    methodname: str = ""
+    collector: _ReadyCollector | None = None
+
+    def start(self, count: int) -> None:
+        self.numargs: int | None = None
+        self.args: list[Any] = []
+        self.kwargs: dict[str, Any] = {}
+        self.argname: str | None = None
+        self.child_constraint = None
+
+    def _constraint_for(self, which: int | str) -> Any:
+        get = getattr(self.target, "getArgumentConstraint", None)
+        if get is None or self.methodname is None:
+            return None
+        return get(self.methodname, which)
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.numargs is None:
+            if typebyte != INT:
+                raise BananaError("posarg count must be an INT")
+            return
+        if len(self.args) < self.numargs or self.argname is not None:
+            super().checkToken(typebyte, size)
+            return
+        if typebyte not in (STRING, VOCAB):
+            raise BananaError("kwarg name must be a STRING")
+        if typebyte == STRING and size > MAX_KWARG_NAME:
+            raise Violation(f"keyword argument name too long ({size} bytes)")
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        if self.numargs is None:
+            raise BananaError("posarg count must be an INT")
+        if len(self.args) >= self.numargs and self.argname is None:
+            raise BananaError("kwarg name must be a STRING")
+        return super().doOpen(opentype)
+
+    def receiveChild(self, obj: object) -> None:
+        if self.numargs is None:
+            assert isinstance(obj, int)
+            self.numargs = obj
+            if obj:
+                self.child_constraint = self._constraint_for(0)
+            return
+        if len(self.args) < self.numargs:
+            index = len(self.args)
+            self.args.append(obj)
+            if type(obj) is _Pending:
+                obj.add_callback(lambda v: self.args.__setitem__(index, v))
+            if len(self.args) < self.numargs:
+                self.child_constraint = self._constraint_for(len(self.args))
+            else:
+                self.child_constraint = None
+            return
+        if self.argname is None:
+            if not isinstance(obj, bytes):
+                raise BananaError("kwarg name must be a STRING")
+            try:
+                name = obj.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("keyword argument name is not UTF-8") from None
+            if name in self.kwargs:
+                raise Violation(f"duplicate keyword argument {name!r}")
+            self.argname = name
+            self.child_constraint = self._constraint_for(name)
+            return
+        name = self.argname
+        self.kwargs[name] = obj
+        if type(obj) is _Pending:
+            obj.add_callback(lambda v: self.kwargs.__setitem__(name, v))
+        self.argname = None
+        self.child_constraint = None
+
+    def receiveClose(self) -> object:
+        if self.numargs is None or len(self.args) < self.numargs or self.argname is not None:
+            raise BananaError("'arguments' sequence ended too early")
+        return self
+
+    def describe(self) -> str:
+        if self.numargs is None:
+            return "<arguments>"
+        if len(self.args) < self.numargs:
+            return f"<arguments arg[{len(self.args)}]>"
+        if self.argname is not None:
+            return f"<arguments arg[{self.argname}]>"
+        return "<arguments arg[?]>"
+
+
+class AnswerUnslicer(_ConstrainedChild):
+    """``answer``: reqID, result -> completes the PendingRequest."""
+
+    opentype = ("answer",)
+
+    def start(self, count: int) -> None:
+        self.broker = _broker_of(self.decoder)
+        self.request: PendingRequest | None = None
+        self.have_result = False
+        self.result: Any = None
+        self.collector = _ReadyCollector()
+        self.broker._current_collector = self.collector
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.request is None:
+            if typebyte != INT:
+                raise BananaError("request ID must be an INT")
+        elif not self.have_result:
+            super().checkToken(typebyte, size)
+        else:
+            raise BananaError("stop sending me stuff!")
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        if self.request is None or self.have_result:
+            raise BananaError("unexpected sequence in answer")
+        return super().doOpen(opentype)
+
+    def receiveChild(self, obj: object) -> None:
+        if self.request is None:
+            assert isinstance(obj, int)
+            self.request = self.broker.getRequest(obj)  # Violation if unknown
+            self.child_constraint = self.request.constraint
+            return
+        self.result = obj
+        self.have_result = True
+
+    def reportViolation(self, why: Violation) -> Violation | None:
+        if self.broker._current_collector is self.collector:
+            self.broker._current_collector = None
+        if self.request is not None:
+            self.broker.answerViolation(self.request, Failure(why))
+        return why
+
+    def receiveClose(self) -> object:
+        if not self.have_result or self.request is None:
+            raise BananaError("Answer didn't include an answer")
+        if self.broker._current_collector is self.collector:
+            self.broker._current_collector = None
+        req = self.request
+        result = self.result
+        ready = self.collector.ready()
+        if type(result) is _Pending or ready is not None:
+            holder: list[Any] = [result]
+            if type(result) is _Pending:
+                result.add_callback(lambda v: holder.__setitem__(0, v))
+            d = ready if ready is not None else Deferred()
+            if ready is None:
+                d.callback(None)
+            d.addCallbacks(
+                lambda _: self.broker.answerReceived(req, holder[0]),
+                lambda f: req.fail(f),
+            )
+        else:
+            self.broker.answerReceived(req, result)
+        return _HANDLED
+
+    def describe(self) -> str:
+        if self.request is not None:
+            return f"Answer(req={self.request.reqID})"
+        return "Answer(req=?)"
+
+
+class ErrorUnslicer(Unslicer):
+    """``error``: reqID, Failure copyable -> fails the PendingRequest."""
+
+    opentype = ("error",)
+
+    def start(self, count: int) -> None:
+        self.broker = _broker_of(self.decoder)
+        self.request: PendingRequest | None = None
+        self.failure: CopiedFailure | None = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.request is None:
+            if typebyte != INT:
+                raise BananaError("request ID must be an INT")
+        elif typebyte != OPEN or self.failure is not None:
+            raise Violation("an error carries one Failure, not a plain token")
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        if self.request is None or self.failure is not None:
+            raise BananaError("unexpected sequence in error")
+        if opentype and opentype[0] != "copyable":
+            raise Violation(f"an error carries a Failure, not {opentype!r}")
+        return self.open(opentype)
+
+    def receiveChild(self, obj: object) -> None:
+        if self.request is None:
+            assert isinstance(obj, int)
+            self.request = self.broker.getRequest(obj)
+            return
+        if not isinstance(obj, CopiedFailure):
+            raise Violation("an error carries a Failure")
+        self.failure = obj
+
+    def reportViolation(self, why: Violation) -> Violation | None:
+        if self.request is not None:
+            self.broker.answerViolation(self.request, Failure(why))
+        return why
+
+    def receiveClose(self) -> object:
+        if self.request is None or self.failure is None:
+            raise BananaError("error sequence ended too early")
+        self.broker.errorReceived(self.request, self.failure)
+        return _HANDLED
+
+    def describe(self) -> str:
+        if self.request is None:
+            return "<error-?>"
+        return f"<error-{self.request.reqID}>"
+
+
+class FailureUnslicer(Unslicer):
+    """``copyable twisted.python.failure.Failure``: attribute pairs -> CopiedFailure."""
+
+    opentype = ("copyable", FAILURE_CLASSNAME)
+
+    def start(self, count: int) -> None:
+        self.state: dict[str, Any] = {}
+        self.key: bytes | None = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if typebyte == OPEN and self.key == b"parents":
+            return
+        if typebyte not in (STRING, VOCAB):
+            raise Violation("failure attributes are byte strings")
+        if self.key is None:
+            if typebyte == STRING and size > 20:
+                raise Violation("failure attribute name too long")
+            return
+        limit = FAILURE_KEY_LIMITS.get(self.key)
+        if limit is None:
+            raise Violation(f"unexpected plain value for failure attribute {self.key!r}")
+        if typebyte == STRING and size > limit:
+            raise Violation(f"failure attribute {self.key!r} too long ({size}>{limit})")
+
+    def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
+        if self.key != b"parents":
+            raise Violation("only the 'parents' failure attribute is a sequence")
+        if opentype != ("list",):
+            raise Violation("failure 'parents' must be a list")
+        child = self.open(opentype)
+        if child is not None:
+            child.setConstraint(ListConstraint(ByteStringConstraint(200), MAX_FAILURE_PARENTS))
+        return child
+
+    def receiveChild(self, obj: object) -> None:
+        if self.key is None:
+            if not isinstance(obj, bytes):
+                raise Violation("failure attribute names are byte strings")
+            if obj not in (b"type", b"value", b"traceback", b"parents"):
+                raise Violation(f"unknown failure attribute {obj[:20]!r}")
+            name = obj.decode("ascii")
+            if name in self.state:
+                raise Violation(f"duplicate failure attribute {name!r}")
+            self.key = obj
+            return
+        self.state[self.key.decode("ascii")] = obj
+        self.key = None
+
+    def receiveClose(self) -> object:
+        if self.key is not None:
+            raise BananaError("failure sequence ended after an attribute name")
+        try:
+            return CopiedFailure.from_state(self.state)
+        except FailureStateError as e:
+            raise Violation(str(e)) from None
+
+    def describe(self) -> str:
+        return "<Failure>"
+
+
+class MyReferenceUnslicer(_LeafUnslicer):
+    """``my-reference``: clid [, interface name [, FURL]] -> RemoteReference."""
+
+    opentype = ("my-reference",)
+
+    def start(self, count: int) -> None:
+        self.state = 0
+        self.clid: int | None = None
+        self.interfaceName: str | None = None
+        self.url: str | None = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.state == 0:
+            if typebyte not in (INT, NEG):
+                raise BananaError("reference ID must be an INT or NEG")
+        elif self.state in (1, 2):
+            if typebyte not in (STRING, VOCAB):
+                raise BananaError("my-reference names must be STRINGs")
+            limit = MAX_INTERFACE_NAME if self.state == 1 else MAX_URL
+            if typebyte == STRING and size > limit:
+                raise Violation(f"my-reference string too long ({size}>{limit})")
+        else:
+            raise Violation("too many parameters in my-reference")
+
+    def receiveChild(self, obj: object) -> None:
+        if self.state == 0:
+            assert isinstance(obj, int)
+            if obj == 0:
+                raise BananaError("my-reference clid 0 is the broker itself")
+            self.clid = obj
+        elif self.state == 1:
+            assert isinstance(obj, bytes)
+            self.interfaceName = obj.decode("utf-8", "replace") or None
+        else:
+            assert isinstance(obj, bytes)
+            try:
+                self.url = obj.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("my-reference FURL is not UTF-8") from None
+        self.state += 1
+
+    def receiveClose(self) -> object:
+        if self.clid is None:
+            raise BananaError("sequence ended too early")
+        broker = _broker_of(self.decoder)
+        try:
+            tracker = broker.getTrackerForYourReference(self.clid, self.interfaceName, self.url)
+        except ValueError as e:  # a malformed FURL
+            raise Violation(f"my-reference carries a bad FURL: {e}") from None
+        return tracker.getRef()
+
+    def describe(self) -> str:
+        return f"<ref-{self.clid if self.clid is not None else '?'}>"
+
+
+class YourReferenceUnslicer(_LeafUnslicer):
+    """``your-reference``: clid -> our own object, back home."""
+
+    opentype = ("your-reference",)
+
+    def start(self, count: int) -> None:
+        self.clid: int | None = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if typebyte not in (INT, NEG):
+            raise BananaError("your-reference ID must be an INT")
+        if self.clid is not None:
+            raise BananaError("your-reference takes one clid")
+
+    def receiveChild(self, obj: object) -> None:
+        assert isinstance(obj, int)
+        self.clid = obj
+
+    def receiveClose(self) -> object:
+        if self.clid is None:
+            raise BananaError("sequence ended too early")
+        if self.clid == 0:
+            raise Violation("your-reference to clid 0 (the broker) is not allowed")
+        return _broker_of(self.decoder).getMyReferenceByCLID(self.clid)
+
+    def describe(self) -> str:
+        return f"<your-ref-{self.clid}>"
+
+
+class TheirReferenceUnslicer(_LeafUnslicer):
+    """``their-reference``: giftID, FURL -> a reference to a third Tub's object."""
+
+    opentype = ("their-reference",)
+
+    def start(self, count: int) -> None:
+        self.state = 0
+        self.giftID: int | None = None
+        self.url: str | None = None
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        if self.state == 0:
+            if typebyte != INT:
+                raise BananaError("their-reference giftID must be an INT")
+        elif self.state == 1:
+            if typebyte not in (STRING, VOCAB):
+                raise BananaError("their-reference FURL must be a STRING")
+            if typebyte == STRING and size > MAX_URL:
+                raise Violation(f"their-reference FURL too long ({size}>{MAX_URL})")
+        else:
+            raise Violation("too many parameters in their-reference")
+
+    def receiveChild(self, obj: object) -> None:
+        if self.state == 0:
+            assert isinstance(obj, int)
+            self.giftID = obj
+        else:
+            assert isinstance(obj, bytes)
+            try:
+                self.url = obj.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("their-reference FURL is not UTF-8") from None
+        self.state += 1
+
+    def receiveClose(self) -> object:
+        if self.giftID is None or self.url is None:
+            raise BananaError("sequence ended too early")
+        broker = _broker_of(self.decoder)
+        return broker.acceptGift(self.giftID, self.url)
+
+    def describe(self) -> str:
+        return f"<gift-{self.giftID if self.giftID is not None else '?'}>"
+
+
+class _Handled:
+    def __repr__(self) -> str:
+        return "<handled>"
+
+
+_HANDLED = _Handled()
+
+
+def _unslicers() -> UnslicerRegistry:
+    reg = default_unslicers()
+    reg.register(("call",), lambda ot: CallUnslicer(), top_level=True, nested=False)
+    reg.register(("answer",), lambda ot: AnswerUnslicer(), top_level=True, nested=False)
+    reg.register(("error",), lambda ot: ErrorUnslicer(), top_level=True, nested=False)
+    reg.register(("arguments",), lambda ot: ArgumentsUnslicer(), top_level=False, nested=True)
+    for ot, cls in (
+        (("my-reference",), MyReferenceUnslicer),
+        (("your-reference",), YourReferenceUnslicer),
+        (("their-reference",), TheirReferenceUnslicer),
+    ):
+        reg.register(ot, lambda _ot, cls=cls: cls(), top_level=False, nested=True)
+    reg.register(
+        ("copyable", FAILURE_CLASSNAME),
+        lambda ot: FailureUnslicer(),
+        top_level=False,
+        nested=True,
+    )
+    return reg
+
+
+_UNSLICERS = _unslicers()
+
+
+class BrokerCodec:
+    """The encoder and decoder of one connection, wired to its Broker."""
+
+    def __init__(
+        self, broker: Broker, *, vocab_table_index: int | None, limits: dict[str, int]
+    ) -> None:
+        table = VOCAB_TABLES.get(vocab_table_index or 0)
+        if table is None:
+            raise ValueError(f"unknown initial-vocab-table-index {vocab_table_index!r}")
+        self._broker = broker
+        self.encoder = Encoder(slicers=_SLICERS, context=broker, vocab=table)
+        self.decoder = Decoder(
+            unslicers=_UNSLICERS,
+            context=broker,
+            vocab=table,
+            top_level_primitives=False,
+            **limits,  # type: ignore[arg-type]
+        )
+
+    def initial_bytes(self) -> bytes:
+        """Nothing: Foolscap brokers start silent."""
+        return b""
+
+    def encode(self, msg: object) -> bytes:
+        """One top-level message (Violation if something in it cannot be sent)."""
+        return self.encoder.encode(msg)
+
+    def ping_bytes(self, n: int) -> bytes:
+        return self.encoder.ping(n)
+
+    def pong_bytes(self, n: int) -> bytes:
+        return self.encoder.pong(n)
+
+    def error_bytes(self, msg: str) -> bytes:
+        return self.encoder.error(msg)
+
+    def receive_data(self, data: bytes) -> None:
+        """Decode ``data`` and dispatch the events (BananaError: drop the connection)."""
+        broker = self._broker
+        self.decoder.receive_data(data)
+        for ev in self.decoder.events():
+            if type(ev) is ObjectReceived:
+                continue  # calls, answers and errors act as they close
+            if type(ev) is PingReceived:
+                broker.pingReceived(ev.number)
+            elif type(ev) is PongReceived:
+                broker.pongReceived(ev.number)
+            elif type(ev) is ErrorReceived:
+                broker.remoteErrorReceived(ev.message.decode("utf-8", "replace"))
+                return
+            elif type(ev) is ViolationReceived:
+                broker.violationReceived(ev.violation)
+            if broker.disconnected:
+                return

@@ -1,0 +1,742 @@
+"""The Tub: a presence in the Foolscap/Octavo universe (Foolscap's ``pb.Tub``).
+
+A Tub owns a certificate (its TubID), listens for connections, names local
+objects with FURLs, and reaches remote objects through FURLs. It is a Twisted
+``MultiService``: start it before use; once stopped it cannot be used again.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IStreamServerEndpoint
+from twisted.internet.protocol import Protocol as TwistedProtocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from octavo.furl import BadFURLError, SturdyRef, TubRef
+from octavo.reconnector import ClockLike, Reconnector
+
+from ._connectors import TubConnector
+from ._hints import DefaultTCP, IConnectionHintHandler
+from ._identity import TubIdentity, make_incarnation, write_private_file
+from ._info import ConnectionInfo
+from ._listener import Listener
+from ._negotiation import Established, ExistingConnection, ReplaceExisting
+from ._negotiation_protocol import NegotiationProtocol
+from ._options import (
+    LOG_OPTIONS,
+    LOGGING_PLUGIN,
+    MissingPluginError,
+    coerce_bool,
+    coerce_timeout,
+    find_plugin_factory,
+)
+from ._registry import NameRegistry, generateSwissnumber
+from ._tub_errors import (
+    NoLocationError,
+    PBError,
+    TubStoppedError,
+    WrongNameError,
+    WrongTubIdError,
+)
+from ._typing import failure_of
+
+__all__ = ["Tub", "get_local_ip_for"]
+
+_log = Logger()
+
+#: A public address whose route picks our default interface; no packet is sent.
+_ROUTE_PROBE = ("198.41.0.4", 7)  # A.ROOT-SERVERS.NET
+
+
+def get_local_ip_for(target: tuple[str, int] = _ROUTE_PROBE) -> str | None:
+    """The local address of the route to ``target``, without sending anything.
+
+    Connecting a UDP socket only selects a route; ``getsockname`` reveals the
+    source address. Returns None when there is no route.
+    """
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(target)
+        address: str = s.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        s.close()
+    if address.startswith("0."):
+        return None
+    return address
+
+
+def _default_reactor() -> Any:
+    from twisted.internet import reactor  # noqa: PLC0415 (not installed at import time)
+
+    return reactor
+
+
+class _State:
+    """The view of a Tub that negotiation reads and updates."""
+
+    def __init__(self, tub: Tub) -> None:
+        self._tub = tub
+
+    @property
+    def tubid(self) -> str:
+        return self._tub.tubID
+
+    @property
+    def incarnation(self) -> str:
+        return self._tub.incarnation_string
+
+    @property
+    def master_table(self) -> MutableMapping[str, int]:
+        return self._tub.master_table
+
+    @property
+    def slave_table(self) -> MutableMapping[str, tuple[str, str]]:
+        return self._tub.slave_table
+
+    @property
+    def handle_old_duplicate_connections(self) -> int | None:
+        value = self._tub._handle_old_duplicate_connections
+        return None if value is False else int(value)
+
+    def existing_connection(self, tubid: str) -> ExistingConnection | None:
+        return self._tub._existing_connection(tubid)
+
+    def context_factory(self) -> Any:
+        return self._tub._identity.context_factory()
+
+
+class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
+    """I am a presence in the PB universe, also known as a Tub.
+
+    ``certData`` (PEM bytes from ``getCertData()``) or ``certFile`` (a path,
+    created with a new certificate on first use) give the Tub its identity;
+    giving both is an error. ``options`` are passed to :meth:`setOption`.
+    """
+
+    unsafeTracebacks = True
+    logLocalFailures = False
+    logRemoteFailures = False
+    debugBanana = False
+    NAMEBITS = 160
+    TUBIDBITS = 16
+    keepaliveTimeout: int | None = 4 * 60
+    disconnectTimeout: int | None = None
+
+    tubID: str
+
+    def __init__(
+        self,
+        certData: bytes | None = None,
+        certFile: str | None = None,
+        options: dict[str, object] | None = None,
+        *,
+        reactor: Any = None,
+        clock: ClockLike | None = None,
+        _test_options: dict[str, object] | None = None,
+    ) -> None:
+        service.MultiService.__init__(self)  # type: ignore[no-untyped-call,unused-ignore]
+        if certData is not None and certFile is not None:
+            raise ValueError("give Tub either certData or certFile, not both")
+        self._reactor = reactor if reactor is not None else _default_reactor()
+        self._clock: ClockLike = clock if clock is not None else self._reactor
+        self._test_options = dict(_test_options or {})
+        self.listeners: list[Listener] = []
+        self.locationHints: list[str] = []
+        self.make_incarnation()
+        self.master_table: dict[str, int] = {}
+        self.slave_table: dict[str, tuple[str, str]] = {}
+        self._names = NameRegistry()
+        self.tubConnectors: dict[TubRef, TubConnector] = {}
+        self.waitingForBrokers: dict[TubRef, list[defer.Deferred[Any]]] = {}
+        self.brokers: dict[TubRef, Any] = {}
+        self._broker_records: dict[int, ExistingConnection] = {}
+        self.reconnectors: list[Any] = []
+        self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
+        self._activeConnectors: list[TubConnector] = []
+        self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
+        self._handle_old_duplicate_connections: int | bool = False
+        self.expose_remote_exception_types = True
+        self.accept_gifts = True
+        self._logging_plugin: Any = None
+        self._stopped = False
+        self._state = _State(self)
+        if certFile is not None:
+            self.setupEncryptionFile(certFile)
+        else:
+            self.setupEncryption(certData)
+        for name, value in (options or {}).items():
+            self.setOption(name, value)
+
+    def __repr__(self) -> str:
+        return f"<Tub id={self.tubID}>"
+
+    # -- identity ---------------------------------------------------------------
+
+    def setupEncryptionFile(self, certFile: str) -> None:
+        """Load the certificate from ``certFile``, or create it there (mode 0600)."""
+        try:
+            with open(certFile, "rb") as f:
+                data: bytes | None = f.read()
+        except FileNotFoundError:
+            data = None
+        self.setupEncryption(data)
+        if data is None:
+            write_private_file(certFile, self.getCertData())
+
+    def setupEncryption(self, certData: bytes | None) -> None:
+        """Use ``certData`` (PEM) as our certificate, or make a new one."""
+        if certData:
+            self._identity = TubIdentity.from_pem(certData)
+        else:
+            self._identity = TubIdentity.from_pem(self.createCertificate())
+        self.tubID = self._identity.tubid
+
+    def createCertificate(self) -> bytes:
+        """Make a new certificate and key (PEM bytes)."""
+        return TubIdentity.generate().cert_data
+
+    def getCertData(self) -> bytes:
+        """The PEM certificate and key; ``Tub(certData=...)`` recreates this identity."""
+        return self._identity.cert_data
+
+    @property
+    def myCertificate(self) -> Any:
+        """Our certificate (pyOpenSSL X509)."""
+        return self._identity.certificate
+
+    def getTubID(self) -> str:
+        """Our TubID."""
+        return self.tubID
+
+    def getShortTubID(self) -> str:
+        """The first four characters of our TubID."""
+        return self.tubID[:4]
+
+    def make_incarnation(self) -> None:
+        """Pick a new random incarnation string (used for duplicate-connection handling)."""
+        unique = make_incarnation()
+        self.incarnation = (unique, None)
+        self.incarnation_string = unique
+
+    def getIncarnationString(self) -> str:
+        """This run's incarnation string."""
+        return self.incarnation_string
+
+    # -- options ----------------------------------------------------------------
+
+    def setOption(self, name: str, value: object) -> object:
+        """Set a Tub option by its Foolscap name; unknown names raise KeyError."""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8")
+        if name == "logLocalFailures":
+            self.logLocalFailures = coerce_bool(value)
+        elif name == "logRemoteFailures":
+            self.logRemoteFailures = coerce_bool(value)
+        elif name == "keepaliveTimeout":
+            self.keepaliveTimeout = None if value is None else coerce_timeout(name, value)
+        elif name == "disconnectTimeout":
+            self.disconnectTimeout = None if value is None else coerce_timeout(name, value)
+        elif name == "handle-old-duplicate-connections":
+            if value is True:
+                value = 60
+            self._handle_old_duplicate_connections = (
+                False if value is False else coerce_timeout(name, value)
+            )
+        elif name == "expose-remote-exception-types":
+            self.expose_remote_exception_types = coerce_bool(value)
+        elif name == "accept-gifts":
+            self.accept_gifts = coerce_bool(value)
+        elif name in LOG_OPTIONS:
+            return self._loggingPlugin(name).set_option(name, value)
+        else:
+            raise KeyError(f"unknown option name '{name}'")
+        return None
+
+    @property
+    def _expose_remote_exception_types(self) -> bool:
+        return self.expose_remote_exception_types
+
+    def _loggingPlugin(self, option: str) -> Any:
+        if self._logging_plugin is None:
+            factory = find_plugin_factory(LOGGING_PLUGIN)
+            if factory is None:
+                raise MissingPluginError(
+                    f"Tub option '{option}' needs octavo-logging, which is not installed "
+                    "(pip install octavo-logging)"
+                )
+            self._logging_plugin = factory(self)
+        return self._logging_plugin
+
+    # -- hints ------------------------------------------------------------------
+
+    def removeAllConnectionHintHandlers(self) -> None:
+        """Forget every hint handler (including the built-in TCP one)."""
+        self._connectionHandlers = {}
+
+    def addConnectionHintHandler(self, hint_type: str, handler: Any) -> None:
+        """Use ``handler`` (an IConnectionHintHandler) for hints of ``hint_type``."""
+        if not IConnectionHintHandler.providedBy(handler):
+            raise TypeError(f"{handler!r} does not provide IConnectionHintHandler")
+        self._connectionHandlers[str(hint_type)] = handler
+
+    # -- listening and location ---------------------------------------------------
+
+    def listenOn(self, what: IStreamServerEndpoint | str) -> Listener:
+        """Listen on an endpoint or a description like ``"tcp:12345"``; return the Listener."""
+        self._check_alive()
+        if isinstance(what, bytes):
+            what = what.decode("utf-8")
+        if isinstance(what, str) and what.isdigit():
+            what = f"tcp:{what}"
+        listener = Listener(self, what, reactor=self._reactor, clock=self._clock)
+        self.listeners.append(listener)
+        listener.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
+        return listener
+
+    def stopListeningOn(self, listener: Listener) -> defer.Deferred[Any]:
+        """Stop a Listener; the Deferred fires when its port is closed."""
+        self.listeners.remove(listener)
+        return defer.maybeDeferred(listener.disownServiceParent)
+
+    def getListeners(self) -> list[Listener]:
+        """The Listeners that let the world connect to us."""
+        return self.listeners[:]
+
+    def setLocation(self, *hints: str) -> None:
+        """Set the location hints that go into our FURLs (only once)."""
+        if self.locationHints:
+            raise PBError("Tub.setLocation() can only be called once")
+        self.locationHints = [h.decode("utf-8") if isinstance(h, bytes) else h for h in hints]
+        if self._logging_plugin is not None:
+            self._logging_plugin.location_set()
+
+    def setLocationAutomatically(
+        self, *extra_addresses: str, _get_local_ip: Callable[[], str | None] | None = None
+    ) -> defer.Deferred[None]:
+        """Set our location from the default route's address, 127.0.0.1 and extras.
+
+        Listen first. Returns a Deferred that fires once the location is set.
+        """
+        finder = _get_local_ip if _get_local_ip is not None else get_local_ip_for
+
+        def set_it(local: str | None) -> None:
+            addresses = set(extra_addresses)
+            if local:
+                addresses.add(local)
+            addresses.add("127.0.0.1")
+            ports = [lst.getPortnum() for lst in self.getListeners()]
+            if not ports:
+                raise PBError("setLocationAutomatically needs listenOn() first")
+            locations = sorted({f"{a}:{p}" for a in addresses for p in ports})
+            self.setLocation(",".join(locations))
+
+        d: defer.Deferred[None] = defer.maybeDeferred(finder).addCallback(set_it)
+        return d
+
+    def clone(self) -> Tub:
+        """A new Tub with the same certificate (hence TubID) and options."""
+        new = Tub(certData=self.getCertData(), reactor=self._reactor, clock=self._clock)
+        for attr in (
+            "logLocalFailures",
+            "logRemoteFailures",
+            "keepaliveTimeout",
+            "disconnectTimeout",
+            "expose_remote_exception_types",
+            "accept_gifts",
+            "_handle_old_duplicate_connections",
+        ):
+            setattr(new, attr, getattr(self, attr))
+        new._connectionHandlers = dict(self._connectionHandlers)
+        return new
+
+    # -- names ------------------------------------------------------------------
+
+    def generateSwissnumber(self, bits: int) -> str:
+        """An unguessable name of ``bits`` random bits."""
+        return generateSwissnumber(bits)
+
+    def buildURL(self, name: str) -> str:
+        """The FURL for ``name`` at our location."""
+        return f"pb://{self.tubID}@{','.join(self.locationHints)}/{name}"
+
+    def registerReference(
+        self, ref: Any, name: str | None = None, furlFile: str | None = None
+    ) -> str:
+        """Publish ``ref`` and return its FURL; keep it alive until unregistered.
+
+        With ``furlFile``, reuse the name of the FURL in that file if it exists,
+        and write the FURL there (atomically, mode 0600 when new).
+        """
+        if not self.locationHints:
+            raise NoLocationError("you must setLocation() before you can registerReference()")
+        oldfurl = None
+        if furlFile:
+            try:
+                with open(furlFile) as f:
+                    oldfurl = f.read().strip()
+            except FileNotFoundError:
+                oldfurl = None
+        if oldfurl:
+            sr = SturdyRef(oldfurl)
+            if name is None:
+                name = sr.name
+            if sr.tubID != self.tubID:
+                raise WrongTubIdError(
+                    f"I cannot keep using the old FURL from {furlFile} because it does not "
+                    f"have the same TubID as I do ({self.tubID})"
+                )
+            if name != sr.name:
+                raise WrongNameError(
+                    f"I cannot keep using the old FURL from {furlFile} because you called "
+                    f"registerReference with a new name ({name})"
+                )
+        assigned = self._assignName(ref, name)
+        assert assigned is not None
+        self._names.keep(ref)
+        furl = self.buildURL(assigned)
+        if furlFile:
+            write_private_file(furlFile, (furl + "\n").encode("utf-8"))
+        return furl
+
+    def _assignName(self, ref: Any, preferred_name: str | None = None) -> str | None:
+        if not self.locationHints:
+            return None
+        name = preferred_name or self.generateSwissnumber(self.NAMEBITS)
+        return self._names.assign(ref, name)
+
+    @property
+    def nameToReference(self) -> MutableMapping[str, Any]:
+        """Names to the objects they name (weak values)."""
+        return self._names.nameToReference
+
+    @property
+    def referenceToName(self) -> MutableMapping[Any, str]:
+        """Objects to their names (weak keys)."""
+        return self._names.referenceToName
+
+    @property
+    def strongReferences(self) -> list[Any]:
+        """Registered objects kept alive by the Tub."""
+        return self._names.strongReferences
+
+    def getReferenceForName(self, name: str) -> Any:
+        """The local object named ``name``; KeyError if there is none (or it was revoked)."""
+        return self._names.lookup(name)
+
+    def getReferenceForURL(self, url: str) -> Any:
+        """The local object a FURL of ours names."""
+        sturdy = SturdyRef(url)
+        if sturdy.tubID != self.tubID:
+            raise WrongTubIdError(f"FURL names Tub {sturdy.tubID}, not this Tub {self.tubID}")
+        return self.getReferenceForName(sturdy.name)
+
+    def getOrCreateURLForReference(self, ref: Any) -> str | None:
+        """The FURL for ``ref`` (naming it if needed), or None without a location."""
+        name = self._assignName(ref)
+        return self.buildURL(name) if name else None
+
+    def revokeReference(self, ref: Any) -> None:
+        """Make ``ref`` unreachable: its FURL stops working and calls through
+        references already handed out fail."""
+        self._names.revoke(ref)
+        for broker in list(self.brokers.values()):
+            revoke = getattr(broker, "revokeReference", None)
+            if revoke is not None:
+                revoke(ref)
+
+    def isReferenceRevoked(self, ref: Any) -> bool:
+        """True if ``ref`` was revoked (Brokers refuse calls to it)."""
+        return self._names.is_revoked(ref)
+
+    def unregisterURL(self, url: str) -> None:
+        """Forget the object a FURL names, and revoke it."""
+        ref = self._names.remove_name(SturdyRef(url).name)
+        self._names.strongReferences = [r for r in self._names.strongReferences if r is not ref]
+        self.revokeReference(ref)
+
+    def unregisterReference(self, ref: Any) -> None:
+        """Forget ``ref``'s name and strong reference, and revoke it."""
+        self._names.remove_ref(ref)
+        self.revokeReference(ref)
+
+    def registerNameLookupHandler(self, lookup: Callable[[str], Any]) -> None:
+        """Ask ``lookup(name)`` for objects not in the name table (first non-None wins)."""
+        self._names.nameLookupHandlers.append(lookup)
+
+    def unregisterNameLookupHandler(self, lookup: Callable[[str], Any]) -> None:
+        """Remove a handler added with registerNameLookupHandler."""
+        self._names.nameLookupHandlers.remove(lookup)
+
+    # -- reaching out -------------------------------------------------------------
+
+    def getReference(self, sturdyOrURL: Any) -> defer.Deferred[Any]:
+        """A Deferred firing with a RemoteReference to the object a FURL names."""
+        self._check_alive()
+        return defer.maybeDeferred(self._getReference, sturdyOrURL)
+
+    def _getReference(self, sturdyOrURL: Any) -> defer.Deferred[Any]:
+        what = sturdyOrURL.decode("utf-8") if isinstance(sturdyOrURL, bytes) else sturdyOrURL
+        sturdy = SturdyRef(what) if isinstance(what, str) else what
+        if not self.running:
+            d: defer.Deferred[Any] = defer.Deferred()
+            self._pending_getReferences.append((d, sturdy))
+            return d
+        name = sturdy.name
+        tubref = sturdy.getTubRef()
+        d = self.getBrokerForTubRef(tubref)
+        d.addCallback(lambda b: b.getYourReferenceByName(name))
+        return d
+
+    def connectTo(self, _furl: str, _cb: Callable[..., object], *args: Any, **kwargs: Any) -> Any:
+        """Keep a connection to ``_furl``; call ``_cb(rref, *args, **kwargs)`` on each
+        (re)connection. Returns the Reconnector; stopService stops it."""
+        self._check_alive()
+        furl = _furl
+
+        def connect() -> defer.Deferred[Any]:
+            return self.getReference(furl)
+
+        rc = Reconnector(
+            connect,
+            _cb,
+            args,
+            kwargs,
+            clock=self._clock,
+            connection_info=lambda: self.getConnectionInfoForFURL(furl),
+        )
+        self.reconnectors.append(rc)
+        if self.running:
+            rc.startConnecting()
+        return rc
+
+    def _removeReconnector(self, rc: Any) -> None:
+        if rc in self.reconnectors:
+            self.reconnectors.remove(rc)
+
+    def getConnectionInfoForFURL(self, furl: str) -> ConnectionInfo | None:
+        """The ConnectionInfo of our connection (or attempt) to a FURL's Tub, or None."""
+        try:
+            tubref = SturdyRef(furl).getTubRef()
+        except (ValueError, BadFURLError):
+            return None
+        if tubref in self.brokers:
+            info: ConnectionInfo = self.brokers[tubref].getConnectionInfo()
+            return info
+        if tubref in self.tubConnectors:
+            return self.tubConnectors[tubref].getConnectionInfo()
+        return None
+
+    def getBrokerForTubRef(self, tubref: Any) -> defer.Deferred[Any]:
+        """A Deferred firing with the Broker connected to ``tubref``'s Tub."""
+        key = _as_tubref(tubref)
+        if key in self.brokers:
+            return defer.succeed(self.brokers[key])
+        if key.getTubID() == self.tubID:
+            return defer.succeed(self._createLoopbackBroker(key))
+        d: defer.Deferred[Any] = defer.Deferred()
+        self.waitingForBrokers.setdefault(key, []).append(d)
+        if key not in self.tubConnectors:
+            c = TubConnector(
+                self, key, self._connectionHandlers, reactor=self._reactor, clock=self._clock
+            )
+            self.tubConnectors[key] = c
+            c.connect()
+        return d
+
+    def _createLoopbackBroker(self, tubref: TubRef) -> Any:
+        from ._loopback import make_loopback_brokers
+
+        info = ConnectionInfo()
+        info._set_connected(True)
+        info._set_winning_hint("loopback")
+        info._set_connection_status("loopback", "connected")
+        info._set_established_at(self._clock.seconds())
+        ours, _theirs = make_loopback_brokers(self, tubref, clock=self._clock, connection_info=info)
+        self.brokerAttached(tubref, ours, False)
+        return ours
+
+    # -- connection bookkeeping (called by connectors, listeners, brokers) ----------
+
+    def connectorStarted(self, c: TubConnector) -> None:
+        """A TubConnector began."""
+        self._activeConnectors.append(c)
+
+    def connectorFinished(self, c: TubConnector) -> None:
+        """A TubConnector has nothing left in progress."""
+        if c in self._activeConnectors:
+            self._activeConnectors.remove(c)
+
+    def connectionFailed(self, tubref: Any, why: Failure) -> None:
+        """An outbound attempt to ``tubref`` failed: fail whoever waits for it."""
+        key = _as_tubref(tubref)
+        self.tubConnectors.pop(key, None)
+        if key in self.brokers:
+            return  # an inbound connection won meanwhile
+        for d in self.waitingForBrokers.pop(key, []):
+            d.errback(why)
+
+    def brokerAttached(self, tubref: Any, broker: Any, isClient: bool) -> None:
+        """A Broker is ready for ``tubref``: wake everyone waiting for it."""
+        key = _as_tubref(tubref)
+        connector = self.tubConnectors.pop(key, None)
+        if connector is not None and not isClient:
+            connector.shutdown()
+        if key in self.brokers:
+            raise PBError(f"unexpected duplicate connection to {key.getShortTubID()}")
+        self.brokers[key] = broker
+        for d in self.waitingForBrokers.pop(key, []):
+            self._clock.callLater(0, d.callback, broker)
+
+    def brokerDetached(self, broker: Any, why: Failure) -> None:
+        """A Broker's connection ended: forget it."""
+        for key in [k for k, b in self.brokers.items() if b is broker]:
+            del self.brokers[key]
+        self._broker_records.pop(id(broker), None)
+
+    def debug_listBrokers(self) -> list[tuple[str, list[Any], list[Any]]]:
+        """``(tubref, inbound deliveries, outbound requests)`` for each Broker."""
+        out = []
+        for tubref, b in list(self.brokers.items()):
+            inbound = list(getattr(b, "inboundDeliveryQueue", []))
+            waiting = getattr(b, "waitingForAnswers", {})
+            outbound = [waiting[k] for k in sorted(waiting)]
+            out.append((str(tubref), inbound, outbound))
+        return out
+
+    # -- negotiation hooks ----------------------------------------------------------
+
+    def _negotiation_state(self) -> _State:
+        return self._state
+
+    def _existing_connection(self, tubid: str) -> ExistingConnection | None:
+        broker = self.brokers.get(TubRef(tubid))
+        if broker is None:
+            return None
+        record = self._broker_records.get(id(broker))
+        if record is not None:
+            return record
+        return ExistingConnection(
+            getattr(broker, "current_slave_IR", None),
+            getattr(broker, "current_seqnum", None),
+            float(getattr(broker, "creation_timestamp", self._clock.seconds())),
+        )
+
+    def _replace_existing(self, event: ReplaceExisting) -> None:
+        from ._errors import DeadReferenceError
+
+        broker = self.brokers.pop(TubRef(event.tubid), None)
+        if broker is not None:
+            self._broker_records.pop(id(broker), None)
+            broker.shutdown(failure_of(DeadReferenceError(event.reason)))
+
+    def _make_broker(
+        self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
+    ) -> Any:
+        """Build the Broker for a negotiated connection (tests may override)."""
+        from ._broker import Broker
+
+        return Broker(
+            self,
+            tubref,
+            params,
+            keepalive_timeout=self.keepaliveTimeout,
+            disconnect_timeout=self.disconnectTimeout,
+            connection_info=connection_info,
+            clock=self._clock,
+        )
+
+    def _attach_negotiated(
+        self,
+        proto: NegotiationProtocol,
+        event: Established,
+        *,
+        is_client: bool,
+        connection_info: ConnectionInfo,
+        tubref: Any,
+    ) -> TwistedProtocol:
+        key = TubRef(event.their_tubid) if tubref is None else _as_tubref(tubref)
+        if key in self.brokers:
+            # Negotiation drops an existing connection before deciding, so this
+            # only happens in a race; the newest decision wins.
+            self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
+        broker: TwistedProtocol = self._make_broker(key, event.params, connection_info)
+        seqnum = event.params.get("current-seqnum")
+        slave_ir = event.params.get("current-slave-IR")
+        self._broker_records[id(broker)] = ExistingConnection(
+            slave_ir if isinstance(slave_ir, str) else None,
+            seqnum if isinstance(seqnum, int) else None,
+            self._clock.seconds(),
+        )
+        broker.makeConnection(proto.transport)
+        if event.leftover:
+            broker.dataReceived(event.leftover)
+        if self._stopped:
+            broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
+            return broker
+        self.brokerAttached(key, broker, is_client)
+        return broker
+
+    # -- service life ---------------------------------------------------------------
+
+    def _check_alive(self) -> None:
+        if self._stopped:
+            raise TubStoppedError("Sorry, but this Tub has been shut down.")
+
+    def startService(self) -> None:
+        """Start listening and connecting; run queued getReference/connectTo calls."""
+        if self._stopped:
+            raise TubStoppedError("Sorry, but Tubs cannot be restarted.")
+        service.MultiService.startService(self)  # type: ignore[no-untyped-call,unused-ignore]
+        pending, self._pending_getReferences = self._pending_getReferences, []
+        for d, sturdy in pending:
+            self.getReference(sturdy).chainDeferred(d)
+        for rc in self.reconnectors:
+            self._clock.callLater(0, rc.startConnecting)
+
+    def stopService(self) -> defer.Deferred[None]:
+        """Stop everything; the Deferred fires once every connection has closed."""
+        if self._stopped:
+            return defer.succeed(None)
+        self._stopped = True
+        for rc in list(self.reconnectors):
+            rc.stopConnecting()
+        self.reconnectors = []
+        for c in list(self._activeConnectors):
+            c.shutdown()
+        for c in list(self.tubConnectors.values()):
+            c.shutdown()
+        why = failure_of(ConnectionDone("Tub.stopService was called"))
+        waits: list[defer.Deferred[Any]] = []
+        for b in list(self.brokers.values()):
+            gone: defer.Deferred[None] = defer.Deferred()
+            waits.append(gone)
+            b._notifyOnConnectionLost(lambda gone=gone: gone.callback(None))
+            b.shutdown(why, fireDisconnectWatchers=False)
+        for d, _sturdy in self._pending_getReferences:
+            d.errback(TubStoppedError("the Tub was stopped before it started"))
+        self._pending_getReferences = []
+
+        def stop_children(_: object) -> Any:
+            return service.MultiService.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
+
+        done: defer.Deferred[Any] = defer.DeferredList(waits)
+        done.addCallback(stop_children)
+        result: defer.Deferred[None] = done.addCallback(lambda _: None)
+        return result
+
+
+def _as_tubref(tubref: Any) -> TubRef:
+    if isinstance(tubref, TubRef):
+        return tubref
+    tubid = tubref.getTubID()
+    hints: Any = tuple(getattr(tubref, "getLocations", list)())
+    return TubRef(tubid, hints)

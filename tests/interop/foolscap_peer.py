@@ -1,0 +1,114 @@
+"""A real Foolscap 24.9 Tub in its own process, driven by the interop tests.
+
+Usage: ``python foolscap_peer.py [--certfile PATH] [--port N]``
+
+It listens on 127.0.0.1, registers a ``Target`` object, prints ``FURL <furl>``
+and then obeys one command per stdin line (``<id> <python-literal>``), answering
+``R <id> <repr(result)>`` or ``E <id> <failure text>``:
+
+- ``["call", furl, method, args]``: getReference(furl).callRemote(method, *args)
+- ``["connect_call", furl, method, args]``: same, but connect at once (used for
+  simultaneous connections)
+- ``["stop"]``: stop the Tub and exit.
+
+Only the standard library, Twisted and Foolscap are used here.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+
+from foolscap.api import Referenceable, Tub
+from twisted.internet import defer, reactor, stdio
+from twisted.protocols.basic import LineReceiver
+
+
+class Child(Referenceable):
+    def __init__(self, name):
+        self.name = name
+
+    def remote_name(self):
+        return self.name
+
+
+class Target(Referenceable):
+    def __init__(self):
+        self.held = []
+
+    def remote_echo(self, x):
+        return x
+
+    def remote_add(self, a, b=0):
+        return a + b
+
+    def remote_fail(self, msg):
+        raise ValueError(msg)
+
+    def remote_fail_key(self, msg):
+        raise KeyError(msg)
+
+    def remote_callback(self, ref, value):
+        return ref.callRemote("got", value)
+
+    def remote_make_child(self, name):
+        return Child(name)
+
+    def remote_hang(self):
+        d = defer.Deferred()
+        self.held.append(d)
+        return d
+
+    def remote_big(self, n):
+        return b"x" * n
+
+    def remote_exit(self):
+        reactor.callLater(0.05, os._exit, 3)
+        return defer.Deferred()
+
+    def remote_tubid(self):
+        return tub.getTubID()
+
+
+class Commands(LineReceiver):
+    delimiter = b"\n"
+
+    def connectionMade(self):
+        self.transport.write(b"FURL " + FURL.encode() + b"\n")
+
+    def lineReceived(self, line):
+        ident, _, body = line.decode().partition(" ")
+        cmd = ast.literal_eval(body)
+        if cmd[0] == "stop":
+            d = tub.stopService()
+            d.addBoth(lambda _: reactor.stop())
+            return
+        _, furl, method, args = cmd
+        d = tub.getReference(furl)
+        d.addCallback(lambda rref: rref.callRemote(method, *args))
+        d.addCallbacks(
+            lambda res: self.answer("R", ident, repr(res)),
+            lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
+        )
+
+    def answer(self, kind, ident, text):
+        self.transport.write(f"{kind} {ident} {text}".replace("\n", " ").encode() + b"\n")
+
+
+def main(argv):
+    global tub, FURL
+    certfile = argv[argv.index("--certfile") + 1] if "--certfile" in argv else None
+    port = argv[argv.index("--port") + 1] if "--port" in argv else "0"
+    tub = Tub(certFile=certfile) if certfile else Tub()
+    tub.setOption("expose-remote-exception-types", True)
+    tub.startService()
+    listener = tub.listenOn(f"tcp:{port}:interface=127.0.0.1")
+    tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")
+    FURL = tub.registerReference(Target(), "target")
+    stdio.StandardIO(Commands())
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

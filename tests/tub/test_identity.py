@@ -1,0 +1,89 @@
+"""Tub identity: certificates, TubIDs (as Foolscap derives them), certFile handling."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from octavo.tub._identity import (
+    CertificateError,
+    TubIdentity,
+    base32_encode,
+    create_certificate,
+    make_incarnation,
+    peer_tubid,
+)
+from octavo.tub._tub import Tub
+
+foolscap_pb = pytest.importorskip("foolscap.pb")
+
+
+@pytest.fixture(scope="module")
+def cert_pem() -> bytes:
+    return create_certificate()
+
+
+def test_our_certificate_loads_in_foolscap_with_same_tubid(cert_pem):
+    """A certificate we make gives Foolscap's Tub the same TubID as ours."""
+    ours = Tub(certData=cert_pem)
+    theirs = foolscap_pb.Tub(certData=cert_pem)
+    assert ours.getTubID() == theirs.getTubID()
+    assert len(ours.getTubID()) == 32
+
+
+def test_foolscap_certificate_loads_here_with_same_tubid():
+    """A certificate Foolscap makes gives our Tub the same TubID as Foolscap's."""
+    theirs = foolscap_pb.Tub()
+    ours = Tub(certData=theirs.getCertData())
+    assert ours.getTubID() == theirs.getTubID()
+    assert ours.getShortTubID() == theirs.getTubID()[:4]
+
+
+def test_cert_data_round_trips(cert_pem):
+    """getCertData() recreates the same identity."""
+    t = Tub(certData=cert_pem)
+    assert Tub(certData=t.getCertData()).getTubID() == t.getTubID()
+    assert peer_tubid(t.myCertificate) == t.getTubID()
+
+
+def test_certdata_and_certfile_together_is_an_error(tmp_path, cert_pem):
+    """Giving both certData and certFile raises ValueError."""
+    with pytest.raises(ValueError, match="not both"):
+        Tub(certData=cert_pem, certFile=str(tmp_path / "c.pem"))
+
+
+def test_certfile_created_private_and_reused(tmp_path):
+    """certFile is created (mode 0600) on first use and reused afterwards."""
+    path = str(tmp_path / "tub.pem")
+    first = Tub(certFile=path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    second = Tub(certFile=path)
+    assert first.getTubID() == second.getTubID()
+    assert [p for p in os.listdir(tmp_path) if p.startswith(".tmp")] == []
+
+
+def test_bad_cert_data_is_a_clear_error():
+    """Garbage certData raises CertificateError naming the problem."""
+    with pytest.raises(CertificateError, match="PEM"):
+        TubIdentity.from_pem(b"not a certificate")
+
+
+def test_mismatched_key_refused(cert_pem):
+    """A certificate with someone else's key is refused."""
+    other = create_certificate()
+    cert_part = cert_pem.split(b"-----BEGIN PRIVATE KEY-----")[0]
+    key_part = b"-----BEGIN PRIVATE KEY-----" + other.split(b"-----BEGIN PRIVATE KEY-----")[1]
+    with pytest.raises(CertificateError, match="does not match"):
+        TubIdentity.from_pem(cert_part + key_part)
+
+
+def test_base32_and_incarnation():
+    """TubID text is lower-case unpadded base32; incarnations are 16 hex digits."""
+    assert base32_encode(b"\x00" * 5) == "aaaaaaaa"
+    assert make_incarnation(lambda n: b"\x01" * n) == "0101010101010101"
+    t = Tub(certData=create_certificate())
+    before = t.getIncarnationString()
+    t.make_incarnation()
+    assert len(t.getIncarnationString()) == 16 and t.getIncarnationString() != before
