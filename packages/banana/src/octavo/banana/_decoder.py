@@ -49,7 +49,7 @@ from ._unslicers import (
     Unslicer,
     UnslicerRegistry,
     VocabMarker,
-    default_unslicers,
+    shared_default_unslicers,
 )
 
 __all__ = ["Decoder", "RootUnslicer"]
@@ -160,7 +160,7 @@ class Decoder:
             raise ValueError("max_depth must be >= 1")
         if max_token_size < 0:
             raise ValueError("max_token_size must be >= 0")
-        self._registry = unslicers if unslicers is not None else default_unslicers()
+        self._registry = unslicers if unslicers is not None else shared_default_unslicers()
         self._registry_version = -1
         self.context = context
         self.max_depth = max_depth
@@ -332,6 +332,13 @@ class Decoder:
         reg = self._registry
         self._registry_version = reg.version
         self._max_index_length = reg.max_index_length()
+        key = tuple(sorted(self._vocab.items())) if self._vocab else ()
+        cached = reg.cache.get(key)
+        if cached is None:
+            cached = reg.cache[key] = self._fast_tables(reg)
+        self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+
+    def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
         top: dict[bytes, int] = {}
         nested: dict[bytes, int] = {}
@@ -345,13 +352,12 @@ class Decoder:
             idx = by_string.get(raw)
             if idx is not None:
                 keys.append(b128_encode(idx) + b"\x87")
-            for key in keys:
+            for k in keys:
                 if entry.top_level:
-                    top[key] = kind
+                    top[k] = kind
                 if entry.nested:
-                    nested[key] = kind
-        self._fast_top = top
-        self._fast_nested = nested
+                    nested[k] = kind
+        return top, nested
 
     def _deliver(self, obj: object) -> None:
         self._objects = {}

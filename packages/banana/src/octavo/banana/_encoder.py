@@ -17,7 +17,8 @@ __all__ = ["Encoder"]
 _TABLE = 2048  # precomputed headers for values below this
 _OPEN_T = [b128_encode(i) + b"\x88" for i in range(_TABLE)]
 _CLOSE_T = [b128_encode(i) + b"\x89" for i in range(_TABLE)]
-_INT_T = [b128_encode(i) + b"\x81" for i in range(_TABLE)]
+_INT_TABLE = 16384  # every INT token with a header of up to two bytes
+_INT_T = [b128_encode(i) + b"\x81" for i in range(_INT_TABLE)]
 _NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
 _STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
 _VOCAB_T = [b128_encode(i) + b"\x87" for i in range(_TABLE)]
@@ -42,7 +43,7 @@ _BUILTIN_OPENTYPES = (
 
 def _int_token(o: int) -> bytes:
     if o >= 0:
-        if o < _TABLE:
+        if o < _INT_TABLE:
             return _INT_T[o]
         if o < _B31:
             return b128_encode(o) + b"\x81"
@@ -238,6 +239,8 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
     OPEN_T = _OPEN_T
     CLOSE_T = _CLOSE_T
     INT_T = _INT_T
+    INT_TABLE = _INT_TABLE
+    INT_ONLY = {int}
     STR_T = _STR_T
     TABLE = _TABLE
     refs: dict[int, int] = {}
@@ -294,10 +297,15 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         keep.append(o)
         append(o_h)
         append(opentype)
+        if len(o) > 8 and set(map(type, o)) == INT_ONLY and min(o) >= 0 and max(o) < INT_TABLE:
+            # a run of small ints: all in C
+            extend(map(INT_T.__getitem__, o))
+            append(c_h)
+            return
         for x in o:
             t = type(x)
             if t is int:
-                if 0 <= x < TABLE:
+                if 0 <= x < INT_TABLE:
                     append(INT_T[x])
                 else:
                     append(_int_token(x))
@@ -351,7 +359,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
                 enc(key)
             t = type(value)
             if t is int:
-                if 0 <= value < TABLE:
+                if 0 <= value < INT_TABLE:
                     append(INT_T[value])
                 else:
                     append(_int_token(value))

@@ -204,7 +204,7 @@ class TupleUnslicer(Unslicer):
         self.count = count
         self.unresolved = 0
         self.closed = False
-        self.decoder.setObject(count, self)  # placeholder: see pending()
+        self.decoder._objects[count] = self  # placeholder: see pending()
         self.prim = self.list.append if not self.wants_check else self.receiveChild
 
     def pending(self) -> Pending:
@@ -732,7 +732,11 @@ class UnslicerRegistry:
     def __init__(self) -> None:
         self._table: dict[Opentype, UnslicerEntry] = {}
         self._prefixes: set[Opentype] = set()
+        self._max_index_length = 0
+        #: bumped on every change; decoders use it to refresh their caches
         self.version = 0
+        #: decoder-side caches keyed by vocabulary, valid for one version
+        self.cache: dict[object, object] = {}
 
     def register(
         self,
@@ -764,7 +768,10 @@ class UnslicerRegistry:
         for ot in self._table:
             for i in range(1, len(ot)):
                 self._prefixes.add(ot[:i])
+        lengths = [len(x.encode()) for ot in self._table for x in ot]
+        self._max_index_length = max(lengths, default=0)
         self.version += 1
+        self.cache = {}
 
     def get(self, opentype: Opentype) -> UnslicerEntry | None:
         """The entry registered for exactly ``opentype``."""
@@ -792,8 +799,7 @@ class UnslicerRegistry:
 
     def max_index_length(self) -> int:
         """The longest index token any registered opentype starts with."""
-        lengths = [len(x.encode()) for ot in self._table for x in ot]
-        return max(lengths, default=0)
+        return self._max_index_length
 
     def copy(self) -> UnslicerRegistry:
         """An independent registry with the same entries (for per-connection scope)."""
@@ -832,12 +838,25 @@ SET_VOCAB_FACTORY = _factory(ReplaceVocabUnslicer)
 ADD_VOCAB_FACTORY = _factory(AddVocabUnslicer)
 
 
-def default_unslicers() -> UnslicerRegistry:
-    """A fresh registry with Foolscap's inert types (anywhere) and the vocabulary
-    sequences (top level only)."""
+def _make_default() -> UnslicerRegistry:
     reg = UnslicerRegistry()
     for ot, factory in BUILTIN_FACTORIES.items():
         reg.register(ot, factory)
     reg.register(("set-vocab",), SET_VOCAB_FACTORY, nested=False)
     reg.register(("add-vocab",), ADD_VOCAB_FACTORY, nested=False)
     return reg
+
+
+_DEFAULT = _make_default()
+
+
+def default_unslicers() -> UnslicerRegistry:
+    """A fresh registry with Foolscap's inert types (anywhere) and the vocabulary
+    sequences (top level only)."""
+    return _DEFAULT.copy()
+
+
+def shared_default_unslicers() -> UnslicerRegistry:
+    """The one default registry shared by decoders that do not register anything
+    (do not modify it)."""
+    return _DEFAULT

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure, Protocol and error classes are not annotated.)
 """The Broker: one live connection to another Tub, speaking Foolscap's PB protocol.
 
 The Broker is a plain Twisted ``Protocol``. Bytes go through the per-connection codec
@@ -12,32 +14,33 @@ See ``_broker_tub`` for how the Tub builds one and what it must provide.
 from __future__ import annotations
 
 import itertools
-import time
 import types
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.internet import error as twisted_error
-from twisted.internet.defer import Deferred, maybeDeferred, succeed
-from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
+from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from octavo.banana import Pending, adapt_constraint
+
 from ._broker_tub import BrokerTub, TubRefLike
 from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
 from ._errors import DeadReferenceError
-from ._eventual import EventualQueue, queue_for
+from ._eventual import ClockLike, EventualQueue, default_clock, queue_for
 from ._failure import CopiedFailure, wrap_remote_failure
 from ._keepalive import KeepaliveTimers
 from ._referenceable import (
     PendingRequest,
-    Referenceable,
     ReferenceableTracker,
     RemoteReference,
     RemoteReferenceTracker,
 )
+from ._sequences import BrokerCodec
 from ._violation import BananaError, Violation
 
 __all__ = ["LOST_CONNECTION_ERRORS", "Broker"]
@@ -86,17 +89,12 @@ class Broker(Protocol):
         keepalive_timeout: float | None = None,
         disconnect_timeout: float | None = None,
         connection_info: object = None,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         codec_limits: Mapping[str, int] | None = None,
     ) -> None:
-        from ._sequences import BrokerCodec
-
         if clock is None:
-            from twisted.internet import reactor
-
-            clock = reactor  # type: ignore[assignment]
-        assert clock is not None
+            clock = default_clock()
         self.tub = tub
         self.remote_tubref = remote_tubref
         params = dict(params or {})
@@ -181,8 +179,14 @@ class Broker(Protocol):
             self._queue.eventually(w)
 
     def _write(self, data: bytes) -> None:
-        if self.transport is not None and not self._transport_gone:
-            self.transport.write(data)
+        t: Any = self.transport
+        if t is not None and not self._transport_gone:
+            t.write(data)
+
+    def _lose(self) -> None:
+        t: Any = self.transport
+        if t is not None:
+            t.loseConnection()
 
     def _protocol_error(self, msg: str) -> None:
         _log.info(
@@ -192,15 +196,13 @@ class Broker(Protocol):
         )
         self._closing = True
         self._write(self._codec.error_bytes(msg))
-        if self.transport is not None:
-            self.transport.loseConnection()
+        self._lose()
 
     def remoteErrorReceived(self, msg: str) -> None:
         """The far end sent an ERROR token: it is about to drop the connection."""
         _log.info("banana ERROR from {peer}: {msg}", peer=self._short_tubid(), msg=msg)
         self._closing = True
-        if self.transport is not None:
-            self.transport.loseConnection()
+        self._lose()
 
     def pingReceived(self, number: int) -> None:
         """Answer a PING with a PONG carrying the same number."""
@@ -232,8 +234,8 @@ class Broker(Protocol):
             self.disconnectWatchers = []
         self.finish(why)
         self._closing = True
-        if self.transport is not None and not self._transport_gone:
-            self.transport.loseConnection()
+        if not self._transport_gone:
+            self._lose()
 
     def finish(self, why: Failure) -> None:
         """Retire everything tied to this connection (runs once)."""
@@ -290,8 +292,10 @@ class Broker(Protocol):
 
     def getPeer(self) -> IAddress:
         """The transport's peer address."""
-        assert self.transport is not None
-        return self.transport.getPeer()  # type: ignore[no-any-return]
+        t: Any = self.transport
+        assert t is not None
+        peer: IAddress = t.getPeer()
+        return peer
 
     def _short_tubid(self) -> str:
         return self.remote_tubref.getShortTubID() if self.remote_tubref is not None else "?"
@@ -379,8 +383,6 @@ class Broker(Protocol):
     def getYourReferenceByName(self, name: str | bytes) -> Deferred[Any]:
         """Ask the far Tub for the object registered under ``name`` (clid-0 lookup)."""
         if self.remote_broker is None:
-            from twisted.internet.defer import fail
-
             return fail(DeadReferenceError("Calling Stale Broker", self._short_tubid()))
         if isinstance(name, str):
             name = name.encode("utf-8")
@@ -405,8 +407,6 @@ class Broker(Protocol):
         Pending that resolves to the RemoteReference; the enclosing call or answer
         waits until it has resolved (or fails if it cannot).
         """
-        from octavo.banana import Pending
-
         tub = self.tub
         if tub is None or not tub.accept_gifts:
             raise Violation("gifts are prohibited in this Tub")
@@ -464,12 +464,14 @@ class Broker(Protocol):
 
     def doRemoteCall(self, methodname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The far end called clid 0: getReferenceByName, decref or decgift."""
-        meth = {
-            "getReferenceByName": self.remote_getReferenceByName,
-            "decref": self.remote_decref,
-            "decgift": self.remote_decgift,
-        }.get(methodname)
-        if meth is None:
+        meth: Callable[..., Any]
+        if methodname == "getReferenceByName":
+            meth = self.remote_getReferenceByName
+        elif methodname == "decref":
+            meth = self.remote_decref
+        elif methodname == "decgift":
+            meth = self.remote_decgift
+        else:
             raise Violation(f"the Broker has no method {methodname!r}")
         return meth(*args, **kwargs)
 
@@ -509,7 +511,15 @@ class Broker(Protocol):
         kwargs: dict[str, Any],
         call_only: bool,
     ) -> Deferred[Any] | None:
-        """Send a call to the object behind ``rref``; used by RemoteReference."""
+        """Send a call to the object behind ``rref``; used by RemoteReference.
+
+        Foolscap's special keywords are taken out of ``kwargs``: ``_resultConstraint``
+        (a constraint the answer must satisfy), ``_methodConstraint`` and
+        ``_useSchema`` (schemas: ignored until RemoteInterfaces exist).
+        """
+        result_constraint = kwargs.pop("_resultConstraint", None)
+        kwargs.pop("_methodConstraint", None)
+        kwargs.pop("_useSchema", None)
         if isinstance(name, bytes):
             name = name.decode("utf-8")
         if not isinstance(name, str):
@@ -526,6 +536,8 @@ class Broker(Protocol):
         method = rref._method_name(name)
         iname = rref.tracker.interfaceName
         req = PendingRequest(reqid, rref, iname, method)
+        if result_constraint is not None:
+            req.constraint = adapt_constraint(result_constraint)
         msg = CallMessage(reqid, rref.tracker.clid, method, tuple(args), dict(kwargs))
         data = self._codec.encode(msg)  # raises Violation for unsendable arguments
         if not call_only:
@@ -575,6 +587,8 @@ class Broker(Protocol):
     def callStarted(self, reqID: int) -> None:
         """Codec callback: a call with ``reqID`` began arriving (Violation if refused)."""
         if reqID == 0:
+            if len(self.inboundDeliveryQueue) >= self.max_inbound_calls:
+                raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
             return
         if reqID in self.activeLocalCalls:
             raise Violation(f"duplicate reqID {reqID}")
@@ -603,7 +617,10 @@ class Broker(Protocol):
         d.addBoth(_ready)
         d.addCallback(lambda _: self._doCall(delivery))
         d.addCallbacks(
-            self._callFinished, self.callFailed, (delivery,), None, (delivery.reqID, delivery)
+            self._callFinished,
+            self.callFailed,
+            callbackArgs=(delivery,),
+            errbackArgs=(delivery.reqID, delivery),
         )
         d.addErrback(lambda f: _log.failure("error while answering a call", failure=f))
 
@@ -640,16 +657,15 @@ class Broker(Protocol):
 
     def callFailed(self, f: Failure, reqID: int, delivery: InboundDelivery | None = None) -> None:
         """An inbound call failed (bad input or the method raised): send an error."""
-        if delivery is not None and (self.tub is None or self.tub.logLocalFailures):
-            if self.tub is not None:
-                _log.info(
-                    "an inbound callRemote that we [{me}] executed (on behalf of someone "
-                    "else, TubID {them}) failed: {d}: {why}",
-                    me=self.tub.getShortTubID(),
-                    them=self._short_tubid(),
-                    d=delivery.describe(),
-                    why=f.getErrorMessage(),
-                )
+        if delivery is not None and self.tub is not None and self.tub.logLocalFailures:
+            _log.info(
+                "an inbound callRemote that we [{me}] executed (on behalf of someone "
+                "else, TubID {them}) failed: {d}: {why}",
+                me=self.tub.getShortTubID(),
+                them=self._short_tubid(),
+                d=delivery.describe(),
+                why=f.getErrorMessage(),
+            )
         if reqID == 0:
             return
         self.activeLocalCalls.discard(reqID)
@@ -664,11 +680,13 @@ def _as_int(v: object) -> int | None:
     if v is None:
         return None
     if isinstance(v, bytes):
-        v = v.decode("ascii")
-    try:
-        return int(v)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
+        v = v.decode("ascii", "replace")
+    if isinstance(v, (int, str)):
+        try:
+            return int(v)
+        except ValueError:
+            return None
+    return None
 
 
 def is_sendable_callable(obj: object) -> bool:

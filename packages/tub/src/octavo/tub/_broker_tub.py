@@ -13,7 +13,7 @@ implements :class:`BrokerTub`; after negotiation it builds a Broker like this::
         keepalive_timeout=tub.keepaliveTimeout,    # float | None
         disconnect_timeout=tub.disconnectTimeout,  # float | None
         connection_info=connection_info,           # opaque, returned by getConnectionInfo()
-        clock=reactor,            # IReactorTime; also drives eventual-sends of this broker
+        clock=reactor,            # ClockLike (seconds, callLater); also runs eventual-sends
     )
     broker.makeConnection(transport)   # a plain Twisted IProtocol from here on
     broker.dataReceived(leftover_bytes_after_negotiation)

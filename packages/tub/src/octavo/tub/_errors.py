@@ -34,7 +34,7 @@ class DeadReferenceError(Exception):
         return " ".join(parts)
 
 
-class RemoteException(Exception):
+class RemoteException(Exception):  # noqa: N818 - Foolscap's name
     """A remote call failed, wrapped because ``expose-remote-exception-types`` is off.
 
     ``failure`` is the CopiedFailure describing what happened on the far end.

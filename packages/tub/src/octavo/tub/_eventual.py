@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 __all__ = [
+    "ClockLike",
     "EventualQueue",
+    "default_clock",
     "eventually",
     "fireEventually",
     "flushEventualQueue",
@@ -30,17 +31,32 @@ __all__ = [
 _T = TypeVar("_T")
 _log = Logger(namespace="octavo.tub.eventual")
 
+
+class ClockLike(Protocol):
+    """What we use of a reactor's ``IReactorTime`` (a ``task.Clock`` in tests)."""
+
+    def seconds(self) -> float:
+        """Now, in seconds."""
+        ...
+
+    def callLater(
+        self, delay: float, callable: Callable[..., object], *args: object, **kw: object
+    ) -> Any:
+        """Run ``callable`` after ``delay`` seconds; returns an IDelayedCall."""
+        ...
+
+
 _Event = tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]
 
 
 class EventualQueue:
     """A FIFO of callables run on later turns of ``clock`` (``callLater(0, ...)``)."""
 
-    def __init__(self, clock: IReactorTime) -> None:
+    def __init__(self, clock: ClockLike) -> None:
         self._clock = clock
         self._events: list[_Event] = []
         self._flush_observers: list[Deferred[None]] = []
-        self._timer: IDelayedCall | None = None
+        self._timer: Any = None
 
     def eventually(self, cb: Callable[..., object], /, *args: Any, **kwargs: Any) -> None:
         """Run ``cb(*args, **kwargs)`` on a later turn; exceptions are logged."""
@@ -84,13 +100,17 @@ _queues: weakref.WeakKeyDictionary[object, EventualQueue] = weakref.WeakKeyDicti
 _strong_queues: dict[int, tuple[object, EventualQueue]] = {}
 
 
-def queue_for(clock: IReactorTime | None = None) -> EventualQueue:
+def default_clock() -> ClockLike:
+    """The global reactor (imported only when first needed)."""
+    from twisted.internet import reactor  # noqa: PLC0415 - not at import time
+
+    return cast("ClockLike", reactor)
+
+
+def queue_for(clock: ClockLike | None = None) -> EventualQueue:
     """The eventual queue driven by ``clock`` (default: the global reactor)."""
     if clock is None:
-        from twisted.internet import reactor
-
-        clock = reactor  # type: ignore[assignment]
-    assert clock is not None
+        clock = default_clock()
     try:
         q = _queues.get(clock)
     except TypeError:  # not weak-referenceable: keep it alive by id

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure, Protocol and error classes are not annotated.)
 """Failures carried across the wire: what we send, and the CopiedFailure we rebuild.
 
 On the wire a failure is ``("copyable", "twisted.python.failure.Failure")`` with four
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any, NoReturn
 
+from twisted.python import log as twisted_log
 from twisted.python import reflect
 from twisted.python.failure import Failure
 
@@ -64,7 +67,8 @@ def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
         state["traceback"] = _to_bytes(tb, TRACEBACK_LIMIT)
         return state
     value = str(f.value)
-    type_name = f.type if isinstance(f.type, str) else reflect.qual(f.type)
+    ftype: Any = f.type
+    type_name = ftype if isinstance(ftype, str) else reflect.qual(ftype)
     if unsafe_tracebacks:
         try:
             tb = f.getTraceback()
@@ -117,9 +121,7 @@ class CopiedFailure(Failure):
 
     value: Any
 
-    def __init__(  # noqa: PLR0917
-        self, type_name: str, value: str, traceback: str, parents: list[str]
-    ) -> None:
+    def __init__(self, type_name: str, value: str, traceback: str, parents: list[str]) -> None:
         # deliberately not Failure.__init__: there is no local exception
         self.count = 0
         self.captureVars = False
@@ -141,9 +143,8 @@ class CopiedFailure(Failure):
         if not isinstance(parents_raw, (list, tuple)) or len(parents_raw) > PARENTS_MAX:
             raise FailureStateError("failure attribute 'parents' must be a short list")
         parents = []
-        for p in parents_raw:
-            if isinstance(p, str):
-                p = p.encode("utf-8", "replace")
+        for raw in parents_raw:
+            p = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
             if not isinstance(p, bytes) or len(p) > PARENT_LIMIT:
                 raise FailureStateError("failure 'parents' entries must be short byte strings")
             parents.append(p.decode("utf-8", "replace"))
@@ -171,7 +172,6 @@ class CopiedFailure(Failure):
 
     def getTracebackObject(self) -> None:
         """There is no local traceback object."""
-        return None
 
     def printTraceback(
         self,
@@ -181,9 +181,7 @@ class CopiedFailure(Failure):
     ) -> None:
         """Write the remote traceback text."""
         if file is None:
-            from twisted.python import log
-
-            file = log.logerr  # type: ignore[assignment]
+            file = twisted_log.logerr  # type: ignore[assignment]
         assert file is not None
         file.write("Traceback from remote host -- ")
         file.write(self.traceback)
@@ -208,7 +206,8 @@ class CopiedFailure(Failure):
             "parents": list(self.parents),
         }
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        assert state is not None
         self.__init__(  # type: ignore[misc]
             state["type_name"], state["value"], state["traceback"], state["parents"]
         )

@@ -10,8 +10,9 @@ declared dead. Both timers restart themselves, except after a timeout.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from ._eventual import ClockLike
 
 __all__ = ["EPSILON", "KeepaliveTimers"]
 
@@ -23,7 +24,7 @@ class KeepaliveTimers:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        clock: ClockLike,
         keepalive_timeout: float | None,
         disconnect_timeout: float | None,
         send_ping: Callable[[], object],
@@ -34,8 +35,8 @@ class KeepaliveTimers:
         self.disconnect_timeout = disconnect_timeout
         self._send_ping = send_ping
         self._timed_out = timed_out
-        self._keepalive_timer: IDelayedCall | None = None
-        self._disconnect_timer: IDelayedCall | None = None
+        self._keepalive_timer: Any = None
+        self._disconnect_timer: Any = None
         self.last_received: float | None = None
 
     @property
@@ -71,7 +72,7 @@ class KeepaliveTimers:
 
     def _idle(self) -> float:
         assert self.last_received is not None
-        return self._clock.seconds() - self.last_received
+        return float(self._clock.seconds() - self.last_received)
 
     def _keepalive_fired(self) -> None:
         assert self.keepalive_timeout is not None

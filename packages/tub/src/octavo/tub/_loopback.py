@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure, Protocol and error classes are not annotated.)
 """Connections to our own Tub: two Brokers joined by an in-memory transport.
 
 Each write is delivered to the other side on a later eventual-send turn, so a
@@ -9,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from twisted.internet.interfaces import IAddress, IReactorTime, ITransport
+from twisted.internet.interfaces import IAddress, ITransport
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
-from zope.interface import implementer
+from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
+from ._broker import Broker
 from ._broker_tub import BrokerTub, TubRefLike
-from ._eventual import EventualQueue, queue_for
+from ._eventual import ClockLike, EventualQueue, queue_for
 
 __all__ = ["LoopbackAddress", "LoopbackTransport", "make_loopback_brokers"]
 
@@ -102,7 +105,7 @@ def make_loopback_brokers(
     tub: BrokerTub,
     tubref: TubRefLike,
     *,
-    clock: IReactorTime | None = None,
+    clock: ClockLike | None = None,
     connection_info: object = None,
     **broker_kwargs: Any,
 ) -> tuple[Any, Any]:
@@ -111,8 +114,6 @@ def make_loopback_brokers(
     The Tub keeps ``ours`` (and calls ``brokerAttached`` for it); ``theirs`` serves
     the calls. Both are connected when this returns.
     """
-    from ._broker import Broker
-
     queue = queue_for(clock)
     t1, t2 = LoopbackTransport(queue), LoopbackTransport(queue)
     t1.setPeer(t2)

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred, maybeDeferred
-from zope.interface import Interface, implementer
+from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from ._errors import DeadReferenceError
+from ._sturdyref import SturdyRef
 from ._violation import BananaError, Violation
 
 if TYPE_CHECKING:
@@ -179,8 +180,6 @@ class RemoteReferenceTracker:
 
 def _tubid_of(url: str) -> str:
     """The TubID named by a FURL (``pb://TUBID@hints/name``)."""
-    from ._sturdyref import SturdyRef
-
     tubid = SturdyRef(url).tubID
     assert tubid is not None
     return tubid
@@ -233,8 +232,6 @@ class RemoteReferenceOnly:
 
     def getSturdyRef(self) -> Any:
         """A SturdyRef for the object's FURL (its ``url`` is None if it has none)."""
-        from ._sturdyref import SturdyRef
-
         return SturdyRef(self.tracker.getURL())
 
     def getRemoteTubID(self) -> str:
@@ -254,8 +251,6 @@ class RemoteReferenceOnly:
 
     def getLocationHints(self) -> list[str]:
         """The connection hints of the object's FURL ([] if it has none)."""
-        from ._sturdyref import SturdyRef
-
         return list(SturdyRef(self.tracker.getURL()).locationHints)
 
     def getConnectionInfo(self) -> Any:
@@ -307,13 +302,13 @@ class RemoteReference(RemoteReferenceOnly):
 class RemoteMethodReference(RemoteReference):
     """A reference to a single remote callable (a bound method or function sent to us)."""
 
-    def callRemote(self, *args: Any, **kwargs: Any) -> Deferred[Any]:  # type: ignore[override]
+    def callRemote(self, *args: Any, **kwargs: Any) -> Deferred[Any]:
         """Call the remote callable with keyword arguments only (Foolscap's rule)."""
         if args:
             return maybeDeferred(_positional_refused)
         return RemoteReference.callRemote(self, "", **kwargs)
 
-    def callRemoteOnly(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def callRemoteOnly(self, *args: Any, **kwargs: Any) -> None:
         """Call without an answer, keyword arguments only."""
         if args:
             return

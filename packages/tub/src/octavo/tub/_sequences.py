@@ -1,3 +1,5 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure, Protocol and error classes are not annotated.)
 """The PB sequences on octavo.banana's extension point, and the per-connection codec.
 
 Outbound slicers (by Python type): CallMessage -> ``call``, its arguments ->
@@ -17,15 +19,20 @@ import types
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.python.failure import Failure
+
 from octavo.banana import (
     INT,
     NEG,
     OPEN,
     STRING,
     VOCAB,
+    ByteStringConstraint,
     Decoder,
     Encoder,
     ErrorReceived,
+    ListConstraint,
     ObjectReceived,
     PingReceived,
     PongReceived,
@@ -38,9 +45,6 @@ from octavo.banana import (
 )
 from octavo.banana import LeafUnslicer as _LeafUnslicer
 from octavo.banana import Pending as _Pending
-from octavo.banana.constraints import ByteStringConstraint, ListConstraint
-from twisted.internet.defer import Deferred, gatherResults
-from twisted.python.failure import Failure
 
 from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
 from ._failure import FAILURE_CLASSNAME, CopiedFailure, FailureStateError, failure_state
@@ -480,6 +484,8 @@ class AnswerUnslicer(_ConstrainedChild):
             self.broker._current_collector = None
         req = self.request
         result = self.result
+        if req.constraint is not None and type(result) is not _Pending:
+            req.constraint.checkObject(result, True)  # Violation: the request fails
         ready = self.collector.ready()
         if type(result) is _Pending or ready is not None:
             holder: list[Any] = [result]
@@ -490,7 +496,7 @@ class AnswerUnslicer(_ConstrainedChild):
                 d.callback(None)
             d.addCallbacks(
                 lambda _: self.broker.answerReceived(req, holder[0]),
-                lambda f: req.fail(f),
+                req.fail,
             )
         else:
             self.broker.answerReceived(req, result)
@@ -754,12 +760,9 @@ def _unslicers() -> UnslicerRegistry:
     reg.register(("answer",), lambda ot: AnswerUnslicer(), top_level=True, nested=False)
     reg.register(("error",), lambda ot: ErrorUnslicer(), top_level=True, nested=False)
     reg.register(("arguments",), lambda ot: ArgumentsUnslicer(), top_level=False, nested=True)
-    for ot, cls in (
-        (("my-reference",), MyReferenceUnslicer),
-        (("your-reference",), YourReferenceUnslicer),
-        (("their-reference",), TheirReferenceUnslicer),
-    ):
-        reg.register(ot, lambda _ot, cls=cls: cls(), top_level=False, nested=True)
+    reg.register(("my-reference",), lambda ot: MyReferenceUnslicer(), top_level=False)
+    reg.register(("your-reference",), lambda ot: YourReferenceUnslicer(), top_level=False)
+    reg.register(("their-reference",), lambda ot: TheirReferenceUnslicer(), top_level=False)
     reg.register(
         ("copyable", FAILURE_CLASSNAME),
         lambda ot: FailureUnslicer(),

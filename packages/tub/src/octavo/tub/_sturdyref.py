@@ -40,17 +40,17 @@ def decode_furl(furl: str) -> tuple[str, list[str], str]:
 class TubRef:
     """A Tub's identity (TubID) plus the hints to reach it; compares by TubID."""
 
-    def __init__(self, tubID: str | None, locationHints: list[str] | None = None) -> None:
+    def __init__(self, tubID: str, locationHints: list[str] | None = None) -> None:
         self.tubID = tubID
         self.locationHints = list(locationHints or [])
 
-    def getTubID(self) -> str | None:
+    def getTubID(self) -> str:
         """The TubID."""
         return self.tubID
 
     def getShortTubID(self) -> str:
         """The first four characters of the TubID."""
-        return (self.tubID or "")[:4]
+        return self.tubID[:4]
 
     def getLocations(self) -> list[str]:
         """The connection hints."""
@@ -63,10 +63,10 @@ class TubRef:
         return hash((self.tubID,))
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.tubID == self.tubID  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.tubID == self.tubID
 
     def __lt__(self, other: TubRef) -> bool:
-        return (self.tubID or "") < (other.tubID or "")
+        return self.tubID < other.tubID
 
 
 @total_ordering
@@ -82,7 +82,9 @@ class SturdyRef:
             self.tubID, self.locationHints, self.name = decode_furl(url)
 
     def getTubRef(self) -> TubRef:
-        """The TubRef of the Tub holding the object."""
+        """The TubRef of the Tub holding the object (ValueError without a FURL)."""
+        if self.tubID is None:
+            raise ValueError("this SturdyRef has no FURL")
         return TubRef(self.tubID, self.locationHints)
 
     def getURL(self) -> str | None:
@@ -102,7 +104,7 @@ class SturdyRef:
         return hash((True, *self._key()))
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._key() == self._key()  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._key() == self._key()
 
     def __lt__(self, other: SturdyRef) -> bool:
         return self._key() < other._key()

@@ -1,0 +1,315 @@
+"""Hostile input: a peer sending garbage, deep nesting, unknown targets, floods.
+
+Each case shows the bad message is answered with an error (connection kept) or the
+connection is closed with an ERROR token, and that another connection of the same
+Tub is not disturbed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from octavo.banana import Violation, b128_encode
+from octavo.tub._broker import Broker
+from octavo.tub._referenceable import PendingRequest, Referenceable
+from octavo.tub.testing import BrokerConnection, FakeTub
+
+CALL, ARGUMENTS, ANSWER, ERROR = b"call", b"arguments", b"answer", b"error"
+
+
+def tint(n: int) -> bytes:
+    return b128_encode(n) + b"\x81"
+
+
+def tneg(n: int) -> bytes:
+    return b128_encode(n) + b"\x83"
+
+
+def tstr(s: bytes) -> bytes:
+    return b128_encode(len(s)) + b"\x82" + s
+
+
+def topen(n: int, *opentype: bytes) -> bytes:
+    return b128_encode(n) + b"\x88" + b"".join(tstr(t) for t in opentype)
+
+
+def tclose(n: int) -> bytes:
+    return b128_encode(n) + b"\x89"
+
+
+def call_bytes(reqid: int, clid: int, method: bytes, *args: bytes) -> bytes:
+    """A call sequence whose positional arguments are the given raw token bytes."""
+    clid_tok = tint(clid) if clid >= 0 else tneg(-clid)
+    return (
+        topen(0, CALL)
+        + tint(reqid)
+        + clid_tok
+        + tstr(method)
+        + topen(1, ARGUMENTS)
+        + tint(len(args))
+        + b"".join(args)
+        + tclose(1)
+        + tclose(0)
+    )
+
+
+class Target(Referenceable):
+    def remote_echo(self, value: Any) -> Any:
+        return value
+
+    def remote_never(self) -> Deferred[None]:
+        return Deferred()
+
+
+class HostileTestCase(SynchronousTestCase):
+    """Tub B publishes a Target; A (the attacker side) and C (a bystander) connect to it."""
+
+    broker_kwargs: dict[str, Any] = {}
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.tub_a, self.tub_b, self.tub_c = FakeTub("a"), FakeTub("b"), FakeTub("c")
+        self.tub_b.names["target"] = Target()
+        self.conn = BrokerConnection.between(
+            self.tub_a, self.tub_b, clock=self.clock, **self.broker_kwargs
+        )
+        self.bystander = BrokerConnection.between(self.tub_c, self.tub_b, clock=self.clock)
+        self.a: Broker = self.conn.left  # type: ignore[assignment]
+        self.b: Broker = self.conn.right  # type: ignore[assignment]
+        self.ref = self.result(self.a.getYourReferenceByName("target"), self.conn)
+        self.clid = self.ref.tracker.clid
+        self.c_ref = self.result(
+            self.bystander.left.getYourReferenceByName("target"),  # type: ignore[attr-defined]
+            self.bystander,
+        )
+
+    def result(self, d: Deferred[Any], conn: BrokerConnection | None = None) -> Any:
+        out: list[Any] = []
+        d.addBoth(out.append)
+        (conn or self.conn).pump()
+        self.assertTrue(out, "the Deferred did not fire")
+        return out[0]
+
+    def expect(self, reqid: int) -> Deferred[Any]:
+        """Have A wait for an answer to a hand-made call ``reqid``."""
+        req = PendingRequest(reqid, None, None, "hostile")
+        self.a.addRequest(req)
+        return req.deferred
+
+    def inject(self, data: bytes) -> None:
+        """Deliver raw bytes to B as if A had sent them."""
+        self.b.dataReceived(data)
+
+    def assert_bystander_fine(self) -> None:
+        self.assertEqual(self.result(self.c_ref.callRemote("echo", "ok"), self.bystander), "ok")
+
+    def assert_closed_with_error(self) -> None:
+        """B sent an ERROR token and closed; A saw the connection go."""
+        sent = b"".join(self.conn.right_transport.buffer)
+        self.assertTrue(self.conn.right_transport.lose_requested)
+        self.assertIn(b"\x8d", sent)
+        self.conn.pump()
+        self.assertTrue(self.a.disconnected)
+        self.assertTrue(self.b.disconnected)
+
+    def assert_alive(self) -> None:
+        self.assertFalse(self.conn.right_transport.lose_requested)
+        self.assertEqual(self.result(self.ref.callRemote("echo", 1)), 1)
+
+
+class ErrorAnswerTests(HostileTestCase):
+    broker_kwargs = {"codec_limits": {"max_depth": 50, "max_token_size": 1000}}
+
+    def test_unknown_clid(self) -> None:
+        """A call to an unknown clid gets an error answer naming the clid."""
+        d = self.expect(100)
+        self.inject(call_bytes(100, 999, b"echo", tint(1)))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("unknown CLID 999", f.value)
+        self.assert_alive()
+        self.assert_bystander_fine()
+
+    def test_unknown_method(self) -> None:
+        """A call to an unknown method gets an error answer."""
+        d = self.expect(101)
+        self.inject(call_bytes(101, self.clid, b"__class__", tint(1)))
+        self.assertTrue(self.result(d).check(AttributeError))
+        self.assert_alive()
+
+    def test_deep_nesting_is_refused(self) -> None:
+        """Arguments nested deeper than max_depth get an error answer, not a crash."""
+        depth = 200
+        nested = b"".join(topen(2 + i, b"list") for i in range(depth))
+        nested += b"".join(tclose(2 + i) for i in reversed(range(depth)))
+        d = self.expect(102)
+        self.inject(call_bytes(102, self.clid, b"echo", nested))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("max_depth", f.value)
+        self.assert_alive()
+
+    def test_oversized_token_is_refused_and_skipped(self) -> None:
+        """A string bigger than max_token_size is skipped and the call answered with an error."""
+        d = self.expect(103)
+        self.inject(call_bytes(103, self.clid, b"echo", tstr(b"x" * 5000)))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assert_alive()
+
+    def test_unknown_copyable_argument(self) -> None:
+        """An argument of an unknown copyable class gets an error answer."""
+        d = self.expect(104)
+        self.inject(
+            call_bytes(104, self.clid, b"echo", topen(2, b"copyable", b"os.system") + tclose(2))
+        )
+        self.assertTrue(self.result(d).check(Violation))
+        self.assert_alive()
+
+    def test_duplicate_reqid(self) -> None:
+        """A second call reusing an outstanding reqID gets an error answer."""
+        d = self.expect(105)
+        self.inject(call_bytes(105, self.clid, b"never"))
+        self.conn.pump()
+        self.inject(call_bytes(105, self.clid, b"echo", tint(1)))
+        f = self.result(d)
+        self.assertIn("duplicate reqID", f.value)
+
+    def test_bad_method_name_type(self) -> None:
+        """A method name that is not a string is a protocol error: closed."""
+        self.inject(topen(0, CALL) + tint(106) + tint(self.clid) + tint(5))
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
+    def test_answer_for_unknown_request_is_ignored(self) -> None:
+        """An answer nobody asked for is dropped; the connection goes on."""
+        self.a.dataReceived(topen(0, ANSWER) + tint(4242) + tint(1) + tclose(0))
+        self.assertFalse(self.conn.left_transport.lose_requested)
+        self.assert_alive()
+
+    def test_unknown_top_level_sequence_is_dropped(self) -> None:
+        """An unknown top-level sequence is refused without closing the connection."""
+        self.inject(topen(0, b"launch-missiles") + tint(1) + tclose(0))
+        self.assert_alive()
+
+    def test_oversized_failure_fails_the_request(self) -> None:
+        """An error whose failure text is too long fails the call with a Violation."""
+        d = self.expect(107)
+        failure = (
+            topen(1, b"copyable", b"twisted.python.failure.Failure")
+            + tstr(b"value")
+            + tstr(b"v" * 5000)
+            + tclose(1)
+        )
+        self.a.dataReceived(topen(0, ERROR) + tint(107) + failure + tclose(0))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("too long", str(f.value))
+
+    def test_failure_with_unknown_attribute(self) -> None:
+        """A failure carrying an unexpected attribute fails the call with a Violation."""
+        d = self.expect(108)
+        failure = (
+            topen(1, b"copyable", b"twisted.python.failure.Failure")
+            + tstr(b"__class__")
+            + tstr(b"x")
+            + tclose(1)
+        )
+        self.a.dataReceived(topen(0, ERROR) + tint(108) + failure + tclose(0))
+        self.assertTrue(self.result(d).check(Violation))
+
+
+class FloodTests(HostileTestCase):
+    broker_kwargs = {"max_inbound_calls": 5}
+
+    def test_call_flood_is_bounded(self) -> None:
+        """Beyond max_inbound_calls outstanding calls, new calls get an error answer."""
+        out: list[Any] = []
+        for _ in range(12):
+            self.ref.callRemote("never").addBoth(out.append)
+        self.conn.pump()
+        self.assertEqual(len(self.b.activeLocalCalls), 5)
+        self.assertEqual(len(out), 7)
+        for f in out:
+            self.assertIn("too many outstanding calls", f.value)
+        self.assert_bystander_fine()
+
+    def test_one_way_call_flood_is_bounded(self) -> None:
+        """callRemoteOnly floods are bounded too: beyond the queue limit they are dropped."""
+        for i in range(20):
+            self.ref.callRemoteOnly("echo", i)
+        # deliver everything in one chunk, before any call gets to run
+        self.b.dataReceived(self.conn.left_transport.take())
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 5)
+        self.conn.pump()
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 0)
+        self.assert_alive()
+
+
+class CloseTests(HostileTestCase):
+    def test_garbage_closes_only_that_connection(self) -> None:
+        """Bytes that are not Banana close the connection with an ERROR; others go on."""
+        out: list[Any] = []
+        self.ref.callRemote("never").addBoth(out.append)
+        self.conn.pump()
+        self.inject(b"\xff\xfe garbage")
+        self.assert_closed_with_error()
+        self.assertEqual(len(out), 1)
+        self.assert_bystander_fine()
+
+    def test_top_level_primitive_closes(self) -> None:
+        """A top-level token that is not OPEN is a protocol error."""
+        self.inject(tint(5))
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
+    def test_unknown_vocab_closes(self) -> None:
+        """A VOCAB index nobody defined is a protocol error."""
+        self.inject(b128_encode(999) + b"\x88" + b128_encode(500) + b"\x87")
+        self.assert_closed_with_error()
+
+    def test_reference_claiming_another_tub_closes(self) -> None:
+        """A my-reference whose FURL names another TubID is refused (connection closed)."""
+        lost: list[Any] = []
+        self.expect(300).addErrback(lost.append)
+        fake_url = self.tub_c.buildURL("evil").encode()
+        ref = topen(1, b"my-reference") + tint(7) + tstr(b"") + tstr(fake_url) + tclose(1)
+        self.a.dataReceived(topen(0, ANSWER) + tint(300) + ref + tclose(0))
+        self.assertTrue(self.conn.left_transport.lose_requested)
+        self.conn.pump()
+        self.assertTrue(self.a.disconnected)
+        self.assertEqual(len(lost), 1)
+        self.assert_bystander_fine()
+
+    def test_peer_error_token_closes(self) -> None:
+        """An ERROR token from the peer makes us close the connection."""
+        self.inject(b128_encode(4) + b"\x8d" + b"oops")
+        self.assertTrue(self.conn.right_transport.lose_requested)
+        self.conn.pump()
+        self.assertTrue(self.b.disconnected)
+        self.assert_bystander_fine()
+
+    def test_data_after_close_is_ignored(self) -> None:
+        """Once closing, further bytes are not decoded."""
+        self.inject(b"\xff")
+        self.inject(call_bytes(1, self.clid, b"echo", tint(1)))
+        self.assertEqual(self.b.inboundDeliveryQueue, type(self.b.inboundDeliveryQueue)())
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=200))
+    def test_random_bytes_never_escape(self, data: bytes) -> None:
+        """Random bytes either decode harmlessly or close the connection; nothing raises."""
+        clock = Clock()
+        tub_a, tub_b = FakeTub("a"), FakeTub("b")
+        tub_b.names["target"] = Target()
+        conn = BrokerConnection.between(tub_a, tub_b, clock=clock)
+        conn.right.dataReceived(data)
+        conn.pump()
+        b: Broker = conn.right  # type: ignore[assignment]
+        self.assertTrue(b.disconnected or not conn.right_transport.lose_requested)
