@@ -1,0 +1,108 @@
+"""A bare Twisted TLS echo: the ceiling shown beside every RPC figure.
+
+Both ends present a self-signed RSA-2048 certificate of the kind Tubs use, and TLS 1.3
+is required. Frames are ``mode (1 byte) + length (4 bytes, big-endian) + payload``. The
+server answers an ``E`` frame with the same frame (an echo: a small call and its answer)
+and an ``A`` frame with an empty ``A`` frame (an upload and a short acknowledgement: a
+call carrying a big argument and its small answer).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from typing import Any
+
+from OpenSSL import SSL
+from twisted.internet import defer, protocol
+from twisted.internet.interfaces import IHandshakeListener
+from twisted.internet.ssl import CertificateOptions, PrivateCertificate, TLSVersion
+from zope.interface import implementer
+
+HEADER = struct.Struct(">cI")
+MAX_FRAME = 16 * 1024 * 1024
+
+
+def tls_options(cert_pem: str) -> CertificateOptions:
+    """TLS 1.3 options presenting ``cert_pem``'s certificate and asking for the peer's."""
+    pair = PrivateCertificate.loadPEM(cert_pem.encode("ascii"))
+    options = CertificateOptions(
+        privateKey=pair.privateKey.original,
+        certificate=pair.original,
+        raiseMinimumTo=TLSVersion.TLSv1_3,
+    )
+    ctx = options.getContext()
+    # Ask for the peer's certificate and accept a self-signed one, as Tubs do.
+    ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_CLIENT_ONCE, lambda *_: True)
+    return options
+
+
+class _Framer:
+    """Splits a byte stream into (mode, payload) frames without quadratic copying."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
+        self._buf += data
+        frames: list[tuple[bytes, bytes]] = []
+        offset = 0
+        buf = self._buf
+        while len(buf) - offset >= HEADER.size:
+            mode, length = HEADER.unpack_from(buf, offset)
+            if length > MAX_FRAME:
+                raise ValueError(f"echo frame of {length} bytes exceeds {MAX_FRAME}")
+            end = offset + HEADER.size + length
+            if len(buf) < end:
+                break
+            frames.append((mode, bytes(buf[offset + HEADER.size : end])))
+            offset = end
+        if offset:
+            del buf[:offset]
+        return frames
+
+
+class EchoServer(protocol.Protocol):
+    """Answers each ``E`` frame with itself and each ``A`` frame with an empty ``A``."""
+
+    def connectionMade(self) -> None:
+        self._framer = _Framer()
+        self.transport.setTcpNoDelay(True)  # as Foolscap's Banana does
+
+    def dataReceived(self, data: bytes) -> None:
+        for mode, payload in self._framer.feed(data):
+            if mode == b"E":
+                self.transport.write(HEADER.pack(mode, len(payload)) + payload)
+            else:
+                self.transport.write(HEADER.pack(b"A", 0))
+
+
+@implementer(IHandshakeListener)
+class EchoClient(protocol.Protocol):
+    """Sends frames and fires one Deferred per answer, in order."""
+
+    def __init__(self) -> None:
+        self._framer = _Framer()
+        self._waiting: deque[defer.Deferred[bytes]] = deque()
+        self.handshake: defer.Deferred[None] = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.setTcpNoDelay(True)  # as Foolscap's Banana does
+
+    def handshakeCompleted(self) -> None:
+        self.handshake.callback(None)
+
+    def request(self, mode: bytes, payload: bytes) -> defer.Deferred[bytes]:
+        """Send one frame; the Deferred fires with the answer's payload."""
+        d: defer.Deferred[bytes] = defer.Deferred()
+        self._waiting.append(d)
+        self.transport.write(HEADER.pack(mode, len(payload)) + payload)
+        return d
+
+    def dataReceived(self, data: bytes) -> None:
+        for _mode, payload in self._framer.feed(data):
+            self._waiting.popleft().callback(payload)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        while self._waiting:
+            self._waiting.popleft().errback(ConnectionError("echo connection lost"))
