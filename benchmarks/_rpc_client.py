@@ -24,21 +24,23 @@ from _rpc_common import (
     LOAD_CERT_BASE,
     MEGABYTE,
     bounded,
+    global_reactor,
     load_certificates,
     nested_dict,
     rss_kib,
     tub_classes,
 )
-from twisted.internet import defer, endpoints, reactor, task
+from twisted.internet import defer, endpoints, task
 from twisted.python.failure import Failure
 
 Call = Callable[[], Awaitable[object]]
 clock = time.perf_counter
+reactor = global_reactor()
 
 
 def sleep(seconds: float) -> defer.Deferred[None]:
     """A Deferred firing after ``seconds`` of reactor time."""
-    return task.deferLater(reactor, seconds, lambda: None)  # type: ignore[arg-type]
+    return task.deferLater(reactor, seconds, lambda: None)
 
 
 async def serial(call: Call, seconds: float, max_count: int) -> float:
@@ -89,11 +91,13 @@ async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
     from _rpc_echo import EchoClient, tls_options
 
     options = tls_options(cert)
-    endpoint = endpoints.SSL4ClientEndpoint(reactor, "127.0.0.1", port, options)
+    endpoint = endpoints.SSL4ClientEndpoint(  # type: ignore[no-untyped-call]
+        reactor, "127.0.0.1", port, options
+    )
 
     async def connect() -> EchoClient:
         client = EchoClient()
-        await endpoints.connectProtocol(endpoint, client)
+        await endpoints.connectProtocol(endpoint, client)  # type: ignore[no-untyped-call]
         await client.handshake
         return client
 
@@ -107,14 +111,14 @@ async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
         scale,
     )
     out["dict_sized_bytes"] = len(dict_sized)
-    client.transport.loseConnection()
-    times = []
+    client.close()
+    times: list[float] = []
     more = bounded(40, 4.0 * scale)
     while more(len(times)):
         start = clock()
         fresh = await connect()
         times.append(clock() - start)
-        fresh.transport.loseConnection()
+        fresh.close()
         await sleep(0.01)
     out["connect_ms"] = statistics.median(times) * 1000
     out["connects"] = len(times)
@@ -135,7 +139,7 @@ async def micro_suite(system: str, furl: str, certs: list[str], scale: float) ->
         scale,
     )
     await tub.stopService()
-    times = []
+    times: list[float] = []
     more = bounded(len(CONNECT_CERTS), 6.0 * scale)
     for index in CONNECT_CERTS:
         if not more(len(times)):
@@ -245,10 +249,10 @@ def run_main(coro: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[st
     def begin() -> None:
         d = defer.ensureDeferred(coro())
         d.addBoth(box.append)
-        d.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
+        d.addBoth(lambda _: reactor.stop())
 
-    reactor.callWhenRunning(begin)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(begin)
+    reactor.run()
     (result,) = box
     if isinstance(result, Failure):
         result.raiseException()

@@ -7,6 +7,7 @@ Used by ``bench_rpc.py`` (the orchestrator) and by its two subprocess scripts
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import os
 import time
@@ -110,20 +111,26 @@ def rss_kib(pid: int | None = None) -> int:
     raise RuntimeError(f"no VmRSS line in {path}")
 
 
+def global_reactor() -> Any:
+    """Twisted's global reactor, typed loosely (its interfaces are zope, not typing)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
 def tub_classes(system: str) -> tuple[Any, Any]:
     """(Tub, Referenceable) of ``system``: "foolscap" (24.9) or "octavo"."""
     if system == "foolscap":
-        from foolscap.api import Referenceable, Tub
-
-        return Tub, Referenceable
+        api = importlib.import_module("foolscap.api")
+        return api.Tub, api.Referenceable
     if system == "octavo":
-        try:
-            from octavo.tub import Referenceable as OReferenceable
-            from octavo.tub import Tub as OTub
-        except ImportError:  # the package __init__ does not re-export them yet
-            from octavo.tub._referenceable import Referenceable as OReferenceable
-            from octavo.tub._tub import Tub as OTub
-        return OTub, OReferenceable
+        tub = importlib.import_module("octavo.tub")
+        if hasattr(tub, "Tub") and hasattr(tub, "Referenceable"):
+            return tub.Tub, tub.Referenceable
+        # The package __init__ does not re-export them yet: take them from their modules.
+        tub_module = importlib.import_module("octavo.tub._tub")
+        ref_module = importlib.import_module("octavo.tub._referenceable")
+        return tub_module.Tub, ref_module.Referenceable
     raise ValueError(f"unknown RPC system {system!r}; expected one of {SYSTEMS}")
 
 

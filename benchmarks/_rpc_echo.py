@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from OpenSSL import SSL
 from twisted.internet import defer, protocol
 from twisted.internet.interfaces import IHandshakeListener
 from twisted.internet.ssl import CertificateOptions, PrivateCertificate, TLSVersion
-from zope.interface import implementer
+from zope.interface import implementer  # type: ignore[import-untyped]
 
 HEADER = struct.Struct(">cI")
 MAX_FRAME = 16 * 1024 * 1024
@@ -25,7 +25,7 @@ MAX_FRAME = 16 * 1024 * 1024
 
 def tls_options(cert_pem: str) -> CertificateOptions:
     """TLS 1.3 options presenting ``cert_pem``'s certificate and asking for the peer's."""
-    pair = PrivateCertificate.loadPEM(cert_pem.encode("ascii"))
+    pair = PrivateCertificate.loadPEM(cert_pem.encode("ascii"))  # type: ignore[no-untyped-call]
     options = CertificateOptions(
         privateKey=pair.privateKey.original,
         certificate=pair.original,
@@ -67,14 +67,15 @@ class EchoServer(protocol.Protocol):
 
     def connectionMade(self) -> None:
         self._framer = _Framer()
-        self.transport.setTcpNoDelay(True)  # as Foolscap's Banana does
+        self._out: Any = cast(Any, self.transport)
+        self._out.setTcpNoDelay(True)  # as Foolscap's Banana does
 
     def dataReceived(self, data: bytes) -> None:
         for mode, payload in self._framer.feed(data):
             if mode == b"E":
-                self.transport.write(HEADER.pack(mode, len(payload)) + payload)
+                self._out.write(HEADER.pack(mode, len(payload)) + payload)
             else:
-                self.transport.write(HEADER.pack(b"A", 0))
+                self._out.write(HEADER.pack(b"A", 0))
 
 
 @implementer(IHandshakeListener)
@@ -87,7 +88,8 @@ class EchoClient(protocol.Protocol):
         self.handshake: defer.Deferred[None] = defer.Deferred()
 
     def connectionMade(self) -> None:
-        self.transport.setTcpNoDelay(True)  # as Foolscap's Banana does
+        self._out: Any = cast(Any, self.transport)
+        self._out.setTcpNoDelay(True)  # as Foolscap's Banana does
 
     def handshakeCompleted(self) -> None:
         self.handshake.callback(None)
@@ -96,12 +98,16 @@ class EchoClient(protocol.Protocol):
         """Send one frame; the Deferred fires with the answer's payload."""
         d: defer.Deferred[bytes] = defer.Deferred()
         self._waiting.append(d)
-        self.transport.write(HEADER.pack(mode, len(payload)) + payload)
+        self._out.write(HEADER.pack(mode, len(payload)) + payload)
         return d
 
     def dataReceived(self, data: bytes) -> None:
         for _mode, payload in self._framer.feed(data):
             self._waiting.popleft().callback(payload)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._out.loseConnection()
 
     def connectionLost(self, reason: Any = None) -> None:
         while self._waiting:

@@ -13,15 +13,17 @@ import os
 import sys
 from typing import Any
 
-from _rpc_common import SERVER_CERT, load_certificates, rss_kib, tub_classes
-from twisted.internet import protocol, reactor, stdio
+from _rpc_common import SERVER_CERT, global_reactor, load_certificates, rss_kib, tub_classes
+from twisted.internet import protocol, stdio
 from twisted.python.failure import Failure
+
+reactor = global_reactor()
 
 
 def make_service(base: type) -> Any:
     """An instance of a Referenceable subclass of ``base`` with the benchmark methods."""
 
-    class Service(base):  # type: ignore[valid-type,misc]
+    class Service(base):  # type: ignore[misc]
         """Counts every call it answers (checked by the load run)."""
 
         calls = 0
@@ -46,8 +48,8 @@ class _StopOnEOF(protocol.Protocol):
     """Stops the reactor when the parent closes our stdin."""
 
     def connectionLost(self, reason: Failure | None = None) -> None:
-        if reactor.running:  # type: ignore[attr-defined]
-            reactor.stop()  # type: ignore[attr-defined]
+        if reactor.running:
+            reactor.stop()
 
 
 def start(system: str, cert: str) -> dict[str, object]:
@@ -56,9 +58,7 @@ def start(system: str, cert: str) -> dict[str, object]:
         from _rpc_echo import EchoServer, tls_options
 
         factory = protocol.Factory.forProtocol(EchoServer)
-        port = reactor.listenSSL(  # type: ignore[attr-defined]
-            0, factory, tls_options(cert), interface="127.0.0.1"
-        )
+        port = reactor.listenSSL(0, factory, tls_options(cert), interface="127.0.0.1")
         return {"port": port.getHost().port}
     tub_class, referenceable = tub_classes(system)
     tub = tub_class(certData=cert)
@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     info = start(args.system, certs[SERVER_CERT])
     info["pid"] = os.getpid()
     print(json.dumps(info), flush=True)
-    stdio.StandardIO(_StopOnEOF())
-    reactor.callLater(args.max_seconds, reactor.stop)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    stdio.StandardIO(_StopOnEOF())  # type: ignore[no-untyped-call]
+    reactor.callLater(args.max_seconds, reactor.stop)
+    reactor.run()
     return 0
 
 
