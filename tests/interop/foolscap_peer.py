@@ -7,8 +7,10 @@ and then obeys one command per stdin line (``<id> <python-literal>``), answering
 ``R <id> <repr(result)>`` or ``E <id> <failure text>``:
 
 - ``["call", furl, method, args]``: getReference(furl).callRemote(method, *args)
-- ``["connect_call", furl, method, args]``: same, but connect at once (used for
-  simultaneous connections)
+- ``["call_with_target", furl, method, args]``: the same, passing our Target
+  object as the first argument
+- ``["call_result", furl, method, args, method2, args2]``: call, then call
+  ``method2`` on the reference that came back
 - ``["stop"]``: stop the Tub and exit.
 
 Only the standard library, Twisted and Foolscap are used here.
@@ -23,6 +25,29 @@ import sys
 from foolscap.api import Referenceable, Tub
 from twisted.internet import defer, reactor, stdio
 from twisted.protocols.basic import LineReceiver
+
+
+def literal(text):
+    """ast.literal_eval, plus ``frozenset({...})`` (which repr produces)."""
+    tree = ast.parse(text, mode="eval").body
+
+    def conv(node):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "frozenset"
+            and len(node.args) <= 1
+            and not node.keywords
+        ):
+            return frozenset(conv(node.args[0]) if node.args else ())
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            items = [conv(e) for e in node.elts]
+            return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+        if isinstance(node, ast.Dict):
+            return {conv(k): conv(v) for k, v in zip(node.keys, node.values, strict=True)}
+        return ast.literal_eval(node)
+
+    return conv(tree)
 
 
 class Child(Referenceable):
@@ -73,20 +98,26 @@ class Target(Referenceable):
 
 class Commands(LineReceiver):
     delimiter = b"\n"
+    MAX_LENGTH = 1 << 26
 
     def connectionMade(self):
         self.transport.write(b"FURL " + FURL.encode() + b"\n")
 
     def lineReceived(self, line):
         ident, _, body = line.decode().partition(" ")
-        cmd = ast.literal_eval(body)
+        cmd = literal(body)
         if cmd[0] == "stop":
             d = tub.stopService()
             d.addBoth(lambda _: reactor.stop())
             return
-        _, furl, method, args = cmd
+        kind, furl, method, args = cmd[:4]
+        if kind == "call_with_target":
+            args = [TARGET, *args]
         d = tub.getReference(furl)
         d.addCallback(lambda rref: rref.callRemote(method, *args))
+        if kind == "call_result":
+            method2, args2 = cmd[4], cmd[5]
+            d.addCallback(lambda rref: rref.callRemote(method2, *args2))
         d.addCallbacks(
             lambda res: self.answer("R", ident, repr(res)),
             lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
@@ -97,7 +128,7 @@ class Commands(LineReceiver):
 
 
 def main(argv):
-    global tub, FURL
+    global tub, FURL, TARGET  # noqa: PLW0603 (a one-shot script)
     certfile = argv[argv.index("--certfile") + 1] if "--certfile" in argv else None
     port = argv[argv.index("--port") + 1] if "--port" in argv else "0"
     tub = Tub(certFile=certfile) if certfile else Tub()
@@ -105,7 +136,8 @@ def main(argv):
     tub.startService()
     listener = tub.listenOn(f"tcp:{port}:interface=127.0.0.1")
     tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")
-    FURL = tub.registerReference(Target(), "target")
+    TARGET = Target()
+    FURL = tub.registerReference(TARGET, "target")
     stdio.StandardIO(Commands())
     reactor.run()
 

@@ -110,6 +110,9 @@ class Target(Referenceable):
     def remote_unsendable(self) -> object:
         return object()
 
+    def remote_returns_failure(self) -> Failure:
+        return Failure(IndexError("returned, not raised"))
+
 
 class PairTestCase(SynchronousTestCase):
     """A connection between tub A (left) and tub B (right), B publishing a Target."""
@@ -219,6 +222,12 @@ class CallTests(PairTestCase):
         self.assertTrue(back.check(ValueError))
         self.assertEqual(back.value, "no way")
 
+    def test_returned_failure_is_an_error(self) -> None:
+        """A remote method that returns a Failure fails the call, as in a Deferred chain."""
+        f = self.result(self.ref().callRemote("returns_failure"))
+        self.assertIsInstance(f, CopiedFailure)
+        self.assertTrue(f.check(IndexError))
+
     def test_unknown_method_is_an_error_answer(self) -> None:
         """Calling a missing remote method fails that call with AttributeError only."""
         r = self.ref()
@@ -290,6 +299,32 @@ class CallTests(PairTestCase):
         """A method name that is not a string fails the call with TypeError."""
         f = self.result(self.ref().callRemote(3))  # type: ignore[arg-type]
         self.assertTrue(f.check(TypeError))
+
+
+class ArgumentConstraintTests(PairTestCase):
+    def test_target_constrains_its_arguments(self) -> None:
+        """A Referenceable's getArgumentConstraint is applied to each inbound argument."""
+        from octavo.banana import ByteStringConstraint, IntegerConstraint
+
+        asked: list[tuple[str, int | str]] = []
+
+        class Strict(Referenceable):
+            def getArgumentConstraint(self, methodname: str, which: int | str) -> Any:
+                asked.append((methodname, which))
+                return IntegerConstraint() if which == 0 else ByteStringConstraint(5)
+
+            def remote_take(self, n: int, tag: bytes = b"") -> list[Any]:
+                return [n, tag]
+
+        self.tub_b.names["strict"] = Strict()
+        r = self.result(self.a.getYourReferenceByName("strict"))
+        self.assertEqual(self.result(r.callRemote("take", 3, tag=b"ok")), [3, b"ok"])
+        self.assertEqual(asked, [("take", 0), ("take", "tag")])
+        f = self.result(r.callRemote("take", "three"))
+        self.assertTrue(f.check(Violation))
+        f = self.result(r.callRemote("take", 3, tag=b"much too long"))
+        self.assertTrue(f.check(Violation))
+        self.assertEqual(self.result(r.callRemote("take", 4)), [4, b""])
 
 
 class ReferenceTests(PairTestCase):

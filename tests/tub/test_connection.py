@@ -162,3 +162,22 @@ class Connections(unittest.TestCase):
         assert ab.lost is None and ba.lost is None
         # the surviving brokers are the two ends of the same TCP connection
         assert ab.transport.getHost().port == ba.transport.getPeer().port
+
+    async def test_stopping_drops_inbound_negotiations(self) -> None:
+        """Stopping a Tub also drops inbound connections still negotiating."""
+        b = self.make_tub(CERTS[1])
+        port = b.getListeners()[0].getPortnum()
+
+        class Stalled(protocol.Protocol):
+            def __init__(self) -> None:
+                self.closed: defer.Deferred[None] = defer.Deferred()
+
+            def connectionLost(self, reason: object) -> None:
+                self.closed.callback(None)
+
+        stalled = Stalled()
+        await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), stalled)
+        stalled.transport.write(b"GET /id/")
+        await until(lambda: len(b.getListeners()[0]._negotiating) == 1)
+        await b.stopService()
+        await stalled.closed

@@ -17,8 +17,6 @@ from octavo.tub._identity import (
 )
 from octavo.tub._tub import Tub
 
-foolscap_pb = pytest.importorskip("foolscap.pb")
-
 
 @pytest.fixture(scope="module")
 def cert_pem() -> bytes:
@@ -27,6 +25,7 @@ def cert_pem() -> bytes:
 
 def test_our_certificate_loads_in_foolscap_with_same_tubid(cert_pem):
     """A certificate we make gives Foolscap's Tub the same TubID as ours."""
+    foolscap_pb = pytest.importorskip("foolscap.pb")
     ours = Tub(certData=cert_pem)
     theirs = foolscap_pb.Tub(certData=cert_pem)
     assert ours.getTubID() == theirs.getTubID()
@@ -35,6 +34,7 @@ def test_our_certificate_loads_in_foolscap_with_same_tubid(cert_pem):
 
 def test_foolscap_certificate_loads_here_with_same_tubid():
     """A certificate Foolscap makes gives our Tub the same TubID as Foolscap's."""
+    foolscap_pb = pytest.importorskip("foolscap.pb")
     theirs = foolscap_pb.Tub()
     ours = Tub(certData=theirs.getCertData())
     assert ours.getTubID() == theirs.getTubID()

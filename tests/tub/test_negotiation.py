@@ -141,7 +141,7 @@ def test_certificate_must_match_claimed_tubid():
     """A peer whose certificate hashes to another TubID is refused, with a reason."""
     c = client(FakeState(SMALL), BIG, cert="m" * 32)
     s = server(FakeState(BIG), cert=SMALL)
-    all_c, all_s = pump(c, s)
+    all_c, _ = pump(c, s)
     failed = [e for e in all_c if isinstance(e, Failed)]
     assert failed and "TubID mismatch" in str(failed[0].error)
     # the client never hands the connection to a Broker (the server, being the
@@ -278,7 +278,7 @@ def _master_with_existing(existing: ExistingConnection, threshold: int | None = 
 )
 def test_duplicate_connection_rules(incarnation, last, accept):
     """The master keeps or replaces an existing connection by Foolscap's rules."""
-    s, state = _master_with_existing(ExistingConnection("theirs", 5, 900.0))
+    s, _ = _master_with_existing(ExistingConnection("theirs", 5, 900.0))
     events = s.receive_data(_offer(incarnation, last))
     if accept:
         assert ReplaceExisting(SMALL, f"[{SMALL[:4]}] replaced by a new connection") in events

@@ -178,7 +178,8 @@ def test_furlfile_rules(tmp_path):
     path = str(tmp_path / "thing.furl")
     t = located_tub()
     furl = t.registerReference(Thing(), furlFile=path)
-    assert open(path).read() == furl + "\n"
+    with open(path) as f:
+        assert f.read() == furl + "\n"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     t2 = located_tub()  # same certificate, a later run
     assert t2.registerReference(Thing(), furlFile=path) == furl
@@ -289,3 +290,19 @@ def test_get_reference_before_start_is_queued():
     t.startService()
     assert t._pending_getReferences == []
     assert len(t._activeConnectors) == 1
+
+
+def test_tor_handler_needs_txtorcon_or_refuses_private_hosts():
+    """Without txtorcon the Tor handler says what to install; with it, private IPs are refused."""
+    from octavo.tub._tor import is_non_public_numeric_address, tor_handler
+
+    assert is_non_public_numeric_address("10.0.0.1") and is_non_public_numeric_address("::1")
+    assert not is_non_public_numeric_address("8.8.8.8")
+    assert not is_non_public_numeric_address("example.onion")
+    try:
+        handler = tor_handler()
+    except ImportError as e:
+        assert "octavo-tub[tor]" in str(e)
+        return
+    with pytest.raises(InvalidHintError, match="non-Tor-able"):
+        handler.hint_to_endpoint("tor:10.1.2.3:80", MemoryReactorClock(), print)

@@ -1,4 +1,3 @@
-# ruff: noqa: N806  (hot-loop locals alias module constants)
 """The Banana decoder: sans-IO, bytes in, events out."""
 
 from __future__ import annotations
@@ -95,7 +94,6 @@ class RootUnslicer(Unslicer):
         self.top_level_primitives = top_level_primitives
         self.wants_check = constraint is not None or not top_level_primitives
         self.plain_open = constraint is None
-        self.prim = self.receiveChild
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if not self.top_level_primitives and typebyte != OPEN:
@@ -367,6 +365,7 @@ class Decoder:
 
     def _rejected(self, why: Violation) -> None:
         self._objects = {}
+        why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
     def _describe(self) -> str:
@@ -391,7 +390,7 @@ class Decoder:
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         top = stack[-1]
-        prim = getattr(top, "prim", None) or top.receiveChild
+        prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
 
         while pos < end:
@@ -433,7 +432,7 @@ class Decoder:
                     self._pos = 0
                     return
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
@@ -481,7 +480,7 @@ class Decoder:
                     u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
-                    prim = u.prim  # type: ignore[attr-defined]
+                    prim = u.prim or u.receiveChild
                     pos = kend
                     continue
                 # leaf kinds: the whole sequence must be in the buffer
@@ -497,14 +496,17 @@ class Decoder:
                             slow = True
                             continue
                         s = r + 1
-                        L = 0
+                        size = 0
                     elif buf[r + 1] == 0x82:
-                        L = c
+                        size = c
                         s = r + 2
                     else:
                         slow = True
                         continue
-                    r = s + L
+                    if size > max_tok:
+                        slow = True
+                        continue
+                    r = s + size
                 elif kind in (_K_BOOL, _K_REF):
                     if r + 1 >= end:
                         slow = True
@@ -554,7 +556,7 @@ class Decoder:
                 stack.pop()
                 pos = body
                 top = stack[-1]
-                prim = getattr(top, "prim", None) or top.receiveChild
+                prim = top.prim or top.receiveChild
                 if type(obj) is objects_pending:
                     top.receiveChild(obj)
                 else:

@@ -76,6 +76,9 @@ class Unslicer:
     wants_check: bool = True
     #: True only for built-in unslicers whose doOpen adds nothing (a speed hint)
     plain_open: bool = False
+    #: a callable taking finished, non-Pending children in place of receiveChild
+    #: (a speed hint; must not refer back to the unslicer, to avoid cycles)
+    prim: Callable[[object], object] | None = None
 
     def setConstraint(self, constraint: Constraint | None) -> None:
         """Apply the constraint chosen by the parent (default: ignore it)."""
@@ -147,7 +150,8 @@ class ListUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.list: list[object] = []
         self.decoder.setObject(count, self.list)
-        self.prim = self.list.append if not self.wants_check else self.receiveChild
+        if not self.wants_check:
+            self.prim = self.list.append
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if self.maxLength is not None and len(self.list) >= self.maxLength:
@@ -205,7 +209,8 @@ class TupleUnslicer(Unslicer):
         self.unresolved = 0
         self.closed = False
         self.decoder._objects[count] = self  # placeholder: see pending()
-        self.prim = self.list.append if not self.wants_check else self.receiveChild
+        if not self.wants_check:
+            self.prim = self.list.append
 
     def pending(self) -> Pending:
         """The Pending that stands for this tuple until it is complete."""
@@ -339,7 +344,8 @@ class SetUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.set: set[object] = set()
         self.decoder.setObject(count, self.set)
-        self.prim = self.set.add if not self.wants_check else self.receiveChild
+        if not self.wants_check:
+            self.prim = self.set.add
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if self.maxLength is not None and len(self.set) >= self.maxLength:
@@ -398,7 +404,6 @@ class DictUnslicer(Unslicer):
         self.gettingKey = True
         self.key: object = None
         self.decoder.setObject(count, self.d)
-        self.prim = self.receiveChild
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if self.maxKeys is not None and len(self.d) >= self.maxKeys:
@@ -784,17 +789,17 @@ class UnslicerRegistry:
         tokens may follow (n is the longest allowed next token), (None, 0) if
         nothing matches.
         """
-        entry = self._table.get(opentype)
-        if entry is not None:
-            return entry, 0
-        for i in range(len(opentype) - 1, 0, -1):
+        for i in range(len(opentype), 0, -1):
             base = self._table.get(opentype[:i])
-            if base is not None and base.extra_index_tokens >= len(opentype) - i:
-                if base.extra_index_tokens == len(opentype) - i:
-                    return base, 0
+            if base is None:
+                continue
+            extra = len(opentype) - i
+            if extra == base.extra_index_tokens:
+                return base, 0
+            if extra < base.extra_index_tokens:
                 return None, base.max_index_length
         if opentype in self._prefixes:
-            return None, self.max_index_length()
+            return None, self._max_index_length
         return None, 0
 
     def max_index_length(self) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.internet import error as twisted_error
-from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, fail, maybeDeferred
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -138,6 +138,7 @@ class Broker(Protocol):
         self.inboundDeliveryQueue: deque[tuple[InboundDelivery, Deferred[Any] | None]] = deque()
         self.activeLocalCalls: set[int] = set()
         self._running_delivery = False
+        self._delivery_scheduled = False
         self.disconnectWatchers: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]]
         self.disconnectWatchers = []
         self._connectionLostWatchers: list[Callable[[], object]] | None = []
@@ -597,32 +598,59 @@ class Broker(Protocol):
         self.activeLocalCalls.add(reqID)
 
     def scheduleCall(self, delivery: InboundDelivery, ready: Deferred[Any] | None) -> None:
-        """Codec callback: a whole call arrived; run it in arrival order."""
+        """Codec callback: a whole call arrived; run it in arrival order, on a later turn."""
         self.inboundDeliveryQueue.append((delivery, ready))
-        self._queue.eventually(self.doNextCall)
+        self._schedule_deliveries()
+
+    def _schedule_deliveries(self) -> None:
+        if not self._delivery_scheduled:
+            self._delivery_scheduled = True
+            self._queue.eventually(self.doNextCall)
 
     def doNextCall(self) -> None:
-        """Start the next queued call once the one before has started."""
-        if self.disconnected or self._running_delivery or not self.inboundDeliveryQueue:
+        """Start the queued calls in order; one waiting for a gift holds back the rest."""
+        self._delivery_scheduled = False
+        queue = self.inboundDeliveryQueue
+        while queue and not self.disconnected and not self._running_delivery:
+            delivery, ready = queue.popleft()
+            if ready is None:
+                self._start_call(delivery)
+                continue
+            self._running_delivery = True
+
+            def _ready(res: object) -> object:
+                self._running_delivery = False
+                self._schedule_deliveries()
+                return res
+
+            ready.addBoth(_ready)
+            ready.addCallback(self._start_call_after_ready, delivery)
+            ready.addErrback(self.callFailed, delivery.reqID, delivery)
+            ready.addErrback(lambda f: _log.failure("error while answering a call", failure=f))
             return
-        delivery, ready = self.inboundDeliveryQueue.popleft()
-        self._running_delivery = True
-        d: Deferred[Any] = ready if ready is not None else succeed(None)
 
-        def _ready(res: object) -> object:
-            self._running_delivery = False
-            self._queue.eventually(self.doNextCall)
-            return res
+    def _start_call_after_ready(self, _ready: object, delivery: InboundDelivery) -> None:
+        self._start_call(delivery)
 
-        d.addBoth(_ready)
-        d.addCallback(lambda _: self._doCall(delivery))
-        d.addCallbacks(
-            self._callFinished,
-            self.callFailed,
-            callbackArgs=(delivery,),
-            errbackArgs=(delivery.reqID, delivery),
-        )
-        d.addErrback(lambda f: _log.failure("error while answering a call", failure=f))
+    def _start_call(self, delivery: InboundDelivery) -> None:
+        """Run one call now; its answer (or error) is sent when the result is ready."""
+        try:
+            res = self._doCall(delivery)
+        except Exception:
+            self.callFailed(Failure(), delivery.reqID, delivery)
+            return
+        if isinstance(res, Deferred):
+            res.addCallbacks(
+                self._callFinished,
+                self.callFailed,
+                callbackArgs=(delivery,),
+                errbackArgs=(delivery.reqID, delivery),
+            )
+            res.addErrback(lambda f: _log.failure("error while answering a call", failure=f))
+        elif isinstance(res, Failure):  # as in a Deferred chain, a returned Failure fails
+            self.callFailed(res, delivery.reqID, delivery)
+        else:
+            self._callFinished(res, delivery)
 
     def _doCall(self, delivery: InboundDelivery) -> Any:
         obj = delivery.obj

@@ -198,18 +198,10 @@ class CopiedFailure(Failure):
     def __str__(self) -> str:
         return f"[CopiedFailure instance: {self.type_name}: {self.value}]"
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {
-            "type_name": self.type_name,
-            "value": self.value,
-            "traceback": self.traceback,
-            "parents": list(self.parents),
-        }
-
-    def __setstate__(self, state: dict[str, Any] | None) -> None:
-        assert state is not None
-        self.__init__(  # type: ignore[misc]
-            state["type_name"], state["value"], state["traceback"], state["parents"]
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            CopiedFailure,
+            (self.type_name, self.value, self.traceback, list(self.parents)),
         )
 
 

@@ -152,7 +152,12 @@ class TubIdentity:
             raise CertificateError(f"certData must be bytes, not {type(cert_data).__name__}")
         try:
             cert = x509.load_pem_x509_certificate(cert_data)
-            key = serialization.load_pem_private_key(cert_data, password=None)
+            # certData is the Tub's own secret, not peer input: skip the slow
+            # (~75 ms) RSA self-consistency proof; the key must still match the
+            # certificate below, and OpenSSL checks the pair again for TLS.
+            key = serialization.load_pem_private_key(
+                cert_data, password=None, unsafe_skip_rsa_key_validation=True
+            )
         except ValueError as e:
             raise CertificateError(f"certData is not a PEM certificate and key: {e}") from e
         if not isinstance(key, rsa.RSAPrivateKey):

@@ -84,6 +84,7 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-igno
         self._port: Any = None
         self._listening: Deferred[Any] | None = None
         self._redirects: dict[str, str] = {}
+        self._negotiating: set[NegotiationProtocol] = set()
 
     def __repr__(self) -> str:
         return f"<Listener on {self._ep} for tub {self._tub.tubID}>"
@@ -104,6 +105,8 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-igno
     def stopService(self) -> Deferred[Any] | None:
         """Stop listening; returns a Deferred when the port is closed."""
         service.Service.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
+        for proto in list(self._negotiating):
+            proto.abandon("the listener is shutting down")
         if self._port is not None:
             port: Any = self._port
             self._port = None
@@ -158,6 +161,7 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-igno
             make, _ServerHandler(self, info), clock=self._clock, timeout=self._timeout
         )
         proto.factory = self
+        self._negotiating.add(proto)
         return proto
 
 
@@ -174,6 +178,7 @@ class _ServerHandler:
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
     ) -> TwistedProtocol:
+        self._listener._negotiating.discard(proto)
         self._info._set_listener_status("successful")
         self._info._set_connected(True)
         return self._listener._tub._attach_negotiated(
@@ -181,6 +186,7 @@ class _ServerHandler:
         )
 
     def negotiation_failed(self, proto: NegotiationProtocol, error: NegotiationError) -> None:
+        self._listener._negotiating.discard(proto)
         self._info._set_listener_status(f"negotiation failed: {error}")
         _log.debug("inbound negotiation failed: {why}", why=str(error))
 

@@ -86,6 +86,11 @@ class NegotiationProtocol(TwistedProtocol):
 
     def connectionMade(self) -> None:
         """Start negotiating (the client sends its GET request)."""
+        # Small messages (negotiation blocks, calls, answers) must not wait for
+        # Nagle's algorithm; Foolscap sets this on every connection too.
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         if self._timeout:
             self._timer = self._clock.callLater(self._timeout, self._timed_out)
         self._run(self.negotiator.connection_made())

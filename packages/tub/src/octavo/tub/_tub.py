@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from twisted.application import service
 from twisted.internet import defer
@@ -22,11 +22,14 @@ from twisted.python.failure import Failure
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 from octavo.reconnector import ClockLike, Reconnector
 
+from ._broker import Broker
 from ._connectors import TubConnector
+from ._errors import DeadReferenceError
 from ._hints import DefaultTCP, IConnectionHintHandler
 from ._identity import TubIdentity, make_incarnation, write_private_file
 from ._info import ConnectionInfo
 from ._listener import Listener
+from ._loopback import make_loopback_brokers
 from ._negotiation import Established, ExistingConnection, ReplaceExisting
 from ._negotiation_protocol import NegotiationProtocol
 from ._options import (
@@ -158,6 +161,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self.tubConnectors: dict[TubRef, TubConnector] = {}
         self.waitingForBrokers: dict[TubRef, list[defer.Deferred[Any]]] = {}
         self.brokers: dict[TubRef, Any] = {}
+        self._loopback_peers: list[Any] = []
         self._broker_records: dict[int, ExistingConnection] = {}
         self.reconnectors: list[Any] = []
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
@@ -448,10 +452,8 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Make ``ref`` unreachable: its FURL stops working and calls through
         references already handed out fail."""
         self._names.revoke(ref)
-        for broker in list(self.brokers.values()):
-            revoke = getattr(broker, "revokeReference", None)
-            if revoke is not None:
-                revoke(ref)
+        for broker in [*self.brokers.values(), *self._loopback_peers]:
+            _forget_in_broker(broker, ref)
 
     def isReferenceRevoked(self, ref: Any) -> bool:
         """True if ``ref`` was revoked (Brokers refuse calls to it)."""
@@ -553,14 +555,14 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         return d
 
     def _createLoopbackBroker(self, tubref: TubRef) -> Any:
-        from ._loopback import make_loopback_brokers
-
         info = ConnectionInfo()
         info._set_connected(True)
         info._set_winning_hint("loopback")
         info._set_connection_status("loopback", "connected")
         info._set_established_at(self._clock.seconds())
-        ours, _theirs = make_loopback_brokers(self, tubref, clock=self._clock, connection_info=info)
+        clock: Any = self._clock
+        ours, theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
+        self._loopback_peers.append(theirs)
         self.brokerAttached(tubref, ours, False)
         return ours
 
@@ -600,6 +602,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """A Broker's connection ended: forget it."""
         for key in [k for k, b in self.brokers.items() if b is broker]:
             del self.brokers[key]
+        self._loopback_peers = [b for b in self._loopback_peers if b is not broker]
         self._broker_records.pop(id(broker), None)
 
     def debug_listBrokers(self) -> list[tuple[str, list[Any], list[Any]]]:
@@ -631,8 +634,6 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         )
 
     def _replace_existing(self, event: ReplaceExisting) -> None:
-        from ._errors import DeadReferenceError
-
         broker = self.brokers.pop(TubRef(event.tubid), None)
         if broker is not None:
             self._broker_records.pop(id(broker), None)
@@ -642,8 +643,6 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
     ) -> Any:
         """Build the Broker for a negotiated connection (tests may override)."""
-        from ._broker import Broker
-
         return Broker(
             self,
             tubref,
@@ -651,7 +650,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             keepalive_timeout=self.keepaliveTimeout,
             disconnect_timeout=self.disconnectTimeout,
             connection_info=connection_info,
-            clock=self._clock,
+            clock=cast(Any, self._clock),
         )
 
     def _attach_negotiated(
@@ -668,7 +667,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker: TwistedProtocol = self._make_broker(key, event.params, connection_info)
+        broker: Any = self._make_broker(key, event.params, connection_info)
         seqnum = event.params.get("current-seqnum")
         slave_ir = event.params.get("current-slave-IR")
         self._broker_records[id(broker)] = ExistingConnection(
@@ -681,9 +680,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             broker.dataReceived(event.leftover)
         if self._stopped:
             broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
-            return broker
-        self.brokerAttached(key, broker, is_client)
-        return broker
+        else:
+            self.brokerAttached(key, broker, is_client)
+        result: TwistedProtocol = broker
+        return result
 
     # -- service life ---------------------------------------------------------------
 
@@ -732,6 +732,20 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         done.addCallback(stop_children)
         result: defer.Deferred[None] = done.addCallback(lambda _: None)
         return result
+
+
+def _forget_in_broker(broker: Any, ref: Any) -> None:
+    """Drop ``ref`` from the tables a Broker consults for inbound calls.
+
+    The far end's references to it then name an unknown clid, so calls through
+    them fail (the Broker answers with an error) instead of reaching ``ref``.
+    """
+    by_clid: dict[int, Any] = getattr(broker, "myReferenceByCLID", {})
+    by_puid: dict[int, Any] = getattr(broker, "myReferenceByPUID", {})
+    for clid, tracker in list(by_clid.items()):
+        if getattr(tracker, "obj", None) is ref:
+            del by_clid[clid]
+            by_puid.pop(tracker.puid, None)
 
 
 def _as_tubref(tubref: Any) -> TubRef:

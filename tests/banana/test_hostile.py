@@ -1,0 +1,223 @@
+"""Hostile input: only BananaError or Violation events, the same whatever the chunking."""
+
+from __future__ import annotations
+
+import tracemalloc
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from octavo.banana import (
+    BananaError,
+    Decoder,
+    DictOf,
+    Encoder,
+    ErrorReceived,
+    ListOf,
+    ObjectReceived,
+    PingReceived,
+    PongReceived,
+    ViolationReceived,
+    serialize,
+)
+
+from ._strategies import values
+
+
+def _outcome(chunks: list[bytes], **kwargs: Any) -> tuple[list[str], bool]:
+    """Feed chunks; return a comparable record of the events and whether it failed."""
+    dec = Decoder(**kwargs)
+    failed = False
+    for chunk in chunks:
+        try:
+            dec.receive_data(chunk)
+        except BananaError:
+            failed = True
+            break
+    record = []
+    for e in dec.events():
+        if isinstance(e, ObjectReceived):
+            record.append("obj " + repr(e.obj))
+        elif isinstance(e, ViolationReceived):
+            record.append("violation " + str(e.violation))
+        elif isinstance(e, (PingReceived, PongReceived, ErrorReceived)):
+            record.append(repr(e))
+        else:  # pragma: no cover
+            raise AssertionError(e)
+    return record, failed
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(data)) for c in cuts})
+    pieces = []
+    prev = 0
+    for p in [*points, len(data)]:
+        pieces.append(data[prev:p])
+        prev = p
+    return pieces
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=10))
+def test_random_bytes(data: bytes, cuts: list[int]) -> None:
+    """Random bytes give BananaError or events (never another exception), chunking-invariant."""
+    assert _outcome(_split(data, cuts)) == _outcome([data])
+
+
+@st.composite
+def mutated_stream(draw: st.DrawFn) -> bytes:
+    """Valid streams of several objects (and control tokens), then mutated."""
+    enc = Encoder()
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        choice = draw(st.integers(0, 5))
+        if choice == 0:
+            parts.append(enc.ping(draw(st.integers(0, 300))))
+        elif choice == 1 and draw(st.booleans()):
+            parts.append(enc.add_vocab(draw(st.sampled_from(["list", "unicode", "dict", "x"]))))
+        else:
+            parts.append(enc.encode(draw(values(12))))
+    data = bytearray(b"".join(parts))
+    for _ in range(draw(st.integers(0, 4))):
+        if not data:
+            break
+        op = draw(st.integers(0, 3))
+        i = draw(st.integers(0, len(data) - 1))
+        if op == 0:
+            data[i] = draw(st.integers(0, 255))
+        elif op == 1:
+            del data[i]
+        elif op == 2:
+            data.insert(i, draw(st.sampled_from([0x80, 0x81, 0x88, 0x89, 0x8A, 0x87, 0x00, 0x7F])))
+        else:
+            j = draw(st.integers(i, len(data)))
+            data[i:j] = data[i:j] * 2
+    return bytes(data)
+
+
+_CONSTRAINTS = [None, ListOf(int), DictOf(str, ListOf(int, maxLength=2))]
+
+
+@given(mutated_stream(), st.lists(st.integers(0, 2000), max_size=12), st.sampled_from(_CONSTRAINTS))
+def test_mutated_streams(data: bytes, cuts: list[int], constraint: Any) -> None:
+    """Mutated valid streams: only BananaError or events, the same in any chunking."""
+    one = _outcome([data], constraint=constraint, max_depth=20, max_token_size=64)
+    assert (
+        _outcome(_split(data, cuts), constraint=constraint, max_depth=20, max_token_size=64) == one
+    )
+
+
+@settings(max_examples=50)
+@given(mutated_stream())
+def test_byte_at_a_time_equals_one_feed(data: bytes) -> None:
+    """Feeding one byte at a time equals one feed (default limits)."""
+    assert _outcome([bytes([b]) for b in data]) == _outcome([data])
+
+
+def test_depth_limit() -> None:
+    """Nesting beyond max_depth is a Violation, and the stream goes on."""
+    v: list[object] = []
+    for _ in range(30):
+        v = [v]
+    dec = Decoder(max_depth=10)
+    dec.receive_data(serialize(v) + serialize(1))
+    evs = dec.events()
+    assert isinstance(evs[0], ViolationReceived)
+    assert "max_depth" in str(evs[0].violation)
+    assert evs[1] == ObjectReceived(1)
+
+
+def test_default_depth_allows_what_we_send() -> None:
+    """The default depth limit decodes a 400-deep object."""
+    v: list[object] = []
+    for _ in range(400):
+        v = [v]
+    dec = Decoder()
+    dec.receive_data(serialize(v))
+    assert isinstance(dec.events()[0], ObjectReceived)
+
+
+def test_depth_bomb_is_cheap() -> None:
+    """A million OPENs with nothing closed do not build a million unslicers."""
+    dec = Decoder(max_depth=50)
+    one = b"\x00\x88\x04\x82list"
+    dec.receive_data(one * 100_000)
+    assert len(dec._stack) <= 52
+    assert dec.events()[0].violation  # type: ignore[union-attr]
+
+
+def test_token_size_limit() -> None:
+    """A STRING larger than max_token_size is refused and skipped without buffering."""
+    dec = Decoder(max_token_size=1000)
+    dec.receive_data(serialize(b"x" * 5000)[:100])
+    assert isinstance(dec.events()[0], ViolationReceived)
+    dec.receive_data(b"x" * (5003 - 100) + serialize(b"ok"))
+    assert dec.events() == [ObjectReceived(b"ok")]
+
+
+def test_longint_size_limit() -> None:
+    """A LONGINT body larger than max_token_size is refused."""
+    dec = Decoder(max_token_size=16)
+    dec.receive_data(serialize(2**200) + serialize(2**64))
+    evs = dec.events()
+    assert isinstance(evs[0], ViolationReceived)
+    assert evs[1] == ObjectReceived(2**64)
+
+
+def test_dangling_reference_is_fatal() -> None:
+    """A reference to an object that was never opened is a protocol error."""
+    with pytest.raises(BananaError, match="dangling"):
+        Decoder().receive_data(b"\x00\x88\x09\x82reference\x05\x81\x00\x89")
+
+
+def test_references_do_not_cross_messages() -> None:
+    """Shared references are scoped to one top-level object."""
+    dec = Decoder()
+    dec.receive_data(serialize([]))
+    with pytest.raises(BananaError):
+        dec.receive_data(b"\x01\x88\x09\x82reference\x00\x81\x01\x89")
+
+
+def test_unhashable_key_is_fatal() -> None:
+    """A list as a dict key (impossible from an honest peer) is a protocol error."""
+    bad = b"\x00\x88\x04\x82dict\x01\x88\x04\x82list\x01\x89\x01\x81\x00\x89"
+    with pytest.raises(BananaError):
+        Decoder().receive_data(bad)
+
+
+def test_unknown_vocab_is_fatal() -> None:
+    """A VOCAB index that was never defined is a protocol error."""
+    with pytest.raises(BananaError, match="VOCAB"):
+        Decoder().receive_data(b"\x05\x87")
+
+
+def test_invalid_utf8_is_fatal() -> None:
+    """A unicode sequence holding invalid UTF-8 is a protocol error."""
+    with pytest.raises(BananaError):
+        Decoder().receive_data(b"\x00\x88\x07\x82unicode\x01\x82\xff\x00\x89")
+
+
+def test_long_stream_in_64k_chunks_keeps_memory_flat() -> None:
+    """Decoding ~3 MB in 64 KiB chunks keeps peak memory far below the stream size."""
+    enc = Encoder()
+    msg = {f"k{i}": [i, "v" * 20, b"x" * 30] for i in range(50)}
+    stream = b"".join(enc.encode(msg) for _ in range(400))
+    big = enc.encode(b"y" * 1_000_000)
+    stream += big
+    dec = Decoder()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        count = 0
+        for i in range(0, len(stream), 65536):
+            dec.receive_data(stream[i : i + 65536])
+            while dec.next_event() is not None:
+                count += 1
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert count == 401
+    assert len(stream) > 2_500_000
+    # the largest token is 1 MB; allow it twice plus a few chunks of slack
+    assert peak < 2 * 1_000_000 + 1_000_000, peak

@@ -1,0 +1,89 @@
+"""Vocabulary: set-vocab / add-vocab sequences and VOCAB tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from octavo.banana import BananaError, Decoder, Encoder, ObjectReceived, ViolationReceived
+
+# Foolscap's vocab_v1 (initial-vocab-table-index 1)
+VOCAB_V1 = [
+    b"none", b"boolean", b"reference", b"dict", b"list", b"tuple", b"set", b"immutable-set",
+    b"unicode", b"set-vocab", b"add-vocab", b"call", b"arguments", b"answer", b"error",
+    b"my-reference", b"your-reference", b"their-reference", b"copyable", b"instance",
+    b"module", b"class", b"method", b"function", b"attrdict",
+]  # fmt: skip
+
+OBJ = {"list": [1, "unicode", b"dict", ("x", None, True)], "b": {1, 2}}
+
+
+def test_populated_table_matches_foolscap() -> None:
+    """With vocab_v1 installed, opentypes and matching strings become VOCAB tokens
+    (bytes recorded from a Foolscap Banana after populateVocabTable(vocab_v1))."""
+    enc = Encoder(vocab=VOCAB_V1)
+    data = enc.encode(["unicode", None])
+    assert data == bytes.fromhex("0088048701880887088701890288008702890089")
+    dec = Decoder(vocab=VOCAB_V1)
+    dec.receive_data(data + enc.encode(OBJ))
+    assert [e.obj for e in dec.events()] == [["unicode", None], OBJ]  # type: ignore[union-attr]
+
+
+def test_set_vocab_matches_foolscap() -> None:
+    """set-vocab, then an object using it: the bytes Foolscap's setOutgoingVocabulary sends."""
+    enc = Encoder()
+    data = enc.set_vocab([b"list", b"unicode", b"abc"]) + enc.encode(OBJ)
+    assert data.hex() == (
+        "008809827365742d766f636162008104826c69737401810782756e69636f646502810382616263"
+        "008901880482646963740288018701826202890388038273657401810281038904880187008704"
+        "890588008701810688018701870689048264696374078805827475706c65088801870182780889"
+        "098804826e6f6e6509890a880782626f6f6c65616e01810a89078905890189"
+    )
+    dec = Decoder()
+    dec.receive_data(data)
+    assert dec.events() == [ObjectReceived(OBJ)]
+    assert dec.vocab == {0: b"list", 1: b"unicode", 2: b"abc"}
+
+
+def test_add_vocab() -> None:
+    """add-vocab extends the table; later strings use the new entry."""
+    enc = Encoder()
+    dec = Decoder()
+    first = enc.add_vocab("tuple")
+    assert enc.add_vocab("tuple") == b""
+    data = enc.encode((b"tuple", 1))
+    assert b"tuple" not in data  # both the opentype and the bytes are abbreviated
+    dec.receive_data(first + data)
+    assert dec.events() == [ObjectReceived((b"tuple", 1))]
+    assert dec.vocab == {0: b"tuple"}
+
+
+def test_set_vocab_replaces() -> None:
+    """A second set-vocab replaces the whole table on both sides."""
+    enc = Encoder()
+    dec = Decoder()
+    dec.receive_data(enc.set_vocab(["a"]) + enc.set_vocab(["b", "c"]) + enc.encode(b"c"))
+    assert dec.events() == [ObjectReceived(b"c")]
+    assert dec.vocab == {0: b"b", 1: b"c"}
+    assert enc.vocab == {b"b": 0, b"c": 1}
+
+
+def test_vocab_strings_limited() -> None:
+    """A vocabulary string over 100 bytes is refused."""
+    enc = Encoder()
+    dec = Decoder()
+    dec.receive_data(enc.set_vocab([b"x" * 101]) + enc.encode(1))
+    evs = dec.events()
+    assert isinstance(evs[0], ViolationReceived)
+    assert evs[1] == ObjectReceived(1)
+
+
+def test_set_vocab_needs_int_keys() -> None:
+    """A set-vocab with a non-INT key is a protocol error."""
+    with pytest.raises(BananaError):
+        Decoder().receive_data(b"\x00\x88\x09\x82set-vocab\x01\x82a")
+
+
+def test_duplicate_vocab_refused() -> None:
+    """set_vocab refuses duplicate strings."""
+    with pytest.raises(ValueError):
+        Encoder().set_vocab(["a", "a"])

@@ -1,0 +1,145 @@
+"""The Twisted glue around the Negotiator, with fake transports and a fake clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.trial.unittest import SynchronousTestCase
+
+from octavo.furl import TubRef
+from octavo.tub._connectors import TubConnector
+from octavo.tub._identity import create_certificate
+from octavo.tub._negotiation import NegotiationError, Negotiator
+from octavo.tub._negotiation_protocol import SERVER_TIMEOUT, NegotiationProtocol
+from octavo.tub._tub import Tub
+
+from .test_negotiation import BIG, SMALL, FakeState
+
+
+class Recorder:
+    """A NegotiationHandler that records what happened."""
+
+    def __init__(self) -> None:
+        self.failed: list[NegotiationError] = []
+        self.succeeded: list[Any] = []
+
+    def negotiation_replace_existing(self, state: Any, event: Any) -> None:
+        raise AssertionError("unexpected")
+
+    def negotiation_succeeded(self, proto: Any, state: Any, event: Any) -> Any:
+        self.succeeded.append(event)
+        return None
+
+    def negotiation_failed(self, proto: Any, error: NegotiationError) -> None:
+        self.failed.append(error)
+
+    def negotiation_redirected(self, proto: Any, location: str) -> None:
+        raise AssertionError("unexpected")
+
+
+def server_protocol(clock: MemoryReactorClock, handler: Recorder) -> NegotiationProtocol:
+    state = FakeState(BIG)
+
+    def make(cert: Any) -> Negotiator:
+        return Negotiator.server(
+            lambda t: (state, None) if t == BIG else (None, None),
+            now=clock.seconds,
+            peer_certificate_tubid=cert,
+        )
+
+    return NegotiationProtocol(make, handler, clock=clock, timeout=SERVER_TIMEOUT)
+
+
+class GlueTests(SynchronousTestCase):
+    def test_server_times_out_silent_peer(self) -> None:
+        """A peer that never finishes negotiating is dropped after 120 s."""
+        clock, handler = MemoryReactorClock(), Recorder()
+        proto = server_protocol(clock, handler)
+        transport = StringTransport()
+        proto.makeConnection(transport)
+        proto.dataReceived(b"GET /id/")
+        clock.advance(SERVER_TIMEOUT - 1)
+        assert not transport.disconnecting
+        clock.advance(1)
+        assert transport.disconnecting
+        assert transport.value().startswith(b"HTTP/1.1 500 Internal Server Error: negotiation")
+        proto.connectionLost()
+        assert len(handler.failed) == 1 and "timeout" in str(handler.failed[0])
+
+    def test_garbage_closes_and_reports_once(self) -> None:
+        """Garbage gets an HTTP 500 and a close; the failure is reported once, on close."""
+        clock, handler = MemoryReactorClock(), Recorder()
+        proto = server_protocol(clock, handler)
+        transport = StringTransport()
+        proto.makeConnection(transport)
+        proto.dataReceived(b"\x00garbage\r\n\r\n")
+        assert transport.disconnecting and transport.value().startswith(b"HTTP/1.1 500")
+        assert handler.failed == []
+        proto.dataReceived(b"more garbage is ignored")
+        proto.connectionLost()
+        assert len(handler.failed) == 1
+        assert clock.getDelayedCalls() == []
+
+    def test_unknown_tubid_gets_500(self) -> None:
+        """A request for another TubID is answered with a 500 naming it."""
+        clock, handler = MemoryReactorClock(), Recorder()
+        proto = server_protocol(clock, handler)
+        transport = StringTransport()
+        proto.makeConnection(transport)
+        proto.dataReceived(b"GET /id/" + SMALL.encode() + b" HTTP/1.1\r\n\r\n")
+        assert b"unknown TubID " + SMALL.encode() in transport.value()
+
+    def test_request_is_answered_with_101_and_tls(self) -> None:
+        """A request for our TubID gets 101 and TLS is started on the transport."""
+        clock, handler = MemoryReactorClock(), Recorder()
+        proto = server_protocol(clock, handler)
+        started: list[Any] = []
+
+        class TLSString(StringTransport):
+            def startTLS(self, ctx: Any) -> None:
+                started.append(ctx)
+
+        transport = TLSString()
+        state = proto.negotiator
+
+        def ctx_state(t: str) -> Any:
+            s = FakeState(BIG)
+            s.context_factory = lambda: "CTX"  # type: ignore[attr-defined]
+            return s, None
+
+        state.lookup = ctx_state
+        proto.makeConnection(transport)
+        proto.dataReceived(b"GET /id/" + BIG.encode() + b" HTTP/1.1\r\n\r\n")
+        assert transport.value().startswith(b"HTTP/1.1 101 Switching Protocols")
+        assert started == ["CTX"]
+        assert b"my-tub-id: " + BIG.encode() in transport.value()
+
+
+class ConnectorTests(SynchronousTestCase):
+    def test_connector_times_out(self) -> None:
+        """An attempt that never connects fails after the client timeout, clearly."""
+        reactor = MemoryReactorClock()
+        tub = Tub(certData=create_certificate(), reactor=reactor)
+        tub.startService()
+        target = TubRef(SMALL, ("tcp:127.0.0.1:9",))
+        d = tub.getBrokerForTubRef(target)
+        assert len(reactor.tcpClients) == 1 or reactor.getDelayedCalls()
+        failures: list[Any] = []
+        d.addErrback(failures.append)
+        reactor.advance(TubConnector.CONNECTION_TIMEOUT)
+        assert failures and "within client timeout" in str(failures[0].value)
+        assert tub._activeConnectors == [] and tub.tubConnectors == {}
+
+    def test_unknown_hint_types_are_skipped_with_reason(self) -> None:
+        """Hints with no handler are skipped and the reason is kept in ConnectionInfo."""
+        reactor = MemoryReactorClock()
+        tub = Tub(certData=create_certificate(), reactor=reactor)
+        tub.startService()
+        target = TubRef(SMALL, ("zork:abc", "tcp:127.0.0.1:9"))
+        tub.getBrokerForTubRef(target)
+        info = tub.getConnectionInfoForFURL(f"pb://{SMALL}@zork:abc,tcp:127.0.0.1:9/x")
+        assert info is not None
+        assert "no handler registered" in info.connectorStatuses["zork:abc"]
+        assert info.connectionHandlers["tcp:127.0.0.1:9"] == "tcp"
+        tub.stopService()

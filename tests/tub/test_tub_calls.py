@@ -1,0 +1,127 @@
+"""Tub-level behaviour over the real Broker: loopback, revocation, connectTo, stop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer, reactor
+from twisted.trial import unittest
+
+from octavo.tub._errors import DeadReferenceError
+from octavo.tub._identity import create_certificate
+from octavo.tub._referenceable import Referenceable
+from octavo.tub._tub import Tub
+
+CERTS = [create_certificate() for _ in range(2)]
+
+
+class Counter(Referenceable):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.n = 0
+
+    def remote_inc(self, by: int = 1) -> int:
+        self.n += by
+        return self.n
+
+
+async def settle(seconds: float = 0.05) -> None:
+    d: defer.Deferred[None] = defer.Deferred()
+    reactor.callLater(seconds, d.callback, None)
+    await d
+
+
+class TubCalls(unittest.TestCase):
+    def make_tub(self, cert: bytes) -> Tub:
+        t = Tub(certData=cert)
+        t.startService()
+        self.addCleanup(t.stopService)
+        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+        t.setLocation(f"127.0.0.1:{port}")
+        return t
+
+    async def test_loopback_reference(self) -> None:
+        """getReference of our own FURL uses a loopback broker and calls work."""
+        t = self.make_tub(CERTS[0])
+        furl = t.registerReference(Counter())
+        rref = await t.getReference(furl)
+        assert await rref.callRemote("inc", 2) == 2
+        info = t.getConnectionInfoForFURL(furl)
+        assert info is not None and info.winningHint == "loopback"
+        again = await t.getReference(furl)
+        assert await again.callRemote("inc") == 3
+
+    async def test_revoke_really_revokes(self) -> None:
+        """After revokeReference, the FURL and references already held both fail."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        counter = Counter()
+        furl = a.registerReference(counter)
+        rref = await b.getReference(furl)
+        assert await rref.callRemote("inc") == 1
+        a.revokeReference(counter)
+        with self.assertRaises(Exception) as e:
+            await rref.callRemote("inc")
+        assert "clid" in str(e.exception).lower() or "unknown" in str(e.exception).lower()
+        with self.assertRaises(Exception) as e2:
+            await b.getReference(furl)
+        assert "unable to find reference" in str(e2.exception)
+        assert counter.n == 1
+
+    async def test_revoke_loopback_reference(self) -> None:
+        """Revocation also cuts references held through the loopback broker."""
+        t = self.make_tub(CERTS[0])
+        counter = Counter()
+        rref = await t.getReference(t.registerReference(counter))
+        assert await rref.callRemote("inc") == 1
+        t.unregisterReference(counter)
+        with self.assertRaises(Exception) as e:
+            await rref.callRemote("inc")
+        assert "clid" in str(e.exception).lower()
+        assert counter.n == 1
+
+    async def test_connect_to_reconnects_after_restart(self) -> None:
+        """connectTo calls back again when the server Tub comes back on the same port."""
+        server = Tub(certData=CERTS[1])
+        server.startService()
+        listener = server.listenOn("tcp:0:interface=127.0.0.1")
+        port = listener.getPortnum()
+        server.setLocation(f"127.0.0.1:{port}")
+        furl = server.registerReference(Counter(), "counter")
+        client = self.make_tub(CERTS[0])
+        got: list[Any] = []
+        waiting: list[defer.Deferred[None]] = []
+
+        def connected(rref: Any, tag: str) -> None:
+            got.append((rref, tag))
+            while waiting:
+                waiting.pop().callback(None)
+
+        first: defer.Deferred[None] = defer.Deferred()
+        waiting.append(first)
+        rc = client.connectTo(furl, connected, "tag")
+        await first
+        assert got[0][1] == "tag" and await got[0][0].callRemote("inc") == 1
+        second: defer.Deferred[None] = defer.Deferred()
+        waiting.append(second)
+        await server.stopService()
+        server2 = Tub(certData=CERTS[1])
+        server2.startService()
+        self.addCleanup(server2.stopService)
+        server2.listenOn(f"tcp:{port}:interface=127.0.0.1")
+        server2.setLocation(f"127.0.0.1:{port}")
+        assert server2.registerReference(Counter(), "counter") == furl
+        await second
+        assert await got[1][0].callRemote("inc") == 1
+        rc.stopConnecting()
+
+    async def test_stop_service_stops_reconnectors(self) -> None:
+        """stopService stops every Reconnector and closes connections."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        furl = b.registerReference(Counter())
+        done: defer.Deferred[Any] = defer.Deferred()
+        rc = a.connectTo(furl, done.callback)
+        rref = await done
+        await a.stopService()
+        assert a.reconnectors == [] and a.brokers == {}
+        assert rc._stop_requested and rc.getDelayUntilNextAttempt() is None
+        with self.assertRaises(DeadReferenceError):
+            await rref.callRemote("inc")
