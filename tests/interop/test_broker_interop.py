@@ -122,6 +122,14 @@ class FTarget(freferenceable.Referenceable):
     def remote_note(self, value: Any) -> None:
         self.calls.append(value)
 
+    def remote_call_function(self, fn: Any, **kwargs: Any) -> Any:
+        return fn.callRemote(**kwargs)
+
+    def remote_never(self) -> Any:
+        from twisted.internet.defer import Deferred
+
+        return Deferred()
+
 
 class OTarget(Referenceable):
     """An Octavo-side object."""
@@ -150,11 +158,19 @@ class OTarget(Referenceable):
     def remote_note(self, value: Any) -> None:
         self.calls.append(value)
 
+    def remote_call_function(self, fn: Any, **kwargs: Any) -> Any:
+        return fn.callRemote(**kwargs)
+
+    def remote_never(self) -> Any:
+        from twisted.internet.defer import Deferred
+
+        return Deferred()
+
 
 class Pair:
     """An Octavo Broker (left) and a Foolscap Broker (right), pumped by a Clock."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **broker_kwargs: Any) -> None:
         self.clock = Clock()
         monkeypatch.setattr(feventual, "reactor", self.clock)
         monkeypatch.setattr(feventual, "_theSimpleQueue", feventual._SimpleCallQueue())
@@ -164,7 +180,9 @@ class Pair:
         self.otarget = OTarget()
         self.ftub.inner.names["target"] = self.ftarget
         self.otub.names["target"] = self.otarget
-        self.obroker = Broker(self.otub, self.ftub.inner.tubref(), PARAMS, clock=self.clock)
+        self.obroker = Broker(
+            self.otub, self.ftub.inner.tubref(), PARAMS, clock=self.clock, **broker_kwargs
+        )
         self.fbroker = fbroker.Broker(FTubRef(self.otub.tubID), PARAMS)
         self.fbroker.setTub(self.ftub)
         self.conn = BrokerConnection(self.obroker, self.fbroker, self.clock)
@@ -348,3 +366,58 @@ def test_many_calls_in_flight_are_answered_in_order(pair: Pair) -> None:
         r.callRemote("echo", i).addCallback(out.append)
     pair.pump()
     assert out == list(range(100))
+
+
+def test_functions_travel_both_ways(pair: Pair) -> None:
+    """Bound methods passed as arguments are callable from the other side, both ways."""
+    got: list[Any] = []
+
+    def octavo_fn(**kwargs: Any) -> str:
+        got.append(kwargs)
+        return "octavo fn"
+
+    assert pair.result(pair.o_to_f().callRemote("call_function", octavo_fn, x=1)) == "octavo fn"
+    assert got == [{"x": 1}]
+    theirs = FTarget()
+    r = pair.f_to_o()
+    assert pair.result(r.callRemote("call_function", theirs.remote_echo, value=[2])) == [2]
+
+
+def test_ping_pong_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Octavo's keepalive PING is answered by Foolscap, and Foolscap's PING by Octavo."""
+    pair = Pair(monkeypatch, keepalive_timeout=10)
+    r = pair.o_to_f()
+    pair.clock.advance(10.2)
+    assert pair.conn.left_transport.buffer == [b"\x8e"]
+    pair.pump()
+    assert pair.obroker.getDataLastReceivedAt() == pair.clock.seconds()
+    pair.fbroker.sendPING(7)
+    assert pair.conn.right_transport.buffer[-1] == b"\x8e"
+    pair.pump()
+    assert pair.result(r.callRemote("echo", "still fine")) == "still fine"
+
+
+def test_octavo_disconnect_timeout_against_a_silent_foolscap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If Foolscap falls silent, Octavo's disconnect timeout fails the calls in flight."""
+    pair = Pair(monkeypatch, disconnect_timeout=30)
+    r = pair.o_to_f()
+    out: list[Any] = []
+    r.callRemote("never").addBoth(out.append)
+    pair.pump()
+    pair.conn.right_transport.connected = False  # Foolscap's bytes no longer arrive
+    pair.clock.advance(30.2)
+    pair.clock.advance(30.2)
+    pair.pump()
+    assert out and out[0].check(DeadReferenceError)
+
+
+def test_foolscap_without_exposed_types_wraps_octavo_errors(pair: Pair) -> None:
+    """A Foolscap Tub with expose-remote-exception-types off sees RemoteException."""
+    from foolscap.tokens import RemoteException as FRemoteException
+
+    pair.fbroker._expose_remote_exception_types = False
+    f = pair.result(pair.f_to_o().callRemote("fail"))
+    assert f.check(FRemoteException)
+    assert f.value.failure.check(KeyError)

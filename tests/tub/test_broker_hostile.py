@@ -212,6 +212,22 @@ class ErrorAnswerTests(HostileTestCase):
         self.assertTrue(f.check(Violation))
         self.assertIn("too long", str(f.value))
 
+    def test_failure_with_odd_type_name(self) -> None:
+        """A failure whose type name no Python class could have still arrives intact."""
+        d = self.expect(109)
+        failure = (
+            topen(1, b"copyable", b"twisted.python.failure.Failure")
+            + tstr(b"type")
+            + tstr(b"evil.\x00name")
+            + tstr(b"value")
+            + tstr(b"v")
+            + tclose(1)
+        )
+        self.a.dataReceived(topen(0, ERROR) + tint(109) + failure + tclose(0))
+        f = self.result(d)
+        self.assertEqual(f.type_name, "evil.\x00name")
+        self.assert_alive()
+
     def test_failure_with_unknown_attribute(self) -> None:
         """A failure carrying an unexpected attribute fails the call with a Violation."""
         d = self.expect(108)
@@ -249,6 +265,33 @@ class FloodTests(HostileTestCase):
         self.assertEqual(len(self.b.inboundDeliveryQueue), 5)
         self.conn.pump()
         self.assertEqual(len(self.b.inboundDeliveryQueue), 0)
+        self.assert_alive()
+
+
+class MessageSizeTests(HostileTestCase):
+    broker_kwargs = {"max_message_size": 10_000}
+
+    def test_endless_message_closes(self) -> None:
+        """A message that never ends is cut off at max_message_size bytes."""
+        self.inject(
+            topen(0, CALL) + tint(1) + tint(self.clid) + tstr(b"echo") + topen(1, ARGUMENTS)
+        )
+        self.inject(tint(1000) + topen(2, b"list"))
+        for _ in range(30):
+            if self.conn.right_transport.lose_requested:
+                break
+            self.inject(tint(1) * 500)
+        self.assertIn(b"max_message_size", b"".join(self.conn.right_transport.buffer))
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
+    def test_many_small_messages_are_fine(self) -> None:
+        """The limit is per message: many small calls add up to more without harm."""
+        out: list[Any] = []
+        for _ in range(300):
+            self.ref.callRemote("echo", b"x" * 100).addCallback(out.append)
+        self.conn.pump()
+        self.assertEqual(len(out), 300)
         self.assert_alive()
 
 

@@ -244,3 +244,23 @@ def test_disconnect_timer_reports_idle_time() -> None:
     clock.advance(20.1)  # at 40.2, nothing since 15
     assert idle == [pytest.approx(25.2)]
     assert clock.getDelayedCalls() == []
+
+
+def test_local_referenceable_calls_eventually() -> None:
+    """LocalReferenceable gives a local object callRemote, run on a later turn."""
+    from octavo.tub._referenceable import LocalReferenceable
+
+    class R(Referenceable):
+        def remote_double(self, x: int) -> int:
+            return 2 * x
+
+    clock = Clock()
+    local = LocalReferenceable(R(), clock=clock)
+    got: list[Any] = []
+    local.callRemote("double", 4).addBoth(got.append)
+    local.callRemoteOnly("missing")
+    assert got == []
+    clock.advance(0)
+    assert got == [8]
+    assert local.notifyOnDisconnect(got.append) is None
+    local.dontNotifyOnDisconnect(None)

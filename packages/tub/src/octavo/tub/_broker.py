@@ -60,6 +60,8 @@ except ImportError:  # pragma: no cover - pyOpenSSL is a dependency
 
 #: default bound on calls from the far end that are queued or running at once
 DEFAULT_MAX_INBOUND_CALLS = 10_000
+#: default bound on the wire size of one inbound message
+DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 
 class Broker(Protocol):
@@ -74,6 +76,8 @@ class Broker(Protocol):
     :param clock: time and eventual-send turns (default: the global reactor).
     :param max_inbound_calls: calls from the far end queued or running at once;
         more are refused with an error answer.
+    :param max_message_size: bytes one message (call, answer, error) may take on the
+        wire; a bigger one is a protocol error and closes the connection.
     :param codec_limits: keyword limits handed to the decoder (depth, token sizes).
     """
 
@@ -91,6 +95,7 @@ class Broker(Protocol):
         connection_info: object = None,
         clock: ClockLike | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         codec_limits: Mapping[str, int] | None = None,
     ) -> None:
         if clock is None:
@@ -115,6 +120,8 @@ class Broker(Protocol):
         self.current_seqnum = params.get("current-seqnum")
         self.creation_timestamp = clock.seconds()
         self.max_inbound_calls = max_inbound_calls
+        self.max_message_size = max_message_size
+        self._unfinished_bytes = 0
         vocab_index = params.get("initial-vocab-table-index")
         self._codec = BrokerCodec(
             self, vocab_table_index=_as_int(vocab_index), limits=dict(codec_limits or {})
@@ -146,6 +153,10 @@ class Broker(Protocol):
         self._closing = False
         self._current_collector: Any = None
 
+    def __repr__(self) -> str:
+        state = "disconnected" if self.disconnected else "connected"
+        return f"<Broker to {self._short_tubid()} ({state})>"
+
     # ---------------------------------------------------------------- protocol glue
 
     def connectionMade(self) -> None:
@@ -162,8 +173,16 @@ class Broker(Protocol):
         if self._closing or self.disconnected:
             return
         self._keepalive.data_received()
+        self._unfinished_bytes += len(data)
+        completed = self._codec.messages_completed
         try:
             self._codec.receive_data(data)
+            if self._codec.messages_completed != completed:
+                self._unfinished_bytes = 0
+            elif self._unfinished_bytes > self.max_message_size:
+                raise BananaError(
+                    f"message larger than max_message_size={self.max_message_size} bytes"
+                )
         except BananaError as e:
             self._protocol_error(str(e))
         except Exception as e:  # a bug of ours: never let it kill other connections
@@ -256,7 +275,10 @@ class Broker(Protocol):
         for cb, args, kwargs in watchers:
             self._queue.eventually(cb, *args, **kwargs)
         if self.tub is not None:
-            self.tub.brokerDetached(self, why)
+            try:
+                self.tub.brokerDetached(self, why)
+            except Exception:
+                _log.failure("Tub.brokerDetached failed")
 
     def _notifyOnConnectionLost(self, callback: Callable[[], object]) -> None:
         """Run ``callback()`` (eventually) once the transport is really gone."""

@@ -14,6 +14,8 @@ implements :class:`BrokerTub`; after negotiation it builds a Broker like this::
         disconnect_timeout=tub.disconnectTimeout,  # float | None
         connection_info=connection_info,           # opaque, returned by getConnectionInfo()
         clock=reactor,            # ClockLike (seconds, callLater); also runs eventual-sends
+        # optional bounds: max_inbound_calls=10_000, max_message_size=64 MiB,
+        # codec_limits={"max_depth": 500, "max_token_size": 16 MiB} (octavo.banana.Decoder)
     )
     broker.makeConnection(transport)   # a plain Twisted IProtocol from here on
     broker.dataReceived(leftover_bytes_after_negotiation)
@@ -38,15 +40,24 @@ Broker API the Tub uses (Foolscap's names):
   (``cb()`` runs eventually once the transport is really gone; Tub.stopService
   waits on it).
 - attributes ``remote_tubref``, ``disconnected: bool``, ``creation_timestamp: float``,
-  ``current_slave_IR``, ``current_seqnum``, ``inboundDeliveryQueue`` (list),
+  ``current_slave_IR``, ``current_seqnum``, ``inboundDeliveryQueue`` (a deque of
+  ``(InboundDelivery, ready Deferred | None)``, for debug_listBrokers),
   ``waitingForAnswers`` (dict reqID -> PendingRequest), ``getConnectionInfo()``,
-  ``getDataLastReceivedAt()``.
+  ``getDataLastReceivedAt()``, ``getPeer()``.
 - ``octavo.tub._loopback.make_loopback_brokers(tub, tubref, *, clock, connection_info)``
   returns ``(ours, theirs)``: two connected Brokers over an in-memory transport for
   connections to our own TubID; the Tub keeps ``ours`` (and calls brokerAttached).
 
 The Broker calls back into the Tub only through :class:`BrokerTub` below, and calls
 ``tub.brokerDetached(broker, why)`` exactly once when the connection ends.
+
+Public names for ``octavo.tub.__init__`` from the broker side: ``Referenceable``,
+``OnlyReferenceable``, ``RemoteReference``, ``RemoteReferenceOnly``,
+``RemoteMethodReference``, ``LocalReferenceable``, ``IReferenceable``,
+``IRemoteReference`` (``_referenceable``); ``DeadReferenceError``, ``RemoteException``
+(``_errors``); ``CopiedFailure`` (``_failure``); ``eventually``, ``fireEventually``,
+``flushEventualQueue`` (``_eventual``); ``SturdyRef``, ``TubRef`` (``_sturdyref``);
+``BananaError``, ``Violation`` (``octavo.banana``).
 """
 
 from __future__ import annotations

@@ -100,7 +100,10 @@ def _text(state: Mapping[str, Any], key: str, limit: int) -> str:
 def _exception_like(qualname: str) -> type[Exception]:
     """A stand-in class whose ``reflect.qual`` equals ``qualname`` (never imported)."""
     module, _, name = qualname.rpartition(".")
-    cls = type(name or qualname, (Exception,), {})
+    try:
+        cls = type(name or qualname, (Exception,), {})
+    except ValueError:  # e.g. NUL characters: a name no Python class can have
+        cls = type(name.replace("\x00", "?") or "?", (Exception,), {})
     cls.__module__ = module
     cls.__qualname__ = name or qualname
     return cls

@@ -19,6 +19,7 @@ from twisted.internet.defer import Deferred, maybeDeferred
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from ._errors import DeadReferenceError
+from ._eventual import ClockLike, queue_for
 from ._sturdyref import SturdyRef
 from ._violation import BananaError, Violation
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IReferenceable",
     "IRemoteReference",
+    "LocalReferenceable",
     "OnlyReferenceable",
     "PendingRequest",
     "Referenceable",
@@ -316,6 +318,40 @@ class RemoteMethodReference(RemoteReference):
 
     def _method_name(self, name: str) -> str:
         return ""
+
+
+@implementer(IRemoteReference)
+class LocalReferenceable:
+    """Gives a local Referenceable the RemoteReference calling API (Foolscap's adapter).
+
+    ``callRemote`` runs ``remote_<name>`` on a later turn and returns a Deferred, so
+    code can treat local and remote objects alike. Local objects never disconnect.
+    """
+
+    def __init__(self, original: Any, *, clock: ClockLike | None = None) -> None:
+        self.original = original
+        self._clock = clock
+
+    def callRemote(self, _name: str, /, *args: Any, **kwargs: Any) -> Deferred[Any]:
+        """Call ``remote_<_name>`` eventually; a Deferred of the result."""
+
+        def _call(_: object) -> Any:
+            return getattr(self.original, "remote_" + _name)(*args, **kwargs)
+
+        return queue_for(self._clock).fireEventually(None).addCallback(_call)
+
+    def callRemoteOnly(self, _name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Call eventually and ignore the outcome."""
+        self.callRemote(_name, *args, **kwargs).addErrback(lambda _f: None)
+
+    def notifyOnDisconnect(
+        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> None:
+        """Local objects never disconnect: nothing to register."""
+        return
+
+    def dontNotifyOnDisconnect(self, marker: Any) -> None:
+        """Nothing was registered."""
 
 
 def _positional_refused() -> None:

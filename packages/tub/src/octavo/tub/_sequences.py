@@ -785,6 +785,7 @@ class BrokerCodec:
         if table is None:
             raise ValueError(f"unknown initial-vocab-table-index {vocab_table_index!r}")
         self._broker = broker
+        self.messages_completed = 0
         self.encoder = Encoder(slicers=_SLICERS, context=broker, vocab=table)
         self.decoder = Decoder(
             unslicers=_UNSLICERS,
@@ -817,6 +818,7 @@ class BrokerCodec:
         self.decoder.receive_data(data)
         for ev in self.decoder.events():
             if type(ev) is ObjectReceived:
+                self.messages_completed += 1
                 continue  # calls, answers and errors act as they close
             if type(ev) is PingReceived:
                 broker.pingReceived(ev.number)
@@ -826,6 +828,7 @@ class BrokerCodec:
                 broker.remoteErrorReceived(ev.message.decode("utf-8", "replace"))
                 return
             elif type(ev) is ViolationReceived:
+                self.messages_completed += 1
                 broker.violationReceived(ev.violation)
             if broker.disconnected:
                 return
