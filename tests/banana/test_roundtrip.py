@@ -87,3 +87,29 @@ def test_cycles_keep_identity(nodes: list[Any]) -> None:
     root = nodes[0]
     back = unserialize(serialize(root))
     assert _shape(back, {}) == _shape(root, {})
+
+
+@given(
+    st.lists(st.integers(min_value=-5, max_value=40000), min_size=0, max_size=300),
+    st.lists(st.integers(0, 2000), max_size=5),
+)
+def test_long_int_lists_any_chunking(ints: list[int], cuts: list[int]) -> None:
+    """Long lists of ints (the decoder's batched path) round-trip in any chunking."""
+    blob = serialize([ints, ints[:3]])
+    dec = Decoder()
+    prev = 0
+    for cut in [*sorted(c for c in cuts if c <= len(blob)), len(blob)]:
+        dec.receive_data(blob[prev:cut])
+        prev = cut
+    (ev,) = dec.events()
+    assert isinstance(ev, ObjectReceived)
+    assert ev.obj == [ints, ints[:3]]
+
+
+def test_noncanonical_int_headers_in_a_run() -> None:
+    """INT headers with redundant zero digits decode to the same value, even in a long run."""
+    body = b"\x01\x81" * 20 + b"\x05\x00\x81" + b"\x02\x81" * 20
+    dec = Decoder()
+    dec.receive_data(b"\x00\x88\x04\x82list" + body + b"\x00\x89")
+    (ev,) = dec.events()
+    assert ev == ObjectReceived([1] * 20 + [5] + [2] * 20)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import mul, rshift, sub
 from struct import Struct
 
 from ._constraints import Constraint
@@ -54,6 +57,11 @@ from ._unslicers import (
 __all__ = ["Decoder", "RootUnslicer"]
 
 _unpack_double = Struct("!d").unpack_from
+_from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
+_INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
+_UNICODE_INDEX = b"\x07\x82unicode"
+
+
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
 _ALWAYS_LEGAL = frozenset((PING, PONG, ABORT, CLOSE, ERROR))
 _MAX_OPENTYPE_TOKENS = 8
@@ -358,13 +366,13 @@ class Decoder:
         return top, nested
 
     def _deliver(self, obj: object) -> None:
-        self._objects = {}
+        self._objects.clear()
         if type(obj) is VocabMarker:
             return
         self._events.append(ObjectReceived(obj))
 
     def _rejected(self, why: Violation) -> None:
-        self._objects = {}
+        self._objects.clear()
         why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
@@ -389,6 +397,13 @@ class Decoder:
         fast_nested = self._fast_nested
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
+        startswith = buf.startswith
+        uni = _UNICODE_INDEX
+        root = self._root
+        uni_top = uni in fast_top
+        uni_nested = uni in fast_nested
+        objects = self._objects
+        int_run = _INT_RUN.match
         top = stack[-1]
         prim = top.prim or top.receiveChild
         slow = bool(self._discard or self._in_open or top.wants_check)
@@ -400,6 +415,10 @@ class Decoder:
                 header = 0
                 typ = c
                 body = pos + 1
+            elif pos + 1 < end and buf[pos + 1] & 0x80:
+                header = c
+                typ = buf[pos + 1]
+                body = pos + 2
             else:
                 header = c
                 p = pos + 1
@@ -436,9 +455,24 @@ class Decoder:
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                uni_top = uni in fast_top
+                uni_nested = uni in fast_nested
                 continue
 
             if typ == 0x81:  # INT
+                if type(top) is ListUnslicer and not top.list and body + 16 < end:
+                    # a list starting with a run of INTs with 0-2 header bytes: decode it
+                    # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
+                    m = int_run(buf, pos)
+                    if m is not None and m.end() - pos > 16:
+                        headers = buf[pos : m.end()].split(b"\x81")
+                        headers.pop()
+                        raw = list(map(_from_bytes, headers, repeat("little")))
+                        top.list.extend(
+                            map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
+                        )
+                        pos = m.end()
+                        continue
                 prim(header)
                 pos = body
             elif typ == 0x82:  # STRING
@@ -454,7 +488,14 @@ class Decoder:
             elif typ == 0x88:  # OPEN
                 kind = 0
                 q = body
-                if top.plain_open and q + 1 < end:
+                if (
+                    top.plain_open
+                    and startswith(uni, q)
+                    and (uni_top if top is root else uni_nested)
+                ):
+                    kind = _K_UNICODE
+                    kend = q + 9
+                elif top.plain_open and q + 1 < end:
                     c = buf[q]
                     if c < 0x80:
                         t2 = buf[q + 1]
@@ -465,9 +506,7 @@ class Decoder:
                         else:
                             kend = end + 1
                         if kend <= end:
-                            kind = (fast_top if top is self._root else fast_nested).get(
-                                buf[q:kend], 0
-                            )
+                            kind = (fast_top if top is root else fast_nested).get(buf[q:kend], 0)
                 if not kind or len(stack) > max_depth:
                     slow = True
                     continue
@@ -477,7 +516,13 @@ class Decoder:
                     u.parent = top
                     u.openCount = header
                     stack.append(u)
-                    u.start(self._obj_count)
+                    if kind == 5:  # list, started inline
+                        lst: list[object] = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        objects[self._obj_count] = lst
+                    else:
+                        u.start(self._obj_count)
                     self._obj_count += 1
                     top = u
                     prim = u.prim or u.receiveChild
@@ -547,12 +592,18 @@ class Decoder:
                 if len(stack) == 1 or top.openCount != header:
                     slow = True
                     continue
-                try:
-                    obj = top.receiveClose()
-                    top.finish()
-                except Violation:
-                    slow = True  # let the general path report it properly
-                    continue
+                tt = type(top)
+                if tt is ListUnslicer:
+                    obj = top.list  # type: ignore[attr-defined]
+                elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
+                    obj = top._complete()  # type: ignore[attr-defined]
+                else:
+                    try:
+                        obj = top.receiveClose()
+                        top.finish()
+                    except Violation:
+                        slow = True  # let the general path report it properly
+                        continue
                 stack.pop()
                 pos = body
                 top = stack[-1]

@@ -41,6 +41,11 @@ _BUILTIN_OPENTYPES = (
 )
 
 
+_PLAIN_OPENTYPES: dict[str, bytes] = {
+    name: _STR_T[len(name)] + name.encode() for name in _BUILTIN_OPENTYPES
+}
+
+
 def _int_token(o: int) -> bytes:
     if o >= 0:
         if o < _INT_TABLE:
@@ -115,6 +120,9 @@ class Encoder:
         return _str_header(len(data)) + data
 
     def _rebuild_opentypes(self) -> None:
+        if not self._vocab:
+            self._ot = _PLAIN_OPENTYPES
+            return
         self._ot = {name: self._bytes_token(name.encode()) for name in _BUILTIN_OPENTYPES}
 
     # -- vocabulary ----------------------------------------------------------
@@ -203,20 +211,23 @@ class Encoder:
 
         On Violation nothing is emitted and the OPEN counter is unchanged.
         """
-        start = self._open_count
-        out: list[bytes] = []
-        try:
-            self._open_count = _encode_into(self, obj, out, start)
-        except RecursionError:
-            self._open_count = start
-            raise Violation("object graph nested too deeply to serialize") from None
-        except UnicodeEncodeError as e:
-            self._open_count = start
-            raise Violation(f"cannot encode str as UTF-8: {e}") from None
-        except BaseException:
-            self._open_count = start
-            raise
-        return b"".join(out)
+        data, self._open_count = encode_message(self, obj, self._open_count)
+        return data
+
+
+def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, int]:
+    """Encode ``obj`` with ``encoder``'s tables, OPENs numbered from ``start``.
+
+    Returns the bytes and the next OPEN number; does not change ``encoder``.
+    """
+    out: list[bytes] = []
+    try:
+        count = _encode_into(encoder, obj, out, start)
+    except RecursionError:
+        raise Violation("object graph nested too deeply to serialize") from None
+    except UnicodeEncodeError as e:
+        raise Violation(f"cannot encode str as UTF-8: {e}") from None
+    return b"".join(out), count
 
 
 def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -> int:
@@ -311,6 +322,8 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
                     append(_int_token(x))
             elif t is str:
                 enc_str(x)
+            elif t is tuple:
+                enc_tuple(x)
             else:
                 enc(x)
         append(c_h)

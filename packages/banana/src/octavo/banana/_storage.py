@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from ._constraints import Constraint
 from ._decoder import Decoder
-from ._encoder import Encoder
+from ._encoder import Encoder, encode_message
 from ._errors import BananaError
 from ._events import ErrorReceived, ObjectReceived, ViolationReceived
 
 __all__ = ["serialize", "unserialize"]
 
 
+_STORAGE_ENCODER = Encoder()  # read-only: encode_message never changes it
+
+
 def serialize(obj: object) -> bytes:
     """Encode ``obj`` exactly as ``foolscap.storage.serialize`` does (no vocabulary)."""
-    return Encoder().encode(obj)
+    return encode_message(_STORAGE_ENCODER, obj, 0)[0]
 
 
 def unserialize(
