@@ -4,13 +4,16 @@ Run (as ``tox -e fuzz`` does)::
 
     python fuzz/fuzz_banana.py -max_total_time=60 -rss_limit_mb=2048
 
-Each input is one chunking byte followed by the stream. The stream goes to
+Each input is a chunking byte, a configuration byte (root constraint, tight depth and
+token-size limits, initial vocabulary) and the stream. The stream goes to
 ``octavo.banana.unserialize`` and, cut into chunks chosen by the chunking byte, to a
-``Decoder``; the only exceptions allowed out are ``BananaError`` and ``Violation``, and
-the chunked decoder must report the same events and the same outcome as a decoder fed
-the whole stream at once. Unless a corpus directory is given, the fuzzer starts from
-seeds made of valid streams (the golden vectors and a few encoded values) in a
-temporary directory, so mutations of valid streams are explored from the first second.
+``Decoder`` so configured. Only ``BananaError`` and ``Violation`` may escape, decoded
+objects must be inert values, and the chunked decoder must report the same events and
+the same outcome (no error, or the same error type) as one fed the whole stream at once.
+Unless a corpus directory is given, the fuzzer starts from seeds made of valid streams
+(the golden vectors and a few encoded values) in a temporary directory kept between
+runs, so mutations of valid streams are explored from the first second. Inputs that
+once failed are kept in fuzz/regressions/ and replayed first.
 """
 
 from __future__ import annotations
@@ -30,6 +33,40 @@ with atheris.instrument_imports():
     from octavo import banana
 
 ALLOWED = (banana.BananaError, banana.Violation)
+
+# The second input byte picks a decoder configuration: a root constraint (low nibble)
+# and tight or default limits and an initial vocabulary (high nibble bits).
+CONSTRAINTS: list[banana.Constraint | None] = [
+    None,
+    None,
+    banana.ListOf(int, maxLength=3),
+    banana.DictOf(str, banana.ListOf(int)),
+    banana.TupleOf(int, bytes, banana.Any()),
+    banana.ByteStringConstraint(maxLength=8),
+    banana.IntegerConstraint(),
+    banana.ChoiceOf(int, banana.StringConstraint(5), None),
+    banana.SetOf(int, maxLength=4),
+    banana.Optional(banana.ListOf(banana.Any(), maxLength=2)),
+    banana.Shared(banana.ListOf(banana.Any())),
+    banana.UnicodeConstraint(maxLength=4),
+    banana.BooleanConstraint(),
+    banana.NumberConstraint(maxBytes=4),
+    banana.ListOf(banana.TupleOf(str, banana.DictOf(int, bytes, maxKeys=2))),
+    banana.Nothing(),
+]
+VOCAB = [b"list", b"tuple", b"dict", b"unicode", b"reference", b"abc"]
+
+
+def settings_for(selector: int) -> dict[str, object]:
+    """Decoder keyword arguments chosen by one byte."""
+    kwargs: dict[str, object] = {"constraint": CONSTRAINTS[selector & 0x0F]}
+    if selector & 0x10:
+        kwargs["max_depth"] = 3
+    if selector & 0x20:
+        kwargs["max_token_size"] = 16
+    return kwargs
+
+
 MAX_DEPTH = 200  # for describing decoded objects; the decoder's own limit is lower
 
 
@@ -66,22 +103,29 @@ def describe(value: object) -> object:
 def event_key(event: object) -> object:
     """What must agree between one-feed and chunked decoding for one event."""
     if isinstance(event, banana.ObjectReceived):
-        return ("object", describe(event.object))
+        return ("object", describe(event.obj))
     return (type(event).__name__, repr(event))
 
 
-def decode_in_chunks(stream: bytes, sizes: list[int]) -> tuple[list[object], str | None]:
+def decode_in_chunks(
+    stream: bytes, sizes: list[int], selector: int
+) -> tuple[list[object], str | None]:
     """Feed ``stream`` cut at ``sizes`` to a fresh Decoder: its events and the error met."""
-    decoder = banana.Decoder()
+    kwargs = settings_for(selector)
+    if selector & 0x40:
+        kwargs["vocab"] = VOCAB
+    decoder = banana.Decoder(**kwargs)  # type: ignore[arg-type]
     events: list[object] = []
     offset = 0
     for size in sizes:
         piece = stream[offset : offset + size]
         offset += size
         try:
-            events.extend(event_key(e) for e in decoder.receive_data(piece))
+            decoder.receive_data(piece)
         except ALLOWED as err:
+            events.extend(event_key(e) for e in decoder.events())
             return events, type(err).__name__
+        events.extend(event_key(e) for e in decoder.events())
     return events, None
 
 
@@ -102,25 +146,21 @@ def chunk_sizes(seed: int, length: int) -> list[int]:
 
 def TestOneInput(data: bytes) -> None:
     """One fuzz case: see the module docstring."""
-    if not data:
+    if len(data) < 2:
         return
-    seed, stream = data[0], data[1:]
+    seed, selector, stream = data[0], data[1], data[2:]
     try:
-        result = banana.unserialize(stream)
+        result = banana.unserialize(stream, **settings_for(selector))  # type: ignore[arg-type]
     except ALLOWED:
         pass
     else:
         describe(result)
-    whole_events, whole_error = decode_in_chunks(stream, [max(len(stream), 1)])
-    parts_events, parts_error = decode_in_chunks(stream, chunk_sizes(seed, len(stream)))
-    if whole_error is None and parts_error is None:
-        assert parts_events == whole_events, (stream.hex(), seed)
-    else:
-        # An error may cut short the events of the call that raised it, so with an
-        # error only the outcome and the events both sides delivered must agree.
-        assert whole_error == parts_error, (stream.hex(), seed, whole_error, parts_error)
-        common = min(len(whole_events), len(parts_events))
-        assert parts_events[:common] == whole_events[:common], (stream.hex(), seed)
+    whole_events, whole_error = decode_in_chunks(stream, [max(len(stream), 1)], selector)
+    sizes = chunk_sizes(seed, len(stream))
+    parts_events, parts_error = decode_in_chunks(stream, sizes, selector)
+    # Events decoded before a BananaError stay queued, so both must match exactly.
+    assert parts_error == whole_error, (stream.hex(), seed, whole_error, parts_error)
+    assert parts_events == whole_events, (stream.hex(), seed)
 
 
 def seed_streams() -> list[bytes]:
@@ -144,13 +184,26 @@ def seed_streams() -> list[bytes]:
     return seeds
 
 
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+
+
+def replay_regressions() -> None:
+    """Run every input that once failed (fuzz/regressions/*.bin) before fuzzing."""
+    for path in sorted(REGRESSIONS.glob("*.bin")):
+        print(f"replaying {path.name}", flush=True)
+        TestOneInput(path.read_bytes())
+
+
 def main() -> None:
-    """Start atheris, seeding a temporary corpus unless one is given."""
+    """Replay past failures, then start atheris (seeded unless a corpus is given)."""
+    replay_regressions()
     argv = list(sys.argv)
     if not any(not arg.startswith("-") for arg in argv[1:]):
-        corpus = Path(tempfile.mkdtemp(prefix="fuzz-banana-"))
+        corpus = Path(tempfile.gettempdir()) / "octavo-fuzz-banana-corpus"
+        corpus.mkdir(exist_ok=True)  # kept between runs: what one run finds, the next reuses
         for index, stream in enumerate(seed_streams()):
-            (corpus / f"seed-{index:03d}").write_bytes(bytes([index % 7]) + stream)
+            config = bytes([index % 7, index % 5 if index % 3 else index % 256])
+            (corpus / f"seed-{index:03d}").write_bytes(config + stream)
         argv.append(str(corpus))
     atheris.Setup(argv, TestOneInput)
     atheris.Fuzz()

@@ -8,11 +8,15 @@ Decimal specials, shared references, cycles, including cycles through tuples) Oc
 
 from __future__ import annotations
 
+import contextlib
+import os
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 import pytest
+from foolscap.banana import Banana
+from foolscap.slicers.vocab import AddToVocabularyTable, ReplaceVocabularyTable
 from foolscap.storage import (
     SerializerTransport,
     StorageBanana,
@@ -20,14 +24,15 @@ from foolscap.storage import (
     serialize,
     unserialize,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from twisted.python.failure import Failure
 
 from octavo import banana
 from tests.banana.vectors.graph import assert_same_graph
 
-MAX_EXAMPLES = 300
+# BANANA_INTEROP_EXAMPLES raises it for a longer hunt (e.g. 5000).
+MAX_EXAMPLES = int(os.environ.get("BANANA_INTEROP_EXAMPLES", "300"))
 INTEROP = settings(
     max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -52,6 +57,22 @@ def foolscap_serialize(value: object) -> bytes:
 def foolscap_unserialize(data: bytes) -> object:
     """foolscap.storage.unserialize, waited for."""
     return _wait(unserialize(data))
+
+
+def foolscap_round_trips(value: object) -> bool:
+    """Whether Foolscap reads its own bytes for ``value`` back to an equal graph.
+
+    Foolscap 24.9 does not when an unfinished tuple (a cycle through a tuple) is
+    referenced from the values of two or more dicts: its DictUnslicer.update callback
+    returns None, so every dict after the first gets None (see
+    test_foolscap_bug_unfinished_tuple_in_two_dicts). Where Foolscap cannot read its
+    own output there is no Foolscap answer to hold Octavo's output to.
+    """
+    try:
+        assert_same_graph(foolscap_unserialize(foolscap_serialize(value)), value)
+    except AssertionError:
+        return False
+    return True
 
 
 # ---- strategies ---------------------------------------------------------------------
@@ -195,6 +216,7 @@ def test_octavo_reads_foolscap(value: object) -> None:
 @given(graphs())
 def test_foolscap_reads_octavo(value: object) -> None:
     """Foolscap's unserialize() rebuilds what Octavo serialized, sharing and cycles kept."""
+    assume(foolscap_round_trips(value))
     assert_same_graph(foolscap_unserialize(banana.serialize(value)), value)
 
 
@@ -222,6 +244,54 @@ def test_cycle_forms() -> None:
         assert_same_graph(foolscap_unserialize(banana.serialize(value)), value)
 
 
+def test_foolscap_bug_unfinished_tuple_in_two_dicts() -> None:
+    """t = ({0: t}, {1: t}): same bytes; Octavo reads it right, Foolscap 24.9 gives None."""
+    first: dict[int, object] = {}
+    second: dict[int, object] = {}
+    value = (first, second)
+    first[0] = value
+    second[1] = value
+    data = foolscap_serialize(value)
+    assert banana.serialize(value) == data
+    assert_same_graph(banana.unserialize(data), value)
+    theirs = foolscap_unserialize(data)
+    assert isinstance(theirs, tuple)
+    assert theirs[0][0] is theirs
+    assert theirs[1][1] is None  # Foolscap's bug; if this changes, drop the workaround
+    assert not foolscap_round_trips(value)
+
+
+def _seq(count: int, opentype: bytes, *body: bytes) -> bytes:
+    """One OPEN .. CLOSE sequence with small (one-byte header) numbers."""
+    head = bytes([count, 0x88, len(opentype), 0x82]) + opentype
+    return head + b"".join(body) + bytes([count, 0x89])
+
+
+SELF_TUPLES = {
+    "tuple holding a reference to itself": _seq(0, b"tuple", _seq(1, b"reference", b"\x00\x81")),
+    "inner tuple holding itself": _seq(
+        0, b"list", _seq(1, b"tuple", _seq(2, b"reference", b"\x01\x81"))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SELF_TUPLES))
+def test_tuple_that_holds_itself_is_refused(name: str) -> None:
+    """A tuple that contains itself cannot exist: refuse it, never hand out a placeholder.
+
+    Foolscap 24.9 raises ValueError for the first stream and returns its own placeholder
+    string ('list placeholder for arg[0], rd=None') for the second; Octavo must raise
+    BananaError or Violation for both.
+    """
+    data = SELF_TUPLES[name]
+    with pytest.raises((banana.BananaError, banana.Violation)):
+        banana.unserialize(data)
+    decoder = banana.Decoder()
+    with contextlib.suppress(banana.BananaError):
+        decoder.receive_data(data)
+    assert not any(isinstance(e, banana.ObjectReceived) for e in decoder.events())
+
+
 # ---- one connection: open counts continue across messages ---------------------------
 
 
@@ -233,7 +303,8 @@ class _CollectingBanana(StorageBanana):
         self.received: list[object] = []
 
     def receiveChild(self, obj: object, ready_deferred: object = None) -> None:
-        self.received.append(obj)
+        if obj not in (ReplaceVocabularyTable, AddToVocabularyTable):  # vocab markers
+            self.received.append(obj)
 
 
 class _PerObjectScopeRoot(StorageRootSlicer):
@@ -249,13 +320,24 @@ class _PerObjectScopeRoot(StorageRootSlicer):
         return super().send(obj)
 
 
-def foolscap_stream(values: list[object]) -> bytes:
-    """What one Foolscap Banana connection sends for these objects in turn."""
+def foolscap_sender() -> tuple[StorageBanana, BytesIO]:
+    """A Foolscap Banana connection writing into a BytesIO."""
     sink = BytesIO()
     sender = StorageBanana()
     sender.slicerClass = _PerObjectScopeRoot
     sender.transport = SerializerTransport(sink)
     sender.connectionMade()
+    return sender, sink
+
+
+def foolscap_stream(values: list[object], vocab: list[bytes] | None = None) -> bytes:
+    """What one Foolscap Banana connection sends for these objects in turn.
+
+    With ``vocab`` it first sends a ``set-vocab`` sequence for that table.
+    """
+    sender, sink = foolscap_sender()
+    if vocab is not None:
+        sender.setOutgoingVocabulary(vocab)
     for value in values:
         _wait(sender.send(value))
     return sink.getvalue()
@@ -279,7 +361,8 @@ def test_connection_stream_matches_foolscap(values: list[object]) -> None:
     theirs = foolscap_read_stream(ours)
     assert len(theirs) == len(values)
     for got, want in zip(theirs, values, strict=True):
-        assert_same_graph(got, want)
+        if foolscap_round_trips(want):
+            assert_same_graph(got, want)
     decoder = banana.Decoder()
     decoder.receive_data(ours)
     events = decoder.events()
@@ -287,3 +370,86 @@ def test_connection_stream_matches_foolscap(values: list[object]) -> None:
     assert len(objects) == len(values)
     for got, want in zip(objects, values, strict=True):
         assert_same_graph(got, want)
+
+
+OPENTYPE_WORDS = [
+    b"list",
+    b"tuple",
+    b"dict",
+    b"unicode",
+    b"set",
+    b"immutable-set",
+    b"none",
+    b"boolean",
+    b"reference",
+    b"decimal",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(OPENTYPE_WORDS), st.binary(max_size=8)), unique=True, max_size=12
+    ),
+    st.lists(graphs(), min_size=1, max_size=3),
+)
+def test_vocabulary_stream_matches_foolscap(vocab: list[bytes], values: list[object]) -> None:
+    """A set-vocab sequence then VOCAB-abbreviated objects: same bytes, both sides read them."""
+    encoder = banana.Encoder()
+    ours = encoder.set_vocab(vocab) + b"".join(encoder.encode(value) for value in values)
+    theirs = foolscap_stream(values, vocab)
+    assert ours.hex() == theirs.hex()
+    received = foolscap_read_stream(ours)
+    assert len(received) == len(values)
+    for got, want in zip(received, values, strict=True):
+        if foolscap_round_trips(want):
+            assert_same_graph(got, want)
+    decoder = banana.Decoder()
+    decoder.receive_data(theirs)
+    objects = [e.obj for e in decoder.events() if isinstance(e, banana.ObjectReceived)]
+    assert len(objects) == len(values)
+    for got, want in zip(objects, values, strict=True):
+        assert_same_graph(got, want)
+
+
+@pytest.mark.parametrize("number", [0, 1, 127, 128, 2**31, 2**64 + 5])
+def test_ping_pong_tokens_match_foolscap(number: int) -> None:
+    """PING and PONG tokens are Foolscap's bytes, and the Decoder reports their numbers."""
+    sender, sink = foolscap_sender()
+    sender.sendPING(number)
+    sender.sendPONG(number)
+    theirs = sink.getvalue()
+    assert banana.Encoder.ping(number) + banana.Encoder.pong(number) == theirs
+    decoder = banana.Decoder()
+    decoder.receive_data(theirs)
+    assert decoder.events() == [banana.PingReceived(number), banana.PongReceived(number)]
+
+
+@pytest.mark.parametrize("message", ["", "boom", "\u00e9t\u00e9", "x" * 999, "z" * 1000])
+def test_error_token_matches_foolscap(message: str) -> None:
+    """An ERROR token is Foolscap's bytes, and the Decoder reports its message."""
+    sender, sink = foolscap_sender()
+    Banana.sendError(sender, message)  # StorageBanana silences sendError; a connection's
+    theirs = sink.getvalue()
+    assert banana.Encoder.error(message) == theirs
+    decoder = banana.Decoder()
+    decoder.receive_data(theirs)
+    assert decoder.events() == [banana.ErrorReceived(message.encode())]
+
+
+def test_long_error_is_truncated_as_foolscap_means_to() -> None:
+    """Past 1000 bytes the message is cut to 990 bytes + '...' (Foolscap 24.9 crashes there).
+
+    Foolscap's sendError does ``msg[:SIZE_LIMIT-10] + "..."`` on bytes and raises
+    TypeError on Python 3, so there are no Foolscap bytes to compare with; the token must
+    still be one Foolscap's receiver accepts (body at most SIZE_LIMIT = 1000 bytes).
+    """
+    message = "y" * 5000
+    sender, _ = foolscap_sender()
+    with pytest.raises(TypeError):
+        Banana.sendError(sender, message)
+    body = b"y" * 990 + b"..."
+    assert banana.Encoder.error(message) == banana.b128_encode(len(body)) + b"\x8d" + body
+    decoder = banana.Decoder()
+    decoder.receive_data(banana.Encoder.error(message))
+    assert decoder.events() == [banana.ErrorReceived(body)]
