@@ -38,27 +38,35 @@ def tls_options(cert_pem: str) -> CertificateOptions:
 
 
 class _Framer:
-    """Splits a byte stream into (mode, payload) frames without quadratic copying."""
+    """Splits a byte stream into (mode, payload) frames, joining each frame's pieces once."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self._chunks: list[bytes] = []
+        self._have = 0
+        self._need = HEADER.size
+        self._header: tuple[bytes, int] | None = None
 
     def feed(self, data: bytes) -> list[tuple[bytes, bytes]]:
-        self._buf += data
+        self._chunks.append(data)
+        self._have += len(data)
         frames: list[tuple[bytes, bytes]] = []
-        offset = 0
-        buf = self._buf
-        while len(buf) - offset >= HEADER.size:
-            mode, length = HEADER.unpack_from(buf, offset)
-            if length > MAX_FRAME:
-                raise ValueError(f"echo frame of {length} bytes exceeds {MAX_FRAME}")
-            end = offset + HEADER.size + length
-            if len(buf) < end:
-                break
-            frames.append((mode, bytes(buf[offset + HEADER.size : end])))
-            offset = end
-        if offset:
-            del buf[:offset]
+        while self._have >= self._need:
+            buf = b"".join(self._chunks)  # no copy when there is one piece
+            if self._header is None:
+                mode, length = HEADER.unpack_from(buf)
+                if length > MAX_FRAME:
+                    raise ValueError(f"echo frame of {length} bytes exceeds {MAX_FRAME}")
+                self._header = (mode, length)
+                self._need = length
+                rest = buf[HEADER.size :]
+            else:
+                mode, length = self._header
+                frames.append((mode, buf[:length]))
+                self._header = None
+                self._need = HEADER.size
+                rest = buf[length:]
+            self._chunks = [rest] if rest else []
+            self._have = len(rest)
         return frames
 
 
@@ -98,7 +106,12 @@ class EchoClient(protocol.Protocol):
         """Send one frame; the Deferred fires with the answer's payload."""
         d: defer.Deferred[bytes] = defer.Deferred()
         self._waiting.append(d)
-        self._out.write(HEADER.pack(mode, len(payload)) + payload)
+        header = HEADER.pack(mode, len(payload))
+        if len(payload) > 65536:  # big: no copy; small: one TLS record, as Banana sends
+            self._out.write(header)
+            self._out.write(payload)
+        else:
+            self._out.write(header + payload)
         return d
 
     def dataReceived(self, data: bytes) -> None:
