@@ -3,7 +3,7 @@
 Loopback only (127.0.0.1). Each system's server runs in its own subprocess and its
 client in another, so the two sides of a call get a core each and the systems never
 share a process, a reactor or a heap. For the call figures the three servers (echo,
-Foolscap, Octavo) are up together and the clients take turns, round after round (2, or
+Foolscap, Octavo) are up together and the clients take turns, round after round (3, or
 1 in quick mode), keeping each figure's best round: load from elsewhere on the machine
 then hits every system alike. The load run gets a fresh server per system, so its memory
 baseline is clean; its client Tubs all live in one client process.
@@ -59,12 +59,12 @@ class Options:
     @property
     def scale(self) -> float:
         """Multiplier of the client's time budgets (1.0 is 3 s per figure)."""
-        return 0.25 if self.quick else 0.4
+        return 0.25 if self.quick else 0.3
 
     @property
     def rounds(self) -> int:
         """Rounds of the call figures (best of them is kept)."""
-        return 1 if self.quick else 2
+        return 1 if self.quick else 3
 
     @property
     def load_seconds(self) -> float:
