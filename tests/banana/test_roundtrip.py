@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from octavo.banana import Decoder, Encoder, ObjectReceived, serialize, unserialize
+from octavo.banana import BananaError, Decoder, Encoder, ObjectReceived, serialize, unserialize
 
 from ._strategies import same, values
 
@@ -113,3 +114,41 @@ def test_noncanonical_int_headers_in_a_run() -> None:
     dec.receive_data(b"\x00\x88\x04\x82list" + body + b"\x00\x89")
     (ev,) = dec.events()
     assert ev == ObjectReceived([1] * 20 + [5] + [2] * 20)
+
+
+@pytest.mark.parametrize("skip", [0, 100, 127, 128, 200, 16380, 16390])
+def test_open_numbers_across_header_sizes(skip: int) -> None:
+    """Sequences decode the same when OPEN numbers need 1, 2 or 3 header bytes."""
+    value = {"k": ["ab", "\u00e9", ("x", [1, "y"]), None, True], "z": "w" * 200}
+    enc = Encoder()
+    prefix = b"".join(enc.encode(None) for _ in range(skip))
+    data = enc.encode(value)
+    dec = Decoder()
+    dec.receive_data(prefix + data)
+    assert dec.events()[-1] == ObjectReceived(value)
+    dec = Decoder()
+    dec.receive_data(prefix)
+    for i in range(len(data)):
+        dec.receive_data(data[i : i + 1])
+    assert dec.events()[-1] == ObjectReceived(value)
+
+
+def test_str_with_wrong_close_number_is_fatal() -> None:
+    """A str sequence closed with another number loses sync, whatever the feeding."""
+    good = Encoder().encode(["ab"])
+    bad = good.replace(b"\x01\x89", b"\x02\x89", 1)
+    assert bad != good
+    with pytest.raises(BananaError):
+        Decoder().receive_data(bad)
+    dec = Decoder()
+    with pytest.raises(BananaError):
+        for i in range(len(bad)):
+            dec.receive_data(bad[i : i + 1])
+
+
+def test_noncanonical_close_number_accepted() -> None:
+    """A CLOSE number with a redundant zero digit still matches its OPEN."""
+    data = b"\x00\x88\x04\x82list\x01\x88\x07\x82unicode\x02\x82ab\x01\x00\x89\x00\x89"
+    dec = Decoder()
+    dec.receive_data(data)
+    assert dec.events() == [ObjectReceived(["ab"])]

@@ -181,3 +181,40 @@ class Connections(unittest.TestCase):
         await until(lambda: len(b.getListeners()[0]._negotiating) == 1)
         await b.stopService()
         await stalled.closed
+
+    async def test_dns_name_hint(self) -> None:
+        """A DNS-name hint (localhost) resolves and connects."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        port = b.getListeners()[0].getPortnum()
+        broker = await a.getBrokerForTubRef(TubRef(b.getTubID(), (f"localhost:{port}",)))
+        assert isinstance(broker, ProbeBroker)
+
+    async def test_ipv6_hint(self) -> None:
+        """A bracketed IPv6 hint connects to a Tub listening on ::1."""
+        import socket
+
+        try:
+            probe = socket.socket(socket.AF_INET6)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError:
+            raise unittest.SkipTest("no IPv6 loopback here") from None
+        a = self.make_tub(CERTS[0])
+        b = ProbeTub(certData=CERTS[1])
+        b.startService()
+        self.addCleanup(b.stopService)
+        port = b.listenOn(r"tcp6:0:interface=\:\:1").getPortnum()
+        b.setLocation(f"tcp:[::1]:{port}")
+        broker = await a.getBrokerForTubRef(TubRef(b.getTubID(), tuple(b.locationHints)))
+        assert isinstance(broker, ProbeBroker)
+        listing = a.debug_listBrokers()
+        assert listing == [(f"pb://{b.getTubID()}", [], [])]
+
+    async def test_redirect_is_followed(self) -> None:
+        """A listener's 303 redirect sends the connector to the Tub's real location."""
+        a, b, c = self.make_tub(CERTS[0]), self.make_tub(CERTS[1]), self.make_tub(CERTS[2])
+        b.getListeners()[0].addRedirect(c.getTubID(), c.locationHints[0])
+        broker = await a.getBrokerForTubRef(TubRef(c.getTubID(), tuple(b.locationHints)))
+        assert isinstance(broker, ProbeBroker)
+        info = a.getConnectionInfoForFURL(c.buildURL("x"))
+        assert info.winningHint == c.locationHints[0]

@@ -87,3 +87,12 @@ def test_base32_and_incarnation():
     before = t.getIncarnationString()
     t.make_incarnation()
     assert len(t.getIncarnationString()) == 16 and t.getIncarnationString() != before
+
+
+def test_empty_certfile_is_filled(tmp_path):
+    """An empty certFile gets a new certificate written into it, then reused."""
+    path = tmp_path / "empty.pem"
+    path.write_bytes(b"")
+    first = Tub(certFile=str(path))
+    assert path.read_bytes() == first.getCertData()
+    assert Tub(certFile=str(path)).getTubID() == first.getTubID()

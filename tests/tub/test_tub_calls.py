@@ -7,7 +7,7 @@ from typing import Any
 from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
-from octavo.tub._errors import DeadReferenceError
+from octavo.tub._errors import DeadReferenceError, RemoteException
 from octavo.tub._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
@@ -18,6 +18,9 @@ CERTS = [create_certificate() for _ in range(2)]
 class Counter(Referenceable):  # type: ignore[misc]
     def __init__(self) -> None:
         self.n = 0
+
+    def remote_fail(self) -> None:
+        raise IndexError("no such slot")
 
     def remote_inc(self, by: int = 1) -> int:
         self.n += by
@@ -125,3 +128,18 @@ class TubCalls(unittest.TestCase):
         assert rc._stop_requested and rc.getDelayUntilNextAttempt() is None
         with self.assertRaises(DeadReferenceError):
             await rref.callRemote("inc")
+
+    async def test_exception_types_exposed_or_wrapped(self) -> None:
+        """expose-remote-exception-types decides between CopiedFailure and RemoteException."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        rref = await b.getReference(a.registerReference(Counter()))
+        [failure] = await rref.callRemote("fail").addErrback(lambda f: [f])
+        assert failure.check(IndexError) or failure.check("builtins.IndexError")
+        b2 = Tub(certData=create_certificate())
+        b2.setOption("expose-remote-exception-types", False)
+        b2.startService()
+        self.addCleanup(b2.stopService)
+        rref2 = await b2.getReference(a.registerReference(Counter()))
+        [failure2] = await rref2.callRemote("fail").addErrback(lambda f: [f])
+        assert failure2.check(RemoteException)
+        assert "no such slot" in str(failure2.value)

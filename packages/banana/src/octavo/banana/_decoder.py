@@ -460,7 +460,12 @@ class Decoder:
                 continue
 
             if typ == 0x81:  # INT
-                if type(top) is ListUnslicer and not top.list and body + 16 < end:
+                if (
+                    type(top) is ListUnslicer
+                    and not top.list
+                    and body + 16 < end
+                    and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
+                ):
                     # a list starting with a run of INTs with 0-2 header bytes: decode it
                     # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
                     m = int_run(buf, pos)
@@ -486,6 +491,46 @@ class Decoder:
                 prim(buf[body:e])
                 pos = e
             elif typ == 0x88:  # OPEN
+                hl = body - pos - 1  # length of the OPEN number
+                if (
+                    uni_nested
+                    and hl <= 2
+                    and top is not root
+                    and top.plain_open
+                    and startswith(uni, body)
+                ):
+                    # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
+                    r = body + 9
+                    if r + 1 < end:
+                        c = buf[r]
+                        e = r + 2 + c  # where the CLOSE number starts
+                        after = e + hl + 1
+                        if (
+                            c < 0x80
+                            and after <= end
+                            and buf[r + 1] == 0x82
+                            and buf[after - 1] == 0x89
+                            and c <= max_tok
+                            and len(stack) <= max_depth
+                            and (
+                                buf[e] == header
+                                if hl == 1
+                                else (
+                                    buf[e] < 0x80
+                                    and buf[e + 1] < 0x80
+                                    and buf[e] + (buf[e + 1] << 7) == header
+                                )
+                            )
+                        ):
+                            try:
+                                sobj = buf[r + 2 : e].decode("utf-8")
+                            except UnicodeDecodeError:
+                                slow = True
+                                continue
+                            self._obj_count += 1
+                            pos = after
+                            prim(sobj)
+                            continue
                 kind = 0
                 q = body
                 if (
@@ -521,6 +566,12 @@ class Decoder:
                         u.list = lst  # type: ignore[attr-defined]
                         u.prim = lst.append
                         objects[self._obj_count] = lst
+                    elif kind == 6:  # tuple, started inline
+                        lst = []
+                        u.list = lst  # type: ignore[attr-defined]
+                        u.prim = lst.append
+                        u.count = self._obj_count  # type: ignore[attr-defined]
+                        objects[self._obj_count] = u
                     else:
                         u.start(self._obj_count)
                     self._obj_count += 1
@@ -596,7 +647,10 @@ class Decoder:
                 if tt is ListUnslicer:
                     obj = top.list  # type: ignore[attr-defined]
                 elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
-                    obj = top._complete()  # type: ignore[attr-defined]
+                    obj = tuple(top.list)  # type: ignore[attr-defined]
+                    objects[top.count] = obj  # type: ignore[attr-defined]
+                    if top._pending is not None:  # type: ignore[attr-defined]
+                        top._pending.resolve(obj)  # type: ignore[attr-defined]
                 else:
                     try:
                         obj = top.receiveClose()

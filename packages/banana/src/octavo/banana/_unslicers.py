@@ -195,6 +195,8 @@ class TupleUnslicer(Unslicer):
     plain_open = True
     constraints: list[Constraint] | None = None
     _pending: Pending | None = None
+    unresolved = 0
+    closed = False
 
     def setConstraint(self, constraint: Constraint | None) -> None:
         c = select_for(constraint, TupleConstraint)
@@ -206,8 +208,6 @@ class TupleUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.list: list[object] = []
         self.count = count
-        self.unresolved = 0
-        self.closed = False
         self.decoder._objects[count] = self  # placeholder: see pending()
         if not self.wants_check:
             self.prim = self.list.append
@@ -400,20 +400,29 @@ class DictUnslicer(Unslicer):
             self.plain_open = False
 
     def start(self, count: int) -> None:
+        # keys and values are collected flat and put in the dict at CLOSE (one C
+        # call); the dict itself exists from the start so references to it work
         self.d: dict[object, object] = {}
-        self.gettingKey = True
-        self.key: object = None
+        self.items: list[object] = []
+        self.pending_slots: list[int] = []
         self.decoder.setObject(count, self.d)
+        if not self.wants_check:
+            self.prim = self.items.append
+
+    @property
+    def gettingKey(self) -> bool:
+        """True when the next child is a key."""
+        return not len(self.items) % 2
 
     def checkToken(self, typebyte: int, size: int) -> None:
-        if self.maxKeys is not None and len(self.d) >= self.maxKeys:
+        if self.maxKeys is not None and len(self.items) >= 2 * self.maxKeys:
             raise Violation("the dict is full")
         c = self.keyConstraint if self.gettingKey else self.valueConstraint
         if c is not None:
             c.checkToken(typebyte, size)
 
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
-        if self.maxKeys is not None and len(self.d) >= self.maxKeys:
+        if self.maxKeys is not None and len(self.items) >= 2 * self.maxKeys:
             raise Violation("the dict is full")
         c = self.keyConstraint if self.gettingKey else self.valueConstraint
         if c is not None:
@@ -424,33 +433,33 @@ class DictUnslicer(Unslicer):
         return child
 
     def receiveChild(self, obj: object) -> None:
-        if self.gettingKey:
-            if type(obj) is Pending:
+        if type(obj) is Pending:
+            if self.gettingKey:
                 raise BananaError("incomplete object as dictionary key")
-            try:
-                if obj in self.d:
-                    raise BananaError(f"duplicate key {obj!r}")
-            except TypeError:
-                raise BananaError(f"unhashable key {obj!r}") from None
-            self.key = obj
-            self.gettingKey = False
-        else:
-            d = self.d
-            key = self.key
-            if type(obj) is Pending:
-                obj.add_callback(lambda v: d.__setitem__(key, v))
-            d[key] = obj
-            self.gettingKey = True
+            self.pending_slots.append(len(self.items))
+        self.items.append(obj)
 
     def receiveClose(self) -> object:
-        if not self.gettingKey:
+        items = self.items
+        if len(items) % 2:
             raise BananaError("dict sequence ended after a key")
-        return self.d
+        d = self.d
+        it = iter(items)
+        try:
+            d.update(zip(it, it, strict=False))
+        except TypeError as e:
+            raise BananaError(f"unhashable dict key: {e}") from None
+        if 2 * len(d) != len(items):
+            raise BananaError("duplicate dict key")
+        for slot in self.pending_slots:
+            key = items[slot - 1]
+            items[slot].add_callback(lambda v, key=key: d.__setitem__(key, v))  # type: ignore[attr-defined]
+        return d
 
     def describe(self) -> str:
         if self.gettingKey:
             return "{}"
-        return f"{{}}[{self.key!r}]"
+        return f"{{}}[{self.items[-1]!r}]"
 
 
 class UnicodeUnslicer(LeafUnslicer):

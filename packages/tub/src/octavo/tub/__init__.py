@@ -20,9 +20,12 @@ from ._options import PLUGIN_GROUP, MissingPluginError, TubLoggingPlugin
 from ._referenceable import (
     IReferenceable,
     IRemoteReference,
+    LocalReferenceable,
     OnlyReferenceable,
     Referenceable,
+    RemoteMethodReference,
     RemoteReference,
+    RemoteReferenceOnly,
 )
 from ._registry import generateSwissnumber
 from ._tor import TorHintHandler, tor_handler
@@ -54,6 +57,7 @@ __all__ = [
     "IRemoteReference",
     "InvalidHintError",
     "Listener",
+    "LocalReferenceable",
     "MissingPluginError",
     "NegotiationError",
     "NoLocationError",
@@ -62,8 +66,10 @@ __all__ = [
     "PBError",
     "Referenceable",
     "RemoteException",
+    "RemoteMethodReference",
     "RemoteNegotiationError",
     "RemoteReference",
+    "RemoteReferenceOnly",
     "RevokedReferenceError",
     "SturdyRef",
     "TorHintHandler",

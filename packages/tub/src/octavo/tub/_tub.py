@@ -193,7 +193,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         except FileNotFoundError:
             data = None
         self.setupEncryption(data)
-        if data is None:
+        if not data:  # missing (or empty): keep the new certificate for next time
             write_private_file(certFile, self.getCertData())
 
     def setupEncryption(self, certData: bytes | None) -> None:
