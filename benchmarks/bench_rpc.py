@@ -310,8 +310,19 @@ def report(data: dict[str, Any]) -> Report:
     for system in ("foolscap", "octavo"):
         load = data.get(f"load.{system}", {})
         if load and load.get("all_answered_once") is False:
-            rep.notes.append(f"load.{system}: NOT every call was answered exactly once")
+            rep.notes.append(
+                f"load.{system}: NOT every call was answered exactly once: "
+                f"{load.get('answered')} answered of {load.get('calls')} "
+                f"({load.get('wrong')} wrong or repeated; the server counted "
+                f"{load.get('server_counted')}; calls stop at the {opts_seconds(data)} s bound)"
+            )
     return rep
+
+
+def opts_seconds(data: dict[str, Any]) -> float:
+    """The load-run time bound the figures were measured with."""
+    options = data.get("options", {})
+    return Options(quick=bool(options.get("quick"))).load_seconds
 
 
 def _verdict(key: str, octa: dict[str, Any], fool: dict[str, Any], echo: dict[str, Any]) -> str:
@@ -334,7 +345,16 @@ def run(opts: Options | None = None) -> Report:
     opts = options_from_env() if opts is None else opts
     if "octavo" in opts.systems and importlib.util.find_spec("octavo.tub") is None:
         raise RuntimeError("octavo.tub is not installed; set RPC_SYSTEMS=foolscap")
-    return report(measure(opts))
+    rep = report(measure(opts))
+    failed = [
+        system
+        for system in opts.systems
+        if opts.load and rep.data.get(f"load.{system}", {}).get("all_answered_once") is not True
+    ]
+    if failed:
+        print(rep.render(), file=sys.stderr)
+        raise AssertionError(f"load run: not every call answered exactly once for {failed}")
+    return rep
 
 
 def main(argv: list[str] | None = None) -> int:
