@@ -163,3 +163,25 @@ def test_float_specials() -> None:
     nan = unserialize(serialize(float("nan")))
     assert isinstance(nan, float)
     assert math.isnan(nan)
+
+
+def test_tuple_holding_itself_is_refused() -> None:
+    """A tuple whose own reference arrives inside it (through tuples only) cannot exist."""
+    direct = b"\x00\x88\x05\x82tuple\x01\x88\x09\x82reference\x00\x81\x01\x89\x00\x89"
+    with pytest.raises(Violation, match="itself"):
+        unserialize(direct)
+    mutual = (
+        b"\x00\x88\x05\x82tuple\x01\x88\x05\x82tuple"
+        b"\x02\x88\x09\x82reference\x00\x81\x02\x89\x01\x89\x00\x89"
+    )
+    with pytest.raises(Violation):
+        unserialize(mutual)
+
+
+def test_tuple_through_list_through_tuple() -> None:
+    """t = ([(t,)],) is a real object: the inner tuple waits for t and is then filled in."""
+    t: tuple[list[object]] = ([],)
+    t[0].append((t,))
+    y = unserialize(serialize(t))
+    assert isinstance(y, tuple)
+    assert y[0][0][0] is y

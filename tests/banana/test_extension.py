@@ -420,3 +420,15 @@ def test_slicer_violation_leaves_encoder_clean() -> None:
     with pytest.raises(Violation):
         enc.encode([1, Sub()])
     assert enc.open_count == 0
+
+
+def test_slicer_temporaries_are_not_mistaken_for_shared_objects() -> None:
+    """Fresh state dicts made by a slicer for two objects are sent as two dicts."""
+
+    class Thing:
+        pass
+
+    slicers = SlicerRegistry()
+    slicers.register(Thing, lambda o, ctx: (("thing",), ({"a": [1]},)))
+    data = Encoder(slicers=slicers).encode([Thing(), Thing(), Thing()])
+    assert b"reference" not in data

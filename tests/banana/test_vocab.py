@@ -87,3 +87,18 @@ def test_duplicate_vocab_refused() -> None:
     """set_vocab refuses duplicate strings."""
     with pytest.raises(ValueError):
         Encoder().set_vocab(["a", "a"])
+
+
+def test_vocab_stream_any_chunking() -> None:
+    """With vocab_v1, str-heavy values decode the same whole or byte by byte."""
+    value = {f"k{i}": [i, "ab", ("x", "\u00e9" * i), None, True] for i in range(150)}
+    enc = Encoder(vocab=VOCAB_V1)
+    data = enc.encode(value) + enc.encode("top") + enc.encode(["unicode"])
+    whole = Decoder(vocab=VOCAB_V1)
+    whole.receive_data(data)
+    parts = Decoder(vocab=VOCAB_V1)
+    for i in range(len(data)):
+        parts.receive_data(data[i : i + 1])
+    expected = [ObjectReceived(value), ObjectReceived("top"), ObjectReceived(["unicode"])]
+    assert whole.events() == expected
+    assert parts.events() == expected

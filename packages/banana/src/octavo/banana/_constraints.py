@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any as _Any
 
-from ._errors import BananaError, Violation
+from ._errors import BananaError, Violation, short_repr
 from ._tokens import (
     FLOAT,
     INT,
@@ -142,7 +142,7 @@ class ByteStringConstraint(Constraint):
 
     def checkObject(self, obj: object, inbound: bool) -> None:
         if not isinstance(obj, bytes):
-            raise Violation(f"{obj!r} is not a bytestring")
+            raise Violation(f"{short_repr(obj)} is not a bytestring")
         if self.maxLength is not None and len(obj) > self.maxLength:
             raise Violation(f"string too long ({len(obj)} > {self.maxLength})")
         if len(obj) < self.minLength:
@@ -182,8 +182,8 @@ class IntegerConstraint(Constraint):
             raise Violation("number too large")
 
     def checkObject(self, obj: object, inbound: bool) -> None:
-        if not isinstance(obj, int) or isinstance(obj, bool):
-            raise Violation(f"{obj!r} is not a number")
+        if not isinstance(obj, int):  # bool counts, as in Foolscap
+            raise Violation(f"{short_repr(obj)} is not a number")
         if self.maxBytes == -1:
             if obj >= 2**31 or obj < -(2**31):
                 raise Violation("number too large")
@@ -266,7 +266,7 @@ class Nothing(OpenerConstraint):
 
     def checkObject(self, obj: object, inbound: bool) -> None:
         if obj is not None:
-            raise Violation(f"{obj!r} is not None")
+            raise Violation(f"{short_repr(obj)} is not None")
 
 
 class ListConstraint(OpenerConstraint):
@@ -324,7 +324,7 @@ class DictConstraint(OpenerConstraint):
 
     def checkObject(self, obj: object, inbound: bool) -> None:
         if not isinstance(obj, dict):
-            raise Violation(f"{obj!r} ({type(obj)}) is not a Dictionary")
+            raise Violation(f"{short_repr(obj)} ({type(obj)}) is not a Dictionary")
         if self.maxKeys is not None and len(obj) > self.maxKeys:
             raise Violation(f"Dict keys={len(obj)} > maxKeys={self.maxKeys}")
         for key, value in obj.items():

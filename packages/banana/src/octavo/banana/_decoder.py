@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -60,6 +61,7 @@ _unpack_double = Struct("!d").unpack_from
 _from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
 _INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
 _UNICODE_INDEX = b"\x07\x82unicode"
+_BIG_TOKEN = 65536  # STRING bodies at least this long are collected without re-joining
 
 
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
@@ -178,9 +180,10 @@ class Decoder:
         self._pos = 0
         self._need = 0
         self._need_end = 0
-        self._chunks: list[bytes] = []
-        self._have = 0
+        self._acc = bytearray()  # an unfinished token, when it spans feeds
         self._skip = 0
+        self._big: io.BytesIO | None = None
+        self._big_left = 0
         self._discard = 0
         self._in_open = False
         self._opentype: list[str] = []
@@ -195,6 +198,7 @@ class Decoder:
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
         self._max_index_length = 0
+        self._uni = _UNICODE_INDEX
         if vocab:
             self.populateVocabTable(vocab)
         self._rebuild_fast()
@@ -209,35 +213,13 @@ class Decoder:
             return
         if type(data) is not bytes:
             data = bytes(data)
-        if self._skip:
-            if len(data) <= self._skip:
-                self._skip -= len(data)
-                return
-            data = data[self._skip :]
-            self._skip = 0
-        if self._need:
-            self._chunks.append(data)
-            self._have += len(data)
-            if self._have < self._need:
-                return
-            buf = b"".join(self._chunks)
-            self._chunks = []
-            self._need = 0
-            self._have = 0
-        elif self._pos < len(self._buf):
-            buf = self._buf[self._pos :] + data
-        else:
-            buf = data
-        self._buf = buf
-        self._pos = 0
-        if self._registry_version != self._registry.version:
-            self._rebuild_fast()
         try:
-            self._parse()
+            self._receive(data)
         except BananaError as e:
             e.where = self._describe()
             self._failed = e
             self._buf = b""
+            self._big = None
             raise
         except (RecursionError, MemoryError) as e:
             err = BananaError(f"resource limit while decoding: {e!r}")
@@ -248,6 +230,65 @@ class Decoder:
             err.where = self._describe()
             self._failed = err
             raise err from e
+
+    def _receive(self, data: bytes) -> None:
+        if self._skip:
+            if len(data) <= self._skip:
+                self._skip -= len(data)
+                return
+            data = data[self._skip :]
+            self._skip = 0
+        if self._big is not None:
+            # the body of a large STRING: straight into its buffer, never re-joined
+            left = self._big_left
+            if len(data) < left:
+                self._big.write(data)
+                self._big_left = left - len(data)
+                return
+            with memoryview(data) as view:
+                self._big.write(view[:left])
+            obj = self._big.getvalue()  # no copy: the buffer becomes the bytes object
+            self._big = None
+            self._big_left = 0
+            data = data[left:]
+            self._deliver_value(obj)
+            del obj
+            if not data or self._stopped:
+                return
+        if self._need:
+            self._acc += data  # amortised growth: no per-feed object, however small
+            if len(self._acc) < self._need:
+                return
+            buf = bytes(self._acc)
+            self._acc = bytearray()
+            self._need = 0
+        elif self._pos < len(self._buf):
+            buf = self._buf[self._pos :] + data
+        else:
+            buf = data
+        self._buf = buf
+        self._pos = 0
+        if self._registry_version != self._registry.version:
+            self._rebuild_fast()
+        self._parse()
+
+    def _start_big(self, buf: bytes, body: int, e: int, end: int) -> None:
+        """Start collecting the body of a large STRING token that is not all here."""
+        bio = io.BytesIO()
+        with memoryview(buf) as view:
+            bio.write(view[body:end])
+        self._big = bio
+        self._big_left = e - end
+
+    def _deliver_value(self, obj: object) -> None:
+        """Give a finished primitive value to the top unslicer (or the index phase)."""
+        if self._in_open:
+            self._handle_index(obj)
+            return
+        try:
+            self._stack[-1].receiveChild(obj)
+        except Violation as v:
+            self._handle_violation(v)
 
     def next_event(self) -> Event | None:
         """The oldest queued event, or None."""
@@ -343,6 +384,15 @@ class Decoder:
         if cached is None:
             cached = reg.cache[key] = self._fast_tables(reg)
         self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+        # the index token a peer sends for "unicode": VOCAB if the table has it
+        self._uni = next(
+            (
+                b128_encode(i) + b"\x87"
+                for i, w in self._vocab.items()
+                if w == b"unicode" and i < 128
+            ),
+            _UNICODE_INDEX,
+        )
 
     def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
@@ -398,7 +448,8 @@ class Decoder:
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         startswith = buf.startswith
-        uni = _UNICODE_INDEX
+        uni = self._uni
+        unilen = len(uni)
         root = self._root
         uni_top = uni in fast_top
         uni_nested = uni in fast_nested
@@ -455,6 +506,8 @@ class Decoder:
                 slow = bool(self._discard or self._in_open or top.wants_check)
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                uni = self._uni
+                unilen = len(uni)
                 uni_top = uni in fast_top
                 uni_nested = uni in fast_nested
                 continue
@@ -486,6 +539,10 @@ class Decoder:
                     slow = True
                     continue
                 if e > end:
+                    if header >= _BIG_TOKEN:
+                        self._start_big(buf, body, e, end)
+                        pos = end
+                        continue
                     self._need_end = e
                     break
                 prim(buf[body:e])
@@ -500,7 +557,7 @@ class Decoder:
                     and startswith(uni, body)
                 ):
                     # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
-                    r = body + 9
+                    r = body + unilen
                     if r + 1 < end:
                         c = buf[r]
                         e = r + 2 + c  # where the CLOSE number starts
@@ -688,8 +745,7 @@ class Decoder:
         self._pos = pos
         need = self._need_end - pos
         if need > len(buf) - pos:
-            self._chunks = [buf[pos:]]
-            self._have = len(buf) - pos
+            self._acc = bytearray(memoryview(buf)[pos:])
             self._need = need
             self._buf = b""
             self._pos = 0
@@ -750,6 +806,9 @@ class Decoder:
         if typ in (STRING, LONGINT, LONGNEG) and e > end:
             if rejected:
                 self._skip = e - end
+                return end
+            if typ == STRING and header >= _BIG_TOKEN:
+                self._start_big(buf, body, e, end)
                 return end
             self._need_end = e
             return -1

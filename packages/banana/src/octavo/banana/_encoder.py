@@ -8,7 +8,7 @@ from decimal import Decimal
 from struct import Struct
 from typing import Any
 
-from ._errors import Violation
+from ._errors import Violation, short_repr
 from ._slicers import SliceContext, SlicerEntry, SlicerRegistry
 from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
 
@@ -255,7 +255,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
     STR_T = _STR_T
     TABLE = _TABLE
     refs: dict[int, int] = {}
-    keep: list[object] = []  # keeps tracked objects alive so their ids stay unique
+    keep: list[object] = []  # keeps slicer-made objects alive so their ids stay unique
     registry = encoder._slicers
     ctx = encoder._ctx
 
@@ -303,9 +303,12 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        if k < TABLE:
+            o_h = OPEN_T[k]
+            c_h = CLOSE_T[k]
+        else:
+            o_h, c_h = open_close(k)
         refs[id(o)] = k
-        keep.append(o)
         append(o_h)
         append(opentype)
         if len(o) > 8 and set(map(type, o)) == INT_ONLY and min(o) >= 0 and max(o) < INT_TABLE:
@@ -339,7 +342,11 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        if k < TABLE:
+            o_h = OPEN_T[k]
+            c_h = CLOSE_T[k]
+        else:
+            o_h, c_h = open_close(k)
         append(o_h)
         append(OT_FSET)
         for x in o:
@@ -358,9 +365,12 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
             raise Violation(f"cannot sort the keys of a dict: {e}") from None
         k = n
         n = k + 1
-        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        if k < TABLE:
+            o_h = OPEN_T[k]
+            c_h = CLOSE_T[k]
+        else:
+            o_h, c_h = open_close(k)
         refs[id(o)] = k
-        keep.append(o)
         append(o_h)
         append(OT_DICT)
         for key in keys:
@@ -404,6 +414,9 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
             else:
                 append(tok)
         for child in children:
+            # a slicer may make its children on the fly (a fresh state dict): keep them
+            # alive until the message is done, so their ids cannot be reused
+            keep.append(child)
             enc(child)
         append(c_h)
 
@@ -421,7 +434,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
             if handler is not None:
                 break
         else:
-            raise Violation(f"cannot serialize {o!r} ({t})")
+            raise Violation(f"cannot serialize {short_repr(o)} ({t})")
         if handler == "str":
             enc_str(o)  # type: ignore[arg-type]
         elif handler == "list":
@@ -449,7 +462,11 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < TABLE else open_close(k)
+        if k < TABLE:
+            o_h = OPEN_T[k]
+            c_h = CLOSE_T[k]
+        else:
+            o_h, c_h = open_close(k)
         append(o_h)
         append(opentype)
         if body is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BananaError", "Violation"]
+__all__ = ["BananaError", "Violation", "short_repr"]
 
 
 class BananaError(Exception):
@@ -48,3 +48,16 @@ class Violation(Exception):  # noqa: N818 (Foolscap's name)
         if self.where:
             return f"Violation ({self.where}): {self.args}"
         return f"Violation: {self.args}"
+
+
+def short_repr(obj: object, limit: int = 60) -> str:
+    """A repr for error messages that stays short for huge values."""
+    if isinstance(obj, (bytes, str)) and len(obj) > limit:
+        return f"{obj[:limit]!r}... ({len(obj)} long)"
+    if isinstance(obj, (list, tuple, dict, set, frozenset)) and len(obj) > 8:
+        return f"<{type(obj).__name__} of {len(obj)}>"
+    try:
+        text = repr(obj)
+    except Exception:  # e.g. an int too large for str()
+        return f"<{type(obj).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

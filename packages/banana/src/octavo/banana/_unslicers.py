@@ -24,7 +24,7 @@ from ._constraints import (
     UnicodeConstraint,
     select_for,
 )
-from ._errors import BananaError, Violation
+from ._errors import BananaError, Violation, short_repr
 from ._pending import Pending
 from ._tokens import INT, STRING, VOCAB
 
@@ -240,6 +240,13 @@ class TupleUnslicer(Unslicer):
         if self.constraints is not None and len(self.list) >= len(self.constraints):
             raise Violation("the tuple is full")
         if type(obj) is Pending:
+            # a reference to an unfinished tuple that encloses us through tuples only
+            # would make a tuple contain itself: no such object can exist
+            u: Unslicer | None = self
+            while isinstance(u, TupleUnslicer):
+                if u._pending is obj:
+                    raise Violation("a tuple cannot contain itself")
+                u = u.parent
             index = len(self.list)
             self.list.append(obj)
             self.unresolved += 1
@@ -459,7 +466,7 @@ class DictUnslicer(Unslicer):
     def describe(self) -> str:
         if self.gettingKey:
             return "{}"
-        return f"{{}}[{self.items[-1]!r}]"
+        return f"{{}}[{short_repr(self.items[-1])}]"
 
 
 class UnicodeUnslicer(LeafUnslicer):
@@ -657,7 +664,7 @@ class ReplaceVocabUnslicer(LeafUnslicer):
             if type(obj) is not int:
                 raise BananaError("VocabUnslicer only accepts INT keys")
             if obj in self.d:
-                raise BananaError(f"duplicate key {obj!r}")
+                raise BananaError(f"duplicate key {short_repr(obj)}")
             self.key = obj
         else:
             if type(obj) is not bytes:
