@@ -623,6 +623,13 @@ class Decoder:
                         u.list = lst  # type: ignore[attr-defined]
                         u.prim = lst.append
                         objects[self._obj_count] = lst
+                    elif kind == 7:  # dict, started inline
+                        items: list[object] = []
+                        dct: dict[object, object] = {}
+                        u.d = dct  # type: ignore[attr-defined]
+                        u.items = items  # type: ignore[attr-defined]
+                        u.prim = items.append
+                        objects[self._obj_count] = dct
                     elif kind == 6:  # tuple, started inline
                         lst = []
                         u.list = lst  # type: ignore[attr-defined]

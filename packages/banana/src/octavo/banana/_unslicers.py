@@ -396,6 +396,7 @@ class DictUnslicer(Unslicer):
     keyConstraint: Constraint | None = None
     valueConstraint: Constraint | None = None
     maxKeys: int | None = None
+    pending_slots: list[int] | None = None
 
     def setConstraint(self, constraint: Constraint | None) -> None:
         c = select_for(constraint, DictConstraint)
@@ -411,7 +412,6 @@ class DictUnslicer(Unslicer):
         # call); the dict itself exists from the start so references to it work
         self.d: dict[object, object] = {}
         self.items: list[object] = []
-        self.pending_slots: list[int] = []
         self.decoder.setObject(count, self.d)
         if not self.wants_check:
             self.prim = self.items.append
@@ -443,6 +443,8 @@ class DictUnslicer(Unslicer):
         if type(obj) is Pending:
             if self.gettingKey:
                 raise BananaError("incomplete object as dictionary key")
+            if self.pending_slots is None:
+                self.pending_slots = []
             self.pending_slots.append(len(self.items))
         self.items.append(obj)
 
@@ -458,7 +460,7 @@ class DictUnslicer(Unslicer):
             raise BananaError(f"unhashable dict key: {e}") from None
         if 2 * len(d) != len(items):
             raise BananaError("duplicate dict key")
-        for slot in self.pending_slots:
+        for slot in self.pending_slots or ():
             key = items[slot - 1]
             items[slot].add_callback(lambda v, key=key: d.__setitem__(key, v))  # type: ignore[attr-defined]
         return d
