@@ -1,0 +1,303 @@
+"""Benchmark client process; prints one JSON line of figures on stdout.
+
+``python _rpc_client.py echo --port P`` measures the bare TLS echo;
+``python _rpc_client.py micro SYSTEM --furl F`` measures one RPC system's call figures;
+``python _rpc_client.py load SYSTEM --furl F --server-pid PID --clients N --calls M``
+runs the load test. ``--scale`` multiplies every time budget (the quick mode uses 0.25).
+Every loop stops after a bounded count or a bounded time, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from _rpc_common import (
+    CLIENT_CERT,
+    CONNECT_CERTS,
+    LOAD_CERT_BASE,
+    MEGABYTE,
+    bounded,
+    global_reactor,
+    load_certificates,
+    nested_dict,
+    rss_kib,
+    tub_classes,
+)
+from twisted.internet import defer, endpoints, task
+from twisted.python.failure import Failure
+
+Call = Callable[[], Awaitable[object]]
+clock = time.perf_counter
+reactor = global_reactor()
+
+
+def sleep(seconds: float) -> defer.Deferred[None]:
+    """A Deferred firing after ``seconds`` of reactor time."""
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+async def serial(call: Call, seconds: float, max_count: int) -> float:
+    """Rounds per second of ``call`` made one after another."""
+    more = bounded(max_count, seconds)
+    done = 0
+    start = clock()
+    while more(done):
+        await call()
+        done += 1
+    return done / (clock() - start)
+
+
+async def in_flight(call: Call, width: int, seconds: float, max_count: int) -> float:
+    """Rounds per second of ``call`` with ``width`` always outstanding."""
+    more = bounded(max_count, seconds)
+    issued = 0
+    done = 0
+
+    async def worker() -> None:
+        nonlocal issued, done
+        while more(issued):
+            issued += 1
+            await call()
+            done += 1
+
+    start = clock()
+    await defer.gatherResults([defer.ensureDeferred(worker()) for _ in range(width)])
+    return done / (clock() - start)
+
+
+async def measure_calls(small: Call, big: Call, dict_call: Call, scale: float) -> dict[str, float]:
+    """The call figures shared by the echo and the Tubs, each after a short warm-up."""
+    out: dict[str, float] = {}
+    await serial(small, 0.3 * scale, 300)
+    out["serial_per_s"] = await serial(small, 3.0 * scale, 50_000)
+    await in_flight(small, 100, 0.3 * scale, 500)
+    out["inflight100_per_s"] = await in_flight(small, 100, 3.0 * scale, 100_000)
+    await serial(big, 0.3 * scale, 3)
+    out["mb_per_s"] = await serial(big, 3.0 * scale, 500) * len(MEGABYTE) / 1e6
+    await serial(dict_call, 0.3 * scale, 20)
+    out["dict_per_s"] = await serial(dict_call, 4.0 * scale, 20_000)
+    return out
+
+
+async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
+    """Bare TLS echo figures: the ceilings."""
+    from _rpc_echo import EchoClient, tls_options
+
+    options = tls_options(cert)
+    endpoint = endpoints.SSL4ClientEndpoint(  # type: ignore[no-untyped-call]
+        reactor, "127.0.0.1", port, options
+    )
+
+    async def connect() -> EchoClient:
+        client = EchoClient()
+        await endpoints.connectProtocol(endpoint, client)  # type: ignore[no-untyped-call]
+        await client.handshake
+        return client
+
+    client = await connect()
+    small = b"s" * 64
+    dict_sized = json.dumps(nested_dict()).encode()
+    out = await measure_calls(
+        lambda: client.request(b"E", small),
+        lambda: client.request(b"A", MEGABYTE),
+        lambda: client.request(b"A", dict_sized),
+        scale,
+    )
+    out["dict_sized_bytes"] = len(dict_sized)
+    client.close()
+    times: list[float] = []
+    more = bounded(40, 4.0 * scale)
+    while more(len(times)):
+        start = clock()
+        fresh = await connect()
+        times.append(clock() - start)
+        fresh.close()
+        await sleep(0.01)
+    out["connect_ms"] = statistics.median(times) * 1000
+    out["connects"] = len(times)
+    return out
+
+
+async def micro_suite(system: str, furl: str, certs: list[str], scale: float) -> dict[str, float]:
+    """One RPC system's call figures and its new-connection time."""
+    tub_class, _ = tub_classes(system)
+    tub = tub_class(certData=certs[CLIENT_CERT])
+    tub.startService()
+    ref = await tub.getReference(furl)
+    payload = nested_dict()
+    out = await measure_calls(
+        lambda: ref.callRemote("noop"),
+        lambda: ref.callRemote("take", MEGABYTE),
+        lambda: ref.callRemote("take", payload),
+        scale,
+    )
+    await tub.stopService()
+    times: list[float] = []
+    more = bounded(len(CONNECT_CERTS), 6.0 * scale)
+    for index in CONNECT_CERTS:
+        if not more(len(times)):
+            break
+        fresh = tub_class(certData=certs[index])
+        fresh.startService()
+        start = clock()
+        await fresh.getReference(furl)
+        times.append(clock() - start)
+        await fresh.stopService()
+        await sleep(0.01)
+    out["connect_ms"] = statistics.median(times) * 1000
+    out["connects"] = len(times)
+    return out
+
+
+async def load_suite(
+    system: str,
+    furl: str,
+    certs: list[str],
+    *,
+    server_pid: int,
+    clients: int,
+    calls: int,
+    seconds: float,
+) -> dict[str, object]:
+    """``clients`` client Tubs on one server Tub, ``calls`` calls in all, each answered once."""
+    if clients < 2:
+        raise ValueError("the load run needs at least 2 client Tubs")
+    if len(certs) < LOAD_CERT_BASE + clients:
+        raise ValueError(f"only {len(certs)} cached certificates for {clients} clients")
+    tub_class, _ = tub_classes(system)
+    tubs = [tub_class(certData=certs[LOAD_CERT_BASE + i]) for i in range(clients)]
+    for tub in tubs:
+        tub.startService()
+    refs: list[Any] = [None] * clients
+    out: dict[str, object] = {"clients": clients, "calls": calls}
+
+    async def attach(i: int) -> None:
+        refs[i] = await tubs[i].getReference(furl)
+        await refs[i].callRemote("noop")
+
+    # One connection first, so the server's one-time costs are in the baseline.
+    await attach(0)
+    await sleep(0.3)
+    stats_before = await refs[0].callRemote("stats")
+    base_kib = rss_kib(server_pid)
+    started = clock()
+    pending = list(range(clients - 1, 0, -1))
+
+    async def attacher() -> None:
+        while pending and clock() - started < seconds:
+            await attach(pending.pop())
+
+    await defer.gatherResults([defer.ensureDeferred(attacher()) for _ in range(25)])
+    if pending:
+        raise RuntimeError(f"{len(pending)} client Tubs not connected within {seconds} s")
+    out["connect_all_s"] = clock() - started
+    await sleep(1.0)
+    idle_kib = rss_kib(server_pid)
+    out["server_rss_base_kib"] = base_kib
+    out["server_rss_idle_kib"] = idle_kib
+    out["kib_per_idle_connection"] = (idle_kib - base_kib) / (clients - 1)
+
+    # calls in all, spread evenly; each client makes its share one after another.
+    seen = bytearray(calls)
+    answered = 0
+    wrong = 0
+    deadline = clock() + seconds
+    shares = [calls // clients + (1 if i < calls % clients else 0) for i in range(clients)]
+    firsts = [sum(shares[:i]) for i in range(clients)]
+
+    async def caller(i: int) -> None:
+        nonlocal answered, wrong
+        for call_id in range(firsts[i], firsts[i] + shares[i]):
+            if clock() > deadline:
+                return
+            result = await refs[i].callRemote("echo", call_id)
+            answered += 1
+            if result != call_id or seen[call_id]:
+                wrong += 1
+            seen[call_id] = 1
+
+    started = clock()
+    await defer.gatherResults([defer.ensureDeferred(caller(i)) for i in range(clients)])
+    elapsed = clock() - started
+    stats_after = await refs[0].callRemote("stats")
+    server_calls = stats_after["calls"] - stats_before["calls"] - (clients - 1)
+    out["calls_s"] = elapsed
+    out["calls_per_s"] = answered / elapsed
+    out["answered"] = answered
+    out["wrong"] = wrong
+    out["server_counted"] = server_calls
+    out["server_rss_after_kib"] = stats_after["rss_kib"]
+    out["all_answered_once"] = (
+        answered == calls and wrong == 0 and all(seen) and server_calls == calls
+    )
+    stops = [tub.stopService() for tub in tubs]
+    await defer.DeferredList(stops, consumeErrors=True)
+    return out
+
+
+def run_main(coro: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+    """Run ``coro`` on the reactor and return its result (re-raising its failure)."""
+    box: list[object] = []
+
+    def begin() -> None:
+        d = defer.ensureDeferred(coro())
+        d.addBoth(box.append)
+        d.addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(begin)
+    reactor.run()
+    (result,) = box
+    if isinstance(result, Failure):
+        result.raiseException()
+    assert isinstance(result, dict)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run one suite, print its JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", choices=["echo", "micro", "load"])
+    parser.add_argument("system", nargs="?", choices=["foolscap", "octavo"])
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--furl")
+    parser.add_argument("--server-pid", type=int)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=120.0, help="load-run bound")
+    args = parser.parse_args(argv)
+    certs = load_certificates()
+    gc.collect()
+
+    async def chosen() -> dict[str, Any]:
+        if args.suite == "echo":
+            return await echo_suite(args.port, certs[CLIENT_CERT], args.scale)
+        if args.system is None or args.furl is None:
+            parser.error(f"{args.suite} needs SYSTEM and --furl")
+        if args.suite == "micro":
+            return await micro_suite(args.system, args.furl, certs, args.scale)
+        return await load_suite(
+            args.system,
+            args.furl,
+            certs,
+            server_pid=args.server_pid,
+            clients=args.clients,
+            calls=args.calls,
+            seconds=args.seconds,
+        )
+
+    result = {"suite": args.suite, "system": args.system or "echo", **run_main(chosen)}
+    result["client_rss_kib"] = rss_kib()
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Shared pieces of the RPC benchmark: payloads, cached certificates, RSS, the systems.
+
+Used by ``bench_rpc.py`` (the orchestrator) and by its two subprocess scripts
+``_rpc_server.py`` and ``_rpc_client.py``. Nothing here is used by tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+CERT_CACHE = RESULTS / "rpc-certs.json"
+
+SYSTEMS = ("foolscap", "octavo")
+
+# Certificate slots in the cache: one server, one micro-benchmark client, the fresh
+# client Tubs of the connection-time figure, then one per load-run client Tub.
+SERVER_CERT = 0
+CLIENT_CERT = 1
+CONNECT_CERTS = range(2, 42)
+LOAD_CERT_BASE = 42
+
+
+def nested_dict() -> dict[str, list[object]]:
+    """200 str keys, each a list of a small int, two short strs and a tuple (JSON ~7.7 KB)."""
+    return {f"key{i:03d}": [i % 10, "ab", "cd", (i, "x")] for i in range(200)}
+
+
+MEGABYTE = b"\xa5" * 1_000_000
+
+
+def make_certificate(_: int = 0) -> str:
+    """A self-signed RSA-2048/SHA-256 certificate and key as PEM, in Foolscap's layout.
+
+    The certificate comes first, then the PKCS#8 key: what Foolscap's ``certData=``
+    reads (and Octavo's). Built with ``cryptography`` so no Tub code is involved.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newpb_thingy")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return pem.decode("ascii")
+
+
+def load_certificates() -> list[str]:
+    """The cached certificates (empty if none are cached yet)."""
+    try:
+        certs = json.loads(CERT_CACHE.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(certs, list) or not all(isinstance(c, str) for c in certs):
+        return []
+    return certs
+
+
+def ensure_certificates(count: int) -> list[str]:
+    """At least ``count`` distinct certificates, generated once and cached in results/.
+
+    Every client Tub of the load run needs its own TubID, and making 500 RSA keys costs
+    tens of seconds, which is not what the benchmark measures; so they are made once
+    (on all cores) and reused by later runs.
+    """
+    certs = load_certificates()
+    missing = count - len(certs)
+    if missing > 0:
+        workers = max(1, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            certs.extend(pool.map(make_certificate, range(missing), chunksize=8))
+        RESULTS.mkdir(exist_ok=True)
+        tmp = CERT_CACHE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(certs), encoding="ascii")
+        tmp.replace(CERT_CACHE)
+    return certs
+
+
+def rss_kib(pid: int | None = None) -> int:
+    """Resident set size of process ``pid`` (default: this one) in KiB, from /proc."""
+    path = f"/proc/{pid if pid is not None else 'self'}/status"
+    with open(path, encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS line in {path}")
+
+
+def global_reactor() -> Any:
+    """Twisted's global reactor, typed loosely (its interfaces are zope, not typing)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def tub_classes(system: str) -> tuple[Any, Any]:
+    """(Tub, Referenceable) of ``system``: "foolscap" (24.9) or "octavo"."""
+    if system == "foolscap":
+        api = importlib.import_module("foolscap.api")
+        return api.Tub, api.Referenceable
+    if system == "octavo":
+        tub = importlib.import_module("octavo.tub")
+        if hasattr(tub, "Tub") and hasattr(tub, "Referenceable"):
+            return tub.Tub, tub.Referenceable
+        # The package __init__ does not re-export them yet: take them from their modules.
+        tub_module = importlib.import_module("octavo.tub._tub")
+        ref_module = importlib.import_module("octavo.tub._referenceable")
+        return tub_module.Tub, ref_module.Referenceable
+    raise ValueError(f"unknown RPC system {system!r}; expected one of {SYSTEMS}")
+
+
+def bounded(max_count: int, seconds: float) -> Callable[[int], bool]:
+    """A loop guard: true while fewer than ``max_count`` rounds ran and time is left."""
+    deadline = time.perf_counter() + seconds
+
+    def more(done: int) -> bool:
+        return done < max_count and time.perf_counter() < deadline
+
+    return more

@@ -1,0 +1,382 @@
+"""Octavo Tub RPC against Foolscap 24.9 and a bare Twisted TLS echo, measured in one run.
+
+Loopback only (127.0.0.1). Each system's server runs in its own subprocess and its
+client in another, so the two sides of a call get a core each and the systems never
+share a process, a reactor or a heap. For the call figures the three servers (echo,
+Foolscap, Octavo) are up together and the clients take turns, round after round (3, or
+1 in quick mode), keeping each figure's best round: load from elsewhere on the machine
+then hits every system alike. The load run gets a fresh server per system, so its memory
+baseline is clean; its client Tubs all live in one client process.
+
+Figures (each a ratio "how many times better Octavo is than Foolscap", beside the bare
+TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s for a
+1 MB bytes argument; calls/s with a 7.7 KB nested dict argument; new-connection time
+(``getReference`` from a fresh client Tub, TLS and negotiation included). Then a load
+run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
+call answered exactly once (counted on both sides), and server memory per idle
+connection (RSS delta / connections).
+
+``python benchmarks/run.py rpc`` runs it (options from the environment: ``RPC_QUICK=1``,
+``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``);
+``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]`` does the same with
+command-line options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from _harness import Report
+from _rpc_common import LOAD_CERT_BASE, SYSTEMS, ensure_certificates
+
+HERE = Path(__file__).resolve().parent
+SERVER_START_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run: quick mode scales every time budget down and shrinks the load run."""
+
+    quick: bool = False
+    clients: int = 500
+    calls: int = 100_000
+    systems: tuple[str, ...] = SYSTEMS
+    load: bool = True
+
+    @property
+    def scale(self) -> float:
+        """Multiplier of the client's time budgets (1.0 is 3 s per figure)."""
+        return 0.25 if self.quick else 0.3
+
+    @property
+    def rounds(self) -> int:
+        """Rounds of the call figures (best of them is kept)."""
+        return 1 if self.quick else 3
+
+    @property
+    def load_seconds(self) -> float:
+        """Bound on each load-run phase (connecting, calling)."""
+        return 40.0 if self.quick else 150.0
+
+
+def options_from_env(env: dict[str, str] | None = None) -> Options:
+    """Options from ``RPC_*`` environment variables (how ``run.py rpc`` is configured)."""
+    env = dict(os.environ) if env is None else env
+    quick = env.get("RPC_QUICK", "") not in ("", "0")
+    systems = tuple(s for s in env.get("RPC_SYSTEMS", ",".join(SYSTEMS)).split(",") if s)
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown:
+        raise ValueError(f"RPC_SYSTEMS names unknown systems {sorted(unknown)}")
+    return Options(
+        quick=quick,
+        clients=int(env.get("RPC_CLIENTS", "50" if quick else "500")),
+        calls=int(env.get("RPC_CALLS", "5000" if quick else "100000")),
+        systems=systems,
+        load=env.get("RPC_SKIP_LOAD", "") in ("", "0"),
+    )
+
+
+@contextmanager
+def server(system: str, max_seconds: float) -> Iterator[dict[str, Any]]:
+    """A running ``_rpc_server.py`` subprocess; yields its announcement (port, pid, furl)."""
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, str(HERE / "_rpc_server.py"), system),
+                *("--max-seconds", str(max_seconds)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        try:
+            yield _announcement(proc, log, system)
+        finally:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _announcement(proc: subprocess.Popen[bytes], log: IO[bytes], system: str) -> dict[str, Any]:
+    """The JSON line a server prints once it listens (bounded wait)."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        ready = sel.select(SERVER_START_SECONDS)
+    line = proc.stdout.readline() if ready else b""
+    if not line:
+        log.seek(0)
+        raise RuntimeError(f"{system} server did not start: {log.read()[-2000:]!r}")
+    info: dict[str, Any] = json.loads(line)
+    return info
+
+
+def client(args: list[str], timeout: float) -> dict[str, Any]:
+    """Run ``_rpc_client.py`` with ``args``; return the JSON it prints (or the error)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "_rpc_client.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"client {' '.join(args[:2])} exceeded {timeout:.0f} s"}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": f"client {' '.join(args[:2])} failed: {done.stderr[-1500:]}"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The best of each figure over ``rounds`` (highest rate, lowest time), as timeit does."""
+    good = [r for r in rounds if "error" not in r]
+    if not good:
+        return rounds[-1] if rounds else {"error": "not run"}
+    out: dict[str, Any] = {}
+    for key in good[0]:
+        values = [r[key] for r in good if key in r]
+        if key.endswith("_ms") and all(isinstance(v, int | float) for v in values):
+            out[key] = min(values)
+        elif key.endswith("_per_s") and all(isinstance(v, int | float) for v in values):
+            out[key] = max(values)
+        else:
+            out[key] = values[-1]
+    out["rounds"] = len(good)
+    return out
+
+
+def measure(opts: Options) -> dict[str, Any]:
+    """Run every part; return raw figures keyed by part and system."""
+    data: dict[str, Any] = {"options": opts.__dict__ | {"systems": list(opts.systems)}}
+    started = time.perf_counter()
+    ensure_certificates(LOAD_CERT_BASE + (opts.clients if opts.load else 0))
+    data["certificates_s"] = round(time.perf_counter() - started, 1)
+    scale = ["--scale", str(opts.scale)]
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *opts.systems)}
+    # All servers up at once (idle ones cost nothing); the clients take turns, round
+    # after round, so a burst of load from elsewhere on the machine hits every system
+    # alike, and the best of the rounds is kept.
+    with ExitStack() as stack:
+        infos = {name: stack.enter_context(server(name, 600)) for name in rounds}
+        for _ in range(opts.rounds):
+            rounds["echo"].append(
+                client(["echo", "--port", str(infos["echo"]["port"]), *scale], 120)
+            )
+            for system in opts.systems:
+                args = ["micro", system, "--furl", infos[system]["furl"], *scale]
+                rounds[system].append(client(args, 180))
+    data["echo"] = best(rounds["echo"])
+    for system in opts.systems:
+        data[f"micro.{system}"] = best(rounds[system])
+    data["rounds"] = rounds
+    if opts.load:
+        for system in opts.systems:
+            with server(system, opts.load_seconds * 2 + 120) as info:
+                args = [
+                    *("load", system, "--furl", info["furl"]),
+                    *("--server-pid", str(info["pid"])),
+                    *("--clients", str(opts.clients), "--calls", str(opts.calls)),
+                    *("--seconds", str(opts.load_seconds)),
+                ]
+                data[f"load.{system}"] = client(args, opts.load_seconds * 2 + 60)
+    return data
+
+
+def _fmt(value: object, digits: int = 0) -> str:
+    if not isinstance(value, int | float):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(octavo: object, foolscap: object, *, invert: bool = False) -> str:
+    if not isinstance(octavo, int | float) or not isinstance(foolscap, int | float):
+        return "-"
+    if not octavo or not foolscap:
+        return "-"
+    return f"{(foolscap / octavo) if invert else (octavo / foolscap):.2f}x"
+
+
+def report(data: dict[str, Any]) -> Report:
+    """Tables from the raw figures."""
+    rep = Report("rpc", data=data)
+    echo = data.get("echo", {})
+    fool = data.get("micro.foolscap", {})
+    octa = data.get("micro.octavo", {})
+    rows: list[list[object]] = []
+    specs = [
+        ("serial no-op calls/s", "serial_per_s", 0, "serial_per_s", ">= 2x"),
+        ("calls/s, 100 in flight", "inflight100_per_s", 0, "inflight100_per_s", ">= 5x"),
+        ("1 MB bytes argument, MB/s", "mb_per_s", 1, "mb_per_s", ">= 90% of echo"),
+        ("7.7 KB nested dict calls/s", "dict_per_s", 0, "dict_per_s", ">= 10x"),
+        ("new connection, ms (median)", "connect_ms", 2, "connect_ms", ">= 0.8x"),
+    ]
+    for label, key, digits, echo_key, target in specs:
+        invert = key == "connect_ms"
+        ratio = _ratio(octa.get(key), fool.get(key), invert=invert)
+        of_echo = _ratio(octa.get(key), echo.get(echo_key), invert=invert)
+        rows.append(
+            [
+                label,
+                _fmt(fool.get(key), digits),
+                _fmt(octa.get(key), digits),
+                ratio,
+                _fmt(echo.get(echo_key), digits),
+                of_echo,
+                target,
+                _verdict(key, octa, fool, echo),
+            ]
+        )
+    rep.table(
+        "RPC over loopback TLS 1.3: Foolscap 24.9 vs Octavo (ratio = times better)",
+        [
+            "figure",
+            "Foolscap 24.9",
+            "Octavo",
+            "Octavo/Foolscap",
+            "TLS echo ceiling",
+            "Octavo/echo",
+            "target",
+            "met",
+        ],
+        rows,
+    )
+    load_rows: list[list[object]] = []
+    lf = data.get("load.foolscap", {})
+    lo = data.get("load.octavo", {})
+    if lf or lo:
+        for label, key, digits, invert in [
+            ("client Tubs connected", "clients", 0, False),
+            ("time to connect them all, s", "connect_all_s", 2, True),
+            ("calls made", "calls", 0, False),
+            ("calls answered", "answered", 0, False),
+            ("calls counted by the server", "server_counted", 0, False),
+            ("calls/s under load", "calls_per_s", 0, False),
+            ("server KiB per idle connection", "kib_per_idle_connection", 1, True),
+        ]:
+            same = key in ("clients", "calls", "answered", "server_counted")
+            load_rows.append(
+                [
+                    label,
+                    _fmt(lf.get(key), digits),
+                    _fmt(lo.get(key), digits),
+                    "" if same else _ratio(lo.get(key), lf.get(key), invert=invert),
+                ]
+            )
+        load_rows.append(
+            [
+                "every call answered exactly once",
+                str(lf.get("all_answered_once", "-")),
+                str(lo.get("all_answered_once", "-")),
+                "",
+            ]
+        )
+        rep.table(
+            "Load run: client Tubs on one server Tub (ratio = times better)",
+            ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap"],
+            load_rows,
+        )
+    rep.notes.append(
+        "Each server in its own process, each client in another (one core each); "
+        "echo: TLS 1.3, RSA-2048 self-signed certificates on both ends, 64-byte echo for "
+        f"the small rows, a {echo.get('dict_sized_bytes', '~7.7K')}-byte upload + ack for "
+        "the dict row, a 1 MB upload + ack for MB/s, TCP connect + TLS handshake for the "
+        "connection row. Connection ratio = Foolscap time / Octavo time."
+    )
+    for part, value in data.items():
+        if isinstance(value, dict) and "error" in value:
+            rep.notes.append(f"{part}: {value['error']}")
+    for system in ("foolscap", "octavo"):
+        load = data.get(f"load.{system}", {})
+        if load and load.get("all_answered_once") is False:
+            rep.notes.append(
+                f"load.{system}: NOT every call was answered exactly once: "
+                f"{load.get('answered')} answered of {load.get('calls')} "
+                f"({load.get('wrong')} wrong or repeated; the server counted "
+                f"{load.get('server_counted')}; calls stop at the {opts_seconds(data)} s bound)"
+            )
+    return rep
+
+
+def opts_seconds(data: dict[str, Any]) -> float:
+    """The load-run time bound the figures were measured with."""
+    options = data.get("options", {})
+    return Options(quick=bool(options.get("quick"))).load_seconds
+
+
+def _verdict(key: str, octa: dict[str, Any], fool: dict[str, Any], echo: dict[str, Any]) -> str:
+    o, f, e = octa.get(key), fool.get(key), echo.get(key)
+    if not isinstance(o, int | float) or not isinstance(f, int | float):
+        return "-"
+    if key == "serial_per_s":
+        return "yes" if o >= 2 * f else "no"
+    if key == "inflight100_per_s":
+        return "yes" if o >= 5 * f else "no"
+    if key == "mb_per_s":
+        return "-" if not isinstance(e, int | float) else ("yes" if o >= 0.9 * e else "no")
+    if key == "dict_per_s":
+        return "yes" if o >= 10 * f else "no"
+    return "yes" if f / o >= 0.8 else "no"
+
+
+def run(opts: Options | None = None) -> Report:
+    """Measure and report (what ``benchmarks/run.py rpc`` calls)."""
+    opts = options_from_env() if opts is None else opts
+    if "octavo" in opts.systems and importlib.util.find_spec("octavo.tub") is None:
+        raise RuntimeError("octavo.tub is not installed; set RPC_SYSTEMS=foolscap")
+    rep = report(measure(opts))
+    failed = [
+        system
+        for system in opts.systems
+        if opts.load and rep.data.get(f"load.{system}", {}).get("all_answered_once") is not True
+    ]
+    if failed:
+        print(rep.render(), file=sys.stderr)
+        raise AssertionError(f"load run: not every call answered exactly once for {failed}")
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: the options as flags, then the same run, print and JSON as run.py."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short budgets, small load run")
+    parser.add_argument("--clients", type=int, help="load-run client Tubs (500; quick 50)")
+    parser.add_argument("--calls", type=int, help="load-run calls in all (100000; quick 5000)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="foolscap,octavo")
+    parser.add_argument("--skip-load", action="store_true", help="no load run")
+    args = parser.parse_args(argv)
+    os.environ["RPC_QUICK"] = "1" if args.quick else ""
+    os.environ["RPC_SYSTEMS"] = args.systems
+    os.environ["RPC_SKIP_LOAD"] = "1" if args.skip_load else ""
+    for name, value in (("RPC_CLIENTS", args.clients), ("RPC_CALLS", args.calls)):
+        if value is not None:
+            os.environ[name] = str(value)
+    import run as harness
+
+    harness.run_one("rpc")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
