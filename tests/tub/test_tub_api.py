@@ -6,6 +6,8 @@ import os
 import stat
 
 import pytest
+from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
+from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from zope.interface import implementer
 
@@ -234,6 +236,21 @@ def test_tcp_handler(hint, host, port):
 
     ep, h = DefaultTCP().hint_to_endpoint(convert_legacy_hint(hint), MemoryReactorClock(), print)
     assert h == host and ep._port == port
+
+
+@pytest.mark.parametrize(
+    ("hint", "kind"),
+    [("tcp:127.0.0.1:80", TCP4ClientEndpoint), ("tcp:[::1]:99", TCP6ClientEndpoint)],
+)
+def test_tcp_handler_dials_ip_literals_without_a_lookup(hint, kind):
+    """An IP-literal hint gets a plain TCP endpoint (no resolver), a name a HostnameEndpoint."""
+    reactor = MemoryReactorClock()
+    ep, _ = DefaultTCP().hint_to_endpoint(hint, reactor, print)
+    assert type(ep) is kind
+    ep.connect(Factory.forProtocol(Protocol))
+    assert len(reactor.tcpClients) == 1
+    named, _ = DefaultTCP().hint_to_endpoint("tcp:example.com:5", reactor, print)
+    assert type(named) is HostnameEndpoint
 
 
 def test_tcp_handler_refuses_junk():

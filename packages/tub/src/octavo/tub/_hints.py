@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.abstract import isIPAddress, isIPv6Address
+from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint
 from zope.interface import (  # type: ignore[import-untyped,unused-ignore]
     Interface,
     implementer,
@@ -70,19 +71,25 @@ def hint_type(hint: str) -> str:
 class DefaultTCP:
     """The built-in handler for ``tcp:HOST:PORT`` (IPv4, [IPv6] and DNS names).
 
-    It uses HostnameEndpoint, which resolves the name and tries every address.
+    A DNS name goes through HostnameEndpoint, which resolves it and tries every
+    address; an IP literal is dialled directly (no lookup thread, unlike Foolscap).
     """
 
     def hint_to_endpoint(
         self, hint: str, reactor: Any, update_status: Callable[[str], None]
     ) -> tuple[Any, str]:
-        """Return a HostnameEndpoint for a ``tcp:`` hint."""
+        """Return the endpoint for a ``tcp:`` hint, and the host for ``Host:``."""
         parsed = parse_hint(hint)
         if isinstance(parsed, InvalidHint):
             raise InvalidHintError(parsed.reason)
         if not isinstance(parsed, TCPHint):
             raise InvalidHintError(f"unrecognized TCP hint {hint!r}")
-        return HostnameEndpoint(reactor, parsed.host, parsed.port), parsed.host
+        host, port = parsed.host, parsed.port
+        if isIPAddress(host):
+            return TCP4ClientEndpoint(reactor, host, port), host
+        if isIPv6Address(host):
+            return TCP6ClientEndpoint(reactor, host, port), host
+        return HostnameEndpoint(reactor, host, port), host
 
     def describe(self) -> str:
         """Return ``"tcp"``."""
