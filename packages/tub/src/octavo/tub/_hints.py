@@ -88,7 +88,7 @@ class DefaultTCP:
         if isIPAddress(host):
             return TCP4ClientEndpoint(reactor, host, port), host
         if isIPv6Address(host):
-            return TCP6ClientEndpoint(reactor, host, port), host
+            return TCP6ClientEndpoint(reactor, host, port), host  # type: ignore[no-untyped-call]
         return HostnameEndpoint(reactor, host, port), host
 
     def describe(self) -> str:
