@@ -108,6 +108,67 @@ def test_log_option_goes_to_plugin():
     assert calls == [("bridge-twisted-logs", True), "located"]
 
 
+def test_log_methods_go_to_plugin():
+    """Foolscap's log methods of the Tub are served by the logging plug-in."""
+    calls = []
+
+    class Plugin:
+        def __init__(self, tub):
+            self.tub = tub
+
+        def set_option(self, name, value):
+            calls.append((name, value))
+
+        def location_set(self):
+            pass
+
+        def get_log_port(self):
+            return "logport"
+
+        def get_log_port_furl(self):
+            return "pb://logport"
+
+        def log(self, *args, **kwargs):
+            calls.append((args, kwargs))
+            return 7
+
+    register_plugin_factory("logging", Plugin)
+    try:
+        t = make_tub()
+        t.setLogGathererFURL("pb://g")
+        t.setLogGathererFURLFile("g.furl")
+        t.setLogPortFURLFile("lp.furl")
+        assert (t.getLogPort(), t.getLogPortFURL()) == ("logport", "pb://logport")
+        assert t.log("hello", level=20) == 7
+    finally:
+        unregister_plugin_factory("logging")
+    assert calls == [
+        ("log-gatherer-furl", "pb://g"),
+        ("log-gatherer-furlfile", "g.furl"),
+        ("logport-furlfile", "lp.furl"),
+        (("hello",), {"level": 20, "tubID": t.getTubID()}),
+    ]
+
+
+def test_log_without_plugin_goes_to_twisted(monkeypatch):
+    """Without octavo-logging, tub.log reaches Twisted's logger; getLogPort says what is missing."""
+    from twisted.logger import globalLogPublisher
+
+    monkeypatch.setattr("octavo.tub._tub.find_plugin_factory", lambda name: None)
+    seen = []
+    globalLogPublisher.addObserver(seen.append)
+    try:
+        t = make_tub()
+        assert t.log("disk full", level=30) is None
+    finally:
+        globalLogPublisher.removeObserver(seen.append)
+    assert [(e["message"], e["tubID"], e["log_level"].name) for e in seen] == [
+        ("disk full", t.getTubID(), "warn")
+    ]
+    with pytest.raises(MissingPluginError, match="octavo-logging"):
+        t.getLogPort()
+
+
 def test_register_needs_location():
     """registerReference before setLocation raises NoLocationError."""
     with pytest.raises(NoLocationError):

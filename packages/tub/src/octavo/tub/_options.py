@@ -47,6 +47,18 @@ class TubLoggingPlugin(Protocol):
         """The Tub's location is now set (log-gatherer connections may start)."""
         ...
 
+    def get_log_port(self) -> object:
+        """The Tub's logport Referenceable (Foolscap's ``Tub.getLogPort``)."""
+        ...
+
+    def get_log_port_furl(self) -> str:
+        """The FURL of the Tub's logport (Foolscap's ``Tub.getLogPortFURL``)."""
+        ...
+
+    def log(self, *args: object, **kwargs: object) -> object:
+        """Record one event for this Tub (``tubID`` is in kwargs); return its number."""
+        ...
+
 
 def register_plugin_factory(name: str, factory: Any) -> None:
     """Register a plug-in factory in-process (takes precedence over entry points)."""

@@ -119,6 +119,17 @@ class _State:
         return self._tub._identity.context_factory()
 
 
+def _twisted_level(level: object) -> str:
+    """Twisted's level name for a Foolscap numeric level (NOISY 10, OPERATIONAL 20, BAD 40)."""
+    if not isinstance(level, int):
+        return "info"
+    if level < 20:
+        return "debug"
+    if level < 30:
+        return "info"
+    return "warn" if level < 40 else "error"
+
+
 class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     """I am a presence in the PB universe, also known as a Tub.
 
@@ -281,6 +292,49 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
                 )
             self._logging_plugin = factory(self)
         return self._logging_plugin
+
+    # -- logging (Foolscap's names; the work is octavo-logging's) ------------------
+
+    def setLogGathererFURL(self, gatherer_furl_or_furls: str | list[str]) -> object:
+        """Send this Tub's log events to the gatherer(s) at these FURLs."""
+        return self.setOption("log-gatherer-furl", gatherer_furl_or_furls)
+
+    def setLogGathererFURLFile(self, gatherer_furl_file: str) -> object:
+        """Like setLogGathererFURL, with the FURL(s) read from a file."""
+        return self.setOption("log-gatherer-furlfile", gatherer_furl_file)
+
+    def setLogPortFURLFile(self, logport_furlfile: str) -> object:
+        """Write the FURL of this Tub's logport to a file."""
+        return self.setOption("logport-furlfile", logport_furlfile)
+
+    def getLogPort(self) -> object:
+        """This Tub's logport Referenceable (needs octavo-logging)."""
+        return self._loggingPlugin("getLogPort").get_log_port()
+
+    def getLogPortFURL(self) -> str:
+        """The FURL of this Tub's logport (needs octavo-logging)."""
+        furl: str = self._loggingPlugin("getLogPortFURL").get_log_port_furl()
+        return furl
+
+    def log(self, *args: Any, **kwargs: Any) -> object:
+        """Log an event about this Tub, tagged with its TubID.
+
+        With octavo-logging installed this is Foolscap's ``log.msg`` (returns the
+        event number); without it the event goes to Twisted's logger (returns None),
+        so application code that calls ``tub.log`` works either way.
+        """
+        kwargs.setdefault("tubID", self.tubID)
+        if self._logging_plugin is None and find_plugin_factory(LOGGING_PLUGIN) is None:
+            message = args[0] if args else kwargs.get("format", "")
+            emit = getattr(_log, _twisted_level(kwargs.get("level")))
+            emit(
+                "{message}",
+                message=message,
+                tubID=kwargs["tubID"],
+                foolscap_event=kwargs,
+            )
+            return None
+        return self._loggingPlugin("log").log(*args, **kwargs)
 
     # -- hints ------------------------------------------------------------------
 
