@@ -15,6 +15,7 @@ Extra arguments after ``test`` are handed to tox (``python3 dev.py test -e furl`
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,11 +72,39 @@ def demo() -> int:
     return subprocess.run([os.fspath(tool), "parse", DEMO_FURL], check=False, cwd=ROOT).returncode
 
 
+_PYTEST_SUMMARY = re.compile(r"^=+ (?P<counts>.*\d+ (?:passed|failed|error).*) in [\d.]+s")
+_COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?)")
+
+
 def test(tox_args: list[str]) -> int:
-    """Run the whole test suite through tox (every environment, or those named)."""
+    """Run the whole test suite through tox (every environment, or those named).
+
+    tox's output is passed through as it comes; at the end one line adds up what
+    pytest reported in every environment: ``tests: N passed, N failed, N skipped``.
+    """
     _ensure_venv()
     _pip_install("tox>=4.11", "tox-uv>=1.0")
-    return subprocess.run([os.fspath(BIN / "tox"), *tox_args], check=False, cwd=ROOT).returncode
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    with subprocess.Popen(
+        [os.fspath(BIN / "tox"), *tox_args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as tox:
+        assert tox.stdout is not None
+        for line in tox.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            summary = _PYTEST_SUMMARY.match(line.strip())
+            if summary:
+                for number, word in _COUNT.findall(summary["counts"]):
+                    key = "failed" if word.startswith("error") else word
+                    totals[key] += int(number)
+    passed, failed, skipped = totals["passed"], totals["failed"], totals["skipped"]
+    print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+    return tox.returncode
 
 
 def main(argv: list[str]) -> int:
