@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from octavo.banana import Encoder
+from octavo.banana import Encoder, SliceContext, SlicerRegistry
 from octavo.banana._encoder import (
     _CLOSE_T,
     _INT_T,
@@ -72,3 +72,47 @@ def test_open_count_continues_across_messages() -> None:
     start = enc.open_count - 101
     assert start > 16384
     assert data == _reference(value, start)[0]
+
+
+class _Box:
+    """A custom type whose slicer encodes something else with the same Encoder."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+
+def test_reentrant_encode_from_a_slicer() -> None:
+    """A slicer that calls encode() on the same Encoder mid-message does not disturb it."""
+    reentrant = SlicerRegistry()
+    plain = SlicerRegistry()
+    enc = Encoder(slicers=reentrant)
+    side: list[bytes] = []
+
+    def slice_box(obj: _Box, ctx: SliceContext) -> tuple[tuple[str, ...], list[object]]:
+        return ("box",), [obj.inner, "after"]
+
+    def slice_box_reentrant(obj: _Box, ctx: SliceContext) -> tuple[tuple[str, ...], list[object]]:
+        side.append(enc.encode(["side", obj.inner]))
+        return slice_box(obj, ctx)
+
+    reentrant.register(_Box, slice_box_reentrant)
+    plain.register(_Box, slice_box)
+    inner = ["b", ("c",)]
+    value = [("a", 1), _Box(inner), {"k": "v"}]
+    data = enc.encode(value)
+    assert data == encode_message(Encoder(slicers=plain), value, 0)[0]
+    assert side == [encode_message(Encoder(), ["side", inner], 0)[0]]
+    for _ in range(3):  # later messages are still exact
+        k = enc.open_count
+        assert enc.encode(VALUE) == _reference(VALUE, k)[0]
+
+
+def test_vocabulary_change_is_seen_by_the_next_message() -> None:
+    """After add_vocab the next message abbreviates the new word."""
+    enc = Encoder()
+    first = enc.encode(["word"])
+    assert b"\x07\x82unicode" in first
+    enc.add_vocab("unicode")
+    second = enc.encode(["word"])
+    assert b"unicode" not in second
+    assert b"\x00\x87" in second

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from struct import Struct
 from typing import Any
@@ -112,6 +112,7 @@ class Encoder:
         self._next_vocab = 0
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
+        self._emitters: list[_Emitter] = []
         self._rebuild_opentypes()
         if vocab:
             self.populateVocabTable(vocab)
@@ -140,6 +141,7 @@ class Encoder:
         return _str_header(len(data)) + data
 
     def _rebuild_opentypes(self) -> None:
+        self._emitters = []  # they hold the old tables
         if not self._vocab:
             self._ot = _PLAIN_OPENTYPES
             return
@@ -235,24 +237,38 @@ class Encoder:
         return data
 
 
+_Emitter = Callable[[object, int], tuple[bytes, int]]
+
+
 def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, int]:
     """Encode ``obj`` with ``encoder``'s tables, OPENs numbered from ``start``.
 
-    Returns the bytes and the next OPEN number; does not change ``encoder``.
+    Returns the bytes and the next OPEN number; does not change ``encoder``'s
+    OPEN counter or vocabulary.
     """
-    out: list[bytes] = []
+    pool = encoder._emitters
     try:
-        count = _encode_into(encoder, obj, out, start)
+        run = pool.pop()  # atomic: re-entrant and thread-safe without a lock
+    except IndexError:
+        run = _make_emitter(encoder)
+    try:
+        return run(obj, start)
     except RecursionError:
         raise Violation("object graph nested too deeply to serialize") from None
     except UnicodeEncodeError as e:
         raise Violation(f"cannot encode str as UTF-8: {e}") from None
-    return b"".join(out), count
+    finally:
+        pool.append(run)  # a pool replaced meanwhile (new vocabulary) is dropped
 
 
-def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -> int:
-    """Append the tokens of ``root`` to ``out``; return the new OPEN count."""
-    n = count
+def _make_emitter(encoder: Encoder) -> _Emitter:
+    """Build the encoding closures for ``encoder``'s current tables, once.
+
+    Returns ``run(root, count) -> (bytes, next count)``; one message at a time
+    (the per-message state lives in the closure cells and is reset by ``run``).
+    """
+    n = 0
+    out: list[bytes] = []
     append = out.append
     extend = out.extend
     vocab = encoder._vocab
@@ -271,7 +287,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
     CLOSE_T = _CLOSE_T
     INT_T = _INT_T
     INT_TABLE = _INT_TABLE
-    INT_ONLY = {int}
+    INT_ONLY = frozenset((int,))
     STR_T = _STR_T
     TABLE = _TABLE
     refs: dict[int, int] = {}
@@ -559,8 +575,21 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         n = k + 1
         return k
 
-    enc(root)
-    return n
+    def run(root: object, count: int) -> tuple[bytes, int]:
+        nonlocal n, out, append, extend
+        n = count
+        out = []
+        append = out.append
+        extend = out.extend
+        try:
+            enc(root)
+            return b"".join(out), n
+        finally:
+            refs.clear()
+            keep.clear()
+            out.clear()
+
+    return run
 
 
 _SUBCLASS_HANDLERS: dict[type, str] = {
