@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from octavo.banana import Encoder, SliceContext, SlicerRegistry
+from octavo.banana import (
+    Decoder,
+    Encoder,
+    Event,
+    ObjectReceived,
+    SliceContext,
+    SlicerRegistry,
+    Unslicer,
+    Violation,
+    ViolationReceived,
+    default_unslicers,
+)
 from octavo.banana._encoder import (
     _CLOSE_T,
     _INT_T,
@@ -116,3 +130,96 @@ def test_vocabulary_change_is_seen_by_the_next_message() -> None:
     second = enc.encode(["word"])
     assert b"unicode" not in second
     assert b"\x00\x87" in second
+
+
+# -- decoder: a Violation raised by a child on the fast path ---------------------
+
+
+class _Pick:
+    """Sent as a ``pick`` sequence of its items."""
+
+    def __init__(self, *items: object) -> None:
+        self.items = items
+
+
+def _slice_pick(obj: _Pick, ctx: SliceContext) -> tuple[tuple[str, ...], list[object]]:
+    return ("pick",), list(obj.items)
+
+
+class _PickUnslicer(Unslicer):
+    """Collects children into a list; refuses the int 13 and the bytes b"bad"."""
+
+    def __init__(self, checked: bool) -> None:
+        self.wants_check = checked
+        self.plain_open = True
+        self.items: list[object] = []
+
+    def receiveChild(self, obj: object) -> None:
+        if obj in (13, b"bad"):
+            raise Violation(f"refused {obj!r}")
+        self.items.append(obj)
+
+    def receiveClose(self) -> object:
+        return self.items
+
+    def describe(self) -> str:
+        return "<pick>"
+
+
+def _pick_stream(values: list[object]) -> bytes:
+    slicers = SlicerRegistry()
+    slicers.register(_Pick, _slice_pick)
+    enc = Encoder(slicers=slicers)
+    return b"".join(enc.encode(v) for v in values)
+
+
+def _summary(events: list[Event]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for ev in events:
+        if isinstance(ev, ObjectReceived):
+            out.append(("object", ev.obj))
+        else:
+            assert isinstance(ev, ViolationReceived)
+            out.append(("violation", str(ev.violation)))
+    return out
+
+
+def _decode_picks(data: bytes, checked: bool, chunk: int, **kwargs: Any) -> list[tuple[str, Any]]:
+    reg = default_unslicers()
+    reg.register(("pick",), lambda ot: _PickUnslicer(checked))
+    dec = Decoder(unslicers=reg, **kwargs)
+    for i in range(0, len(data), chunk):
+        dec.receive_data(data[i : i + chunk])
+    assert not dec.failed
+    return _summary(dec.events())
+
+
+PICKS: list[object] = [
+    _Pick(1, b"ok", "s"),
+    _Pick(1, 13, 2, [3, "x"], 4),  # INT refused
+    _Pick(b"bad", 5),  # STRING refused
+    _Pick(-5, 2.5, ["a"], None, True),
+    _Pick(["a", (1, 2)], ("t",), 13),  # a finished child accepted, then INT refused
+    [_Pick("q", b"bad"), 7],  # refused inside a list: the whole top-level object goes
+    ["after", 1],
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_violation_from_fast_path_child_is_a_violation_event(chunk: int) -> None:
+    """receiveChild raising Violation with wants_check False refuses that object only,
+    exactly as with wants_check True (every token on the general path)."""
+    data = _pick_stream(PICKS)
+    fast = _decode_picks(data, False, chunk)
+    assert fast == _decode_picks(data, True, chunk)
+    assert [kind for kind, _ in fast] == [
+        "object",
+        "violation",
+        "violation",
+        "object",
+        "violation",
+        "violation",
+        "object",
+    ]
+    assert fast[0][1] == [1, b"ok", "s"]
+    assert fast[-1][1] == ["after", 1]

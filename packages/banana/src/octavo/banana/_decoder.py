@@ -512,238 +512,251 @@ class Decoder:
                 uni_nested = uni in fast_nested
                 continue
 
-            if typ == 0x81:  # INT
-                if (
-                    type(top) is ListUnslicer
-                    and not top.list
-                    and body + 16 < end
-                    and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
-                ):
-                    # a list starting with a run of INTs with 0-2 header bytes: decode it
-                    # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
-                    m = int_run(buf, pos)
-                    if m is not None and m.end() - pos > 16:
-                        headers = buf[pos : m.end()].split(b"\x81")
-                        headers.pop()
-                        raw = list(map(_from_bytes, headers, repeat("little")))
-                        top.list.extend(
-                            map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
-                        )
-                        pos = m.end()
-                        continue
-                prim(header)
-                pos = body
-            elif typ == 0x82:  # STRING
-                e = body + header
-                if header > max_tok:
-                    slow = True
-                    continue
-                if e > end:
-                    if header >= _BIG_TOKEN:
-                        self._start_big(buf, body, e, end)
-                        pos = end
-                        continue
-                    self._need_end = e
-                    break
-                prim(buf[body:e])
-                pos = e
-            elif typ == 0x88:  # OPEN
-                hl = body - pos - 1  # length of the OPEN number
-                if (
-                    uni_nested
-                    and hl <= 2
-                    and top is not root
-                    and top.plain_open
-                    and startswith(uni, body)
-                ):
-                    # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
-                    r = body + unilen
-                    if r + 1 < end:
-                        c = buf[r]
-                        e = r + 2 + c  # where the CLOSE number starts
-                        after = e + hl + 1
-                        if (
-                            c < 0x80
-                            and after <= end
-                            and buf[r + 1] == 0x82
-                            and buf[after - 1] == 0x89
-                            and c <= max_tok
-                            and len(stack) <= max_depth
-                            and (
-                                buf[e] == header
-                                if hl == 1
-                                else (
-                                    buf[e] < 0x80
-                                    and buf[e + 1] < 0x80
-                                    and buf[e] + (buf[e + 1] << 7) == header
-                                )
+            try:
+                if typ == 0x81:  # INT
+                    if (
+                        type(top) is ListUnslicer
+                        and not top.list
+                        and body + 16 < end
+                        and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
+                    ):
+                        # a list starting with a run of INTs with 0-2 header bytes: decode it
+                        # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
+                        m = int_run(buf, pos)
+                        if m is not None and m.end() - pos > 16:
+                            headers = buf[pos : m.end()].split(b"\x81")
+                            headers.pop()
+                            raw = list(map(_from_bytes, headers, repeat("little")))
+                            top.list.extend(
+                                map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
                             )
-                        ):
-                            try:
-                                sobj = buf[r + 2 : e].decode("utf-8")
-                            except UnicodeDecodeError:
-                                slow = True
-                                continue
-                            self._obj_count += 1
-                            pos = after
-                            prim(sobj)
+                            pos = m.end()
                             continue
-                kind = 0
-                q = body
-                if (
-                    top.plain_open
-                    and startswith(uni, q)
-                    and (uni_top if top is root else uni_nested)
-                ):
-                    kind = _K_UNICODE
-                    kend = q + unilen
-                elif top.plain_open and q + 1 < end:
-                    c = buf[q]
-                    if c < 0x80:
-                        t2 = buf[q + 1]
-                        if t2 == 0x82:
-                            kend = q + 2 + c
-                        elif t2 == 0x87:
-                            kend = q + 2
-                        else:
-                            kend = end + 1
-                        if kend <= end:
-                            kind = (fast_top if top is root else fast_nested).get(buf[q:kend], 0)
-                if not kind or len(stack) > max_depth:
-                    slow = True
-                    continue
-                if kind >= 5:
-                    u = containers[kind]()
-                    u.decoder = self
-                    u.parent = top
-                    u.openCount = header
-                    stack.append(u)
-                    if kind == 5:  # list, started inline
-                        lst: list[object] = []
-                        u.list = lst  # type: ignore[attr-defined]
-                        u.prim = lst.append
-                        objects[self._obj_count] = lst
-                    elif kind == 7:  # dict, started inline
-                        items: list[object] = []
-                        dct: dict[object, object] = {}
-                        u.d = dct  # type: ignore[attr-defined]
-                        u.items = items  # type: ignore[attr-defined]
-                        u.prim = items.append
-                        objects[self._obj_count] = dct
-                    elif kind == 6:  # tuple, started inline
-                        lst = []
-                        u.list = lst  # type: ignore[attr-defined]
-                        u.prim = lst.append
-                        u.count = self._obj_count  # type: ignore[attr-defined]
-                        objects[self._obj_count] = u
-                    else:
-                        u.start(self._obj_count)
-                    self._obj_count += 1
-                    top = u
-                    prim = u.prim or u.receiveChild
-                    pos = kend
-                    continue
-                # leaf kinds: the whole sequence must be in the buffer
-                hl = body - 1 - pos  # length of the OPEN header
-                r = kend
-                if kind == _K_UNICODE:
-                    if r + 1 >= end:
+                    pos = body
+                    prim(header)
+                elif typ == 0x82:  # STRING
+                    e = body + header
+                    if header > max_tok:
                         slow = True
                         continue
-                    c = buf[r]
-                    if c & 0x80:
-                        if c != 0x82:
+                    if e > end:
+                        if header >= _BIG_TOKEN:
+                            self._start_big(buf, body, e, end)
+                            pos = end
+                            continue
+                        self._need_end = e
+                        break
+                    pos = e
+                    prim(buf[body:e])
+                elif typ == 0x88:  # OPEN
+                    hl = body - pos - 1  # length of the OPEN number
+                    if (
+                        uni_nested
+                        and hl <= 2
+                        and top is not root
+                        and top.plain_open
+                        and startswith(uni, body)
+                    ):
+                        # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
+                        r = body + unilen
+                        if r + 1 < end:
+                            c = buf[r]
+                            e = r + 2 + c  # where the CLOSE number starts
+                            after = e + hl + 1
+                            if (
+                                c < 0x80
+                                and after <= end
+                                and buf[r + 1] == 0x82
+                                and buf[after - 1] == 0x89
+                                and c <= max_tok
+                                and len(stack) <= max_depth
+                                and (
+                                    buf[e] == header
+                                    if hl == 1
+                                    else (
+                                        buf[e] < 0x80
+                                        and buf[e + 1] < 0x80
+                                        and buf[e] + (buf[e + 1] << 7) == header
+                                    )
+                                )
+                            ):
+                                try:
+                                    sobj = buf[r + 2 : e].decode("utf-8")
+                                except UnicodeDecodeError:
+                                    slow = True
+                                    continue
+                                self._obj_count += 1
+                                pos = after
+                                prim(sobj)
+                                continue
+                    kind = 0
+                    q = body
+                    if (
+                        top.plain_open
+                        and startswith(uni, q)
+                        and (uni_top if top is root else uni_nested)
+                    ):
+                        kind = _K_UNICODE
+                        kend = q + unilen
+                    elif top.plain_open and q + 1 < end:
+                        c = buf[q]
+                        if c < 0x80:
+                            t2 = buf[q + 1]
+                            if t2 == 0x82:
+                                kend = q + 2 + c
+                            elif t2 == 0x87:
+                                kend = q + 2
+                            else:
+                                kend = end + 1
+                            if kend <= end:
+                                kind = (fast_top if top is root else fast_nested).get(
+                                    buf[q:kend], 0
+                                )
+                    if not kind or len(stack) > max_depth:
+                        slow = True
+                        continue
+                    if kind >= 5:
+                        u = containers[kind]()
+                        u.decoder = self
+                        u.parent = top
+                        u.openCount = header
+                        stack.append(u)
+                        if kind == 5:  # list, started inline
+                            lst: list[object] = []
+                            u.list = lst  # type: ignore[attr-defined]
+                            u.prim = lst.append
+                            objects[self._obj_count] = lst
+                        elif kind == 7:  # dict, started inline
+                            items: list[object] = []
+                            dct: dict[object, object] = {}
+                            u.d = dct  # type: ignore[attr-defined]
+                            u.items = items  # type: ignore[attr-defined]
+                            u.prim = items.append
+                            objects[self._obj_count] = dct
+                        elif kind == 6:  # tuple, started inline
+                            lst = []
+                            u.list = lst  # type: ignore[attr-defined]
+                            u.prim = lst.append
+                            u.count = self._obj_count  # type: ignore[attr-defined]
+                            objects[self._obj_count] = u
+                        else:
+                            u.start(self._obj_count)
+                        self._obj_count += 1
+                        top = u
+                        prim = u.prim or u.receiveChild
+                        pos = kend
+                        continue
+                    # leaf kinds: the whole sequence must be in the buffer
+                    hl = body - 1 - pos  # length of the OPEN header
+                    r = kend
+                    if kind == _K_UNICODE:
+                        if r + 1 >= end:
                             slow = True
                             continue
-                        s = r + 1
-                        size = 0
-                    elif buf[r + 1] == 0x82:
-                        size = c
-                        s = r + 2
+                        c = buf[r]
+                        if c & 0x80:
+                            if c != 0x82:
+                                slow = True
+                                continue
+                            s = r + 1
+                            size = 0
+                        elif buf[r + 1] == 0x82:
+                            size = c
+                            s = r + 2
+                        else:
+                            slow = True
+                            continue
+                        if size > max_tok:
+                            slow = True
+                            continue
+                        r = s + size
+                    elif kind in (_K_BOOL, _K_REF):
+                        if r + 1 >= end:
+                            slow = True
+                            continue
+                        c = buf[r]
+                        if c == 0x81:
+                            val = 0
+                            r += 1
+                        elif c < 0x80 and buf[r + 1] == 0x81:
+                            val = c
+                            r += 2
+                        else:
+                            slow = True
+                            continue
+                    # r is where the CLOSE must start
+                    if (
+                        r + hl >= end
+                        or buf[r + hl] != 0x89
+                        or buf[r : r + hl] != buf[pos : pos + hl]
+                    ):
+                        slow = True
+                        continue
+                    if kind == _K_UNICODE:
+                        try:
+                            obj: object = buf[s:r].decode("utf-8")
+                        except UnicodeDecodeError:
+                            slow = True
+                            continue
+                    elif kind == _K_NONE:
+                        obj = None
+                    elif kind == _K_BOOL:
+                        obj = bool(val)
                     else:
+                        obj = self.getObject(val)
+                        if type(obj) is objects_pending:
+                            slow = True
+                            continue
+                    self._obj_count += 1
+                    pos = r + hl + 1
+                    prim(obj)
+                elif typ == 0x89:  # CLOSE
+                    if len(stack) == 1 or top.openCount != header:
                         slow = True
                         continue
-                    if size > max_tok:
-                        slow = True
-                        continue
-                    r = s + size
-                elif kind in (_K_BOOL, _K_REF):
-                    if r + 1 >= end:
-                        slow = True
-                        continue
-                    c = buf[r]
-                    if c == 0x81:
-                        val = 0
-                        r += 1
-                    elif c < 0x80 and buf[r + 1] == 0x81:
-                        val = c
-                        r += 2
+                    tt = type(top)
+                    if tt is ListUnslicer:
+                        obj = top.list  # type: ignore[attr-defined]
+                    elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
+                        obj = tuple(top.list)  # type: ignore[attr-defined]
+                        objects[top.count] = obj  # type: ignore[attr-defined]
+                        if top._pending is not None:  # type: ignore[attr-defined]
+                            top._pending.resolve(obj)  # type: ignore[attr-defined]
                     else:
-                        slow = True
-                        continue
-                # r is where the CLOSE must start
-                if r + hl >= end or buf[r + hl] != 0x89 or buf[r : r + hl] != buf[pos : pos + hl]:
-                    slow = True
-                    continue
-                if kind == _K_UNICODE:
-                    try:
-                        obj: object = buf[s:r].decode("utf-8")
-                    except UnicodeDecodeError:
-                        slow = True
-                        continue
-                elif kind == _K_NONE:
-                    obj = None
-                elif kind == _K_BOOL:
-                    obj = bool(val)
-                else:
-                    obj = self.getObject(val)
+                        try:
+                            obj = top.receiveClose()
+                            top.finish()
+                        except Violation:
+                            slow = True  # let the general path report it properly
+                            continue
+                    stack.pop()
+                    pos = body
+                    top = stack[-1]
+                    prim = top.prim or top.receiveChild
                     if type(obj) is objects_pending:
-                        slow = True
-                        continue
-                self._obj_count += 1
-                pos = r + hl + 1
-                prim(obj)
-            elif typ == 0x89:  # CLOSE
-                if len(stack) == 1 or top.openCount != header:
+                        top.receiveChild(obj)
+                    else:
+                        prim(obj)
+                    slow = top.wants_check
+                elif typ == 0x83:  # NEG
+                    pos = body
+                    prim(-header)
+                elif typ == 0x84:  # FLOAT
+                    e = body + 8
+                    if e > end:
+                        self._need_end = e
+                        break
+                    pos = e
+                    prim(unpack_double(buf, body)[0])
+                else:
                     slow = True
                     continue
-                tt = type(top)
-                if tt is ListUnslicer:
-                    obj = top.list  # type: ignore[attr-defined]
-                elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
-                    obj = tuple(top.list)  # type: ignore[attr-defined]
-                    objects[top.count] = obj  # type: ignore[attr-defined]
-                    if top._pending is not None:  # type: ignore[attr-defined]
-                        top._pending.resolve(obj)  # type: ignore[attr-defined]
-                else:
-                    try:
-                        obj = top.receiveClose()
-                        top.finish()
-                    except Violation:
-                        slow = True  # let the general path report it properly
-                        continue
-                stack.pop()
-                pos = body
+            except Violation as v:
+                # as on the general path: the token is consumed, the sequence refused
+                self._handle_violation(v)
                 top = stack[-1]
                 prim = top.prim or top.receiveChild
-                if type(obj) is objects_pending:
-                    top.receiveChild(obj)
-                else:
-                    prim(obj)
-                slow = top.wants_check
-            elif typ == 0x83:  # NEG
-                prim(-header)
-                pos = body
-            elif typ == 0x84:  # FLOAT
-                e = body + 8
-                if e > end:
-                    self._need_end = e
-                    break
-                prim(unpack_double(buf, body)[0])
-                pos = e
-            else:
-                slow = True
-                continue
+                slow = bool(self._discard or self._in_open or top.wants_check)
         else:
             self._buf = b""
             self._pos = 0
