@@ -223,3 +223,81 @@ def test_violation_from_fast_path_child_is_a_violation_event(chunk: int) -> None
     ]
     assert fast[0][1] == [1, b"ok", "s"]
     assert fast[-1][1] == ["after", 1]
+
+
+# -- decoder: registered opentypes opened on the fast path ----------------------
+
+
+class _Refused:
+    """Sent as a ``refused`` sequence, whose factory raises Violation."""
+
+
+class _Stops:
+    """Sent as a ``stops`` sequence, whose unslicer's start raises Violation."""
+
+
+class _StopsUnslicer(_PickUnslicer):
+    def start(self, count: int) -> None:
+        raise Violation("start refused")
+
+
+def _registered_events(data: bytes, chunk: int, vocab: list[str]) -> list[tuple[str, Any]]:
+    reg = default_unslicers()
+    reg.register(("pick",), lambda ot: _PickUnslicer(False))
+
+    def refuse(ot: tuple[str, ...]) -> Unslicer:
+        raise Violation("factory refused")
+
+    reg.register(("refused",), refuse)
+    reg.register(("stops",), lambda ot: _StopsUnslicer(False))
+    dec = Decoder(unslicers=reg, top_level_primitives=False, vocab=vocab)
+    for i in range(0, len(data), chunk):
+        dec.receive_data(data[i : i + chunk])
+    assert not dec.failed
+    return _summary(dec.events())
+
+
+@pytest.mark.parametrize("vocab", [[], ["pick", "list", "unicode", "refused", "stops"]])
+def test_registered_opentypes_on_the_fast_path(vocab: list[str]) -> None:
+    """Registered opentypes at the top level and nested (STRING or VOCAB index token)
+    decode as on the general path (1-byte feeds), refusals included."""
+    slicers = SlicerRegistry()
+    slicers.register(_Pick, _slice_pick)
+    slicers.register(_Refused, lambda o, ctx: (("refused",), [1]))
+    slicers.register(_Stops, lambda o, ctx: (("stops",), ["x"]))
+    enc = Encoder(slicers=slicers, vocab=vocab)
+    values: list[object] = [
+        _Pick(1, "a", _Pick(2, [3])),
+        _Refused(),
+        _Pick(13),
+        _Stops(),
+        [_Pick("in a list"), _Refused()],
+        _Pick(b"last"),
+    ]
+    data = b"".join(enc.encode(v) for v in values)
+    whole = _registered_events(data, 1 << 20, vocab)
+    assert whole == _registered_events(data, 1, vocab)
+    assert whole[0] == ("object", [1, "a", [2, [3]]])
+    assert [k for k, _ in whole] == ["object"] + ["violation"] * 4 + ["object"]
+
+
+def test_top_level_registered_open_skips_the_general_path(monkeypatch: Any) -> None:
+    """On a decoder that insists on top-level OPENs, a registered opentype's OPEN and
+    index token and its primitive children do not go through the general path."""
+    slicers = SlicerRegistry()
+    slicers.register(_Pick, _slice_pick)
+    data = Encoder(slicers=slicers, vocab=["pick"]).encode(_Pick(1, b"x", 2))
+    reg = default_unslicers()
+    reg.register(("pick",), lambda ot: _PickUnslicer(False))
+    dec = Decoder(unslicers=reg, top_level_primitives=False, vocab=["pick"])
+    calls: list[int] = []
+    general = Decoder._slow
+
+    def counting(self: Decoder, *args: Any) -> int:
+        calls.append(args[2])
+        return general(self, *args)
+
+    monkeypatch.setattr(Decoder, "_slow", counting)
+    dec.receive_data(data)
+    assert _summary(dec.events()) == [("object", [1, b"x", 2])]
+    assert calls == []

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import mul, rshift, sub
 from struct import Struct
+from typing import cast
 
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
@@ -50,6 +51,7 @@ from ._unslicers import (
     SetUnslicer,
     TupleUnslicer,
     Unslicer,
+    UnslicerEntry,
     UnslicerRegistry,
     VocabMarker,
     shared_default_unslicers,
@@ -67,6 +69,11 @@ _BIG_TOKEN = 65536  # STRING bodies at least this long are collected without re-
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
 _ALWAYS_LEGAL = frozenset((PING, PONG, ABORT, CLOSE, ERROR))
 _MAX_OPENTYPE_TOKENS = 8
+_Registered = tuple[UnslicerEntry, Opentype]  # a registered opentype the fast path opens
+# built-in kinds (top level, nested), registered opentypes (top level, nested) by index token
+_FastTables = tuple[
+    dict[bytes, int], dict[bytes, int], dict[bytes, _Registered], dict[bytes, _Registered]
+]
 _UNSET = object()
 
 # fast-path kinds for the built-in opentypes
@@ -197,6 +204,8 @@ class Decoder:
         self._stopped = False
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
+        self._custom_top: dict[bytes, _Registered] = {}
+        self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
         self._uni = _UNICODE_INDEX
         if vocab:
@@ -383,7 +392,8 @@ class Decoder:
         cached = reg.cache.get(key)
         if cached is None:
             cached = reg.cache[key] = self._fast_tables(reg)
-        self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+        tables = cast("_FastTables", cached)
+        self._fast_top, self._fast_nested, self._custom_top, self._custom_nested = tables
         # the index token a peer sends for "unicode": VOCAB if the table has it
         self._uni = next(
             (
@@ -394,26 +404,61 @@ class Decoder:
             _UNICODE_INDEX,
         )
 
-    def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
+    def _fast_tables(self, reg: UnslicerRegistry) -> _FastTables:
+        """Index tokens (one-byte-header STRING or VOCAB) the fast path can open:
+        built-in kinds, and registered single-token opentypes."""
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
-        top: dict[bytes, int] = {}
-        nested: dict[bytes, int] = {}
-        for name, kind in _FAST_KINDS.items():
-            ot = (name,)
-            entry = reg.get(ot)
-            if entry is None or entry.factory is not BUILTIN_FACTORIES[ot]:
-                continue
-            raw = name.encode()
-            keys = [b128_encode(len(raw)) + b"\x82" + raw]
+
+        def keys_for(raw: bytes) -> list[bytes]:
+            keys = [b128_encode(len(raw)) + b"\x82" + raw] if len(raw) < 0x80 else []
             idx = by_string.get(raw)
             if idx is not None:
                 keys.append(b128_encode(idx) + b"\x87")
-            for k in keys:
-                if entry.top_level:
-                    top[k] = kind
-                if entry.nested:
-                    nested[k] = kind
-        return top, nested
+            return keys
+
+        top: dict[bytes, int] = {}
+        nested: dict[bytes, int] = {}
+        custom_top: dict[bytes, _Registered] = {}
+        custom_nested: dict[bytes, _Registered] = {}
+        for ot, entry in reg.entries():
+            if len(ot) != 1 or entry.extra_index_tokens:
+                continue  # opentypes of several index tokens take the general path
+            kind = _FAST_KINDS.get(ot[0], 0)
+            if kind and entry.factory is not BUILTIN_FACTORIES[ot]:
+                kind = 0  # a replaced built-in behaves as a registered opentype
+            for k in keys_for(ot[0].encode()):
+                if kind:
+                    if entry.top_level:
+                        top[k] = kind
+                    if entry.nested:
+                        nested[k] = kind
+                else:
+                    if entry.top_level:
+                        custom_top[k] = (entry, ot)
+                    if entry.nested:
+                        custom_nested[k] = (entry, ot)
+        return top, nested, custom_top, custom_nested
+
+    def _open_registered(self, entry: UnslicerEntry, opentype: Opentype, header: int) -> None:
+        """Open a registered opentype whose OPEN and index token were read at once
+        (what the general path does across the two tokens)."""
+        count = self._obj_count
+        self._obj_count = count + 1
+        stack = self._stack
+        top = stack[-1]
+        try:
+            child = entry.factory(opentype)
+        except Violation as v:
+            self._handle_violation(v, in_open=True)
+            return
+        child.decoder = self
+        child.parent = top
+        child.openCount = header
+        stack.append(child)
+        try:
+            child.start(count)
+        except Violation as v:
+            self._handle_violation(v)
 
     def _deliver(self, obj: object) -> None:
         self._objects.clear()
@@ -445,6 +490,8 @@ class Decoder:
         max_depth = self.max_depth
         fast_top = self._fast_top
         fast_nested = self._fast_nested
+        custom_top = self._custom_top
+        custom_nested = self._custom_nested
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         startswith = buf.startswith
@@ -455,9 +502,12 @@ class Decoder:
         uni_nested = uni in fast_nested
         objects = self._objects
         int_run = _INT_RUN.match
+        # a root that only insists on OPEN tokens: its OPENs take the fast path,
+        # everything else at the top level the general one
+        open_root = root if root.plain_open and root.wants_check else None
         top = stack[-1]
         prim = top.prim or top.receiveChild
-        slow = bool(self._discard or self._in_open or top.wants_check)
+        slow = bool(self._discard or self._in_open or (top.wants_check and top is not open_root))
 
         while pos < end:
             # -- header and type byte
@@ -503,15 +553,22 @@ class Decoder:
                     return
                 top = stack[-1]
                 prim = top.prim or top.receiveChild
-                slow = bool(self._discard or self._in_open or top.wants_check)
+                slow = bool(
+                    self._discard or self._in_open or (top.wants_check and top is not open_root)
+                )
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                custom_top = self._custom_top
+                custom_nested = self._custom_nested
                 uni = self._uni
                 unilen = len(uni)
                 uni_top = uni in fast_top
                 uni_nested = uni in fast_nested
                 continue
 
+            if top is open_root and typ != 0x88:
+                slow = True
+                continue
             try:
                 if typ == 0x81:  # INT
                     if (
@@ -609,9 +666,21 @@ class Decoder:
                             else:
                                 kend = end + 1
                             if kend <= end:
-                                kind = (fast_top if top is root else fast_nested).get(
-                                    buf[q:kend], 0
-                                )
+                                key = buf[q:kend]
+                                kind = (fast_top if top is root else fast_nested).get(key, 0)
+                                if not kind and len(stack) <= max_depth:
+                                    found = (custom_top if top is root else custom_nested).get(key)
+                                    if found is not None:
+                                        # a registered opentype: OPEN and index token at once
+                                        pos = kend
+                                        self._open_registered(found[0], found[1], header)
+                                        top = stack[-1]
+                                        prim = top.prim or top.receiveChild
+                                        slow = bool(
+                                            self._discard
+                                            or (top.wants_check and top is not open_root)
+                                        )
+                                        continue
                     if not kind or len(stack) > max_depth:
                         slow = True
                         continue
@@ -737,7 +806,7 @@ class Decoder:
                         top.receiveChild(obj)
                     else:
                         prim(obj)
-                    slow = top.wants_check
+                    slow = top.wants_check and top is not open_root
                 elif typ == 0x83:  # NEG
                     pos = body
                     prim(-header)
@@ -756,7 +825,9 @@ class Decoder:
                 self._handle_violation(v)
                 top = stack[-1]
                 prim = top.prim or top.receiveChild
-                slow = bool(self._discard or self._in_open or top.wants_check)
+                slow = bool(
+                    self._discard or self._in_open or (top.wants_check and top is not open_root)
+                )
         else:
             self._buf = b""
             self._pos = 0
