@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import mul, rshift, sub
 from struct import Struct
+from typing import cast
 
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
@@ -50,6 +51,7 @@ from ._unslicers import (
     SetUnslicer,
     TupleUnslicer,
     Unslicer,
+    UnslicerEntry,
     UnslicerRegistry,
     VocabMarker,
     shared_default_unslicers,
@@ -67,6 +69,11 @@ _BIG_TOKEN = 65536  # STRING bodies at least this long are collected without re-
 _VALID_TYPES = frozenset(range(0x80, 0x8B)) | {ERROR, PING, PONG}
 _ALWAYS_LEGAL = frozenset((PING, PONG, ABORT, CLOSE, ERROR))
 _MAX_OPENTYPE_TOKENS = 8
+_Registered = tuple[UnslicerEntry, Opentype]  # a registered opentype the fast path opens
+# built-in kinds (top level, nested), registered opentypes (top level, nested) by index token
+_FastTables = tuple[
+    dict[bytes, int], dict[bytes, int], dict[bytes, _Registered], dict[bytes, _Registered]
+]
 _UNSET = object()
 
 # fast-path kinds for the built-in opentypes
@@ -197,6 +204,8 @@ class Decoder:
         self._stopped = False
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
+        self._custom_top: dict[bytes, _Registered] = {}
+        self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
         self._uni = _UNICODE_INDEX
         if vocab:
@@ -383,7 +392,8 @@ class Decoder:
         cached = reg.cache.get(key)
         if cached is None:
             cached = reg.cache[key] = self._fast_tables(reg)
-        self._fast_top, self._fast_nested = cached  # type: ignore[misc]
+        tables = cast("_FastTables", cached)
+        self._fast_top, self._fast_nested, self._custom_top, self._custom_nested = tables
         # the index token a peer sends for "unicode": VOCAB if the table has it
         self._uni = next(
             (
@@ -394,26 +404,61 @@ class Decoder:
             _UNICODE_INDEX,
         )
 
-    def _fast_tables(self, reg: UnslicerRegistry) -> tuple[dict[bytes, int], dict[bytes, int]]:
+    def _fast_tables(self, reg: UnslicerRegistry) -> _FastTables:
+        """Index tokens (one-byte-header STRING or VOCAB) the fast path can open:
+        built-in kinds, and registered single-token opentypes."""
         by_string = {s: i for i, s in self._vocab.items() if i < 128}
-        top: dict[bytes, int] = {}
-        nested: dict[bytes, int] = {}
-        for name, kind in _FAST_KINDS.items():
-            ot = (name,)
-            entry = reg.get(ot)
-            if entry is None or entry.factory is not BUILTIN_FACTORIES[ot]:
-                continue
-            raw = name.encode()
-            keys = [b128_encode(len(raw)) + b"\x82" + raw]
+
+        def keys_for(raw: bytes) -> list[bytes]:
+            keys = [b128_encode(len(raw)) + b"\x82" + raw] if len(raw) < 0x80 else []
             idx = by_string.get(raw)
             if idx is not None:
                 keys.append(b128_encode(idx) + b"\x87")
-            for k in keys:
-                if entry.top_level:
-                    top[k] = kind
-                if entry.nested:
-                    nested[k] = kind
-        return top, nested
+            return keys
+
+        top: dict[bytes, int] = {}
+        nested: dict[bytes, int] = {}
+        custom_top: dict[bytes, _Registered] = {}
+        custom_nested: dict[bytes, _Registered] = {}
+        for ot, entry in reg.entries():
+            if len(ot) != 1 or entry.extra_index_tokens:
+                continue  # opentypes of several index tokens take the general path
+            kind = _FAST_KINDS.get(ot[0], 0)
+            if kind and entry.factory is not BUILTIN_FACTORIES[ot]:
+                kind = 0  # a replaced built-in behaves as a registered opentype
+            for k in keys_for(ot[0].encode()):
+                if kind:
+                    if entry.top_level:
+                        top[k] = kind
+                    if entry.nested:
+                        nested[k] = kind
+                else:
+                    if entry.top_level:
+                        custom_top[k] = (entry, ot)
+                    if entry.nested:
+                        custom_nested[k] = (entry, ot)
+        return top, nested, custom_top, custom_nested
+
+    def _open_registered(self, entry: UnslicerEntry, opentype: Opentype, header: int) -> None:
+        """Open a registered opentype whose OPEN and index token were read at once
+        (what the general path does across the two tokens)."""
+        count = self._obj_count
+        self._obj_count = count + 1
+        stack = self._stack
+        top = stack[-1]
+        try:
+            child = entry.factory(opentype)
+        except Violation as v:
+            self._handle_violation(v, in_open=True)
+            return
+        child.decoder = self
+        child.parent = top
+        child.openCount = header
+        stack.append(child)
+        try:
+            child.start(count)
+        except Violation as v:
+            self._handle_violation(v)
 
     def _deliver(self, obj: object) -> None:
         self._objects.clear()
@@ -445,6 +490,8 @@ class Decoder:
         max_depth = self.max_depth
         fast_top = self._fast_top
         fast_nested = self._fast_nested
+        custom_top = self._custom_top
+        custom_nested = self._custom_nested
         containers = _K_CONTAINERS
         unpack_double = _unpack_double
         startswith = buf.startswith
@@ -455,9 +502,12 @@ class Decoder:
         uni_nested = uni in fast_nested
         objects = self._objects
         int_run = _INT_RUN.match
+        # a root that only insists on OPEN tokens: its OPENs take the fast path,
+        # everything else at the top level the general one
+        open_root = root if root.plain_open and root.wants_check else None
         top = stack[-1]
         prim = top.prim or top.receiveChild
-        slow = bool(self._discard or self._in_open or top.wants_check)
+        slow = bool(self._discard or self._in_open or (top.wants_check and top is not open_root))
 
         while pos < end:
             # -- header and type byte
@@ -503,247 +553,281 @@ class Decoder:
                     return
                 top = stack[-1]
                 prim = top.prim or top.receiveChild
-                slow = bool(self._discard or self._in_open or top.wants_check)
+                slow = bool(
+                    self._discard or self._in_open or (top.wants_check and top is not open_root)
+                )
                 fast_top = self._fast_top
                 fast_nested = self._fast_nested
+                custom_top = self._custom_top
+                custom_nested = self._custom_nested
                 uni = self._uni
                 unilen = len(uni)
                 uni_top = uni in fast_top
                 uni_nested = uni in fast_nested
                 continue
 
-            if typ == 0x81:  # INT
-                if (
-                    type(top) is ListUnslicer
-                    and not top.list
-                    and body + 16 < end
-                    and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
-                ):
-                    # a list starting with a run of INTs with 0-2 header bytes: decode it
-                    # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
-                    m = int_run(buf, pos)
-                    if m is not None and m.end() - pos > 16:
-                        headers = buf[pos : m.end()].split(b"\x81")
-                        headers.pop()
-                        raw = list(map(_from_bytes, headers, repeat("little")))
-                        top.list.extend(
-                            map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
-                        )
-                        pos = m.end()
-                        continue
-                prim(header)
-                pos = body
-            elif typ == 0x82:  # STRING
-                e = body + header
-                if header > max_tok:
-                    slow = True
-                    continue
-                if e > end:
-                    if header >= _BIG_TOKEN:
-                        self._start_big(buf, body, e, end)
-                        pos = end
-                        continue
-                    self._need_end = e
-                    break
-                prim(buf[body:e])
-                pos = e
-            elif typ == 0x88:  # OPEN
-                hl = body - pos - 1  # length of the OPEN number
-                if (
-                    uni_nested
-                    and hl <= 2
-                    and top is not root
-                    and top.plain_open
-                    and startswith(uni, body)
-                ):
-                    # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
-                    r = body + unilen
-                    if r + 1 < end:
-                        c = buf[r]
-                        e = r + 2 + c  # where the CLOSE number starts
-                        after = e + hl + 1
-                        if (
-                            c < 0x80
-                            and after <= end
-                            and buf[r + 1] == 0x82
-                            and buf[after - 1] == 0x89
-                            and c <= max_tok
-                            and len(stack) <= max_depth
-                            and (
-                                buf[e] == header
-                                if hl == 1
-                                else (
-                                    buf[e] < 0x80
-                                    and buf[e + 1] < 0x80
-                                    and buf[e] + (buf[e + 1] << 7) == header
-                                )
-                            )
-                        ):
-                            try:
-                                sobj = buf[r + 2 : e].decode("utf-8")
-                            except UnicodeDecodeError:
-                                slow = True
-                                continue
-                            self._obj_count += 1
-                            pos = after
-                            prim(sobj)
-                            continue
-                kind = 0
-                q = body
-                if (
-                    top.plain_open
-                    and startswith(uni, q)
-                    and (uni_top if top is root else uni_nested)
-                ):
-                    kind = _K_UNICODE
-                    kend = q + unilen
-                elif top.plain_open and q + 1 < end:
-                    c = buf[q]
-                    if c < 0x80:
-                        t2 = buf[q + 1]
-                        if t2 == 0x82:
-                            kend = q + 2 + c
-                        elif t2 == 0x87:
-                            kend = q + 2
-                        else:
-                            kend = end + 1
-                        if kend <= end:
-                            kind = (fast_top if top is root else fast_nested).get(buf[q:kend], 0)
-                if not kind or len(stack) > max_depth:
-                    slow = True
-                    continue
-                if kind >= 5:
-                    u = containers[kind]()
-                    u.decoder = self
-                    u.parent = top
-                    u.openCount = header
-                    stack.append(u)
-                    if kind == 5:  # list, started inline
-                        lst: list[object] = []
-                        u.list = lst  # type: ignore[attr-defined]
-                        u.prim = lst.append
-                        objects[self._obj_count] = lst
-                    elif kind == 7:  # dict, started inline
-                        items: list[object] = []
-                        dct: dict[object, object] = {}
-                        u.d = dct  # type: ignore[attr-defined]
-                        u.items = items  # type: ignore[attr-defined]
-                        u.prim = items.append
-                        objects[self._obj_count] = dct
-                    elif kind == 6:  # tuple, started inline
-                        lst = []
-                        u.list = lst  # type: ignore[attr-defined]
-                        u.prim = lst.append
-                        u.count = self._obj_count  # type: ignore[attr-defined]
-                        objects[self._obj_count] = u
-                    else:
-                        u.start(self._obj_count)
-                    self._obj_count += 1
-                    top = u
-                    prim = u.prim or u.receiveChild
-                    pos = kend
-                    continue
-                # leaf kinds: the whole sequence must be in the buffer
-                hl = body - 1 - pos  # length of the OPEN header
-                r = kend
-                if kind == _K_UNICODE:
-                    if r + 1 >= end:
-                        slow = True
-                        continue
-                    c = buf[r]
-                    if c & 0x80:
-                        if c != 0x82:
-                            slow = True
-                            continue
-                        s = r + 1
-                        size = 0
-                    elif buf[r + 1] == 0x82:
-                        size = c
-                        s = r + 2
-                    else:
-                        slow = True
-                        continue
-                    if size > max_tok:
-                        slow = True
-                        continue
-                    r = s + size
-                elif kind in (_K_BOOL, _K_REF):
-                    if r + 1 >= end:
-                        slow = True
-                        continue
-                    c = buf[r]
-                    if c == 0x81:
-                        val = 0
-                        r += 1
-                    elif c < 0x80 and buf[r + 1] == 0x81:
-                        val = c
-                        r += 2
-                    else:
-                        slow = True
-                        continue
-                # r is where the CLOSE must start
-                if r + hl >= end or buf[r + hl] != 0x89 or buf[r : r + hl] != buf[pos : pos + hl]:
-                    slow = True
-                    continue
-                if kind == _K_UNICODE:
-                    try:
-                        obj: object = buf[s:r].decode("utf-8")
-                    except UnicodeDecodeError:
-                        slow = True
-                        continue
-                elif kind == _K_NONE:
-                    obj = None
-                elif kind == _K_BOOL:
-                    obj = bool(val)
-                else:
-                    obj = self.getObject(val)
-                    if type(obj) is objects_pending:
-                        slow = True
-                        continue
-                self._obj_count += 1
-                pos = r + hl + 1
-                prim(obj)
-            elif typ == 0x89:  # CLOSE
-                if len(stack) == 1 or top.openCount != header:
-                    slow = True
-                    continue
-                tt = type(top)
-                if tt is ListUnslicer:
-                    obj = top.list  # type: ignore[attr-defined]
-                elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
-                    obj = tuple(top.list)  # type: ignore[attr-defined]
-                    objects[top.count] = obj  # type: ignore[attr-defined]
-                    if top._pending is not None:  # type: ignore[attr-defined]
-                        top._pending.resolve(obj)  # type: ignore[attr-defined]
-                else:
-                    try:
-                        obj = top.receiveClose()
-                        top.finish()
-                    except Violation:
-                        slow = True  # let the general path report it properly
-                        continue
-                stack.pop()
-                pos = body
-                top = stack[-1]
-                prim = top.prim or top.receiveChild
-                if type(obj) is objects_pending:
-                    top.receiveChild(obj)
-                else:
-                    prim(obj)
-                slow = top.wants_check
-            elif typ == 0x83:  # NEG
-                prim(-header)
-                pos = body
-            elif typ == 0x84:  # FLOAT
-                e = body + 8
-                if e > end:
-                    self._need_end = e
-                    break
-                prim(unpack_double(buf, body)[0])
-                pos = e
-            else:
+            if top is open_root and typ != 0x88:
                 slow = True
                 continue
+            try:
+                if typ == 0x81:  # INT
+                    if (
+                        type(top) is ListUnslicer
+                        and not top.list
+                        and body + 16 < end
+                        and (buf[body + 1] == 0x81 or buf[body + 2] == 0x81)  # next is an INT
+                    ):
+                        # a list starting with a run of INTs with 0-2 header bytes: decode it
+                        # in C (h0 + 256*h1 from from_bytes, minus 128*h1)
+                        m = int_run(buf, pos)
+                        if m is not None and m.end() - pos > 16:
+                            headers = buf[pos : m.end()].split(b"\x81")
+                            headers.pop()
+                            raw = list(map(_from_bytes, headers, repeat("little")))
+                            top.list.extend(
+                                map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128)))
+                            )
+                            pos = m.end()
+                            continue
+                    pos = body
+                    prim(header)
+                elif typ == 0x82:  # STRING
+                    e = body + header
+                    if header > max_tok:
+                        slow = True
+                        continue
+                    if e > end:
+                        if header >= _BIG_TOKEN:
+                            self._start_big(buf, body, e, end)
+                            pos = end
+                            continue
+                        self._need_end = e
+                        break
+                    pos = e
+                    prim(buf[body:e])
+                elif typ == 0x88:  # OPEN
+                    hl = body - pos - 1  # length of the OPEN number
+                    if (
+                        uni_nested
+                        and hl <= 2
+                        and top is not root
+                        and top.plain_open
+                        and startswith(uni, body)
+                    ):
+                        # the commonest sequence, a short str: OPEN "unicode" STRING CLOSE
+                        r = body + unilen
+                        if r + 1 < end:
+                            c = buf[r]
+                            e = r + 2 + c  # where the CLOSE number starts
+                            after = e + hl + 1
+                            if (
+                                c < 0x80
+                                and after <= end
+                                and buf[r + 1] == 0x82
+                                and buf[after - 1] == 0x89
+                                and c <= max_tok
+                                and len(stack) <= max_depth
+                                and (
+                                    buf[e] == header
+                                    if hl == 1
+                                    else (
+                                        buf[e] < 0x80
+                                        and buf[e + 1] < 0x80
+                                        and buf[e] + (buf[e + 1] << 7) == header
+                                    )
+                                )
+                            ):
+                                try:
+                                    sobj = buf[r + 2 : e].decode("utf-8")
+                                except UnicodeDecodeError:
+                                    slow = True
+                                    continue
+                                self._obj_count += 1
+                                pos = after
+                                prim(sobj)
+                                continue
+                    kind = 0
+                    q = body
+                    if (
+                        top.plain_open
+                        and startswith(uni, q)
+                        and (uni_top if top is root else uni_nested)
+                    ):
+                        kind = _K_UNICODE
+                        kend = q + unilen
+                    elif top.plain_open and q + 1 < end:
+                        c = buf[q]
+                        if c < 0x80:
+                            t2 = buf[q + 1]
+                            if t2 == 0x82:
+                                kend = q + 2 + c
+                            elif t2 == 0x87:
+                                kend = q + 2
+                            else:
+                                kend = end + 1
+                            if kend <= end:
+                                key = buf[q:kend]
+                                kind = (fast_top if top is root else fast_nested).get(key, 0)
+                                if not kind and len(stack) <= max_depth:
+                                    found = (custom_top if top is root else custom_nested).get(key)
+                                    if found is not None:
+                                        # a registered opentype: OPEN and index token at once
+                                        pos = kend
+                                        self._open_registered(found[0], found[1], header)
+                                        top = stack[-1]
+                                        prim = top.prim or top.receiveChild
+                                        slow = bool(
+                                            self._discard
+                                            or (top.wants_check and top is not open_root)
+                                        )
+                                        continue
+                    if not kind or len(stack) > max_depth:
+                        slow = True
+                        continue
+                    if kind >= 5:
+                        u = containers[kind]()
+                        u.decoder = self
+                        u.parent = top
+                        u.openCount = header
+                        stack.append(u)
+                        if kind == 5:  # list, started inline
+                            lst: list[object] = []
+                            u.list = lst  # type: ignore[attr-defined]
+                            u.prim = lst.append
+                            objects[self._obj_count] = lst
+                        elif kind == 7:  # dict, started inline
+                            items: list[object] = []
+                            dct: dict[object, object] = {}
+                            u.d = dct  # type: ignore[attr-defined]
+                            u.items = items  # type: ignore[attr-defined]
+                            u.prim = items.append
+                            objects[self._obj_count] = dct
+                        elif kind == 6:  # tuple, started inline
+                            lst = []
+                            u.list = lst  # type: ignore[attr-defined]
+                            u.prim = lst.append
+                            u.count = self._obj_count  # type: ignore[attr-defined]
+                            objects[self._obj_count] = u
+                        else:
+                            u.start(self._obj_count)
+                        self._obj_count += 1
+                        top = u
+                        prim = u.prim or u.receiveChild
+                        pos = kend
+                        continue
+                    # leaf kinds: the whole sequence must be in the buffer
+                    hl = body - 1 - pos  # length of the OPEN header
+                    r = kend
+                    if kind == _K_UNICODE:
+                        if r + 1 >= end:
+                            slow = True
+                            continue
+                        c = buf[r]
+                        if c & 0x80:
+                            if c != 0x82:
+                                slow = True
+                                continue
+                            s = r + 1
+                            size = 0
+                        elif buf[r + 1] == 0x82:
+                            size = c
+                            s = r + 2
+                        else:
+                            slow = True
+                            continue
+                        if size > max_tok:
+                            slow = True
+                            continue
+                        r = s + size
+                    elif kind in (_K_BOOL, _K_REF):
+                        if r + 1 >= end:
+                            slow = True
+                            continue
+                        c = buf[r]
+                        if c == 0x81:
+                            val = 0
+                            r += 1
+                        elif c < 0x80 and buf[r + 1] == 0x81:
+                            val = c
+                            r += 2
+                        else:
+                            slow = True
+                            continue
+                    # r is where the CLOSE must start
+                    if (
+                        r + hl >= end
+                        or buf[r + hl] != 0x89
+                        or buf[r : r + hl] != buf[pos : pos + hl]
+                    ):
+                        slow = True
+                        continue
+                    if kind == _K_UNICODE:
+                        try:
+                            obj: object = buf[s:r].decode("utf-8")
+                        except UnicodeDecodeError:
+                            slow = True
+                            continue
+                    elif kind == _K_NONE:
+                        obj = None
+                    elif kind == _K_BOOL:
+                        obj = bool(val)
+                    else:
+                        obj = self.getObject(val)
+                        if type(obj) is objects_pending:
+                            slow = True
+                            continue
+                    self._obj_count += 1
+                    pos = r + hl + 1
+                    prim(obj)
+                elif typ == 0x89:  # CLOSE
+                    if len(stack) == 1 or top.openCount != header:
+                        slow = True
+                        continue
+                    tt = type(top)
+                    if tt is ListUnslicer:
+                        obj = top.list  # type: ignore[attr-defined]
+                    elif tt is TupleUnslicer and not top.unresolved and top.constraints is None:  # type: ignore[attr-defined]
+                        obj = tuple(top.list)  # type: ignore[attr-defined]
+                        objects[top.count] = obj  # type: ignore[attr-defined]
+                        if top._pending is not None:  # type: ignore[attr-defined]
+                            top._pending.resolve(obj)  # type: ignore[attr-defined]
+                    else:
+                        try:
+                            obj = top.receiveClose()
+                            top.finish()
+                        except Violation:
+                            slow = True  # let the general path report it properly
+                            continue
+                    stack.pop()
+                    pos = body
+                    top = stack[-1]
+                    prim = top.prim or top.receiveChild
+                    if type(obj) is objects_pending:
+                        top.receiveChild(obj)
+                    else:
+                        prim(obj)
+                    slow = top.wants_check and top is not open_root
+                elif typ == 0x83:  # NEG
+                    pos = body
+                    prim(-header)
+                elif typ == 0x84:  # FLOAT
+                    e = body + 8
+                    if e > end:
+                        self._need_end = e
+                        break
+                    pos = e
+                    prim(unpack_double(buf, body)[0])
+                else:
+                    slow = True
+                    continue
+            except Violation as v:
+                # as on the general path: the token is consumed, the sequence refused
+                self._handle_violation(v)
+                top = stack[-1]
+                prim = top.prim or top.receiveChild
+                slow = bool(
+                    self._discard or self._in_open or (top.wants_check and top is not open_root)
+                )
         else:
             self._buf = b""
             self._pos = 0

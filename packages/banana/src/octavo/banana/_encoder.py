@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from struct import Struct
 from typing import Any
@@ -15,10 +15,19 @@ from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
 __all__ = ["Encoder"]
 
 _TABLE = 2048  # precomputed headers for values below this
-_OPEN_T = [b128_encode(i) + b"\x88" for i in range(_TABLE)]
-_CLOSE_T = [b128_encode(i) + b"\x89" for i in range(_TABLE)]
 _INT_TABLE = 16384  # every INT token with a header of up to two bytes
-_INT_T = [b128_encode(i) + b"\x81" for i in range(_INT_TABLE)]
+# two-byte base-128 forms of 0..16383 (low seven bits first); the first 128 are
+# not canonical headers on their own, only the low part of a longer header
+_PAIR = [bytes((i & 0x7F, i >> 7)) for i in range(_INT_TABLE)]
+_HEAD14 = [bytes((i,)) for i in range(0x80)] + _PAIR[0x80:]  # canonical headers
+_OPEN_TABLE = _INT_TABLE  # OPEN/CLOSE headers of up to two bytes are precomputed
+_OPEN_T = [h + b"\x88" for h in _HEAD14]
+_CLOSE_T = [h + b"\x89" for h in _HEAD14]
+_INT_T = [h + b"\x81" for h in _HEAD14]
+# the third byte of a three-byte header, with the type byte
+_THIRD_OPEN = [bytes((i, 0x88)) for i in range(0x80)]
+_THIRD_CLOSE = [bytes((i, 0x89)) for i in range(0x80)]
+_OPEN3_LIMIT = 1 << 21
 _NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
 _STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
 _VOCAB_T = [b128_encode(i) + b"\x87" for i in range(_TABLE)]
@@ -63,6 +72,17 @@ def _int_token(o: int) -> bytes:
     return b128_encode(len(body)) + b"\x86" + body
 
 
+def _open_close(k: int) -> tuple[bytes, bytes]:
+    """The OPEN and CLOSE tokens of sequence number ``k``."""
+    if k < _OPEN_TABLE:
+        return _OPEN_T[k], _CLOSE_T[k]
+    if k < _OPEN3_LIMIT:
+        low = _PAIR[k & 0x3FFF]
+        return low + _THIRD_OPEN[k >> 14], low + _THIRD_CLOSE[k >> 14]
+    h = b128_encode(k)
+    return h + b"\x88", h + b"\x89"
+
+
 def _str_header(n: int) -> bytes:
     return _STR_T[n] if n < _TABLE else b128_encode(n) + b"\x82"
 
@@ -92,6 +112,7 @@ class Encoder:
         self._next_vocab = 0
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
+        self._emitters: list[_Emitter] = []
         self._rebuild_opentypes()
         if vocab:
             self.populateVocabTable(vocab)
@@ -120,6 +141,7 @@ class Encoder:
         return _str_header(len(data)) + data
 
     def _rebuild_opentypes(self) -> None:
+        self._emitters = []  # they hold the old tables
         if not self._vocab:
             self._ot = _PLAIN_OPENTYPES
             return
@@ -215,24 +237,38 @@ class Encoder:
         return data
 
 
+_Emitter = Callable[[object, int], tuple[bytes, int]]
+
+
 def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, int]:
     """Encode ``obj`` with ``encoder``'s tables, OPENs numbered from ``start``.
 
-    Returns the bytes and the next OPEN number; does not change ``encoder``.
+    Returns the bytes and the next OPEN number; does not change ``encoder``'s
+    OPEN counter or vocabulary.
     """
-    out: list[bytes] = []
+    pool = encoder._emitters
     try:
-        count = _encode_into(encoder, obj, out, start)
+        run = pool.pop()  # atomic: re-entrant and thread-safe without a lock
+    except IndexError:
+        run = _make_emitter(encoder)
+    try:
+        return run(obj, start)
     except RecursionError:
         raise Violation("object graph nested too deeply to serialize") from None
     except UnicodeEncodeError as e:
         raise Violation(f"cannot encode str as UTF-8: {e}") from None
-    return b"".join(out), count
+    finally:
+        pool.append(run)  # a pool replaced meanwhile (new vocabulary) is dropped
 
 
-def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -> int:
-    """Append the tokens of ``root`` to ``out``; return the new OPEN count."""
-    n = count
+def _make_emitter(encoder: Encoder) -> _Emitter:
+    """Build the encoding closures for ``encoder``'s current tables, once.
+
+    Returns ``run(root, count) -> (bytes, next count)``; one message at a time
+    (the per-message state lives in the closure cells and is reset by ``run``).
+    """
+    n = 0
+    out: list[bytes] = []
     append = out.append
     extend = out.extend
     vocab = encoder._vocab
@@ -251,7 +287,7 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
     CLOSE_T = _CLOSE_T
     INT_T = _INT_T
     INT_TABLE = _INT_TABLE
-    INT_ONLY = {int}
+    INT_ONLY = frozenset((int,))
     STR_T = _STR_T
     TABLE = _TABLE
     refs: dict[int, int] = {}
@@ -259,11 +295,12 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
     registry = encoder._slicers
     ctx = encoder._ctx
 
-    def open_close(k: int) -> tuple[bytes, bytes]:
-        if k < TABLE:
-            return OPEN_T[k], CLOSE_T[k]
-        h = b128_encode(k)
-        return h + b"\x88", h + b"\x89"
+    open_close = _open_close
+    OPEN_TABLE = _OPEN_TABLE
+    OPEN3_LIMIT = _OPEN3_LIMIT
+    PAIR = _PAIR
+    THIRD_OPEN = _THIRD_OPEN
+    THIRD_CLOSE = _THIRD_CLOSE
 
     def emit_bytes(data: bytes) -> None:
         if vocab:
@@ -286,9 +323,13 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         k = n
         n = k + 1
         data = o.encode("utf-8")
-        if k < TABLE:
+        if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
+        elif k < OPEN3_LIMIT:
+            lo = PAIR[k & 0x3FFF]
+            o_h = lo + THIRD_OPEN[k >> 14]
+            c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
         if vocab and data in vocab:
@@ -303,9 +344,13 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        if k < TABLE:
+        if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
+        elif k < OPEN3_LIMIT:
+            lo = PAIR[k & 0x3FFF]
+            o_h = lo + THIRD_OPEN[k >> 14]
+            c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
         refs[id(o)] = k
@@ -342,9 +387,13 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        if k < TABLE:
+        if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
+        elif k < OPEN3_LIMIT:
+            lo = PAIR[k & 0x3FFF]
+            o_h = lo + THIRD_OPEN[k >> 14]
+            c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
         append(o_h)
@@ -365,9 +414,13 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
             raise Violation(f"cannot sort the keys of a dict: {e}") from None
         k = n
         n = k + 1
-        if k < TABLE:
+        if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
+        elif k < OPEN3_LIMIT:
+            lo = PAIR[k & 0x3FFF]
+            o_h = lo + THIRD_OPEN[k >> 14]
+            c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
         refs[id(o)] = k
@@ -462,9 +515,13 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         nonlocal n
         k = n
         n = k + 1
-        if k < TABLE:
+        if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
+        elif k < OPEN3_LIMIT:
+            lo = PAIR[k & 0x3FFF]
+            o_h = lo + THIRD_OPEN[k >> 14]
+            c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
         append(o_h)
@@ -518,8 +575,21 @@ def _encode_into(encoder: Encoder, root: object, out: list[bytes], count: int) -
         n = k + 1
         return k
 
-    enc(root)
-    return n
+    def run(root: object, count: int) -> tuple[bytes, int]:
+        nonlocal n, out, append, extend
+        n = count
+        out = []
+        append = out.append
+        extend = out.extend
+        try:
+            enc(root)
+            return b"".join(out), n
+        finally:
+            refs.clear()
+            keep.clear()
+            out.clear()
+
+    return run
 
 
 _SUBCLASS_HANDLERS: dict[type, str] = {

@@ -820,6 +820,10 @@ class UnslicerRegistry:
             return None, self._max_index_length
         return None, 0
 
+    def entries(self) -> list[tuple[Opentype, UnslicerEntry]]:
+        """Every registered (opentype, entry) pair."""
+        return list(self._table.items())
+
     def max_index_length(self) -> int:
         """The longest index token any registered opentype starts with."""
         return self._max_index_length
