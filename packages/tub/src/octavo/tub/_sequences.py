@@ -257,11 +257,12 @@ class _FastChecked(_ConstrainedChild):
     """Base of the sequences whose children are checked in ``receiveChild``.
 
     With ``wants_check`` False the decoder hands primitive children straight to
-    ``receiveChild`` on its fast path, where a Violation may not be raised. So a
-    Violation found there is kept (``_stashed``) and raised from the next
-    ``doOpen`` or from ``receiveClose``, both of which the decoder handles fully;
+    ``receiveChild`` on its fast path. A Violation found there is kept
+    (``_stashed``) and raised from the next ``doOpen`` or from ``receiveClose``;
     children arriving in between are ignored. The sequence is refused exactly as
-    if the Violation had been raised at once, only a few tokens later.
+    if the Violation had been raised at once, only a few tokens later. (This was
+    needed while the fast path could not route a Violation; octavo-banana now
+    can, so raising at once would also work.)
     """
 
     wants_check = False
