@@ -130,22 +130,56 @@ class LeafUnslicer(Unslicer):
         raise Violation(f"'{self.describe()}' does not accept sub-objects")
 
 
-class ListUnslicer(Unslicer):
-    """``list``; honours ListOf (maxLength, item constraint)."""
+class _BoundedItems(Unslicer):
+    """Constraint checks shared by list, set and frozenset: a maxLength and one item
+    constraint, both from a ``constraint_type`` (ListOf or SetOf) when one applies."""
 
-    opentype = ("list",)
-    wants_check = False
-    plain_open = True
+    constraint_type: type[Constraint]
+    noun: str
     maxLength: int | None = None
     itemConstraint: Constraint | None = None
 
+    if TYPE_CHECKING:
+
+        def _count(self) -> int:
+            """How many items are in so far."""
+            ...
+
     def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, ListConstraint)
-        if isinstance(c, ListConstraint):
+        c = select_for(constraint, self.constraint_type)
+        if isinstance(c, (ListConstraint, SetConstraint)):
             self.maxLength = c.maxLength
             self.itemConstraint = c.constraint
             self.wants_check = True
             self.plain_open = False
+
+    def _check_room(self) -> None:
+        if self.maxLength is not None and self._count() >= self.maxLength:
+            raise Violation(f"the {self.noun} is full")
+
+    def checkToken(self, typebyte: int, size: int) -> None:
+        self._check_room()
+        if self.itemConstraint is not None:
+            self.itemConstraint.checkToken(typebyte, size)
+
+    def doOpen(self, opentype: Opentype) -> Unslicer | None:
+        self._check_room()
+        if self.itemConstraint is not None:
+            self.itemConstraint.checkOpentype(opentype)
+        child = self.open(opentype)
+        if child is not None and self.itemConstraint is not None:
+            child.setConstraint(self.itemConstraint)
+        return child
+
+
+class ListUnslicer(_BoundedItems):
+    """``list``; honours ListOf (maxLength, item constraint)."""
+
+    opentype = ("list",)
+    constraint_type = ListConstraint
+    noun = "list"
+    wants_check = False
+    plain_open = True
 
     def start(self, count: int) -> None:
         self.list: list[object] = []
@@ -153,21 +187,8 @@ class ListUnslicer(Unslicer):
         if not self.wants_check:
             self.prim = self.list.append
 
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.maxLength is not None and len(self.list) >= self.maxLength:
-            raise Violation("the list is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkToken(typebyte, size)
-
-    def doOpen(self, opentype: Opentype) -> Unslicer | None:
-        if self.maxLength is not None and len(self.list) >= self.maxLength:
-            raise Violation("the list is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and self.itemConstraint is not None:
-            child.setConstraint(self.itemConstraint)
-        return child
+    def _count(self) -> int:
+        return len(self.list)
 
     def receiveChild(self, obj: object) -> None:
         lst = self.list
@@ -282,36 +303,15 @@ class TupleUnslicer(Unslicer):
         return f"[{len(self.list)}]"
 
 
-class FrozenSetUnslicer(TupleUnslicer):
+class FrozenSetUnslicer(_BoundedItems, TupleUnslicer):
     """``frozenset`` (opentype ``immutable-set``); honours SetOf."""
 
     opentype = ("immutable-set",)
-    maxLength: int | None = None
-    itemConstraint: Constraint | None = None
+    constraint_type = SetConstraint
+    noun = "set"
 
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, SetConstraint)
-        if isinstance(c, SetConstraint):
-            self.maxLength = c.maxLength
-            self.itemConstraint = c.constraint
-            self.wants_check = True
-            self.plain_open = False
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.maxLength is not None and len(self.list) >= self.maxLength:
-            raise Violation("the set is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkToken(typebyte, size)
-
-    def doOpen(self, opentype: Opentype) -> Unslicer | None:
-        if self.maxLength is not None and len(self.list) >= self.maxLength:
-            raise Violation("the set is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and self.itemConstraint is not None:
-            child.setConstraint(self.itemConstraint)
-        return child
+    def _count(self) -> int:
+        return len(self.list)
 
     def receiveChild(self, obj: object) -> None:
         if self.maxLength is not None and len(self.list) >= self.maxLength:
@@ -331,22 +331,14 @@ class FrozenSetUnslicer(TupleUnslicer):
         return self._complete()
 
 
-class SetUnslicer(Unslicer):
+class SetUnslicer(_BoundedItems):
     """``set``; honours SetOf."""
 
     opentype = ("set",)
+    constraint_type = SetConstraint
+    noun = "set"
     wants_check = False
     plain_open = True
-    maxLength: int | None = None
-    itemConstraint: Constraint | None = None
-
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, SetConstraint)
-        if isinstance(c, SetConstraint):
-            self.maxLength = c.maxLength
-            self.itemConstraint = c.constraint
-            self.wants_check = True
-            self.plain_open = False
 
     def start(self, count: int) -> None:
         self.set: set[object] = set()
@@ -354,21 +346,8 @@ class SetUnslicer(Unslicer):
         if not self.wants_check:
             self.prim = self.set.add
 
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.maxLength is not None and len(self.set) >= self.maxLength:
-            raise Violation("the set is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkToken(typebyte, size)
-
-    def doOpen(self, opentype: Opentype) -> Unslicer | None:
-        if self.maxLength is not None and len(self.set) >= self.maxLength:
-            raise Violation("the set is full")
-        if self.itemConstraint is not None:
-            self.itemConstraint.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and self.itemConstraint is not None:
-            child.setConstraint(self.itemConstraint)
-        return child
+    def _count(self) -> int:
+        return len(self.set)
 
     def receiveChild(self, obj: object) -> None:
         if self.maxLength is not None and len(self.set) >= self.maxLength:
