@@ -92,8 +92,8 @@ class FoolscapFakeTub:
         self.detached.append(why)
 
 
-class FTarget(freferenceable.Referenceable):
-    """A Foolscap-side object."""
+class _TargetMethods:
+    """The remote methods both sides' test objects offer."""
 
     def __init__(self) -> None:
         self.calls: list[Any] = []
@@ -103,65 +103,40 @@ class FTarget(freferenceable.Referenceable):
 
     def remote_kw(self, a: Any, b: Any = 2, *, c: Any = 3) -> Any:
         return [a, b, c]
+
+    def remote_make(self) -> Any:
+        return type(self)()
+
+    def remote_callback(self, rref: Any, value: Any) -> Any:
+        return rref.callRemote("echo", value)
+
+    def remote_is_me(self, obj: Any) -> bool:
+        return obj is self
+
+    def remote_note(self, value: Any) -> None:
+        self.calls.append(value)
+
+    def remote_call_function(self, fn: Any, **kwargs: Any) -> Any:
+        return fn.callRemote(**kwargs)
+
+    def remote_never(self) -> Any:
+        from twisted.internet.defer import Deferred
+
+        return Deferred()
+
+
+class FTarget(_TargetMethods, freferenceable.Referenceable):
+    """A Foolscap-side object."""
 
     def remote_fail(self) -> None:
         raise ValueError("foolscap says no")
 
-    def remote_make(self) -> FTarget:
-        return FTarget()
 
-    def remote_callback(self, rref: Any, value: Any) -> Any:
-        return rref.callRemote("echo", value)
-
-    def remote_is_me(self, obj: Any) -> bool:
-        return obj is self
-
-    def remote_note(self, value: Any) -> None:
-        self.calls.append(value)
-
-    def remote_call_function(self, fn: Any, **kwargs: Any) -> Any:
-        return fn.callRemote(**kwargs)
-
-    def remote_never(self) -> Any:
-        from twisted.internet.defer import Deferred
-
-        return Deferred()
-
-
-class OTarget(Referenceable):
+class OTarget(_TargetMethods, Referenceable):
     """An Octavo-side object."""
-
-    def __init__(self) -> None:
-        self.calls: list[Any] = []
-
-    def remote_echo(self, value: Any) -> Any:
-        return value
-
-    def remote_kw(self, a: Any, b: Any = 2, *, c: Any = 3) -> Any:
-        return [a, b, c]
 
     def remote_fail(self) -> None:
         raise KeyError("octavo says no")
-
-    def remote_make(self) -> OTarget:
-        return OTarget()
-
-    def remote_callback(self, rref: Any, value: Any) -> Any:
-        return rref.callRemote("echo", value)
-
-    def remote_is_me(self, obj: Any) -> bool:
-        return obj is self
-
-    def remote_note(self, value: Any) -> None:
-        self.calls.append(value)
-
-    def remote_call_function(self, fn: Any, **kwargs: Any) -> Any:
-        return fn.callRemote(**kwargs)
-
-    def remote_never(self) -> Any:
-        from twisted.internet.defer import Deferred
-
-        return Deferred()
 
 
 class Pair:
