@@ -458,3 +458,50 @@ def test_slicer_temporaries_are_not_mistaken_for_shared_objects() -> None:
     slicers.register(Thing, lambda o, ctx: (("thing",), ({"a": [1]},)))
     data = Encoder(slicers=slicers).encode([Thing(), Thing(), Thing()])
     assert b"reference" not in data
+
+
+# ------------------------------------------------ whole-message fast paths of an extension
+
+
+def test_tokens_written_by_a_caller_match_the_encoders() -> None:
+    """int_token, open_close_tokens, bytes_token, index_token and take_opens let a caller
+    write a message byte for byte as the encoder would, numbering included."""
+    from octavo.banana import int_token, open_close_tokens
+
+    enc = Encoder(vocab=["list", "x"])
+    enc.encode([1])  # OPEN 0 used
+    k = enc.take_opens(2)
+    assert k == 1
+    assert enc.open_count == 3
+    o1, c1 = open_close_tokens(k)
+    o2, c2 = open_close_tokens(k + 1)
+    mine = b"".join(
+        [o1, enc.index_token("list"), int_token(-5), enc.bytes_token(b"x"),
+         o2, enc.index_token("list"), int_token(2**40), c2, c1]
+    )  # fmt: skip
+    other = Encoder(vocab=["list", "x"])
+    other.encode([1])
+    assert mine == other.encode([-5, b"x", [2**40]])
+    assert enc.bytes_token(b"y") == b"\x01\x82y"
+    with pytest.raises(ValueError, match="n must be"):
+        enc.take_opens(-1)
+
+
+def test_decoder_message_boundary_and_counted_opens() -> None:
+    """at_message_boundary is True only between top-level messages; count_opens moves
+    the object numbering as if the decoder had read the OPENs itself."""
+    enc = Encoder(vocab=["list"])
+    dec = Decoder(vocab=["list"])
+    assert dec.at_message_boundary
+    data = enc.encode([1, [2]])
+    dec.receive_data(data[:3])
+    assert not dec.at_message_boundary
+    dec.receive_data(data[3:])
+    assert dec.at_message_boundary
+    assert dec.object_count == 2
+    dec.count_opens(5)
+    assert dec.object_count == 7
+    assert dec.vocab_word(0) == b"list"
+    assert dec.vocab_word(1) is None
+    with pytest.raises(ValueError, match="n must be"):
+        dec.count_opens(-1)

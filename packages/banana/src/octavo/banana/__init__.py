@@ -27,7 +27,7 @@ from ._constraints import (
     adapt_constraint,
 )
 from ._decoder import Decoder, RootUnslicer
-from ._encoder import Encoder
+from ._encoder import Encoder, int_token, open_close_tokens
 from ._errors import BananaError, Violation
 from ._events import (
     ErrorReceived,
@@ -155,6 +155,8 @@ __all__ = [
     "b128_decode",
     "b128_encode",
     "default_unslicers",
+    "int_token",
+    "open_close_tokens",
     "serialize",
     "tokenNames",
     "unserialize",

@@ -320,6 +320,34 @@ class Decoder:
         return self._stopped
 
     @property
+    def at_message_boundary(self) -> bool:
+        """True when nothing is buffered or open: the next byte starts a top-level token.
+
+        Only then may a caller decode a whole top-level message itself (a fast path
+        for the commonest messages of an extension) and report it with
+        :meth:`count_opens`.
+        """
+        return (
+            len(self._stack) == 1
+            and self._pos >= len(self._buf)
+            and not (self._need or self._skip or self._discard or self._in_open)
+            and self._big is None
+            and self._failed is None
+            and not self._stopped
+            and self._registry_version == self._registry.version
+        )
+
+    def count_opens(self, n: int) -> None:
+        """Count ``n`` OPEN tokens of a top-level message the caller decoded itself."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        self._obj_count += n
+
+    def vocab_word(self, index: int) -> bytes | None:
+        """The inbound vocabulary's string at ``index`` (None: not in the table)."""
+        return self._vocab.get(index)
+
+    @property
     def object_count(self) -> int:
         """How many OPEN tokens have been received (the next one's object number)."""
         return self._obj_count
@@ -516,31 +544,41 @@ class Decoder:
                 header = 0
                 typ = c
                 body = pos + 1
+            elif pos + 3 < end:
+                # headers of up to three bytes (numbers below 2**21: OPEN numbers and
+                # request IDs of a long-lived connection), unrolled
+                c1 = buf[pos + 1]
+                if c1 & 0x80:
+                    header = c
+                    typ = c1
+                    body = pos + 2
+                else:
+                    c2 = buf[pos + 2]
+                    if c2 & 0x80:
+                        header = c | (c1 << 7)
+                        typ = c2
+                        body = pos + 3
+                    else:
+                        c3 = buf[pos + 3]
+                        if c3 & 0x80:
+                            header = c | (c1 << 7) | (c2 << 14)
+                            typ = c3
+                            body = pos + 4
+                        else:
+                            body = -1  # a longer header
+                            typ = 0
             elif pos + 1 < end and buf[pos + 1] & 0x80:
                 header = c
                 typ = buf[pos + 1]
                 body = pos + 2
             else:
-                header = c
-                p = pos + 1
-                shift = 7
-                while True:
-                    if p >= end:
-                        self._pos = pos
-                        return
-                    c = buf[p]
-                    p += 1
-                    if c & 0x80:
-                        break
-                    if p - pos > MAX_HEADER_BYTES:
-                        raise BananaError(
-                            f"token prefix is limited to {MAX_HEADER_BYTES} bytes: "
-                            f"but got {buf[pos : pos + 80]!r}"
-                        )
-                    header |= c << shift
-                    shift += 7
-                typ = c
-                body = p
+                body = -1
+                typ = 0
+            if body < 0:  # near the end of the buffer, or a header of 4+ bytes
+                header, typ, body = self._long_header(buf, pos, end)
+                if body < 0:
+                    self._pos = pos
+                    return
 
             if slow or typ >= 0x8A:
                 npos = self._slow(buf, pos, end, typ, header, body)
@@ -840,6 +878,28 @@ class Decoder:
             self._need = need
             self._buf = b""
             self._pos = 0
+
+    @staticmethod
+    def _long_header(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+        """(header, type byte, body position) of the token at ``pos``; body -1 if the
+        token's prefix is not all in ``buf`` yet."""
+        header = 0
+        shift = 0
+        p = pos
+        while True:
+            if p >= end:
+                return 0, 0, -1
+            c = buf[p]
+            p += 1
+            if c & 0x80:
+                return header, c, p
+            if p - pos > MAX_HEADER_BYTES:
+                raise BananaError(
+                    f"token prefix is limited to {MAX_HEADER_BYTES} bytes: "
+                    f"but got {buf[pos : pos + 80]!r}"
+                )
+            header |= c << shift
+            shift += 7
 
     def _slow(  # noqa: PLR0917
         self, buf: bytes, pos: int, end: int, typ: int, header: int, body: int

@@ -55,6 +55,16 @@ _PLAIN_OPENTYPES: dict[str, bytes] = {
 }
 
 
+def int_token(o: int) -> bytes:
+    """The token for the int ``o``: INT, NEG, LONGINT or LONGNEG, as Foolscap sends it."""
+    return _int_token(o)
+
+
+def open_close_tokens(k: int) -> tuple[bytes, bytes]:
+    """The OPEN and CLOSE tokens of the sequence numbered ``k``."""
+    return _open_close(k)
+
+
 def _int_token(o: int) -> bytes:
     if o >= 0:
         if o < _INT_TABLE:
@@ -133,6 +143,31 @@ class Encoder:
     def slicers(self) -> SlicerRegistry:
         """This encoder's slicer registry."""
         return self._slicers
+
+    # -- for whole-message fast paths of an extension (see octavo.tub) ---------------
+
+    def bytes_token(self, data: bytes) -> bytes:
+        """The token this encoder sends for the byte string ``data`` (VOCAB if it can)."""
+        return self._bytes_token(data)
+
+    def index_token(self, name: str) -> bytes:
+        """The index token this encoder sends for the opentype ``name``."""
+        tok = self._ot.get(name)
+        return tok if tok is not None else self._bytes_token(name.encode())
+
+    def take_opens(self, n: int) -> int:
+        """Number ``n`` OPEN tokens written by the caller: the first one's number.
+
+        A caller that writes a whole top-level message itself (with
+        :func:`open_close_tokens`, :func:`int_token`, :meth:`bytes_token`,
+        :meth:`index_token`) takes its OPEN numbers here, so that the numbering stays
+        what this encoder would have written.
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        k = self._open_count
+        self._open_count = k + n
+        return k
 
     def _bytes_token(self, data: bytes) -> bytes:
         idx = self._vocab.get(data)
