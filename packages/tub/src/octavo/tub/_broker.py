@@ -41,6 +41,7 @@ from ._referenceable import (
     RemoteReferenceTracker,
 )
 from ._sequences import BrokerCodec
+from ._tls_write import direct_tls_writer
 from ._violation import BananaError, Violation
 
 __all__ = ["LOST_CONNECTION_ERRORS", "Broker"]
@@ -156,6 +157,10 @@ class Broker(Protocol):
         self._current_collector: Any = None
         # messages written while a burst is being handled (None: write at once)
         self._corked: list[bytes] | None = None
+        # True while input is being decoded: calls that arrive run when it is done
+        self._receiving = False
+        self._deliver_after_receiving = False
+        self._raw_write: Any = None  # the transport's write, or one into its TLS layer
 
     def __repr__(self) -> str:
         state = "disconnected" if self.disconnected else "connected"
@@ -168,6 +173,8 @@ class Broker(Protocol):
         tracker = RemoteReferenceTracker(self, 0, None, "RIBroker")
         self.remote_broker = RemoteReference(tracker)
         self._keepalive.start()
+        transport: Any = self.transport
+        self._raw_write = direct_tls_writer(transport) or transport.write
         out = self._codec.initial_bytes()
         if out:
             self._write(out)
@@ -176,16 +183,23 @@ class Broker(Protocol):
         """Feed bytes to the codec; a protocol error closes this connection only."""
         if self._closing or self.disconnected:
             return
-        if self._corked is None:
-            # whatever this data makes us send (answers, calls made by callbacks)
-            # leaves in one transport write at the end
-            self._corked = []
+        if self._corked is not None or self._receiving:
+            self._data_received(data)  # re-entered: the outer call finishes the burst
+            return
+        # whatever this data makes us send (answers, calls made by callbacks) leaves
+        # in one write at the end; the calls it carries run once it is all decoded
+        self._corked = []
+        self._receiving = True
+        try:
+            self._data_received(data)
+        finally:
+            self._receiving = False
             try:
-                self._data_received(data)
+                if self._deliver_after_receiving:
+                    self._deliver_after_receiving = False
+                    self._do_next_calls()
             finally:
                 self._uncork()
-        else:
-            self._data_received(data)
 
     def _data_received(self, data: bytes) -> None:
         self._keepalive.data_received()
@@ -219,9 +233,15 @@ class Broker(Protocol):
         if corked is not None:
             corked.append(data)
             return
-        t: Any = self.transport
-        if t is not None and not self._transport_gone:
-            t.write(data)
+        if self._transport_gone:
+            return
+        write = self._raw_write
+        if write is None:  # not connected yet (tests that skip makeConnection)
+            t: Any = self.transport
+            if t is None:
+                return
+            write = t.write
+        write(data)
 
     def _uncork(self) -> None:
         """Write what was held back during a burst, as one write."""
@@ -676,6 +696,11 @@ class Broker(Protocol):
         self._schedule_deliveries()
 
     def _schedule_deliveries(self) -> None:
+        if self._receiving:
+            # inside dataReceived: run them as soon as this input is decoded (a turn
+            # of its own already, and their answers leave in the same write)
+            self._deliver_after_receiving = True
+            return
         if not self._delivery_scheduled:
             self._delivery_scheduled = True
             self._queue.eventually(self.doNextCall)

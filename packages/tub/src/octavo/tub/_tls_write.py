@@ -1,0 +1,48 @@
+"""Write straight into the TLS layer under a transport, skipping Twisted's write delay.
+
+Twisted's TLS transports (``BufferingTLSTransport``) hold every write until the next
+reactor turn so that many small writes become one TLS record. The Broker already
+gathers what it writes during a burst (all it sends while handling one chunk of
+input) and hands it over once, so that delay only adds a reactor turn to every
+round trip. :func:`direct_tls_writer` returns a function that writes to the TLS layer
+at once (``TLSMemoryBIOProtocol.write``, the public method of the unbuffered base
+class), after pushing out anything the buffering layer still holds (the last
+negotiation block), so that bytes never overtake each other. From then on every
+write of the connection must go through it.
+
+Anything else (plain TCP, a loopback or test transport, a TLS layer of another
+shape) gets ``None``: the caller uses ``transport.write``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.protocols.tls import TLSMemoryBIOProtocol
+
+__all__ = ["direct_tls_writer"]
+
+
+def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
+    """A ``write(data)`` into the TLS layer under ``transport``, or None if there is none."""
+    if not getattr(transport, "TLS", False):
+        return None
+    tls = getattr(transport, "protocol", None)
+    if not isinstance(tls, TLSMemoryBIOProtocol):
+        return None
+    held = tls.__dict__.get("_aggregator")
+    if held is not None:
+        flush = getattr(held, "flush", None)
+        if not callable(flush):
+            return None  # a buffering layer we do not know how to empty: stay on it
+        flush()
+    elif type(tls).write is not TLSMemoryBIOProtocol.write or "write" in tls.__dict__:
+        return None  # some other wrapper of write(): stay on it
+    write: Any = TLSMemoryBIOProtocol.write
+
+    def write_now(data: bytes) -> None:
+        if transport.connected:
+            write(tls, data)
+
+    return write_now
