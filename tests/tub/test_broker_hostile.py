@@ -172,6 +172,33 @@ class ErrorAnswerTests(HostileTestCase):
         self.assertIn("duplicate keyword argument", f.value)
         self.assert_alive()
 
+    def test_arguments_nested_elsewhere_is_an_error_answer(self) -> None:
+        """An 'arguments' sequence inside an argument is refused like any unknown type."""
+        d = self.expect(113)
+        stray = topen(2, b"list") + topen(3, ARGUMENTS) + tint(0) + tclose(3) + tclose(2)
+        self.inject(call_bytes(113, self.clid, b"echo", stray))
+        f = self.result(d)
+        self.assertTrue(f.check(Violation))
+        self.assertIn("unknown OPEN type ('arguments',)", f.value)
+        self.assert_alive()
+
+    def test_second_arguments_sequence_closes(self) -> None:
+        """A call with two 'arguments' sequences is a protocol error."""
+        args = topen(1, ARGUMENTS) + tint(0) + tclose(1)
+        self.inject(
+            topen(0, CALL) + tint(114) + tint(self.clid) + tstr(b"echo") + args
+            + args.replace(b"\x01\x88", b"\x02\x88").replace(b"\x01\x89", b"\x02\x89")
+            + tclose(0)
+        )  # fmt: skip
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
+    def test_arguments_before_method_name_closes(self) -> None:
+        """An 'arguments' sequence where the method name belongs is a protocol error."""
+        self.inject(topen(0, CALL) + tint(115) + tint(self.clid) + topen(1, ARGUMENTS))
+        self.assert_closed_with_error()
+        self.assert_bystander_fine()
+
     def test_negative_request_id_closes(self) -> None:
         """A call whose request ID is not a non-negative INT is a protocol error."""
         self.inject(topen(0, CALL) + tneg(5) + tint(self.clid) + tstr(b"echo"))

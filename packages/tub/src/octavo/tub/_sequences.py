@@ -306,10 +306,7 @@ class CallUnslicer(_FastChecked, _ReadyCollector):
             raise BananaError(f"unexpected sequence in call stage {self.stage}")
         if opentype != ("arguments",):
             raise BananaError("arguments must be an 'arguments' sequence")
-        child = ArgumentsUnslicer()
-        child.target = self.obj
-        child.methodname = self.methodname or ""
-        return child
+        return ArgumentsUnslicer()  # it takes its target from us as it starts
 
     def receiveChild(self, obj: object) -> None:
         if self._stashed is not None:
@@ -344,17 +341,23 @@ class CallUnslicer(_FastChecked, _ReadyCollector):
                 return
             if self.clid is not None and self.clid < 0:
                 self.methodname = None  # the target is a callable
-                return
-            try:
-                self.methodname = obj.decode("utf-8")
-            except UnicodeDecodeError:
-                self._stash(Violation("method name is not UTF-8"))
+            else:
+                try:
+                    self.methodname = obj.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._stash(Violation("method name is not UTF-8"))
+                    return
+            if self._stashed is None:
+                # the decoder may open 'arguments' on its fast path (through the
+                # registry); ArgumentsUnslicer.start checks that it is our stage 3
+                self.plain_open = True
             return
         if stage == 3:
             if type(obj) is not ArgumentsUnslicer:
                 raise BananaError("arguments must be an 'arguments' sequence")
             self.args = obj
             self.stage = 4
+            self.plain_open = False
             return
         raise BananaError("too many objects given to CallUnslicer")
 
@@ -406,6 +409,13 @@ class ArgumentsUnslicer(_FastChecked):
     methodname: str = ""
 
     def start(self, count: int) -> None:
+        call = self.parent
+        if type(call) is not CallUnslicer:
+            raise Violation("unknown OPEN type ('arguments',)")  # only a call has them
+        if call.stage != 3 or call.args is not None:
+            raise BananaError(f"unexpected sequence in call stage {call.stage}")
+        self.target = call.obj
+        self.methodname = call.methodname or ""
         self.numargs: int | None = None
         self.args: list[Any] = []
         self.kwargs: dict[str, Any] = {}
