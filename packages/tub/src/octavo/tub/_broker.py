@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 from octavo.banana import Pending, adapt_constraint
 
 from ._broker_tub import BrokerTub, TubRefLike
-from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
+from ._call import CallMessage, ErrorMessage, InboundDelivery
 from ._errors import DeadReferenceError
 from ._eventual import ClockLike, EventualQueue, default_clock, queue_for
 from ._failure import CopiedFailure, wrap_remote_failure
@@ -632,7 +632,7 @@ class Broker(Protocol):
         if type(args) is not tuple:
             args = tuple(args)
         msg = CallMessage(reqid, tracker.clid, method, args, dict(kwargs) if kwargs else {})
-        data = self._codec.encoder.encode(msg)  # raises Violation for unsendable arguments
+        data = self._codec.encode_call(msg)  # raises Violation for unsendable arguments
         if not call_only:
             req.broker = self
             self.waitingForAnswers[reqid] = req
@@ -781,7 +781,7 @@ class Broker(Protocol):
         if self.disconnected:
             return
         try:
-            data = self._codec.encoder.encode(AnswerMessage(reqid, res))
+            data = self._codec.encode_answer(reqid, res)
         except Exception:
             f = Failure()
             _log.info(

@@ -48,6 +48,7 @@ from octavo.banana import Pending as _Pending
 
 from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
 from ._failure import FAILURE_CLASSNAME, CopiedFailure, FailureStateError, failure_state
+from ._fastwire import FastDecoder, FastEncoder
 from ._referenceable import (
     MAX_METHOD_NAME,
     PendingRequest,
@@ -896,6 +897,14 @@ class BrokerCodec:
             top_level_primitives=False,
             **limits,  # type: ignore[arg-type]
         )
+        self._fast_encoder = FastEncoder(self.encoder)
+        self._fast_decoder = FastDecoder(
+            broker,
+            self.decoder,
+            max_method_name=MAX_METHOD_NAME,
+            max_kwarg_name=MAX_KWARG_NAME,
+            default_get_constraint=_DEFAULT_GET_CONSTRAINT,
+        )
 
     def initial_bytes(self) -> bytes:
         """Nothing: Foolscap brokers start silent."""
@@ -904,6 +913,16 @@ class BrokerCodec:
     def encode(self, msg: object) -> bytes:
         """One top-level message (Violation if something in it cannot be sent)."""
         return self.encoder.encode(msg)
+
+    def encode_call(self, msg: CallMessage) -> bytes:
+        """A call message: in one pass if its values are simple (Violation if unsendable)."""
+        data = self._fast_encoder.call(msg.reqID, msg.clid, msg.methodname, msg.args, msg.kwargs)
+        return data if data is not None else self.encoder.encode(msg)
+
+    def encode_answer(self, reqid: int, result: object) -> bytes:
+        """An answer message: in one pass if the result is simple."""
+        data = self._fast_encoder.answer(reqid, result)
+        return data if data is not None else self.encoder.encode(AnswerMessage(reqid, result))
 
     def ping_bytes(self, n: int) -> bytes:
         return self.encoder.ping(n)
@@ -917,8 +936,16 @@ class BrokerCodec:
     def receive_data(self, data: bytes) -> None:
         """Decode ``data`` and dispatch the events (BananaError: drop the connection)."""
         broker = self._broker
-        self.decoder.receive_data(data)
-        for ev in self.decoder.events():
+        decoder = self.decoder
+        if decoder.at_message_boundary:
+            used, done = self._fast_decoder.consume(data)
+            if done:
+                self.messages_completed += done
+                if used == len(data) or broker.disconnected:
+                    return
+                data = data[used:]
+        decoder.receive_data(data)
+        for ev in decoder.events():
             if type(ev) is ObjectReceived:
                 self.messages_completed += 1
                 continue  # calls, answers and errors act as they close
