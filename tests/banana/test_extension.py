@@ -505,3 +505,25 @@ def test_decoder_message_boundary_and_counted_opens() -> None:
     assert dec.vocab_word(1) is None
     with pytest.raises(ValueError, match="n must be"):
         dec.count_opens(-1)
+
+
+def test_finished_unslicers_do_not_point_back_up() -> None:
+    """A parent that keeps a finished child (the call keeps its arguments) forms no
+    cycle with it: the child's ``parent`` is cleared once it is closed, so the decoded
+    values die with the message, without waiting for the cycle collector."""
+    import gc
+
+    broker = Broker(schemas={"m": {"arg0": ListOf(IntegerConstraint())}})
+    enc, dec = _pair(broker)
+    gc.collect()
+    gc.disable()
+    try:
+        for reqid in range(20):
+            dec.receive_data(enc.encode(Call(reqid, 1, "m", ([reqid, 2, 3],), {})))
+            (event,) = dec.events()
+            assert isinstance(event, ObjectReceived)
+            del event
+        kinds = (CallUnslicer, ArgumentsUnslicer)
+        assert not [o for o in gc.get_objects() if isinstance(o, kinds)]
+    finally:
+        gc.enable()

@@ -284,6 +284,12 @@ class Decoder:
     def _start_big(self, buf: bytes, body: int, e: int, end: int) -> None:
         """Start collecting the body of a large STRING token that is not all here."""
         bio = io.BytesIO()
+        # size the buffer once (growing it write by write re-allocates and copies it
+        # over and over): writing the last byte zero-fills it to exactly the body size
+        size = e - body
+        bio.seek(size - 1)
+        bio.write(b"\0")
+        bio.seek(0)
         with memoryview(buf) as view:
             bio.write(view[body:end])
         self._big = bio
@@ -836,6 +842,7 @@ class Decoder:
                         except Violation:
                             slow = True  # let the general path report it properly
                             continue
+                        top.parent = None  # see _handle_close
                     stack.pop()
                     pos = body
                     top = stack[-1]
@@ -1080,6 +1087,9 @@ class Decoder:
         except Violation as v:
             self._handle_violation(v, in_close=True)
             return
+        # a finished unslicer that its parent keeps (a call keeps its arguments) must not
+        # point back up: the cycle would keep the values alive until a GC pass
+        top.parent = None
         stack.pop()
         parent = stack[-1]
         try:
@@ -1107,3 +1117,4 @@ class Decoder:
             old = stack.pop()
             with contextlib.suppress(Violation):
                 old.finish()
+            old.parent = None

@@ -170,13 +170,15 @@ class Encoder:
         return k
 
     def _bytes_token(self, data: bytes) -> bytes:
-        idx = self._vocab.get(data)
+        # (a long string cannot be a vocabulary word: do not hash it to find out)
+        idx = self._vocab.get(data) if len(data) <= self._max_vocab_len else None
         if idx is not None:
             return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
         return _str_header(len(data)) + data
 
     def _rebuild_opentypes(self) -> None:
         self._emitters = []  # they hold the old tables
+        self._max_vocab_len = max(map(len, self._vocab), default=0)
         if not self._vocab:
             self._ot = _PLAIN_OPENTYPES
             return
@@ -307,6 +309,7 @@ def _make_emitter(encoder: Encoder) -> _Emitter:
     append = out.append
     extend = out.extend
     vocab = encoder._vocab
+    max_vocab_len = encoder._max_vocab_len
     ot = encoder._ot
     OT_UNI = ot["unicode"]
     OT_LIST = ot["list"]
@@ -338,7 +341,7 @@ def _make_emitter(encoder: Encoder) -> _Emitter:
     THIRD_CLOSE = _THIRD_CLOSE
 
     def emit_bytes(data: bytes) -> None:
-        if vocab:
+        if vocab and len(data) <= max_vocab_len:
             idx = vocab.get(data)
             if idx is not None:
                 append(_VOCAB_T[idx] if idx < TABLE else b128_encode(idx) + b"\x87")
@@ -367,7 +370,7 @@ def _make_emitter(encoder: Encoder) -> _Emitter:
             c_h = lo + THIRD_CLOSE[k >> 14]
         else:
             o_h, c_h = open_close(k)
-        if vocab and data in vocab:
+        if vocab and len(data) <= max_vocab_len and data in vocab:
             extend((o_h, OT_UNI))
             emit_bytes(data)
             append(c_h)
