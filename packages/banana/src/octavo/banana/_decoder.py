@@ -207,6 +207,7 @@ class Decoder:
         self._custom_top: dict[bytes, _Registered] = {}
         self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
+        self._vocab_generation = 0
         self._uni = _UNICODE_INDEX
         if vocab:
             self.populateVocabTable(vocab)
@@ -349,6 +350,11 @@ class Decoder:
             raise ValueError("n must be >= 0")
         self._obj_count += n
 
+    @property
+    def vocab_generation(self) -> int:
+        """A number that changes whenever the inbound vocabulary changes."""
+        return self._vocab_generation
+
     def vocab_word(self, index: int) -> bytes | None:
         """The inbound vocabulary's string at ``index`` (None: not in the table)."""
         return self._vocab.get(index)
@@ -419,6 +425,7 @@ class Decoder:
     # -- internals ----------------------------------------------------------------
 
     def _rebuild_fast(self) -> None:
+        self._vocab_generation += 1
         reg = self._registry
         self._registry_version = reg.version
         self._max_index_length = reg.max_index_length()
@@ -653,7 +660,7 @@ class Decoder:
                     hl = body - pos - 1  # length of the OPEN number
                     if (
                         uni_nested
-                        and hl <= 2
+                        and hl <= 3
                         and top is not root
                         and top.plain_open
                         and startswith(uni, body)
@@ -675,9 +682,9 @@ class Decoder:
                                     buf[e] == header
                                     if hl == 1
                                     else (
-                                        buf[e] < 0x80
-                                        and buf[e + 1] < 0x80
-                                        and buf[e] + (buf[e + 1] << 7) == header
+                                        buf[e] == buf[pos]
+                                        and buf[e + 1] == buf[pos + 1]
+                                        and (hl == 2 or buf[e + 2] == buf[pos + 2])
                                     )
                                 )
                             ):

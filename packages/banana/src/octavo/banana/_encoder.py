@@ -123,6 +123,7 @@ class Encoder:
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
         self._emitters: list[_Emitter] = []
+        self._vocab_generation = 0
         self._rebuild_opentypes()
         if vocab:
             self.populateVocabTable(vocab)
@@ -176,7 +177,14 @@ class Encoder:
             return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
         return _str_header(len(data)) + data
 
+    @property
+    def vocab_generation(self) -> int:
+        """A number that changes whenever the outbound vocabulary changes (for caches
+        of :meth:`bytes_token` and :meth:`index_token` results)."""
+        return self._vocab_generation
+
     def _rebuild_opentypes(self) -> None:
+        self._vocab_generation += 1
         self._emitters = []  # they hold the old tables
         self._max_vocab_len = max(map(len, self._vocab), default=0)
         if not self._vocab:

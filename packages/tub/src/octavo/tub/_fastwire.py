@@ -21,8 +21,9 @@ effects of the general path:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from struct import Struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from octavo.banana import Decoder, Encoder, int_token, open_close_tokens
 
@@ -37,8 +38,9 @@ _DOUBLE = Struct(">d")
 _INT, _NEG, _STRING, _FLOAT, _VOCAB, _OPEN, _CLOSE = 0x81, 0x83, 0x82, 0x84, 0x87, 0x88, 0x89
 #: ints the general encoder writes as one INT or NEG token
 _SMALL_INT = 2**31
-#: header bytes the fast decoder reads (numbers below 2**35); longer: the general path
-_MAX_FAST_HEADER = 5
+#: the fast decoder reads headers of up to five bytes (numbers below 2**35, every INT);
+#: longer ones take the general path
+_MAX_FAST_HEADER = 6
 _FALSE, _TRUE = int_token(0), int_token(1)
 
 
@@ -49,11 +51,41 @@ class _NotFastError(Exception):
 # ================================================================ encoding
 
 
+class _Tokens(NamedTuple):
+    """The index tokens an encoder sends for the opentypes used here."""
+
+    call: bytes
+    arguments: bytes
+    answer: bytes
+    unicode: bytes
+    none: bytes
+    boolean: bytes
+
+
+#: most method names a FastEncoder remembers the tokens of
+_MAX_NAMES = 1000
+
+
 class FastEncoder:
     """Writes simple ``call`` and ``answer`` messages through ``encoder``'s tables."""
 
     def __init__(self, encoder: Encoder) -> None:
         self._encoder = encoder
+        self._generation = -1
+        self._tokens = self._refresh()
+        self._names: dict[str, bytes] = {}
+
+    def _refresh(self) -> _Tokens:
+        enc = self._encoder
+        if self._generation != enc.vocab_generation:
+            self._generation = enc.vocab_generation
+            tok = enc.index_token
+            self._tokens = _Tokens(
+                tok("call"), tok("arguments"), tok("answer"), tok("unicode"), tok("none"),
+                tok("boolean"),
+            )  # fmt: skip
+            self._names = {}
+        return self._tokens
 
     def call(
         self,
@@ -65,23 +97,27 @@ class FastEncoder:
     ) -> bytes | None:
         """The bytes of a call whose arguments are all simple, or None."""
         enc = self._encoder
+        tokens = self._refresh()
+        name = self._names.get(methodname)
+        if name is None:
+            name = enc.bytes_token(methodname.encode("utf-8"))
+            if len(self._names) < _MAX_NAMES:
+                self._names[methodname] = name
         k = enc.open_count
-        out: list[bytes] = [b"", enc.index_token("call"), int_token(reqid), int_token(clid)]
-        out.append(enc.bytes_token(methodname.encode("utf-8")))
-        out.append(b"")
-        out.append(enc.index_token("arguments"))
+        out: list[bytes] = [b"", tokens.call, int_token(reqid), int_token(clid), name, b""]
+        out.append(tokens.arguments)
         out.append(int_token(len(args)))
         n = k + 2
         for value in args:
-            n = self._value(value, n, out)
+            n = self._value(value, n, out, tokens)
             if n < 0:
                 return None
         if kwargs:
-            for name in sorted(kwargs):
-                if type(name) is not str:
+            for key in sorted(kwargs):
+                if type(key) is not str:
                     return None
-                out.append(enc.bytes_token(name.encode("utf-8")))
-                n = self._value(kwargs[name], n, out)
+                out.append(enc.bytes_token(key.encode("utf-8")))
+                n = self._value(kwargs[key], n, out, tokens)
                 if n < 0:
                     return None
         call_open, call_close = open_close_tokens(k)
@@ -96,9 +132,10 @@ class FastEncoder:
     def answer(self, reqid: int, result: object) -> bytes | None:
         """The bytes of an answer whose result is simple, or None."""
         enc = self._encoder
+        tokens = self._refresh()
         k = enc.open_count
-        out: list[bytes] = [b"", enc.index_token("answer"), int_token(reqid)]
-        n = self._value(result, k + 1, out)
+        out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
+        n = self._value(result, k + 1, out, tokens)
         if n < 0:
             return None
         opening, closing = open_close_tokens(k)
@@ -107,7 +144,7 @@ class FastEncoder:
         enc.take_opens(n - k)
         return b"".join(out)
 
-    def _value(self, value: Any, n: int, out: list[bytes]) -> int:
+    def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens) -> int:
         """Append the tokens of a simple ``value`` whose first OPEN would be number
         ``n``; return the next OPEN number, or -1 if ``value`` is not simple."""
         t = type(value)
@@ -124,20 +161,20 @@ class FastEncoder:
                 return -1  # the general encoder says why
             opening, closing = open_close_tokens(n)
             out.append(opening)
-            out.append(self._encoder.index_token("unicode"))
+            out.append(tokens.unicode)
             out.append(self._encoder.bytes_token(data))
             out.append(closing)
             return n + 1
         if value is None:
             opening, closing = open_close_tokens(n)
             out.append(opening)
-            out.append(self._encoder.index_token("none"))
+            out.append(tokens.none)
             out.append(closing)
             return n + 1
         if t is bool:
             opening, closing = open_close_tokens(n)
             out.append(opening)
-            out.append(self._encoder.index_token("boolean"))
+            out.append(tokens.boolean)
             out.append(_TRUE if value else _FALSE)
             out.append(closing)
             return n + 1
@@ -150,111 +187,29 @@ class FastEncoder:
 # ================================================================ decoding
 
 
-class _Reader:
-    """Reads tokens from ``buf`` starting at ``pos``; raises _NotFastError at anything
-    the fast path does not take (including the end of the buffer)."""
+def _token(buf: bytes, p: int) -> tuple[int, int, int]:
+    """(type byte, header, position after the type byte) of the token at ``p``.
 
-    __slots__ = ("buf", "end", "max_string", "opens", "pos", "vocab_word")
-
-    def __init__(
-        self, buf: bytes, pos: int, max_string: int, vocab_word: Callable[[int], bytes | None]
-    ) -> None:
-        self.buf = buf
-        self.pos = pos
-        self.end = len(buf)
-        self.max_string = max_string
-        self.vocab_word = vocab_word
-        self.opens = 0
-
-    def token(self) -> tuple[int, int]:
-        """(type byte, header) of the next token; for STRING the body is not read."""
-        buf = self.buf
-        pos = self.pos
-        end = self.end
-        header = 0
-        shift = 0
-        p = pos
-        while p < end:
-            c = buf[p]
-            p += 1
-            if c & 0x80:
-                self.pos = p
-                return c, header
-            if p - pos > _MAX_FAST_HEADER:
-                break
-            header |= c << shift
-            shift += 7
-        raise _NotFastError
-
-    def string_body(self, size: int) -> bytes:
-        if size > self.max_string:
-            raise _NotFastError
-        p = self.pos
-        e = p + size
-        if e > self.end:
-            raise _NotFastError
-        self.pos = e
-        return self.buf[p:e]
-
-    def vocab(self, index: int) -> bytes:
-        """The inbound vocabulary's string at ``index``."""
-        w = self.vocab_word(index)
-        if w is None:
-            raise _NotFastError
-        return w
-
-    def word(self) -> bytes:
-        """A STRING or VOCAB token's bytes."""
-        typ, header = self.token()
-        if typ == _STRING:
-            return self.string_body(header)
-        if typ == _VOCAB:
-            return self.vocab(header)
-        raise _NotFastError
-
-    def close(self, number: int) -> None:
-        typ, header = self.token()
-        if typ != _CLOSE or header != number:
-            raise _NotFastError
-
-    def value(self) -> object:
-        """One simple value."""
-        typ, header = self.token()
-        if typ == _INT:
-            return header
-        if typ == _STRING:
-            return self.string_body(header)
-        if typ == _NEG:
-            return -header
-        if typ == _VOCAB:  # a byte string of the vocabulary
-            return self.vocab(header)
-        if typ == _FLOAT:
-            p = self.pos
-            if p + 8 > self.end:
-                raise _NotFastError
-            self.pos = p + 8
-            return _DOUBLE.unpack_from(self.buf, p)[0]
-        if typ != _OPEN:
-            raise _NotFastError
-        self.opens += 1
-        kind = self.word()
-        obj: object
-        if kind == b"unicode":
-            try:
-                obj = self.word().decode("utf-8")
-            except UnicodeDecodeError:
-                raise _NotFastError from None
-        elif kind == b"none":
-            obj = None
-        elif kind == b"boolean":
-            t, v = self.token()
-            if t != _INT or v > 1:
-                raise _NotFastError
-            obj = v == 1
-        else:
-            raise _NotFastError
-        self.close(header)
-        return obj
+    Raises IndexError at the end of ``buf``, _NotFastError for a header of
+    _MAX_FAST_HEADER bytes or more.
+    """
+    c = buf[p]
+    if c & 0x80:
+        return c, 0, p + 1
+    c1 = buf[p + 1]
+    if c1 & 0x80:
+        return c1, c, p + 2
+    header = c | (c1 << 7)
+    shift = 14
+    q = p + 2
+    while q - p < _MAX_FAST_HEADER:
+        c = buf[q]
+        q += 1
+        if c & 0x80:
+            return c, header, q
+        header |= c << shift
+        shift += 7
+    raise _NotFastError
 
 
 class FastDecoder:
@@ -283,74 +238,148 @@ class FastDecoder:
         done = 0
         end = len(data)
         while pos < end and not broker.disconnected:
-            r = _Reader(data, pos, decoder.max_token_size, decoder.vocab_word)
             try:
-                act = self._message(r)
-            except _NotFastError:
+                act, after, opens = self._message(data, pos)
+            except (_NotFastError, IndexError):
                 break
-            decoder.count_opens(r.opens)
-            pos = r.pos
+            decoder.count_opens(opens)
+            pos = after
             done += 1
             act()
         return pos, done
 
-    def _message(self, r: _Reader) -> Callable[[], object]:
-        """Read one message; return what it does (nothing has happened yet)."""
-        typ, number = r.token()
+    # -- reading (pure: raises _NotFastError or IndexError, changes nothing) ----------
+
+    def _word(self, buf: bytes, p: int) -> tuple[bytes, int]:
+        """A STRING or VOCAB token's bytes, and the position after it."""
+        typ, header, p = _token(buf, p)
+        if typ == _VOCAB:
+            w = self._decoder.vocab_word(header)
+            if w is None:
+                raise _NotFastError
+            return w, p
+        if typ != _STRING or header > self._decoder.max_token_size:
+            raise _NotFastError
+        e = p + header
+        if e > len(buf):
+            raise _NotFastError
+        return buf[p:e], e
+
+    def _value(self, buf: bytes, p: int) -> tuple[object, int, int]:
+        """One simple value: (value, position after it, OPENs in it)."""
+        typ, header, p = _token(buf, p)
+        if typ == _INT:
+            return header, p, 0
+        if typ == _STRING:
+            e = p + header
+            if e > len(buf) or header > self._decoder.max_token_size:
+                raise _NotFastError
+            return buf[p:e], e, 0
+        if typ == _NEG:
+            return -header, p, 0
+        if typ == _VOCAB:  # a byte string of the vocabulary
+            w = self._decoder.vocab_word(header)
+            if w is None:
+                raise _NotFastError
+            return w, p, 0
+        if typ == _FLOAT:
+            if p + 8 > len(buf):
+                raise _NotFastError
+            return _DOUBLE.unpack_from(buf, p)[0], p + 8, 0
         if typ != _OPEN:
             raise _NotFastError
-        r.opens += 1
-        kind = r.word()
+        kind, p = self._word(buf, p)
+        obj: object
+        if kind == b"unicode":
+            raw, p = self._word(buf, p)
+            try:
+                obj = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotFastError from None
+        elif kind == b"none":
+            obj = None
+        elif kind == b"boolean":
+            t, v, p = _token(buf, p)
+            if t != _INT or v > 1:
+                raise _NotFastError
+            obj = v == 1
+        else:
+            raise _NotFastError
+        t, number, p = _token(buf, p)
+        if t != _CLOSE or number != header:
+            raise _NotFastError
+        return obj, p, 1
+
+    def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
+        """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
+        typ, number, p = _token(buf, p)
+        if typ != _OPEN:
+            raise _NotFastError
+        kind, p = self._word(buf, p)
         if kind == b"answer":
-            return self._answer(r, number)
+            return self._answer(buf, p, number)
         if kind == b"call":
-            return self._call(r, number)
+            return self._call(buf, p, number)
         raise _NotFastError
 
-    def _answer(self, r: _Reader, number: int) -> Callable[[], object]:
-        typ, reqid = r.token()
+    def _answer(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
+        typ, reqid, p = _token(buf, p)
         if typ != _INT:
             raise _NotFastError
-        result = r.value()
-        r.close(number)
+        result, p, opens = self._value(buf, p)
+        typ, closing, p = _token(buf, p)
+        if typ != _CLOSE or closing != number:
+            raise _NotFastError
         broker = self._broker
         req = broker.waitingForAnswers.get(reqid)
         if req is None or req.constraint is not None:
             raise _NotFastError  # unknown request (a Violation), or a result to check
-        return lambda: broker.answerReceived(req, result)
+        return partial(broker.answerReceived, req, result), p, opens + 1
 
-    def _call(self, r: _Reader, number: int) -> Callable[[], object]:
+    def _call(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
         broker = self._broker
-        typ, reqid = r.token()
+        typ, reqid, p = _token(buf, p)
         if typ != _INT:
             raise _NotFastError
-        typ, clid = r.token()
+        typ, clid, p = _token(buf, p)
         if typ == _NEG:
             clid = -clid
         elif typ != _INT:
             raise _NotFastError
-        raw_name = r.word()
-        typ, args_number = r.token()
+        raw_name, p = self._word(buf, p)
+        typ, args_number, p = _token(buf, p)
         if typ != _OPEN:
             raise _NotFastError
-        r.opens += 1
-        if r.word() != b"arguments":
+        kind, p = self._word(buf, p)
+        if kind != b"arguments":
             raise _NotFastError
-        typ, numargs = r.token()
+        typ, numargs, p = _token(buf, p)
         if typ != _INT:
             raise _NotFastError
-        args = [r.value() for _ in range(numargs)]
+        opens = 2
+        args: list[Any] = []
+        for _ in range(numargs):
+            value, p, n = self._value(buf, p)
+            args.append(value)
+            opens += n
         kwargs: dict[str, Any] = {}
         while True:
-            typ, header = r.token()
+            typ, header, p = _token(buf, p)
             if typ == _CLOSE:
                 if header != args_number:
                     raise _NotFastError
                 break
             if typ == _STRING and header <= self._max_kwarg_name:
-                raw = r.string_body(header)
+                e = p + header
+                if e > len(buf):
+                    raise _NotFastError
+                raw = buf[p:e]
+                p = e
             elif typ == _VOCAB:
-                raw = r.vocab(header)
+                w = self._decoder.vocab_word(header)
+                if w is None:
+                    raise _NotFastError
+                raw = w
             else:
                 raise _NotFastError
             try:
@@ -359,45 +388,45 @@ class FastDecoder:
                 raise _NotFastError from None
             if name in kwargs:
                 raise _NotFastError
-            kwargs[name] = r.value()
-        r.close(number)
+            kwargs[name], p, n = self._value(buf, p)
+            opens += n
+        typ, closing, p = _token(buf, p)
+        if typ != _CLOSE or closing != number:
+            raise _NotFastError
         # what the general path would refuse (with a Violation) it reads itself
+        active = broker.activeLocalCalls
         if reqid:
-            if (
-                reqid in broker.activeLocalCalls
-                or len(broker.activeLocalCalls) >= broker.max_inbound_calls
-            ):
+            if reqid in active or len(active) >= broker.max_inbound_calls:
                 raise _NotFastError
         elif len(broker.inboundDeliveryQueue) >= broker.max_inbound_calls:
             raise _NotFastError
         if len(raw_name) > self._max_method_name:
             raise _NotFastError
-        obj = broker.myReferenceByCLID.get(clid) if clid else None
         if clid:
-            if obj is None:
+            tracker = broker.myReferenceByCLID.get(clid)
+            if tracker is None:
                 raise _NotFastError
-            target = obj.obj
-        else:
-            target = broker
-        methodname: str | None
-        if clid < 0:
-            methodname = None
-        else:
-            try:
-                methodname = raw_name.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _NotFastError from None
-        if target is not broker:
+            target = tracker.obj
             get = getattr(target, "getArgumentConstraint", None)
             if (
                 get is not None
                 and getattr(get, "__func__", None) is not self._default_get_constraint
             ):
                 raise _NotFastError  # a schema checks the arguments: the general path
-        delivery = InboundDelivery(reqid, target, methodname, args, kwargs)
+        else:
+            target = broker
+        methodname: str | None = None
+        if clid >= 0:
+            try:
+                methodname = raw_name.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotFastError from None
+        return (
+            partial(self._deliver, InboundDelivery(reqid, target, methodname, args, kwargs)),
+            p,
+            opens,
+        )
 
-        def act() -> None:
-            broker.callStarted(reqid)
-            broker.scheduleCall(delivery, None)
-
-        return act
+    def _deliver(self, delivery: InboundDelivery) -> None:
+        self._broker.callStarted(delivery.reqID)
+        self._broker.scheduleCall(delivery, None)
