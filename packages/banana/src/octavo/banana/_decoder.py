@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import mul, rshift, sub
 from struct import Struct
-from typing import cast
+from typing import Any, cast
 
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
@@ -21,6 +21,15 @@ from ._events import (
     PingReceived,
     PongReceived,
     ViolationReceived,
+)
+from ._nested import (
+    KIND_DICT,
+    KIND_LIST,
+    KIND_TUPLE,
+    MAX_RECURSION,
+    Frame,
+    Handover,
+    read_container,
 )
 from ._pending import Pending
 from ._tokens import (
@@ -204,6 +213,7 @@ class Decoder:
         self._stopped = False
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
+        self._vocab_kinds: list[int] = [0] * 128
         self._custom_top: dict[bytes, _Registered] = {}
         self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
@@ -435,6 +445,8 @@ class Decoder:
             cached = reg.cache[key] = self._fast_tables(reg)
         tables = cast("_FastTables", cached)
         self._fast_top, self._fast_nested, self._custom_top, self._custom_nested = tables
+        # the fast kind of each one-byte VOCAB index token, nested
+        self._vocab_kinds = [self._fast_nested.get(bytes((i, 0x87)), 0) for i in range(128)]
         # the index token a peer sends for "unicode": VOCAB if the table has it
         self._uni = next(
             (
@@ -522,6 +534,7 @@ class Decoder:
         return ".".join(parts)
 
     def _parse(self) -> None:
+        obj: object
         buf = self._buf
         pos = self._pos
         end = len(buf)
@@ -735,32 +748,33 @@ class Decoder:
                     if not kind or len(stack) > max_depth:
                         slow = True
                         continue
-                    if kind >= 5:
+                    if kind <= KIND_DICT and kind >= KIND_LIST:
+                        # list, tuple, dict: read whole, with what is inside, by recursion
+                        n = self._obj_count
+                        self._obj_count = n + 1
+                        depth = len(stack) + 1
+                        try:
+                            obj, pos = read_container(
+                                self, buf, kend, end, kind, header, n, depth,
+                                min(max_depth, depth + MAX_RECURSION),
+                            )  # fmt: skip
+                        except Handover as ho:
+                            # carry on at the token it did not take, inside what it opened
+                            self._adopt(ho.frames, top)
+                            pos = ho.pos
+                            top = stack[-1]
+                            prim = top.prim or top.receiveChild
+                            slow = bool(self._discard or (top.wants_check and top is not open_root))
+                            continue
+                        prim(obj)
+                        continue
+                    if kind >= 5:  # set, frozenset
                         u = containers[kind]()
                         u.decoder = self
                         u.parent = top
                         u.openCount = header
                         stack.append(u)
-                        if kind == 5:  # list, started inline
-                            lst: list[object] = []
-                            u.list = lst  # type: ignore[attr-defined]
-                            u.prim = lst.append
-                            objects[self._obj_count] = lst
-                        elif kind == 7:  # dict, started inline
-                            items: list[object] = []
-                            dct: dict[object, object] = {}
-                            u.d = dct  # type: ignore[attr-defined]
-                            u.items = items  # type: ignore[attr-defined]
-                            u.prim = items.append
-                            objects[self._obj_count] = dct
-                        elif kind == 6:  # tuple, started inline
-                            lst = []
-                            u.list = lst  # type: ignore[attr-defined]
-                            u.prim = lst.append
-                            u.count = self._obj_count  # type: ignore[attr-defined]
-                            objects[self._obj_count] = u
-                        else:
-                            u.start(self._obj_count)
+                        u.start(self._obj_count)
                         self._obj_count += 1
                         top = u
                         prim = u.prim or u.receiveChild
@@ -814,7 +828,7 @@ class Decoder:
                         continue
                     if kind == _K_UNICODE:
                         try:
-                            obj: object = buf[s:r].decode("utf-8")
+                            obj = buf[s:r].decode("utf-8")
                         except UnicodeDecodeError:
                             slow = True
                             continue
@@ -892,6 +906,28 @@ class Decoder:
             self._need = need
             self._buf = b""
             self._pos = 0
+
+    def _adopt(self, frames: list[Frame], parent: Unslicer) -> None:
+        """Put the containers read_container had open (innermost first) on the stack
+        as the unslicers the main loop would have made for them."""
+        stack = self._stack
+        for kind, header, count, coll, items in reversed(frames):
+            u: Any = _K_CONTAINERS[kind]()
+            u.decoder = self
+            u.parent = parent
+            u.openCount = header
+            if kind == KIND_DICT:
+                u.d = coll
+                u.items = items
+                u.prim = items.append  # type: ignore[union-attr]
+            else:
+                u.list = coll
+                u.prim = coll.append  # type: ignore[union-attr]
+                if kind == KIND_TUPLE:
+                    u.count = count
+                    self._objects[count] = u
+            stack.append(u)
+            parent = u
 
     @staticmethod
     def _long_header(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
