@@ -527,3 +527,24 @@ def test_finished_unslicers_do_not_point_back_up() -> None:
         assert not [o for o in gc.get_objects() if isinstance(o, kinds)]
     finally:
         gc.enable()
+
+
+def test_take_body_takes_only_the_middle_of_a_big_string() -> None:
+    """take_body accepts chunks that continue a large STRING without completing it;
+    anything else is left to receive_data, and the result is the same."""
+    body = bytes(range(256)) * 2000
+    data = Encoder().encode([body, 7])
+    dec = Decoder()
+    assert not dec.take_body(data[:100])  # nothing is being collected yet
+    dec.receive_data(data[:100])
+    taken = 0
+    pos = 100
+    while pos < len(data):
+        piece = data[pos : pos + 4096]
+        if dec.take_body(piece):
+            taken += 1
+        else:
+            dec.receive_data(piece)
+        pos += len(piece)
+    assert taken > 100
+    assert dec.events() == [ObjectReceived([body, 7])]

@@ -251,6 +251,17 @@ class Decoder:
             self._failed = err
             raise err from e
 
+    def take_body(self, data: bytes) -> bool:
+        """Take ``data`` if it only continues the body of a large STRING being
+        collected (without completing it): True if taken, else feed it with
+        :meth:`receive_data`. A short path for bulk transfers, chunk after chunk."""
+        big = self._big
+        if big is None or len(data) >= self._big_left or self._skip or self._failed:
+            return False
+        big.write(data)
+        self._big_left -= len(data)
+        return True
+
     def _receive(self, data: bytes) -> None:
         if self._skip:
             if len(data) <= self._skip:

@@ -151,6 +151,14 @@ class Encoder:
         """The token this encoder sends for the byte string ``data`` (VOCAB if it can)."""
         return self._bytes_token(data)
 
+    def bytes_tokens(self, data: bytes) -> tuple[bytes, ...]:
+        """:meth:`bytes_token` as pieces: ``(VOCAB,)`` or ``(header, data)``, where
+        ``data`` is the object given, not a copy (for big byte strings)."""
+        idx = self._vocab.get(data) if len(data) <= self._max_vocab_len else None
+        if idx is not None:
+            return (_VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87",)
+        return (_str_header(len(data)), data)
+
     def index_token(self, name: str) -> bytes:
         """The index token this encoder sends for the opentype ``name``."""
         tok = self._ot.get(name)

@@ -33,6 +33,7 @@ from ._call import CallMessage, ErrorMessage, InboundDelivery
 from ._errors import DeadReferenceError
 from ._eventual import ClockLike, EventualQueue, default_clock, queue_for
 from ._failure import CopiedFailure, wrap_remote_failure
+from ._fastwire import BIG_MESSAGE
 from ._keepalive import KeepaliveTimers
 from ._referenceable import (
     PendingRequest,
@@ -127,6 +128,7 @@ class Broker(Protocol):
         self._codec = BrokerCodec(
             self, vocab_table_index=_as_int(vocab_index), limits=dict(codec_limits or {})
         )
+        self._take_body = self._codec.decoder.take_body
 
         # our objects the far end holds
         self._next_clid = itertools.count(1)  # 0 is the broker itself
@@ -182,6 +184,12 @@ class Broker(Protocol):
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the codec; a protocol error closes this connection only."""
         if self._closing or self.disconnected:
+            return
+        unfinished = self._unfinished_bytes + len(data)
+        if unfinished <= self.max_message_size and self._take_body(data):
+            # the middle of a big byte string: nothing to decode, nothing to answer
+            self._unfinished_bytes = unfinished
+            self._keepalive.data_received()
             return
         if self._corked is not None or self._receiving:
             self._data_received(data)  # re-entered: the outer call finishes the burst
@@ -243,11 +251,37 @@ class Broker(Protocol):
             write = t.write
         write(data)
 
+    def _write_message(self, data: bytes | list[bytes]) -> None:
+        """Write one encoded message (a big one comes in pieces)."""
+        if type(data) is list:
+            for piece in data:
+                self._write(piece)
+        else:
+            self._write(data)  # type: ignore[arg-type]
+
     def _uncork(self) -> None:
-        """Write what was held back during a burst, as one write."""
+        """Write what was held back during a burst: as one write, but big pieces as
+        they are (joining them would copy them)."""
         corked, self._corked = self._corked, None
-        if corked:
-            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
+        if not corked:
+            return
+        if len(corked) == 1:
+            self._write(corked[0])
+            return
+        if sum(map(len, corked)) <= BIG_MESSAGE:
+            self._write(b"".join(corked))
+            return
+        run: list[bytes] = []
+        for piece in corked:
+            if len(piece) > BIG_MESSAGE:
+                if run:
+                    self._write(b"".join(run))
+                    run = []
+                self._write(piece)
+            else:
+                run.append(piece)
+        if run:
+            self._write(b"".join(run))
 
     def _lose(self) -> None:
         self._uncork()
@@ -636,7 +670,7 @@ class Broker(Protocol):
         if not call_only:
             req.broker = self
             self.waitingForAnswers[reqid] = req
-        self._write(data)
+        self._write_message(data)
         return req.deferred
 
     def answerReceived(self, req: PendingRequest, result: Any) -> None:
@@ -791,7 +825,7 @@ class Broker(Protocol):
             )
             self._send_error(reqid, f)
             return
-        self._write(data)
+        self._write_message(data)
 
     def callFailed(self, f: Failure, reqID: int, delivery: InboundDelivery | None = None) -> None:
         """An inbound call failed (bad input or the method raised): send an error."""

@@ -32,7 +32,7 @@ from ._call import InboundDelivery
 if TYPE_CHECKING:
     from ._broker import Broker
 
-__all__ = ["FastDecoder", "FastEncoder"]
+__all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 
 _DOUBLE = Struct(">d")
 _INT, _NEG, _STRING, _FLOAT, _VOCAB, _OPEN, _CLOSE = 0x81, 0x83, 0x82, 0x84, 0x87, 0x88, 0x89
@@ -61,6 +61,9 @@ class _Tokens(NamedTuple):
     none: bytes
     boolean: bytes
 
+
+#: a message bigger than this is handed over as pieces (a big byte string is not copied)
+BIG_MESSAGE = 64 * 1024
 
 #: most method names a FastEncoder remembers the tokens of
 _MAX_NAMES = 1000
@@ -94,8 +97,8 @@ class FastEncoder:
         methodname: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-    ) -> bytes | None:
-        """The bytes of a call whose arguments are all simple, or None."""
+    ) -> bytes | list[bytes] | None:
+        """The bytes of a call whose arguments are all simple (see _joined), or None."""
         enc = self._encoder
         tokens = self._refresh()
         name = self._names.get(methodname)
@@ -127,10 +130,10 @@ class FastEncoder:
         out.append(args_close)
         out.append(call_close)
         enc.take_opens(n - k)
-        return b"".join(out)
+        return _joined(out)
 
-    def answer(self, reqid: int, result: object) -> bytes | None:
-        """The bytes of an answer whose result is simple, or None."""
+    def answer(self, reqid: int, result: object) -> bytes | list[bytes] | None:
+        """The bytes of an answer whose result is simple (see _joined), or None."""
         enc = self._encoder
         tokens = self._refresh()
         k = enc.open_count
@@ -142,7 +145,7 @@ class FastEncoder:
         out[0] = opening
         out.append(closing)
         enc.take_opens(n - k)
-        return b"".join(out)
+        return _joined(out)
 
     def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens) -> int:
         """Append the tokens of a simple ``value`` whose first OPEN would be number
@@ -152,7 +155,10 @@ class FastEncoder:
             out.append(int_token(value))
             return n
         if t is bytes:
-            out.append(self._encoder.bytes_token(value))
+            if len(value) > BIG_MESSAGE:
+                out.extend(self._encoder.bytes_tokens(value))  # the value itself, no copy
+            else:
+                out.append(self._encoder.bytes_token(value))
             return n
         if t is str:
             try:
@@ -182,6 +188,12 @@ class FastEncoder:
             out.append(b"\x84" + _DOUBLE.pack(value))
             return n
         return -1
+
+
+def _joined(out: list[bytes]) -> bytes | list[bytes]:
+    """The message as one bytes object, or, past BIG_MESSAGE bytes, as its pieces:
+    a big byte string goes out as it is, without a copy joined around it."""
+    return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
 
 # ================================================================ decoding

@@ -914,13 +914,14 @@ class BrokerCodec:
         """One top-level message (Violation if something in it cannot be sent)."""
         return self.encoder.encode(msg)
 
-    def encode_call(self, msg: CallMessage) -> bytes:
-        """A call message: in one pass if its values are simple (Violation if unsendable)."""
+    def encode_call(self, msg: CallMessage) -> bytes | list[bytes]:
+        """A call message: in one pass if its values are simple (Violation if unsendable);
+        a big one may come as a list of pieces to write in order."""
         data = self._fast_encoder.call(msg.reqID, msg.clid, msg.methodname, msg.args, msg.kwargs)
         return data if data is not None else self.encoder.encode(msg)
 
-    def encode_answer(self, reqid: int, result: object) -> bytes:
-        """An answer message: in one pass if the result is simple."""
+    def encode_answer(self, reqid: int, result: object) -> bytes | list[bytes]:
+        """An answer message: in one pass if the result is simple (maybe in pieces)."""
         data = self._fast_encoder.answer(reqid, result)
         return data if data is not None else self.encoder.encode(AnswerMessage(reqid, result))
 
