@@ -213,7 +213,7 @@ class Decoder:
         self._stopped = False
         self._fast_top: dict[bytes, int] = {}
         self._fast_nested: dict[bytes, int] = {}
-        self._vocab_kinds: list[int] = [0] * 128
+        self._vocab_kinds: tuple[int, ...] = ()
         self._custom_top: dict[bytes, _Registered] = {}
         self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
@@ -456,8 +456,14 @@ class Decoder:
             cached = reg.cache[key] = self._fast_tables(reg)
         tables = cast("_FastTables", cached)
         self._fast_top, self._fast_nested, self._custom_top, self._custom_nested = tables
-        # the fast kind of each one-byte VOCAB index token, nested
-        self._vocab_kinds = [self._fast_nested.get(bytes((i, 0x87)), 0) for i in range(128)]
+        # the fast kind of each one-byte VOCAB index token, nested (shared, like the tables)
+        kinds = reg.cache.get(("vocab-kinds", key))
+        if kinds is None:
+            nested = self._fast_nested
+            kinds = reg.cache[("vocab-kinds", key)] = tuple(
+                nested.get(bytes((i, 0x87)), 0) for i in range(128)
+            )
+        self._vocab_kinds = cast("tuple[int, ...]", kinds)
         # the index token a peer sends for "unicode": VOCAB if the table has it
         self._uni = next(
             (
