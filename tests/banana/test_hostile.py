@@ -223,6 +223,29 @@ def test_long_stream_in_64k_chunks_keeps_memory_flat() -> None:
     assert peak < 2 * 1_000_000, peak
 
 
+def test_back_to_back_big_tokens_do_not_overlap_in_memory() -> None:
+    """Messages each carrying a 1 MiB string, fed in 64 KiB chunks and dropped as they
+    arrive: a message that completes in a feed is still queued while the next one's
+    body starts, so that body must not take its full size up front (peak < 1.6x)."""
+    enc = Encoder()
+    token = 1 << 20
+    stream = b"".join(enc.encode([b"\xa5" * token, {"a": 1}, list(range(10))]) for _ in range(4))
+    dec = Decoder()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        count = 0
+        for i in range(0, len(stream), 65536):
+            dec.receive_data(stream[i : i + 65536])
+            while dec.next_event() is not None:
+                count += 1
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert count == 4
+    assert peak < 1.6 * token, peak
+
+
 @pytest.mark.parametrize("chunk", [1000, 65536, 100_003])
 def test_big_tokens_split_across_feeds(chunk: int) -> None:
     """Large STRING bodies split across feeds decode like one feed, in any container."""

@@ -305,13 +305,10 @@ class Decoder:
 
     def _start_big(self, buf: bytes, body: int, e: int, end: int) -> None:
         """Start collecting the body of a large STRING token that is not all here."""
+        # (grown as the body arrives, not sized up front: a message that completes in
+        # the same feed may still be alive, and two big buffers at once would double
+        # the peak; tests/banana/test_hostile.py checks the memory bound)
         bio = io.BytesIO()
-        # size the buffer once (growing it write by write re-allocates and copies it
-        # over and over): writing the last byte zero-fills it to exactly the body size
-        size = e - body
-        bio.seek(size - 1)
-        bio.write(b"\0")
-        bio.seek(0)
         with memoryview(buf) as view:
             bio.write(view[body:end])
         self._big = bio
