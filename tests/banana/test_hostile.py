@@ -198,13 +198,9 @@ def test_invalid_utf8_is_fatal() -> None:
         Decoder().receive_data(b"\x00\x88\x07\x82unicode\x01\x82\xff\x00\x89")
 
 
-def test_long_stream_in_64k_chunks_keeps_memory_flat() -> None:
-    """Decoding ~3 MB in 64 KiB chunks keeps peak memory far below the stream size."""
-    enc = Encoder()
-    msg = {f"k{i}": [i, "v" * 20, b"x" * 30] for i in range(50)}
-    stream = b"".join(enc.encode(msg) for _ in range(400))
-    big = enc.encode(b"y" * 1_000_000)
-    stream += big
+def decode_in_64k_feeds(stream: bytes) -> tuple[int, int]:
+    """Feed ``stream`` to a Decoder in 64 KiB pieces, dropping each object at once:
+    (objects, tracemalloc peak above the start)."""
     dec = Decoder()
     tracemalloc.start()
     try:
@@ -214,9 +210,18 @@ def test_long_stream_in_64k_chunks_keeps_memory_flat() -> None:
             dec.receive_data(stream[i : i + 65536])
             while dec.next_event() is not None:
                 count += 1
-        peak = tracemalloc.get_traced_memory()[1] - base
+        return count, tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
+
+
+def test_long_stream_in_64k_chunks_keeps_memory_flat() -> None:
+    """Decoding ~3 MB in 64 KiB chunks keeps peak memory far below the stream size."""
+    enc = Encoder()
+    msg = {f"k{i}": [i, "v" * 20, b"x" * 30] for i in range(50)}
+    stream = b"".join(enc.encode(msg) for _ in range(400))
+    stream += enc.encode(b"y" * 1_000_000)
+    count, peak = decode_in_64k_feeds(stream)
     assert count == 401
     assert len(stream) > 2_500_000
     # the largest token is 1 MB: its body is collected in place, never joined again
@@ -230,18 +235,7 @@ def test_back_to_back_big_tokens_do_not_overlap_in_memory() -> None:
     enc = Encoder()
     token = 1 << 20
     stream = b"".join(enc.encode([b"\xa5" * token, {"a": 1}, list(range(10))]) for _ in range(4))
-    dec = Decoder()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        count = 0
-        for i in range(0, len(stream), 65536):
-            dec.receive_data(stream[i : i + 65536])
-            while dec.next_event() is not None:
-                count += 1
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    count, peak = decode_in_64k_feeds(stream)
     assert count == 4
     assert peak < 1.6 * token, peak
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 from twisted.internet import defer, reactor
@@ -42,6 +43,20 @@ class TubCalls(unittest.TestCase):
         port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
         t.setLocation(f"127.0.0.1:{port}")
         return t
+
+    async def test_call_reaches_the_peer_socket_before_the_reactor_runs(self) -> None:
+        """Right after callRemote returns, with no reactor turn in between, the call's
+        bytes are already readable on the far end's socket (both Tubs are in this
+        process): the Broker writes into TLS and onto the socket at once."""
+        a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
+        rref = await a.getReference(b.registerReference(Counter()))
+        assert await rref.callRemote("inc") == 1
+        far = b.brokers[TubRef(a.getTubID())].transport.fileno()
+        await settle(0)  # let the answer's turn finish: nothing is waiting on the socket
+        assert not select.select([far], [], [], 0)[0]
+        result = rref.callRemote("inc", 2)
+        assert select.select([far], [], [], 0)[0]
+        assert await result == 3
 
     async def test_loopback_reference(self) -> None:
         """getReference of our own FURL uses a loopback broker and calls work."""
