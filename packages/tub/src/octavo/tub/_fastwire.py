@@ -160,28 +160,26 @@ class FastEncoder:
             else:
                 out.append(self._encoder.bytes_token(value))
             return n
+        body: tuple[bytes, ...] | None
         if t is str:
             try:
-                data = value.encode("utf-8")
+                body = (self._encoder.bytes_token(value.encode("utf-8")),)
             except UnicodeEncodeError:
                 return -1  # the general encoder says why
+            kind = tokens.unicode
+        elif value is None:
+            body = ()
+            kind = tokens.none
+        elif t is bool:
+            body = (_TRUE if value else _FALSE,)
+            kind = tokens.boolean
+        else:
+            body = None
+        if body is not None:  # a one-token sequence: OPEN, index token, body, CLOSE
             opening, closing = open_close_tokens(n)
             out.append(opening)
-            out.append(tokens.unicode)
-            out.append(self._encoder.bytes_token(data))
-            out.append(closing)
-            return n + 1
-        if value is None:
-            opening, closing = open_close_tokens(n)
-            out.append(opening)
-            out.append(tokens.none)
-            out.append(closing)
-            return n + 1
-        if t is bool:
-            opening, closing = open_close_tokens(n)
-            out.append(opening)
-            out.append(tokens.boolean)
-            out.append(_TRUE if value else _FALSE)
+            out.append(kind)
+            out.extend(body)
             out.append(closing)
             return n + 1
         if t is float:
