@@ -102,3 +102,24 @@ def test_vocab_stream_any_chunking() -> None:
     expected = [ObjectReceived(value), ObjectReceived("top"), ObjectReceived(["unicode"])]
     assert whole.events() == expected
     assert parts.events() == expected
+
+
+def test_same_initial_table_is_shared_until_changed() -> None:
+    """Encoders (and decoders) given the same initial table share its dictionary; one
+    that adds a word gets its own copy and the others keep the table as it was."""
+    a, b = Encoder(vocab=VOCAB_V1), Encoder(vocab=VOCAB_V1)
+    assert a._vocab is b._vocab
+    added = a.add_vocab(b"extra")
+    assert added
+    assert a._vocab is not b._vocab
+    assert b"extra" in a.vocab and b"extra" not in b.vocab
+    assert b.encode([b"extra"]) == Encoder(vocab=VOCAB_V1).encode([b"extra"])
+    c = Encoder(vocab=VOCAB_V1)
+    assert b"extra" not in c.vocab
+
+    d, e = Decoder(vocab=VOCAB_V1), Decoder(vocab=VOCAB_V1)
+    assert d._vocab is e._vocab
+    d.receive_data(added)  # an add-vocab sequence: only d learns the word
+    assert d.vocab_word(len(VOCAB_V1)) == b"extra"
+    assert e.vocab_word(len(VOCAB_V1)) is None
+    assert Decoder(vocab=VOCAB_V1).vocab_word(len(VOCAB_V1)) is None

@@ -85,6 +85,10 @@ _FastTables = tuple[
 ]
 _UNSET = object()
 
+#: inbound vocabularies shared between decoders given the same initial table
+_SHARED_VOCABS: dict[tuple[bytes, ...], dict[int, bytes]] = {}
+_MAX_SHARED_VOCABS = 16
+
 # fast-path kinds for the built-in opentypes
 _K_UNICODE, _K_NONE, _K_BOOL, _K_REF = 1, 2, 3, 4
 _K_CONTAINERS: dict[int, type[Unslicer]] = {
@@ -209,6 +213,7 @@ class Decoder:
         self._obj_count = 0
         self._objects: dict[int, object] = {}
         self._vocab: dict[int, bytes] = {}
+        self._vocab_shared = False
         self._failed: BananaError | None = None
         self._stopped = False
         self._fast_top: dict[bytes, int] = {}
@@ -420,18 +425,29 @@ class Decoder:
     # -- vocabulary ---------------------------------------------------------------
 
     def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
-        """Install a negotiated initial inbound vocabulary."""
-        table = [s.encode() if isinstance(s, str) else bytes(s) for s in strings]
-        self._vocab = dict(enumerate(table))
+        """Install a negotiated initial inbound vocabulary (decoders given the same
+        table share its dictionary until one of them changes it)."""
+        table = tuple(s.encode() if isinstance(s, str) else bytes(s) for s in strings)
+        vocab = _SHARED_VOCABS.get(table)
+        if vocab is None:
+            vocab = dict(enumerate(table))
+            if len(_SHARED_VOCABS) < _MAX_SHARED_VOCABS:
+                _SHARED_VOCABS[table] = vocab
+        self._vocab = vocab
+        self._vocab_shared = _SHARED_VOCABS.get(table) is vocab
         self._rebuild_fast()
 
     def replaceIncomingVocabulary(self, vocab: dict[int, bytes]) -> None:
         """Replace the inbound vocabulary (a ``set-vocab`` sequence arrived)."""
         self._vocab = dict(vocab)
+        self._vocab_shared = False
         self._rebuild_fast()
 
     def addIncomingVocabulary(self, index: int, value: bytes) -> None:
         """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived)."""
+        if self._vocab_shared:  # copy on write
+            self._vocab = dict(self._vocab)
+            self._vocab_shared = False
         self._vocab[index] = value
         self._rebuild_fast()
 

@@ -55,6 +55,14 @@ _PLAIN_OPENTYPES: dict[str, bytes] = {
 }
 
 
+#: an outbound vocabulary shared between encoders: (string -> index, opentype tokens,
+#: longest string)
+_SharedVocab = tuple[dict[bytes, int], dict[str, bytes], int]
+_SHARED_VOCABS: dict[tuple[bytes, ...], _SharedVocab] = {}
+#: tables shared at most (the negotiated initial ones are few; others are not shared)
+_MAX_SHARED_VOCABS = 16
+
+
 def int_token(o: int) -> bytes:
     """The token for the int ``o``: INT, NEG, LONGINT or LONGNEG, as Foolscap sends it."""
     return _int_token(o)
@@ -119,6 +127,7 @@ class Encoder:
         self._ctx = SliceContext(context)
         self._open_count = 0
         self._vocab: dict[bytes, int] = {}
+        self._vocab_shared = False
         self._next_vocab = 0
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
@@ -191,9 +200,12 @@ class Encoder:
         of :meth:`bytes_token` and :meth:`index_token` results)."""
         return self._vocab_generation
 
-    def _rebuild_opentypes(self) -> None:
+    def _rebuild_opentypes(self, shared: _SharedVocab | None = None) -> None:
         self._vocab_generation += 1
         self._emitters = []  # they hold the old tables
+        if shared is not None:
+            self._vocab, self._ot, self._max_vocab_len = shared
+            return
         self._max_vocab_len = max(map(len, self._vocab), default=0)
         if not self._vocab:
             self._ot = _PLAIN_OPENTYPES
@@ -203,11 +215,23 @@ class Encoder:
     # -- vocabulary ----------------------------------------------------------
 
     def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
-        """Install a negotiated initial vocabulary without sending anything."""
-        table = [s.encode() if isinstance(s, str) else bytes(s) for s in strings]
-        self._vocab = {s: i for i, s in enumerate(table)}
+        """Install a negotiated initial vocabulary without sending anything.
+
+        Encoders given the same table share its dictionaries (a connection holds
+        two per direction otherwise) until one of them changes its vocabulary.
+        """
+        table = tuple(s.encode() if isinstance(s, str) else bytes(s) for s in strings)
         self._next_vocab = len(table)
+        shared = _SHARED_VOCABS.get(table)
+        if shared is not None:
+            self._vocab_shared = True
+            self._rebuild_opentypes(shared)
+            return
+        self._vocab = {s: i for i, s in enumerate(table)}
         self._rebuild_opentypes()
+        self._vocab_shared = len(_SHARED_VOCABS) < _MAX_SHARED_VOCABS
+        if self._vocab_shared:
+            _SHARED_VOCABS[table] = (self._vocab, self._ot, self._max_vocab_len)
 
     def set_vocab(self, strings: Sequence[bytes | str]) -> bytes:
         """Return a ``set-vocab`` sequence and start using ``strings`` as the vocabulary."""
@@ -215,6 +239,7 @@ class Encoder:
         if len(set(table)) != len(table):
             raise ValueError("duplicate vocabulary strings")
         self._vocab = {}  # the sequence itself is not abbreviated
+        self._vocab_shared = False
         self._rebuild_opentypes()
         k = self._open_count
         self._open_count += 1
@@ -250,6 +275,9 @@ class Encoder:
                 b"\x89",
             )
         )
+        if self._vocab_shared:  # copy on write
+            self._vocab = dict(self._vocab)
+            self._vocab_shared = False
         self._vocab[s] = index
         self._rebuild_opentypes()
         return data
