@@ -25,7 +25,19 @@ from functools import partial
 from struct import Struct
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from octavo.banana import Decoder, Encoder, int_token, open_close_tokens
+from octavo.banana import (
+    CLOSE,
+    FLOAT,
+    INT,
+    NEG,
+    OPEN,
+    STRING,
+    VOCAB,
+    Decoder,
+    Encoder,
+    int_token,
+    open_close_tokens,
+)
 
 from ._call import InboundDelivery
 
@@ -35,9 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 
 _DOUBLE = Struct(">d")
-_INT, _NEG, _STRING, _FLOAT, _VOCAB, _OPEN, _CLOSE = 0x81, 0x83, 0x82, 0x84, 0x87, 0x88, 0x89
-#: ints the general encoder writes as one INT or NEG token
-_SMALL_INT = 2**31
 #: the fast decoder reads headers of up to five bytes (numbers below 2**35, every INT);
 #: longer ones take the general path
 _MAX_FAST_HEADER = 6
@@ -263,12 +272,12 @@ class FastDecoder:
     def _word(self, buf: bytes, p: int) -> tuple[bytes, int]:
         """A STRING or VOCAB token's bytes, and the position after it."""
         typ, header, p = _token(buf, p)
-        if typ == _VOCAB:
+        if typ == VOCAB:
             w = self._decoder.vocab_word(header)
             if w is None:
                 raise _NotFastError
             return w, p
-        if typ != _STRING or header > self._decoder.max_token_size:
+        if typ != STRING or header > self._decoder.max_token_size:
             raise _NotFastError
         e = p + header
         if e > len(buf):
@@ -278,25 +287,25 @@ class FastDecoder:
     def _value(self, buf: bytes, p: int) -> tuple[object, int, int]:
         """One simple value: (value, position after it, OPENs in it)."""
         typ, header, p = _token(buf, p)
-        if typ == _INT:
+        if typ == INT:
             return header, p, 0
-        if typ == _STRING:
+        if typ == STRING:
             e = p + header
             if e > len(buf) or header > self._decoder.max_token_size:
                 raise _NotFastError
             return buf[p:e], e, 0
-        if typ == _NEG:
+        if typ == NEG:
             return -header, p, 0
-        if typ == _VOCAB:  # a byte string of the vocabulary
+        if typ == VOCAB:  # a byte string of the vocabulary
             w = self._decoder.vocab_word(header)
             if w is None:
                 raise _NotFastError
             return w, p, 0
-        if typ == _FLOAT:
+        if typ == FLOAT:
             if p + 8 > len(buf):
                 raise _NotFastError
             return _DOUBLE.unpack_from(buf, p)[0], p + 8, 0
-        if typ != _OPEN:
+        if typ != OPEN:
             raise _NotFastError
         kind, p = self._word(buf, p)
         obj: object
@@ -310,20 +319,20 @@ class FastDecoder:
             obj = None
         elif kind == b"boolean":
             t, v, p = _token(buf, p)
-            if t != _INT or v > 1:
+            if t != INT or v > 1:
                 raise _NotFastError
             obj = v == 1
         else:
             raise _NotFastError
         t, number, p = _token(buf, p)
-        if t != _CLOSE or number != header:
+        if t != CLOSE or number != header:
             raise _NotFastError
         return obj, p, 1
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
         typ, number, p = _token(buf, p)
-        if typ != _OPEN:
+        if typ != OPEN:
             raise _NotFastError
         kind, p = self._word(buf, p)
         if kind == b"answer":
@@ -334,11 +343,11 @@ class FastDecoder:
 
     def _answer(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
         typ, reqid, p = _token(buf, p)
-        if typ != _INT:
+        if typ != INT:
             raise _NotFastError
         result, p, opens = self._value(buf, p)
         typ, closing, p = _token(buf, p)
-        if typ != _CLOSE or closing != number:
+        if typ != CLOSE or closing != number:
             raise _NotFastError
         broker = self._broker
         req = broker.waitingForAnswers.get(reqid)
@@ -349,22 +358,22 @@ class FastDecoder:
     def _call(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
         broker = self._broker
         typ, reqid, p = _token(buf, p)
-        if typ != _INT:
+        if typ != INT:
             raise _NotFastError
         typ, clid, p = _token(buf, p)
-        if typ == _NEG:
+        if typ == NEG:
             clid = -clid
-        elif typ != _INT:
+        elif typ != INT:
             raise _NotFastError
         raw_name, p = self._word(buf, p)
         typ, args_number, p = _token(buf, p)
-        if typ != _OPEN:
+        if typ != OPEN:
             raise _NotFastError
         kind, p = self._word(buf, p)
         if kind != b"arguments":
             raise _NotFastError
         typ, numargs, p = _token(buf, p)
-        if typ != _INT:
+        if typ != INT:
             raise _NotFastError
         opens = 2
         args: list[Any] = []
@@ -375,17 +384,17 @@ class FastDecoder:
         kwargs: dict[str, Any] = {}
         while True:
             typ, header, p = _token(buf, p)
-            if typ == _CLOSE:
+            if typ == CLOSE:
                 if header != args_number:
                     raise _NotFastError
                 break
-            if typ == _STRING and header <= self._max_kwarg_name:
+            if typ == STRING and header <= self._max_kwarg_name:
                 e = p + header
                 if e > len(buf):
                     raise _NotFastError
                 raw = buf[p:e]
                 p = e
-            elif typ == _VOCAB:
+            elif typ == VOCAB:
                 w = self._decoder.vocab_word(header)
                 if w is None:
                     raise _NotFastError
@@ -401,7 +410,7 @@ class FastDecoder:
             kwargs[name], p, n = self._value(buf, p)
             opens += n
         typ, closing, p = _token(buf, p)
-        if typ != _CLOSE or closing != number:
+        if typ != CLOSE or closing != number:
             raise _NotFastError
         # what the general path would refuse (with a Violation) it reads itself
         active = broker.activeLocalCalls
