@@ -10,7 +10,7 @@ It never refuses anything: at the first token it does not take (the end of the
 buffer, a sequence type of an extension, a reference to a tuple still open, a
 header of four bytes or more, a bad CLOSE, a dict with an unhashable or repeated
 key, too deep a nesting) it raises :class:`Handover`, carrying each container it
-has open, outermost first, exactly as the unslicers would hold them. The decoder
+has open (innermost first) exactly as the unslicers would hold them. The decoder
 turns those into unslicers on its stack and carries on at that token, so the
 result, and every error, is what the main loop alone would give.
 """
