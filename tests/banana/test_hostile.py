@@ -128,6 +128,28 @@ def test_depth_limit() -> None:
     assert evs[1] == ObjectReceived(1)
 
 
+@pytest.mark.parametrize("leaf", ["s", None, True, [], (), {}])
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_depth_limit_holds_for_every_kind_at_the_edge(leaf: object, depth: int) -> None:
+    """A str, None, bool or empty container just past max_depth inside plain containers
+    is refused the same way in one feed and byte by byte (the recursive container
+    reader hands over at it; found by the fuzzer)."""
+    value: object = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else (value, 1)
+    data = serialize([value, "after"]) + serialize(1)
+    results = []
+    for pieces in ([data], [data[i : i + 1] for i in range(len(data))]):
+        # the root, the outer list and the ``depth`` containers fit; the leaf does not
+        dec = Decoder(max_depth=depth + 1)
+        for piece in pieces:
+            dec.receive_data(piece)
+        results.append([repr(e) for e in dec.events()])
+    assert results[0] == results[1]
+    assert any("max_depth" in r for r in results[0])
+    assert results[0][-1] == repr(ObjectReceived(1))
+
+
 def test_default_depth_allows_what_we_send() -> None:
     """The default depth limit decodes a 400-deep object."""
     v: list[object] = []

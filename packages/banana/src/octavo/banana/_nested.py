@@ -87,6 +87,9 @@ def read_container(  # noqa: PLR0917 - one tight loop, on purpose
     fast = dec._fast_nested
     vocab_kinds = dec._vocab_kinds
     max_tok = dec.max_token_size
+    # an OPEN inside this container would sit at depth + 1: past max_depth the main
+    # loop refuses it (a Violation), so nothing may be opened here then
+    too_deep = depth > dec.max_depth
     opens = 0  # OPENs of leaf sequences read since dec._obj_count was last updated
     items: list[object] | None = None
     d: dict[object, object] | None = None
@@ -132,6 +135,8 @@ def read_container(  # noqa: PLR0917 - one tight loop, on purpose
                 if typ == 0x81:  # INT
                     add(h)
                 elif typ == 0x88:  # OPEN: an index token with a one-byte header
+                    if too_deep:
+                        raise Handover(start)
                     q = buf[pos]
                     t2 = buf[pos + 1]
                     if q & 0x80:
