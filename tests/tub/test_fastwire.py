@@ -266,3 +266,41 @@ def test_big_payload_travels_uncopied_and_arrives_whole() -> None:
         right.dataReceived(data[i : i + 16384])
     conn.pump()
     assert got == [payload]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    calls=st.lists(st.tuples(st.lists(simple, max_size=3), kwargs_of), min_size=1, max_size=3),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4),
+    cut=st.integers(0, 10_000),
+)
+def test_mutated_calls_get_the_same_treatment_with_or_without_the_fast_path(
+    calls: list[tuple[list[Any], dict[str, Any]]], edits: list[tuple[int, int]], cut: int
+) -> None:
+    """Valid call streams with bytes changed (and cut in two): the fast decoder and the
+    general one schedule the same calls, answer the same errors and drop the connection
+    in the same cases."""
+    outcomes = []
+    for fast in (True, False):
+        conn, ref, _ = connection()
+        enc: Any = conn.left._codec.encoder  # type: ignore[attr-defined]
+        stream = bytearray(
+            b"".join(
+                enc.encode(CallMessage(n + 1, ref.tracker.clid, "take", tuple(args), kwargs))
+                for n, (args, kwargs) in enumerate(calls)
+            )
+        )
+        for where, byte in edits:
+            stream[where % len(stream)] = byte
+        at = cut % (len(stream) + 1)
+        delivered = deliveries_of(conn, bytes(stream[:at]), fast, len(stream), False)
+        delivered += deliveries_of(conn, bytes(stream[at:]), fast, len(stream), False)
+        written = b"".join(conn.right_transport.buffer)
+        outcomes.append(
+            (
+                [(d[0], d[1], [repr(x) for x in d[2]], sorted(d[3]), d[4]) for d in delivered],
+                conn.right_transport.lose_requested,
+                written,  # error answers and ERROR tokens, byte for byte
+            )
+        )
+    assert outcomes[0] == outcomes[1]
