@@ -99,13 +99,19 @@ def mutated_stream(draw: st.DrawFn) -> bytes:
 _CONSTRAINTS = [None, ListOf(int), DictOf(str, ListOf(int, maxLength=2))]
 
 
-@given(mutated_stream(), st.lists(st.integers(0, 2000), max_size=12), st.sampled_from(_CONSTRAINTS))
-def test_mutated_streams(data: bytes, cuts: list[int], constraint: Any) -> None:
-    """Mutated valid streams: only BananaError or events, the same in any chunking."""
-    one = _outcome([data], constraint=constraint, max_depth=20, max_token_size=64)
-    assert (
-        _outcome(_split(data, cuts), constraint=constraint, max_depth=20, max_token_size=64) == one
-    )
+@given(
+    mutated_stream(),
+    st.lists(st.integers(0, 2000), max_size=12),
+    st.sampled_from(_CONSTRAINTS),
+    st.sampled_from([2, 3, 5, 20]),
+)
+def test_mutated_streams(data: bytes, cuts: list[int], constraint: Any, depth: int) -> None:
+    """Mutated valid streams: only BananaError or events, the same in any chunking
+    (with depth limits the values reach, where the decoder's fast paths must agree
+    with its main loop on what is too deep)."""
+    limits = {"constraint": constraint, "max_depth": depth, "max_token_size": 64}
+    one = _outcome([data], **limits)
+    assert _outcome(_split(data, cuts), **limits) == one
 
 
 @settings(max_examples=50)
