@@ -222,7 +222,6 @@ class Decoder:
         self._custom_top: dict[bytes, _Registered] = {}
         self._custom_nested: dict[bytes, _Registered] = {}
         self._max_index_length = 0
-        self._vocab_generation = 0
         self._uni = _UNICODE_INDEX
         if vocab:
             self.populateVocabTable(vocab)
@@ -373,11 +372,6 @@ class Decoder:
             raise ValueError("n must be >= 0")
         self._obj_count += n
 
-    @property
-    def vocab_generation(self) -> int:
-        """A number that changes whenever the inbound vocabulary changes."""
-        return self._vocab_generation
-
     def vocab_word(self, index: int) -> bytes | None:
         """The inbound vocabulary's string at ``index`` (None: not in the table)."""
         return self._vocab.get(index)
@@ -459,7 +453,6 @@ class Decoder:
     # -- internals ----------------------------------------------------------------
 
     def _rebuild_fast(self) -> None:
-        self._vocab_generation += 1
         reg = self._registry
         self._registry_version = reg.version
         self._max_index_length = reg.max_index_length()

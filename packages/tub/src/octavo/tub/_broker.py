@@ -191,7 +191,7 @@ class Broker(Protocol):
             self._unfinished_bytes = unfinished
             self._keepalive.data_received()
             return
-        if self._corked is not None or self._receiving:
+        if self._corked is not None:
             self._data_received(data)  # re-entered: the outer call finishes the burst
             return
         # whatever this data makes us send (answers, calls made by callbacks) leaves
