@@ -22,9 +22,9 @@ from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from octavo.tub._broker import Broker
+from octavo.tub._broker._broker import Broker
+from octavo.tub._broker._failure import CopiedFailure
 from octavo.tub._errors import DeadReferenceError, RemoteException
-from octavo.tub._failure import CopiedFailure
 from octavo.tub._referenceable import Referenceable, RemoteReference
 from octavo.tub.testing import BrokerConnection, FakeTub
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from foolscap.api import Tub as FTub
 
-from octavo.tub._identity import create_certificate
+from octavo.tub._net._identity import create_certificate
 from octavo.tub._tub import Tub
 
 

@@ -13,7 +13,7 @@ from twisted.internet import defer, protocol, reactor
 from twisted.trial import unittest
 
 from octavo.tub._errors import DeadReferenceError
-from octavo.tub._identity import TubIdentity, create_certificate
+from octavo.tub._net._identity import TubIdentity, create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
 

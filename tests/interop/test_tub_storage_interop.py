@@ -8,7 +8,7 @@ from foolscap.api import Referenceable as FReferenceable
 from foolscap.api import Tub as FTub
 from twisted.trial import unittest
 
-from octavo.tub._identity import create_certificate
+from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable, RemoteReference
 from octavo.tub._tub import Tub
 

@@ -14,15 +14,14 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation
 from octavo.furl import SturdyRef
-from octavo.tub._broker import Broker
-from octavo.tub._errors import DeadReferenceError, RemoteException
-from octavo.tub._failure import CopiedFailure
+from octavo.tub._broker._broker import Broker
+from octavo.tub._broker._failure import CopiedFailure
+from octavo.tub._errors import DeadReferenceError, NoLocationError, RemoteException
 from octavo.tub._referenceable import (
     Referenceable,
     RemoteMethodReference,
     RemoteReference,
 )
-from octavo.tub._tub_errors import NoLocationError
 from octavo.tub.testing import BrokerConnection, FakeTub
 
 INERT: list[Any] = [
@@ -740,7 +739,7 @@ class KeepaliveTests(SynchronousTestCase):
 class LoopbackTests(SynchronousTestCase):
     def test_loopback_call(self) -> None:
         """A loopback broker pair carries calls to our own Tub, never re-entrantly."""
-        from octavo.tub._loopback import LoopbackAddress, make_loopback_brokers
+        from octavo.tub._broker._loopback import LoopbackAddress, make_loopback_brokers
 
         clock = Clock()
         tub = FakeTub("self")
@@ -811,7 +810,7 @@ class ConstructionTests(SynchronousTestCase):
 
     def test_broker_tub_protocol(self) -> None:
         """FakeTub satisfies the BrokerTub protocol the Tub implements."""
-        from octavo.tub._broker_tub import BrokerTub, TubRefLike
+        from octavo.tub._broker._tub_protocol import BrokerTub, TubRefLike
 
         self.assertIsInstance(FakeTub("a"), BrokerTub)
         self.assertIsInstance(FakeTub("a").tubref(), TubRefLike)

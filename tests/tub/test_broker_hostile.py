@@ -16,7 +16,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation, b128_encode
-from octavo.tub._broker import Broker
+from octavo.tub._broker._broker import Broker
 from octavo.tub._referenceable import PendingRequest, Referenceable
 from octavo.tub.testing import BrokerConnection, FakeTub
 

@@ -7,9 +7,8 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.trial import unittest
 
 from octavo.furl import TubRef
-from octavo.tub._identity import TubIdentity, create_certificate
-from octavo.tub._negotiation import NegotiationError
-from octavo.tub._tub_errors import NoLocationHintsError
+from octavo.tub._errors import NegotiationError, NoLocationHintsError
+from octavo.tub._net._identity import TubIdentity, create_certificate
 
 from .probe_broker import ProbeBroker, ProbeTub
 

@@ -1,4 +1,4 @@
-"""The whole-message fast paths (octavo.tub._fastwire) against the general codec.
+"""The whole-message fast paths (octavo.tub._wire._fastwire) against the general codec.
 
 The fast encoder must write exactly the general encoder's bytes, and the fast decoder
 must hand the Broker exactly what the general decoder hands it; both fall back to the
@@ -16,9 +16,9 @@ from twisted.internet.task import Clock
 
 from octavo.banana import Encoder
 from octavo.tub import Referenceable
-from octavo.tub._call import CallMessage, InboundDelivery
-from octavo.tub._fastwire import FastEncoder
-from octavo.tub._sequences import _SLICERS, VOCAB_TABLES
+from octavo.tub._wire._fastwire import FastEncoder
+from octavo.tub._wire._messages import CallMessage, InboundDelivery
+from octavo.tub._wire._sequences import _SLICERS, VOCAB_TABLES
 from octavo.tub.testing import BrokerConnection, FakeTub
 
 VOCAB = VOCAB_TABLES[1]
@@ -80,7 +80,7 @@ def test_fast_call_bytes_equal_the_general_encoders(  # noqa: PLR0917 - drawn by
     result=simple,
 )
 def test_fast_answer_bytes_equal_the_general_encoders(start: int, reqid: int, result: Any) -> None:
-    from octavo.tub._call import AnswerMessage
+    from octavo.tub._wire._messages import AnswerMessage
 
     fast, general = encoders(start)
     assert FastEncoder(fast).answer(reqid, result) == general.encode(AnswerMessage(reqid, result))
@@ -237,8 +237,8 @@ def test_big_messages_come_in_pieces_without_copying_the_payload() -> None:
     """A call or answer over BIG_MESSAGE bytes is handed over as pieces: the big
     byte string itself, not a copy joined around it; the pieces are the general
     encoder's bytes."""
-    from octavo.tub._call import AnswerMessage
-    from octavo.tub._fastwire import BIG_MESSAGE
+    from octavo.tub._wire._fastwire import BIG_MESSAGE
+    from octavo.tub._wire._messages import AnswerMessage
 
     payload = b"\xa5" * (BIG_MESSAGE + 1)
     fast, general = encoders(10)

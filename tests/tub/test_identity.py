@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from octavo.tub._identity import (
-    CertificateError,
+from octavo.tub._errors import CertificateError
+from octavo.tub._net._identity import (
     TubIdentity,
     base32_encode,
     create_certificate,

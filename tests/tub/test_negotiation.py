@@ -8,15 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from octavo.tub._negotiation import (
-    DuplicateConnection,
+from octavo.tub._errors import DuplicateConnection, NegotiationError, RemoteNegotiationError
+from octavo.tub._negotiation._machine import (
     Established,
     ExistingConnection,
     Failed,
-    NegotiationError,
     Negotiator,
     Redirected,
-    RemoteNegotiationError,
     ReplaceExisting,
     SendData,
     StartTLS,

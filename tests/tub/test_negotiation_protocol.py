@@ -8,10 +8,11 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.furl import TubRef
-from octavo.tub._connectors import TubConnector
-from octavo.tub._identity import create_certificate
-from octavo.tub._negotiation import NegotiationError, Negotiator
-from octavo.tub._negotiation_protocol import SERVER_TIMEOUT, NegotiationProtocol
+from octavo.tub._errors import NegotiationError
+from octavo.tub._negotiation._machine import Negotiator
+from octavo.tub._negotiation._protocol import SERVER_TIMEOUT, NegotiationProtocol
+from octavo.tub._net._connectors import TubConnector
+from octavo.tub._net._identity import create_certificate
 from octavo.tub._tub import Tub
 
 from .test_negotiation import BIG, SMALL, FakeState

@@ -12,14 +12,9 @@ from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 
 from octavo.banana import Violation
-from octavo.tub._errors import DeadReferenceError, RemoteException
-from octavo.tub._failure import (
-    CopiedFailure,
-    FailureStateError,
-    failure_state,
-    wrap_remote_failure,
-)
-from octavo.tub._keepalive import KeepaliveTimers
+from octavo.tub._broker._failure import CopiedFailure, failure_state, wrap_remote_failure
+from octavo.tub._broker._keepalive import KeepaliveTimers
+from octavo.tub._errors import DeadReferenceError, FailureStateError, RemoteException
 from octavo.tub._referenceable import PendingRequest, Referenceable, ReferenceableTracker
 
 

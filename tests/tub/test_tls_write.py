@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from twisted.internet.testing import StringTransport
 
-from octavo.tub._tls_write import direct_tls_writer
+from octavo.tub._broker._tls_write import direct_tls_writer
 
 
 def test_transports_without_tls_are_left_alone() -> None:

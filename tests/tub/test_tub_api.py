@@ -11,22 +11,20 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from zope.interface import implementer
 
-from octavo.tub._hints import DefaultTCP, IConnectionHintHandler, InvalidHintError
-from octavo.tub._identity import create_certificate
-from octavo.tub._options import (
+from octavo.tub._errors import (
+    InvalidHintError,
     MissingPluginError,
-    register_plugin_factory,
-    unregister_plugin_factory,
-)
-from octavo.tub._registry import generateSwissnumber
-from octavo.tub._tub import Tub, get_local_ip_for
-from octavo.tub._tub_errors import (
     NoLocationError,
     PBError,
     TubStoppedError,
     WrongNameError,
     WrongTubIdError,
 )
+from octavo.tub._net._hints import DefaultTCP, IConnectionHintHandler
+from octavo.tub._net._identity import create_certificate
+from octavo.tub._options import register_plugin_factory, unregister_plugin_factory
+from octavo.tub._registry import generateSwissnumber
+from octavo.tub._tub import Tub, get_local_ip_for
 
 CERT = create_certificate()
 
@@ -293,7 +291,7 @@ def test_hint_handlers():
 )
 def test_tcp_handler(hint, host, port):
     """The TCP handler takes IPv4, bracketed IPv6 and DNS names."""
-    from octavo.tub._hints import convert_legacy_hint
+    from octavo.tub._net._hints import convert_legacy_hint
 
     ep, h = DefaultTCP().hint_to_endpoint(convert_legacy_hint(hint), MemoryReactorClock(), print)
     assert h == host and ep._port == port
@@ -372,7 +370,7 @@ def test_get_reference_before_start_is_queued():
 
 def test_tor_handler_needs_txtorcon_or_refuses_private_hosts():
     """Without txtorcon the Tor handler says what to install; with it, private IPs are refused."""
-    from octavo.tub._tor import is_non_public_numeric_address, tor_handler
+    from octavo.tub._net._tor import is_non_public_numeric_address, tor_handler
 
     assert is_non_public_numeric_address("10.0.0.1") and is_non_public_numeric_address("::1")
     assert not is_non_public_numeric_address("8.8.8.8")

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from octavo.furl import FURL, SturdyRef, TubRef
 from octavo.tub._errors import DeadReferenceError, RemoteException
-from octavo.tub._identity import create_certificate
+from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
 

@@ -8,7 +8,7 @@ from twisted.trial import unittest
 
 from octavo.banana import BananaError, Violation, serialize
 from octavo.furl import SturdyRef
-from octavo.tub._identity import create_certificate
+from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable, RemoteReference
 from octavo.tub._tub import Tub
 

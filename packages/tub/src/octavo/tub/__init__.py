@@ -8,15 +8,32 @@ protocol over TLS.
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 
-from ._errors import DeadReferenceError, RemoteException
+from ._broker._failure import CopiedFailure
+from ._errors import (
+    BananaError,
+    CertificateError,
+    DeadReferenceError,
+    DuplicateConnection,
+    InvalidHintError,
+    MissingPluginError,
+    NegotiationError,
+    NoLocationError,
+    NoLocationHintsError,
+    PBError,
+    RemoteException,
+    RemoteNegotiationError,
+    RevokedReferenceError,
+    TubStoppedError,
+    Violation,
+    WrongNameError,
+    WrongTubIdError,
+)
 from ._eventual import eventually, fireEventually, flushEventualQueue
-from ._failure import CopiedFailure
-from ._hints import DefaultTCP, IConnectionHintHandler, InvalidHintError
-from ._identity import CertificateError
 from ._info import ConnectionInfo
-from ._listener import Listener
-from ._negotiation import DuplicateConnection, NegotiationError, RemoteNegotiationError
-from ._options import PLUGIN_GROUP, MissingPluginError, TubLoggingPlugin
+from ._net._hints import DefaultTCP, IConnectionHintHandler
+from ._net._listener import Listener
+from ._net._tor import TorHintHandler, tor_handler
+from ._options import PLUGIN_GROUP, TubLoggingPlugin
 from ._referenceable import (
     IReferenceable,
     IRemoteReference,
@@ -28,19 +45,8 @@ from ._referenceable import (
     RemoteReferenceOnly,
 )
 from ._registry import generateSwissnumber
-from ._tor import TorHintHandler, tor_handler
 from ._tub import Tub
-from ._tub_errors import (
-    NoLocationError,
-    NoLocationHintsError,
-    PBError,
-    RevokedReferenceError,
-    TubStoppedError,
-    WrongNameError,
-    WrongTubIdError,
-)
 from ._version import __version__
-from ._violation import BananaError, Violation
 
 __all__ = [
     "PLUGIN_GROUP",

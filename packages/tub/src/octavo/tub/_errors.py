@@ -1,10 +1,38 @@
-"""Exceptions of the broker side of octavo-tub (Foolscap's names and meanings)."""
+"""Every exception octavo-tub raises, with Foolscap's names and meanings.
+
+``BananaError`` and ``Violation`` are octavo.banana's classes (a peer's bad bytes or
+refused values), re-exported here so that ``octavo.tub`` has one place for errors.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DeadReferenceError", "RemoteException"]
+from octavo.banana import BananaError, Violation
+
+__all__ = [
+    "BananaError",
+    "CertificateError",
+    "DeadReferenceError",
+    "DuplicateConnection",
+    "FailureStateError",
+    "InvalidHintError",
+    "MissingPluginError",
+    "NegotiationError",
+    "NoLocationError",
+    "NoLocationHintsError",
+    "PBError",
+    "RemoteException",
+    "RemoteNegotiationError",
+    "RevokedReferenceError",
+    "TubStoppedError",
+    "Violation",
+    "WrongNameError",
+    "WrongTubIdError",
+]
+
+
+# -- calls and references ------------------------------------------------------
 
 
 class DeadReferenceError(Exception):
@@ -46,3 +74,68 @@ class RemoteException(Exception):  # noqa: N818 - Foolscap's name
 
     def __str__(self) -> str:
         return f"<RemoteException around '{self.failure}'>"
+
+
+class FailureStateError(ValueError):
+    """The attributes of a received failure do not have the expected shape."""
+
+
+# -- the Tub -----------------------------------------------------------------------
+
+
+class PBError(Exception):
+    """A Tub was used in a way it does not allow."""
+
+
+class NoLocationError(PBError):
+    """The Tub has no location yet: call setLocation() first."""
+
+
+class WrongTubIdError(PBError):
+    """A FURL (e.g. in a furlFile) names a different TubID than this Tub's."""
+
+
+class WrongNameError(PBError):
+    """A furlFile holds a FURL with a different name than the one requested."""
+
+
+class TubStoppedError(RuntimeError):
+    """This Tub has been stopped; Tubs cannot be restarted or reused."""
+
+
+class RevokedReferenceError(KeyError):
+    """The object was revoked with Tub.revokeReference and can no longer be reached."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "reference revoked"
+
+
+class MissingPluginError(RuntimeError):
+    """An option needs a plug-in (e.g. octavo-logging) that is not installed."""
+
+
+# -- connecting ------------------------------------------------------------------------
+
+
+class CertificateError(ValueError):
+    """The certificate data given to a Tub could not be used."""
+
+
+class NoLocationHintsError(Exception):
+    """A FURL offered no connection hint we could use."""
+
+
+class InvalidHintError(Exception):
+    """A location hint could not be understood or turned into an endpoint."""
+
+
+class NegotiationError(Exception):
+    """Negotiation with the peer failed; the message says why."""
+
+
+class DuplicateConnection(NegotiationError):  # noqa: N818 (Foolscap's name)
+    """The master refused this connection: one to the same Tub already exists."""
+
+
+class RemoteNegotiationError(NegotiationError):
+    """The peer reported that negotiation failed (its message is the argument)."""

@@ -15,7 +15,6 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = [
     "LOG_OPTIONS",
     "PLUGIN_GROUP",
-    "MissingPluginError",
     "TubLoggingPlugin",
     "find_plugin_factory",
     "register_plugin_factory",
@@ -29,10 +28,6 @@ LOG_OPTIONS = frozenset(
 )
 
 _registered: dict[str, Any] = {}
-
-
-class MissingPluginError(RuntimeError):
-    """An option needs a plug-in (e.g. octavo-logging) that is not installed."""
 
 
 @runtime_checkable

@@ -20,15 +20,13 @@ from zope.interface import Interface, implementer  # type: ignore[import-untyped
 
 from octavo.furl import SturdyRef, decode_furl
 
-from ._errors import DeadReferenceError
+from ._errors import BananaError, DeadReferenceError, NoLocationError, Violation
 from ._eventual import ClockLike, queue_for
-from ._tub_errors import NoLocationError
-from ._violation import BananaError, Violation
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress
 
-    from ._broker import Broker
+    from ._broker._broker import Broker
 
 __all__ = [
     "IReferenceable",

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from ._tub_errors import RevokedReferenceError
+from ._errors import RevokedReferenceError
 
 __all__ = ["NameRegistry", "generateSwissnumber"]
 

@@ -27,7 +27,7 @@ from octavo.banana import (
 from octavo.banana import unserialize as banana_unserialize
 
 from ._referenceable import Referenceable, RemoteReferenceOnly
-from ._sequences import TheirReferenceUnslicer
+from ._wire._sequences import TheirReferenceUnslicer
 
 __all__ = ["StorageTub", "serialize", "unserialize"]
 

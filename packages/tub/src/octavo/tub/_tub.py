@@ -22,34 +22,28 @@ from twisted.python.failure import Failure
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 from octavo.reconnector import ClockLike, Reconnector
 
-from ._broker import Broker
-from ._connectors import TubConnector
-from ._errors import DeadReferenceError
-from ._hints import DefaultTCP, IConnectionHintHandler
-from ._identity import TubIdentity, make_incarnation, write_private_file
-from ._info import ConnectionInfo
-from ._listener import Listener
-from ._loopback import make_loopback_brokers
-from ._negotiation import Established, ExistingConnection, ReplaceExisting
-from ._negotiation_protocol import NegotiationProtocol
-from ._options import (
-    LOG_OPTIONS,
-    LOGGING_PLUGIN,
+from ._broker._broker import Broker
+from ._broker._loopback import make_loopback_brokers
+from ._errors import (
+    DeadReferenceError,
     MissingPluginError,
-    coerce_bool,
-    coerce_timeout,
-    find_plugin_factory,
-)
-from ._registry import NameRegistry, generateSwissnumber
-from ._storage import serialize as storage_serialize
-from ._storage import unserialize as storage_unserialize
-from ._tub_errors import (
     NoLocationError,
     PBError,
     TubStoppedError,
     WrongNameError,
     WrongTubIdError,
 )
+from ._info import ConnectionInfo
+from ._negotiation._machine import Established, ExistingConnection, ReplaceExisting
+from ._negotiation._protocol import NegotiationProtocol
+from ._net._connectors import TubConnector
+from ._net._hints import DefaultTCP, IConnectionHintHandler
+from ._net._identity import TubIdentity, make_incarnation, write_private_file
+from ._net._listener import Listener
+from ._options import LOG_OPTIONS, LOGGING_PLUGIN, coerce_bool, coerce_timeout, find_plugin_factory
+from ._registry import NameRegistry, generateSwissnumber
+from ._storage import serialize as storage_serialize
+from ._storage import unserialize as storage_unserialize
 from ._typing import failure_of
 
 __all__ = ["Tub", "get_local_ip_for"]

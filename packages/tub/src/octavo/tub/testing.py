@@ -27,7 +27,7 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 
 from octavo.furl import TubRef, parse_hint
 
-from ._broker import Broker
+from ._broker._broker import Broker
 from ._eventual import queue_for
 
 __all__ = ["BrokerConnection", "FakeTub", "PipeTransport", "pump_until_quiet"]

@@ -16,8 +16,9 @@ from twisted.internet.endpoints import TCP4ClientEndpoint
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import InvalidHint, TCPHint, TorHint, parse_hint
+from octavo.tub._errors import InvalidHintError
 
-from ._hints import IConnectionHintHandler, InvalidHintError
+from ._hints import IConnectionHintHandler
 
 __all__ = ["TorHintHandler", "is_non_public_numeric_address", "tor_handler"]
 

@@ -14,13 +14,14 @@ from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.python.failure import Failure
 
 from octavo.reconnector import ClockLike, DelayedCallLike
+from octavo.tub._errors import NegotiationError
+from octavo.tub._info import ConnectionInfo
+from octavo.tub._net._identity import peer_tubid
+from octavo.tub._typing import failure_of
 
-from ._identity import peer_tubid
-from ._info import ConnectionInfo
-from ._negotiation import (
+from ._machine import (
     Established,
     Failed,
-    NegotiationError,
     NegotiationState,
     Negotiator,
     Redirected,
@@ -28,7 +29,6 @@ from ._negotiation import (
     SendData,
     StartTLS,
 )
-from ._typing import failure_of
 
 __all__ = [
     "NegotiatingTub",

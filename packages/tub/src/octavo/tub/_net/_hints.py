@@ -19,18 +19,14 @@ from zope.interface import (  # type: ignore[import-untyped,unused-ignore]
 )
 
 from octavo.furl import InvalidHint, TCPHint, parse_hint
+from octavo.tub._errors import InvalidHintError
 
 __all__ = [
     "DefaultTCP",
     "IConnectionHintHandler",
-    "InvalidHintError",
     "convert_legacy_hint",
     "hint_type",
 ]
-
-
-class InvalidHintError(Exception):
-    """A location hint could not be understood or turned into an endpoint."""
 
 
 class IConnectionHintHandler(Interface):  # type: ignore[misc,unused-ignore]

@@ -27,23 +27,22 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.banana import Pending, adapt_constraint
-
-from ._broker_tub import BrokerTub, TubRefLike
-from ._call import CallMessage, ErrorMessage, InboundDelivery
-from ._errors import DeadReferenceError
-from ._eventual import ClockLike, EventualQueue, default_clock, queue_for
-from ._failure import CopiedFailure, wrap_remote_failure
-from ._fastwire import BIG_MESSAGE
-from ._keepalive import KeepaliveTimers
-from ._referenceable import (
+from octavo.tub._errors import BananaError, DeadReferenceError, Violation
+from octavo.tub._eventual import ClockLike, EventualQueue, default_clock, queue_for
+from octavo.tub._referenceable import (
     PendingRequest,
     ReferenceableTracker,
     RemoteReference,
     RemoteReferenceTracker,
 )
-from ._sequences import BrokerCodec
+from octavo.tub._wire._fastwire import BIG_MESSAGE
+from octavo.tub._wire._messages import CallMessage, ErrorMessage, InboundDelivery
+from octavo.tub._wire._sequences import BrokerCodec
+
+from ._failure import CopiedFailure, wrap_remote_failure
+from ._keepalive import KeepaliveTimers
 from ._tls_write import direct_tls_writer
-from ._violation import BananaError, Violation
+from ._tub_protocol import BrokerTub, TubRefLike
 
 __all__ = ["LOST_CONNECTION_ERRORS", "Broker"]
 

@@ -20,19 +20,18 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.reconnector import ClockLike, DelayedCallLike
-
-from ._hints import InvalidHintError, convert_legacy_hint, hint_type
-from ._info import ConnectionInfo
-from ._negotiation import (
+from octavo.tub._errors import InvalidHintError, NegotiationError, NoLocationHintsError
+from octavo.tub._info import ConnectionInfo
+from octavo.tub._negotiation._machine import (
     Established,
-    NegotiationError,
     NegotiationState,
     Negotiator,
     ReplaceExisting,
 )
-from ._negotiation_protocol import NegotiatingTub, NegotiationProtocol
-from ._tub_errors import NoLocationHintsError
-from ._typing import failure_check, failure_of, failure_type_name
+from octavo.tub._negotiation._protocol import NegotiatingTub, NegotiationProtocol
+from octavo.tub._typing import failure_check, failure_of, failure_type_name
+
+from ._hints import convert_legacy_hint, hint_type
 
 __all__ = ["ConnectorTub", "TubConnector"]
 

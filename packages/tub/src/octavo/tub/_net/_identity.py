@@ -25,8 +25,9 @@ from cryptography.x509.oid import NameOID
 from OpenSSL import SSL, crypto
 from twisted.internet.ssl import CertificateOptions
 
+from octavo.tub._errors import CertificateError
+
 __all__ = [
-    "CertificateError",
     "TubIdentity",
     "base32_encode",
     "create_certificate",
@@ -55,10 +56,6 @@ _ACCEPTABLE_VERIFY_ERRORS = frozenset(
         _X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
     }
 )
-
-
-class CertificateError(ValueError):
-    """The certificate data given to a Tub could not be used."""
 
 
 def base32_encode(data: bytes) -> str:

@@ -27,18 +27,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from octavo.tub._errors import DuplicateConnection, NegotiationError, RemoteNegotiationError
+
 __all__ = [
     "INITIAL_VOCAB_TABLES",
     "MAX_HEADER_BYTES",
-    "DuplicateConnection",
     "Established",
     "ExistingConnection",
     "Failed",
-    "NegotiationError",
     "NegotiationState",
     "Negotiator",
     "Redirected",
-    "RemoteNegotiationError",
     "ReplaceExisting",
     "SendData",
     "StartTLS",
@@ -98,18 +97,6 @@ def loopback_params() -> dict[str, object]:
         "banana-decision-version": MAX_VERSION,
         "initial-vocab-table-index": _VOCAB_RANGE[1],
     }
-
-
-class NegotiationError(Exception):
-    """Negotiation with the peer failed; the message says why."""
-
-
-class DuplicateConnection(NegotiationError):  # noqa: N818 (Foolscap's name)
-    """The master refused this connection: one to the same Tub already exists."""
-
-
-class RemoteNegotiationError(NegotiationError):
-    """The peer reported that negotiation failed (its message is the argument)."""
 
 
 # --- events ------------------------------------------------------------------

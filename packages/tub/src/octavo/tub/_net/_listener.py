@@ -13,16 +13,15 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from octavo.reconnector import ClockLike
-
-from ._info import ConnectionInfo
-from ._negotiation import (
+from octavo.tub._errors import NegotiationError
+from octavo.tub._info import ConnectionInfo
+from octavo.tub._negotiation._machine import (
     Established,
-    NegotiationError,
     NegotiationState,
     Negotiator,
     ReplaceExisting,
 )
-from ._negotiation_protocol import SERVER_TIMEOUT, NegotiatingTub, NegotiationProtocol
+from octavo.tub._negotiation._protocol import SERVER_TIMEOUT, NegotiatingTub, NegotiationProtocol
 
 __all__ = ["Listener", "ListenerTub"]
 

@@ -45,20 +45,20 @@ from octavo.banana import (
 )
 from octavo.banana import LeafUnslicer as _LeafUnslicer
 from octavo.banana import Pending as _Pending
-
-from ._call import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
-from ._failure import FAILURE_CLASSNAME, CopiedFailure, FailureStateError, failure_state
-from ._fastwire import FastDecoder, FastEncoder
-from ._referenceable import (
+from octavo.tub._broker._failure import FAILURE_CLASSNAME, CopiedFailure, failure_state
+from octavo.tub._errors import BananaError, FailureStateError, Violation
+from octavo.tub._referenceable import (
     MAX_METHOD_NAME,
     PendingRequest,
     Referenceable,
     RemoteReferenceOnly,
 )
-from ._violation import BananaError, Violation
+
+from ._fastwire import FastDecoder, FastEncoder
+from ._messages import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
 
 if TYPE_CHECKING:
-    from ._broker import Broker
+    from octavo.tub._broker._broker import Broker
 
 __all__ = ["VOCAB_TABLES", "BrokerCodec"]
 

@@ -16,9 +16,10 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
+from octavo.tub._eventual import ClockLike, EventualQueue, queue_for
+
 from ._broker import Broker
-from ._broker_tub import BrokerTub, TubRefLike
-from ._eventual import ClockLike, EventualQueue, queue_for
+from ._tub_protocol import BrokerTub, TubRefLike
 
 __all__ = ["LoopbackAddress", "LoopbackTransport", "make_loopback_brokers"]
 

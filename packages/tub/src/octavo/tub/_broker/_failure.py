@@ -17,13 +17,11 @@ from twisted.python import log as twisted_log
 from twisted.python import reflect
 from twisted.python.failure import Failure
 
-from ._errors import RemoteException
-from ._violation import Violation
+from octavo.tub._errors import FailureStateError, RemoteException, Violation
 
 __all__ = [
     "FAILURE_CLASSNAME",
     "CopiedFailure",
-    "FailureStateError",
     "failure_state",
     "wrap_remote_failure",
 ]
@@ -51,10 +49,6 @@ def _exception_text(exc: object) -> str:
             short.setLocation(f"{where[:half]}...{where[-half:]}")
             return str(short)
     return str(exc)
-
-
-class FailureStateError(ValueError):
-    """The attributes of a received failure do not have the expected shape."""
 
 
 def _truncate(s: str, limit: int) -> str:

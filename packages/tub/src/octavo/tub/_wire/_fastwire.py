@@ -39,10 +39,10 @@ from octavo.banana import (
     open_close_tokens,
 )
 
-from ._call import InboundDelivery
+from ._messages import InboundDelivery
 
 if TYPE_CHECKING:
-    from ._broker import Broker
+    from octavo.tub._broker._broker import Broker
 
 __all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 

@@ -1,0 +1,1 @@
+"""Connection negotiation: the sans-IO machine and its Twisted protocol."""

@@ -1,0 +1,1 @@
+"""The network: identity (certificates), connection hints, connectors and listeners."""
