@@ -18,7 +18,8 @@ from octavo.banana import Encoder
 from octavo.tub import Referenceable
 from octavo.tub._wire._fastwire import FastEncoder
 from octavo.tub._wire._messages import CallMessage, InboundDelivery
-from octavo.tub._wire._sequences import _SLICERS, VOCAB_TABLES
+from octavo.tub._wire._sequences import _SLICERS
+from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES as VOCAB_TABLES
 from octavo.tub.testing import BrokerConnection, FakeTub
 
 VOCAB = VOCAB_TABLES[1]

@@ -18,9 +18,9 @@ from octavo.tub._negotiation._machine import (
     ReplaceExisting,
     SendData,
     StartTLS,
-    hash_vocab_table,
     loopback_params,
 )
+from octavo.tub._wire._vocabulary import hash_vocab_table
 
 BIG = "z" * 32  # sorts after SMALL: the master
 SMALL = "a" * 32

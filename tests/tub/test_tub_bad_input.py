@@ -33,10 +33,10 @@ from octavo.banana import (
     default_unslicers,
 )
 from octavo.furl import TubRef
-from octavo.tub._negotiation._machine import INITIAL_VOCAB_TABLES
 from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
+from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES
 
 from .probe_broker import ProbeBroker
 

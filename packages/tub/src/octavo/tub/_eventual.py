@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
+from octavo.reconnector import ClockLike
+
 __all__ = [
-    "ClockLike",
     "EventualQueue",
     "default_clock",
     "eventually",
@@ -30,20 +31,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 _log = Logger(namespace="octavo.tub.eventual")
-
-
-class ClockLike(Protocol):
-    """What we use of a reactor's ``IReactorTime`` (a ``task.Clock`` in tests)."""
-
-    def seconds(self) -> float:
-        """Now, in seconds."""
-        ...
-
-    def callLater(
-        self, delay: float, callable: Callable[..., object], *args: object, **kw: object
-    ) -> Any:
-        """Run ``callable`` after ``delay`` seconds; returns an IDelayedCall."""
-        ...
 
 
 _Event = tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]

@@ -19,9 +19,10 @@ from twisted.internet.defer import Deferred, fail, maybeDeferred
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import SturdyRef, decode_furl
+from octavo.reconnector import ClockLike
 
 from ._errors import BananaError, DeadReferenceError, NoLocationError, Violation
-from ._eventual import ClockLike, queue_for
+from ._eventual import queue_for
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress

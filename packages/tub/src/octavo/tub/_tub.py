@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, MutableMapping
-from typing import Any, cast
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
@@ -716,7 +716,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             keepalive_timeout=self.keepaliveTimeout,
             disconnect_timeout=self.disconnectTimeout,
             connection_info=connection_info,
-            clock=cast(Any, self._clock),
+            clock=self._clock,
         )
 
     def _attach_negotiated(

@@ -27,8 +27,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.banana import Pending, adapt_constraint
+from octavo.reconnector import ClockLike
 from octavo.tub._errors import BananaError, DeadReferenceError, Violation
-from octavo.tub._eventual import ClockLike, EventualQueue, default_clock, queue_for
+from octavo.tub._eventual import EventualQueue, default_clock, queue_for
 from octavo.tub._referenceable import (
     PendingRequest,
     ReferenceableTracker,

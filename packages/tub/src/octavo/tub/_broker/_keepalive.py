@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from octavo.tub._eventual import ClockLike
+from octavo.reconnector import ClockLike
 
 __all__ = ["EPSILON", "KeepaliveTimers"]
 

@@ -16,18 +16,14 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
-from octavo.tub._eventual import ClockLike, EventualQueue, queue_for
+from octavo.reconnector import ClockLike
+from octavo.tub._eventual import EventualQueue, queue_for
+from octavo.tub._negotiation._machine import loopback_params
 
 from ._broker import Broker
 from ._tub_protocol import BrokerTub, TubRefLike
 
 __all__ = ["LoopbackAddress", "LoopbackTransport", "make_loopback_brokers"]
-
-#: the negotiation decision Foolscap reaches with itself (``loopbackDecision``)
-LOOPBACK_PARAMS: dict[str, object] = {
-    "banana-decision-version": 3,
-    "initial-vocab-table-index": 1,
-}
 
 
 @implementer(IAddress)
@@ -120,9 +116,14 @@ def make_loopback_brokers(
     t1.setPeer(t2)
     t2.setPeer(t1)
     ours = Broker(
-        tub, tubref, LOOPBACK_PARAMS, connection_info=connection_info, clock=clock, **broker_kwargs
+        tub,
+        tubref,
+        loopback_params(),
+        connection_info=connection_info,
+        clock=clock,
+        **broker_kwargs,
     )
-    theirs = Broker(tub, tubref, LOOPBACK_PARAMS, clock=clock, **broker_kwargs)
+    theirs = Broker(tub, tubref, loopback_params(), clock=clock, **broker_kwargs)
     t1.protocol = ours
     t2.protocol = theirs
     ours.makeConnection(t1)

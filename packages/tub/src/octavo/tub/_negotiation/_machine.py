@@ -21,16 +21,16 @@ delivered to a Broker.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from octavo.banana import Encoder
 from octavo.tub._errors import DuplicateConnection, NegotiationError, RemoteNegotiationError
+from octavo.tub._wire._vocabulary import VOCAB_RANGE, hash_vocab_table
 
 __all__ = [
-    "INITIAL_VOCAB_TABLES",
     "MAX_HEADER_BYTES",
     "Established",
     "ExistingConnection",
@@ -41,61 +41,19 @@ __all__ = [
     "ReplaceExisting",
     "SendData",
     "StartTLS",
-    "hash_vocab_table",
     "loopback_params",
 ]
 
 MIN_VERSION = 3
 MAX_VERSION = 3
 MAX_HEADER_BYTES = 4096
-_BANANA_ERROR = b"\x8d"
-_BANANA_SIZE_LIMIT = 1000
-
-# The initial vocabulary tables both sides may agree on (index -> words).
-INITIAL_VOCAB_TABLES: dict[int, tuple[bytes, ...]] = {
-    0: (),
-    1: (
-        b"none",
-        b"boolean",
-        b"reference",
-        b"dict",
-        b"list",
-        b"tuple",
-        b"set",
-        b"immutable-set",
-        b"unicode",
-        b"set-vocab",
-        b"add-vocab",
-        b"call",
-        b"arguments",
-        b"answer",
-        b"error",
-        b"my-reference",
-        b"your-reference",
-        b"their-reference",
-        b"copyable",
-        b"instance",
-        b"module",
-        b"class",
-        b"method",
-        b"function",
-        b"attrdict",
-    ),
-}
-_VOCAB_RANGE = (min(INITIAL_VOCAB_TABLES), max(INITIAL_VOCAB_TABLES))
-
-
-def hash_vocab_table(index: int) -> str:
-    """Return the 4-hex-digit check value of initial vocab table ``index``."""
-    data = b"\x00".join(INITIAL_VOCAB_TABLES[index])
-    return hashlib.sha1(data).hexdigest()[:4]  # SHA-1: the wire format
 
 
 def loopback_params() -> dict[str, object]:
     """The parameters two ends of a loopback (same-Tub) connection would agree on."""
     return {
         "banana-decision-version": MAX_VERSION,
-        "initial-vocab-table-index": _VOCAB_RANGE[1],
+        "initial-vocab-table-index": VOCAB_RANGE[1],
     }
 
 
@@ -226,15 +184,6 @@ def _parse_block(header: bytes) -> dict[str, str]:
 def _encode_block(block: dict[str, str]) -> bytes:
     lines = [f"{k.lower()}: {block[k]}\r\n".encode() for k in sorted(block)]
     return b"".join(lines) + b"\r\n"
-
-
-def _b128(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F)
-        n >>= 7
-        if not n:
-            return bytes(out)
 
 
 def _one_line(msg: str) -> str:
@@ -428,7 +377,7 @@ class Negotiator:
         self._receive = _Phase.ENCRYPTED
         hello = {
             "banana-negotiation-range": f"{MIN_VERSION} {MAX_VERSION}",
-            "initial-vocab-table-range": f"{_VOCAB_RANGE[0]} {_VOCAB_RANGE[1]}",
+            "initial-vocab-table-range": f"{VOCAB_RANGE[0]} {VOCAB_RANGE[1]}",
             "my-tub-id": self.state.tubid,
             "my-incarnation": self.state.incarnation,
         }
@@ -496,7 +445,7 @@ class Negotiator:
             offer.get("initial-vocab-table-range", "0 0"), "initial-vocab-table-range"
         )
         vocab_index = _best_overlap(
-            _VOCAB_RANGE[0], _VOCAB_RANGE[1], vocab_min, vocab_max, "initial vocab set"
+            VOCAB_RANGE[0], VOCAB_RANGE[1], vocab_min, vocab_max, "initial vocab set"
         )
         decision = {
             "banana-decision-version": str(self._version),
@@ -554,7 +503,7 @@ class Negotiator:
             if len(pieces) != 2 or not pieces[0].isdigit() or len(pieces[0]) > 9:
                 raise NegotiationError(f"malformed initial-vocab-table-index: {vocab_s!r}")
             vocab_index = int(pieces[0])
-            if not _VOCAB_RANGE[0] <= vocab_index <= _VOCAB_RANGE[1]:
+            if not VOCAB_RANGE[0] <= vocab_index <= VOCAB_RANGE[1]:
                 raise NegotiationError(f"I can't handle initial vocab table index {vocab_index}")
             ours = hash_vocab_table(vocab_index)
             if vocab_index > 0 and ours != pieces[1]:
@@ -596,10 +545,7 @@ class Negotiator:
                 block = {"banana-decision-version": "1", "error": msg}
                 events.append(SendData(_encode_block(block)))
             elif self._send is _Phase.BANANA:
-                raw = msg.encode("utf-8")
-                if len(raw) > _BANANA_SIZE_LIMIT:
-                    raw = raw[: _BANANA_SIZE_LIMIT - 10] + b"..."
-                events.append(SendData(_b128(len(raw)) + _BANANA_ERROR + raw))
+                events.append(SendData(Encoder.error(msg)))  # a Banana ERROR token
         self._receive = self._send = _Phase.ABANDONED
         self._buffer = b""
         self.error = error

@@ -56,22 +56,12 @@ from octavo.tub._referenceable import (
 
 from ._fastwire import FastDecoder, FastEncoder
 from ._messages import AnswerMessage, CallMessage, ErrorMessage, InboundDelivery
+from ._vocabulary import INITIAL_VOCAB_TABLES
 
 if TYPE_CHECKING:
     from octavo.tub._broker._broker import Broker
 
-__all__ = ["VOCAB_TABLES", "BrokerCodec"]
-
-#: Foolscap's initial vocabulary tables (``foolscap.vocab.INITIAL_VOCAB_TABLES``)
-VOCAB_TABLES: dict[int, tuple[bytes, ...]] = {
-    0: (),
-    1: (
-        b"none", b"boolean", b"reference", b"dict", b"list", b"tuple", b"set",
-        b"immutable-set", b"unicode", b"set-vocab", b"add-vocab", b"call", b"arguments",
-        b"answer", b"error", b"my-reference", b"your-reference", b"their-reference",
-        b"copyable", b"instance", b"module", b"class", b"method", b"function", b"attrdict",
-    ),
-}  # fmt: skip
+__all__ = ["BrokerCodec"]
 
 MAX_INTERFACE_NAME = 1000
 MAX_URL = 10_000
@@ -884,7 +874,7 @@ class BrokerCodec:
     def __init__(
         self, broker: Broker, *, vocab_table_index: int | None, limits: dict[str, int]
     ) -> None:
-        table = VOCAB_TABLES.get(vocab_table_index or 0)
+        table = INITIAL_VOCAB_TABLES.get(vocab_table_index or 0)
         if table is None:
             raise ValueError(f"unknown initial-vocab-table-index {vocab_table_index!r}")
         self._broker = broker
