@@ -296,11 +296,11 @@ def test_foolscap_decref_frees_octavo_object(pair: Pair) -> None:
     """Dropping Foolscap's last reference makes Octavo forget the object (decref)."""
     r = pair.f_to_o()
     made = pair.result(r.callRemote("make"))
-    assert len(pair.obroker.myReferenceByCLID) == 2
+    assert len(pair.obroker.connection.my_references.by_clid) == 2
     del made
     gc.collect()
     pair.pump()
-    assert len(pair.obroker.myReferenceByCLID) == 1
+    assert len(pair.obroker.connection.my_references.by_clid) == 1
 
 
 def test_call_remote_only_both_ways(pair: Pair) -> None:

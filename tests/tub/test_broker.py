@@ -265,7 +265,7 @@ class CallTests(PairTestCase):
         """A callRemoteOnly that fails on the far end produces nothing here."""
         self.ref().callRemoteOnly("fail")
         self.pump()
-        self.assertEqual(self.b.activeLocalCalls, set())
+        self.assertEqual(self.b.connection.admission.active, set())
 
     def test_calls_run_in_order(self) -> None:
         """Inbound calls run in the order they were sent."""
@@ -451,12 +451,12 @@ class ReferenceTests(PairTestCase):
         r = self.ref()
         made = self.result(r.callRemote("make"))
         clid = made.tracker.clid
-        self.assertIn(clid, self.b.myReferenceByCLID)
+        self.assertIn(clid, self.b.connection.my_references.by_clid)
         del made
         gc.collect()
         self.pump()
-        self.assertNotIn(clid, self.b.myReferenceByCLID)
-        self.assertNotIn(clid, self.a.yourReferenceByCLID)
+        self.assertNotIn(clid, self.b.connection.my_references.by_clid)
+        self.assertNotIn(clid, self.a.connection.their_references.by_clid)
 
     def test_refcount_counts_every_transmission(self) -> None:
         """An object sent twice is only forgotten after both receptions are released."""
@@ -464,12 +464,12 @@ class ReferenceTests(PairTestCase):
         mine = Target()
         self.assertEqual(self.result(r.callRemote("hold", mine)), 1)
         self.assertEqual(self.result(r.callRemote("hold", mine)), 2)
-        tracker = self.a.myReferenceByPUID[mine.processUniqueID()]
+        tracker = self.a.connection.my_references.by_puid[mine.processUniqueID()]
         self.assertEqual(tracker.refcount, 2)
         self.result(r.callRemote("drop"))
         gc.collect()
         self.pump()
-        self.assertNotIn(mine.processUniqueID(), self.a.myReferenceByPUID)
+        self.assertNotIn(mine.processUniqueID(), self.a.connection.my_references.by_puid)
 
     def test_call_to_revoked_reference_says_revoked(self) -> None:
         """A call through a reference whose object was revoked fails saying so."""
@@ -481,7 +481,7 @@ class ReferenceTests(PairTestCase):
         self.assertTrue(f.check(Violation))
         self.assertIn("revoked", str(f.value))
         self.assertNotIn("unknown CLID", str(f.value))
-        self.assertEqual(self.b.revokedCLIDs, {r.tracker.clid})
+        self.assertEqual(self.b.connection.my_references.revoked, {r.tracker.clid})
 
     def test_unknown_clid_is_not_called_revoked(self) -> None:
         """A clid that was never handed out is still reported as unknown."""
@@ -489,7 +489,7 @@ class ReferenceTests(PairTestCase):
         assert rb is not None
         r = self.ref()
         self.b.revokeReference(self.target)
-        bogus = RemoteReference(self.a.getTrackerForYourReference(4242))
+        bogus = RemoteReference(self.a.connection.their_references.tracker_for(4242))
         f = self.result(bogus.callRemote("echo", 2))
         self.assertIn("unknown CLID 4242", str(f.value))
         self.assertNotIn("revoked", str(f.value))
@@ -568,7 +568,7 @@ class GiftTests(SynchronousTestCase):
         self.assertEqual(self.result(to_b.callRemote("call_back", to_c, "via gift")), "via gift")
         self.assertEqual(asked, [self.tub_c.buildURL("target")])
         self.pump()
-        self.assertEqual(self.ab.left.myGifts, {})
+        self.assertEqual(self.ab.left.connection.gifts.gifts, {})
 
     def test_failed_gift_fails_the_call(self) -> None:
         """If the gift cannot be resolved, the call that carried it fails."""
@@ -577,7 +577,7 @@ class GiftTests(SynchronousTestCase):
         f = self.result(to_b.callRemote("echo", to_c))
         self.assertIsInstance(f, Failure)
         self.pump()
-        self.assertEqual(self.ab.left.myGifts, {})
+        self.assertEqual(self.ab.left.connection.gifts.gifts, {})
 
 
 class DisconnectTests(PairTestCase):

@@ -17,7 +17,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation, b128_encode
 from octavo.tub._broker._broker import Broker
-from octavo.tub._referenceable import PendingRequest, Referenceable
+from octavo.tub._broker._requests import PendingRequest
+from octavo.tub._referenceable import Referenceable
 from octavo.tub.testing import BrokerConnection, FakeTub
 
 CALL, ARGUMENTS, ANSWER, ERROR = b"call", b"arguments", b"answer", b"error"
@@ -103,7 +104,8 @@ class HostileTestCase(SynchronousTestCase):
     def expect(self, reqid: int) -> Deferred[Any]:
         """Have A wait for an answer to a hand-made call ``reqid``."""
         req = PendingRequest(reqid, None, None, "hostile")
-        self.a.addRequest(req)
+        req.broker = self.a
+        self.a.connection.waiting[reqid] = req
         return req.deferred
 
     def inject(self, data: bytes) -> None:
@@ -157,7 +159,7 @@ class ErrorAnswerTests(HostileTestCase):
         ref = topen(2, b"my-reference") + tint(77) + tclose(2)
         self.inject(call_bytes(110, 999, b"echo", ref))
         self.assertIn("unknown CLID 999", self.result(d).value)
-        self.assertNotIn(77, self.b.yourReferenceByCLID)
+        self.assertNotIn(77, self.b.connection.their_references.by_clid)
         self.assert_alive()
 
     def test_duplicate_keyword_is_an_error_answer(self) -> None:
@@ -319,7 +321,7 @@ class FloodTests(HostileTestCase):
         for _ in range(12):
             self.ref.callRemote("never").addBoth(out.append)
         self.conn.pump()
-        self.assertEqual(len(self.b.activeLocalCalls), 5)
+        self.assertEqual(len(self.b.connection.admission.active), 5)
         self.assertEqual(len(out), 7)
         for f in out:
             self.assertIn("too many outstanding calls", f.value)

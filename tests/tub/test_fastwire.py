@@ -16,13 +16,19 @@ from twisted.internet.task import Clock
 
 from octavo.banana import Encoder
 from octavo.tub import Referenceable
+from octavo.tub._broker._broker import CODEC
+from octavo.tub._errors import BananaError
+from octavo.tub._wire._connection import PBConnection
+from octavo.tub._wire._events import AnswerReceived, CallReceived, CallRefused, MessageRefused
 from octavo.tub._wire._fastwire import FastEncoder
-from octavo.tub._wire._messages import CallMessage, InboundDelivery
-from octavo.tub._wire._sequences import _SLICERS
+from octavo.tub._wire._messages import CallMessage
 from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES as VOCAB_TABLES
 from octavo.tub.testing import BrokerConnection, FakeTub
 
+from ._pb_pair import Obj, Pair
+
 VOCAB = VOCAB_TABLES[1]
+_SLICERS = CODEC.slicers
 
 # words of the vocabulary are sent as VOCAB tokens, so they are worth drawing
 _words = st.sampled_from([w.decode() for w in VOCAB])
@@ -116,9 +122,11 @@ class Target(Referenceable):
 
 
 def connection() -> tuple[BrokerConnection, Any, Clock]:
+    """Two Brokers with the fast paths on (whatever the process default), and a's
+    reference to b's Target."""
     clock = Clock()
     a, b = FakeTub("a"), FakeTub("b")
-    conn = BrokerConnection.between(a, b, clock=clock)
+    conn = BrokerConnection.between(a, b, clock=clock, fast_paths=True)
     b.names["t"] = Target()
     d = conn.left.getYourReferenceByName("t")  # type: ignore[attr-defined]
     got: list[Any] = []
@@ -127,34 +135,76 @@ def connection() -> tuple[BrokerConnection, Any, Clock]:
     return conn, got[0], clock
 
 
-def deliveries_of(
-    conn: BrokerConnection, stream: bytes, fast: bool, chunk: int, expect_fast: bool = True
-) -> list[Any]:
-    """What the right Broker schedules for ``stream`` fed in ``chunk``-byte pieces."""
-    broker: Any = conn.right
-    seen: list[InboundDelivery] = []
-    broker.scheduleCall = lambda delivery, ready: seen.append(delivery)
-    codec = broker._codec
-    used: list[int] = []
-    consume = codec._fast_decoder.consume
-
-    def counting(data: bytes) -> tuple[int, int]:
-        pos, done = consume(data)
-        used.append(done)
-        return pos, done
-
-    codec._fast_decoder.consume = counting if fast else (lambda data: (0, 0))
-    for i in range(0, len(stream), chunk):
-        broker.dataReceived(stream[i : i + chunk])
-    if fast and expect_fast and chunk >= len(stream):
-        assert sum(used) > 0, "the fast path was not used"
-    return [(d.reqID, d.methodname, list(d.args), d.kwargs, type(d.obj).__name__) for d in seen]
-
-
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and a == b
+
+
+def wire_pair(fast: bool) -> tuple[Pair, Any]:
+    """Two sans-IO connections, fast paths on or off, and a's proxy for b's "take"."""
+    pair = Pair(fast_paths=fast)
+    proxy = pair.publish("t", Obj(take=lambda *args, **kwargs: args[0] if args else None))
+    return pair, proxy
+
+
+class FastSpy:
+    """Counts the messages a connection's fast decoder reads."""
+
+    def __init__(self, conn: PBConnection) -> None:
+        self.taken = 0
+        fast = conn._fast_decoder
+        if fast is not None:
+            consume = fast.consume
+
+            def counting(data: bytes) -> tuple[int, int]:
+                pos, done = consume(data)
+                self.taken += done
+                return pos, done
+
+            fast.consume = counting  # type: ignore[method-assign]
+
+
+def outcome_of(pair: Pair, stream: bytes, chunk: int) -> list[Any]:
+    """What b makes of ``stream`` fed in ``chunk``-byte pieces: its events (calls as
+    plain tuples, refusals by their text), and the protocol error, if any."""
+    seen: list[Any] = []
+    try:
+        for i in range(0, len(stream), chunk):
+            pair.b.receive_data(stream[i : i + chunk])
+            seen.extend(pair.b.events())
+    except BananaError as e:
+        seen.extend(pair.b.events())
+        seen.append(("BananaError", str(e)))
+    out: list[Any] = []
+    for ev in seen:
+        if isinstance(ev, CallReceived):
+            out.append(
+                (
+                    "call",
+                    ev.reqID,
+                    ev.methodname,
+                    [(type(x).__name__, repr(x)) for x in ev.args],
+                    sorted((k, type(v).__name__, repr(v)) for k, v in ev.kwargs.items()),
+                    type(ev.obj).__name__,
+                )
+            )
+        elif isinstance(ev, CallRefused):
+            out.append(("refused", ev.reqID, str(ev.reason)))
+        elif isinstance(ev, MessageRefused):
+            out.append(("message refused", str(ev.violation)))
+        else:
+            out.append(ev)
+    return out
+
+
+def call_stream(pair: Pair, clid: int, calls: list[tuple[list[Any], dict[str, Any]]]) -> bytes:
+    """The calls, as a's general encoder writes them."""
+    enc = pair.a.encoder
+    return b"".join(
+        enc.encode(CallMessage(n + 1, clid, "take", tuple(args), kwargs))
+        for n, (args, kwargs) in enumerate(calls)
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -162,76 +212,68 @@ def same(a: Any, b: Any) -> bool:
     calls=st.lists(st.tuples(st.lists(simple, max_size=4), kwargs_of), min_size=1, max_size=5),
     chunk=st.integers(min_value=1, max_value=400),
 )
-def test_fast_decoder_schedules_what_the_general_decoder_does(
+def test_fast_decoder_delivers_what_the_general_decoder_does(
     calls: list[tuple[list[Any], dict[str, Any]]], chunk: int
 ) -> None:
-    """Simple calls, whole or cut anywhere: the same deliveries as the general path."""
+    """Simple calls, whole or cut anywhere: the same events as the general path."""
     results = []
     for fast, whole in ((True, True), (True, False), (False, True)):
-        conn, ref, _ = connection()
-        clid = ref.tracker.clid
-        enc: Any = conn.left._codec.encoder  # type: ignore[attr-defined]
-        stream = b"".join(
-            enc.encode(CallMessage(n + 1, clid, "take", tuple(args), kwargs))
-            for n, (args, kwargs) in enumerate(calls)
-        )
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        stream = call_stream(pair, proxy.tracker.clid, calls)
+        results.append(outcome_of(pair, stream, len(stream) if whole else chunk))
         # ints beyond 31 bits are LONGINT tokens, which the fast path leaves alone
         small = all(
             type(v) is not int or -(2**31) <= v < 2**31
             for args, kwargs in calls
             for v in [*args, *kwargs.values()]
         )
-        results.append(deliveries_of(conn, stream, fast, len(stream) if whole else chunk, small))
-    for got in results[1:]:
-        assert len(got) == len(results[0])
-        for x, y in zip(got, results[0], strict=True):
-            assert x[:2] == y[:2] and x[4] == y[4]
-            assert all(same(p, q) for p, q in zip(x[2], y[2], strict=True))
-            assert x[3].keys() == y[3].keys()
-            assert all(same(x[3][k], y[3][k]) for k in x[3])
+        if fast and whole and small:
+            assert spy.taken == len(calls), "the fast path was not used"
+    assert results[1] == results[0]
+    assert results[2] == results[0]
 
 
 @settings(max_examples=100, deadline=None)
 @given(value=simple)
 def test_answers_arrive_through_the_fast_path(value: Any) -> None:
     """A simple result comes back equal, of the same type, through the fast path."""
-    conn, ref, _ = connection()
-    left: Any = conn.left
-    before = left._codec.messages_completed
-    got: list[Any] = []
-    ref.callRemote("take", value).addBoth(got.append)
-    conn.pump()
-    assert same(got[0], value)
-    assert left._codec.messages_completed == before + 1
+    pair, proxy = wire_pair(True)
+    spy = FastSpy(pair.a)
+    ev = pair.round_trip(proxy.tracker.clid, "take", value)
+    assert isinstance(ev, AnswerReceived)
+    assert same(ev.result, value)
+    assert pair.a.messages_completed == 2  # the getReferenceByName answer, and this one
+    if not (type(value) is int and not -(2**31) <= value < 2**31):  # LONGINT: general path
+        assert spy.taken == 1
 
 
 def test_index_tokens_as_string_or_vocab() -> None:
     """A peer may name 'call' and 'arguments' by STRING or by VOCAB: both are fast."""
-    conn, ref, _ = connection()
-    clid = ref.tracker.clid
+    pair, proxy = wire_pair(True)
+    spy = FastSpy(pair.b)
     plain = Encoder(slicers=_SLICERS)  # no vocabulary: every index token a STRING
     plain.take_opens(100)
-    stream = plain.encode(CallMessage(7, clid, "take", (1, "x", None), {"k": True}))
+    stream = plain.encode(CallMessage(7, proxy.tracker.clid, "take", (1, "x", None), {"k": True}))
     assert b"\x04\x82call" in stream
-    assert deliveries_of(conn, stream, True, len(stream)) == [
-        (7, "take", [1, "x", None], {"k": True}, "Target")
-    ]
+    assert outcome_of(pair, stream, len(stream)) == [
+        ("call", 7, "take", [("int", "1"), ("str", "'x'"), ("NoneType", "None")],
+         [("k", "bool", "True")], "Obj"),
+    ]  # fmt: skip
+    assert spy.taken == 1
 
 
 def test_refused_calls_take_the_general_path() -> None:
-    """An unknown clid is answered with the general path's error, fast path or not."""
-    conn, _, _ = connection()
-    right: Any = conn.right
-    enc: Any = conn.left._codec.encoder  # type: ignore[attr-defined]
-    from octavo.tub._referenceable import PendingRequest
-
-    req = PendingRequest(5, None, None, "m")
-    conn.left.addRequest(req)  # type: ignore[attr-defined]
-    got: list[Any] = []
-    req.deferred.addBoth(got.append)
-    right.dataReceived(enc.encode(CallMessage(5, 999, "take", (1,), {})))
-    conn.pump()
-    assert "unknown CLID 999" in str(got[0].value)
+    """An unknown clid: the fast path leaves the call alone; the general path asks the
+    same admission rule and reports the refusal."""
+    for fast in (True, False):
+        pair, _ = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        stream = pair.a.encoder.encode(CallMessage(5, 999, "take", (1,), {}))
+        out = outcome_of(pair, stream, len(stream))
+        assert out[0][:2] == ("refused", 5)
+        assert "unknown CLID 999" in out[0][2]
+        assert spy.taken == 0
 
 
 def test_big_messages_come_in_pieces_without_copying_the_payload() -> None:
@@ -278,30 +320,18 @@ def test_big_payload_travels_uncopied_and_arrives_whole() -> None:
 def test_mutated_calls_get_the_same_treatment_with_or_without_the_fast_path(
     calls: list[tuple[list[Any], dict[str, Any]]], edits: list[tuple[int, int]], cut: int
 ) -> None:
-    """Valid call streams with bytes changed (and cut in two): the fast decoder and the
-    general one schedule the same calls, answer the same errors and drop the connection
-    in the same cases."""
+    """Valid call streams with bytes changed (and cut in two): with and without the
+    fast paths the connection reports the same calls, the same refusals and the same
+    protocol errors."""
     outcomes = []
     for fast in (True, False):
-        conn, ref, _ = connection()
-        enc: Any = conn.left._codec.encoder  # type: ignore[attr-defined]
-        stream = bytearray(
-            b"".join(
-                enc.encode(CallMessage(n + 1, ref.tracker.clid, "take", tuple(args), kwargs))
-                for n, (args, kwargs) in enumerate(calls)
-            )
-        )
+        pair, proxy = wire_pair(fast)
+        stream = bytearray(call_stream(pair, proxy.tracker.clid, calls))
         for where, byte in edits:
             stream[where % len(stream)] = byte
         at = cut % (len(stream) + 1)
-        delivered = deliveries_of(conn, bytes(stream[:at]), fast, len(stream), False)
-        delivered += deliveries_of(conn, bytes(stream[at:]), fast, len(stream), False)
-        written = b"".join(conn.right_transport.buffer)
-        outcomes.append(
-            (
-                [(d[0], d[1], [repr(x) for x in d[2]], sorted(d[3]), d[4]) for d in delivered],
-                conn.right_transport.lose_requested,
-                written,  # error answers and ERROR tokens, byte for byte
-            )
-        )
+        seen = outcome_of(pair, bytes(stream[:at]), len(stream) + 1)
+        if not (seen and isinstance(seen[-1], tuple) and seen[-1][0] == "BananaError"):
+            seen += outcome_of(pair, bytes(stream[at:]), len(stream) + 1)
+        outcomes.append(seen)
     assert outcomes[0] == outcomes[1]

@@ -14,8 +14,10 @@ from twisted.python.failure import Failure
 from octavo.banana import Violation
 from octavo.tub._broker._failure import CopiedFailure, failure_state, wrap_remote_failure
 from octavo.tub._broker._keepalive import KeepaliveTimers
+from octavo.tub._broker._requests import PendingRequest
 from octavo.tub._errors import DeadReferenceError, FailureStateError, RemoteException
-from octavo.tub._referenceable import PendingRequest, Referenceable, ReferenceableTracker
+from octavo.tub._referenceable import Referenceable
+from octavo.tub._wire._references import ReferenceableTracker
 
 
 class CustomError(Exception):
@@ -48,7 +50,7 @@ def test_referenceable_dispatches_remote_methods() -> None:
 
 def test_tracker_refcount() -> None:
     """send() counts transmissions (True on the first); decref retires at zero."""
-    t = ReferenceableTracker(None, object(), 1, 3)
+    t = ReferenceableTracker(object(), 1, 3, lambda obj: None)
     assert t.send() is True
     assert t.send() is False
     assert t.decref(1) is False

@@ -27,7 +27,7 @@ from octavo.banana import (
 from octavo.banana import unserialize as banana_unserialize
 
 from ._referenceable import Referenceable, RemoteReferenceOnly
-from ._wire._sequences import TheirReferenceUnslicer
+from ._wire._reference_sequences import TheirReferenceUnslicer
 
 __all__ = ["StorageTub", "serialize", "unserialize"]
 
@@ -95,7 +95,7 @@ class _GiftResolver:
         self.tub = tub
         self.waiting: list[defer.Deferred[Any]] = []
 
-    def acceptGift(self, giftID: int, url: str) -> Pending:
+    def accept_gift(self, giftID: int, url: str, where: TheirReferenceUnslicer) -> Pending:
         """A Pending that resolves to the RemoteReference for ``url``."""
         if not self.tub.accept_gifts:
             raise Violation("gifts are prohibited in this Tub")

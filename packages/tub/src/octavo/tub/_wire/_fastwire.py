@@ -11,11 +11,12 @@ effects of the general path:
   bytes are those the general encoder writes (tests/tub/test_fastwire.py compares
   them). Anything else returns None and the caller uses the general encoder.
 - :class:`FastDecoder` reads whole ``call`` and ``answer`` messages of that shape at a
-  message boundary and hands them to the Broker as the ``call``/``answer``
-  unslicers would. It only takes a message the general path would accept without a
-  Violation (known clid, no argument constraints, a waiting request without a result
-  constraint, strict UTF-8, no duplicate keyword, ...): for anything else it stops,
-  and the general decoder reads that message, with its errors and its checks.
+  message boundary and hands them to the connection as the ``call``/``answer``
+  unslicers would. It decides nothing itself: it asks the connection's
+  :class:`~._admission.Admission` (the rule the unslicers ask) and takes a message
+  only if it is admitted and needs no further checks (argument or result
+  constraints); for anything else it stops, and the general decoder reads that
+  message, with its errors and its checks.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from octavo.banana import (
     int_token,
     open_close_tokens,
 )
+from octavo.tub._errors import Violation
 
-from ._messages import InboundDelivery
+from ._admission import Admission, CallAdmission
+from ._events import AnswerReceived, CallReceived
 
 if TYPE_CHECKING:
-    from octavo.tub._broker._broker import Broker
+    from ._connection import PBConnection
 
 __all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 
@@ -232,31 +235,25 @@ def _token(buf: bytes, p: int) -> tuple[int, int, int]:
 
 
 class FastDecoder:
-    """Reads simple ``call`` and ``answer`` messages for ``broker`` at a boundary."""
+    """Reads simple ``call`` and ``answer`` messages of ``conn`` at a message boundary.
 
-    def __init__(
-        self,
-        broker: Broker,
-        decoder: Decoder,
-        *,
-        max_method_name: int,
-        max_kwarg_name: int,
-        default_get_constraint: object,
-    ) -> None:
-        self._broker = broker
+    What may be taken is decided by the connection's :class:`Admission`, as on the
+    general path: a call it refuses, or whose target checks its arguments, and an
+    answer it refuses or that has a result constraint, are left to the general path.
+    """
+
+    def __init__(self, conn: PBConnection, decoder: Decoder) -> None:
+        self._conn = conn
         self._decoder = decoder
-        self._max_method_name = max_method_name
-        self._max_kwarg_name = max_kwarg_name
-        self._default_get_constraint = default_get_constraint
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
-        broker = self._broker
+        conn = self._conn
         decoder = self._decoder
         pos = 0
         done = 0
         end = len(data)
-        while pos < end and not broker.disconnected:
+        while pos < end and not conn.closed:
             try:
                 act, after, opens = self._message(data, pos)
             except (_NotFastError, IndexError):
@@ -349,14 +346,18 @@ class FastDecoder:
         typ, closing, p = _token(buf, p)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        broker = self._broker
-        req = broker.waitingForAnswers.get(reqid)
-        if req is None or req.constraint is not None:
-            raise _NotFastError  # unknown request (a Violation), or a result to check
-        return partial(broker.answerReceived, req, result), p, opens + 1
+        if opens and self._decoder.max_depth < 2:
+            raise _NotFastError  # the general path refuses the nesting
+        conn = self._conn
+        try:
+            req = Admission.admit_answer(conn.waiting, reqid)
+        except Violation:
+            raise _NotFastError from None
+        if req.constraint is not None:
+            raise _NotFastError  # a result to check: the general path does it
+        return partial(conn.answer_arrived, AnswerReceived(req, result), None), p, opens + 1
 
     def _call(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
-        broker = self._broker
         typ, reqid, p = _token(buf, p)
         if typ != INT:
             raise _NotFastError
@@ -382,70 +383,46 @@ class FastDecoder:
             args.append(value)
             opens += n
         kwargs: dict[str, Any] = {}
-        while True:
-            typ, header, p = _token(buf, p)
-            if typ == CLOSE:
-                if header != args_number:
+        kwarg_name = Admission.kwarg_name
+        try:
+            while True:
+                typ, header, p = _token(buf, p)
+                if typ == CLOSE:
+                    if header != args_number:
+                        raise _NotFastError
+                    break
+                if typ == STRING and header <= self._decoder.max_token_size:
+                    e = p + header
+                    if e > len(buf):
+                        raise _NotFastError
+                    raw = buf[p:e]
+                    p = e
+                elif typ == VOCAB:
+                    w = self._decoder.vocab_word(header)
+                    if w is None:
+                        raise _NotFastError
+                    raw = w
+                else:
                     raise _NotFastError
-                break
-            if typ == STRING and header <= self._max_kwarg_name:
-                e = p + header
-                if e > len(buf):
-                    raise _NotFastError
-                raw = buf[p:e]
-                p = e
-            elif typ == VOCAB:
-                w = self._decoder.vocab_word(header)
-                if w is None:
-                    raise _NotFastError
-                raw = w
-            else:
+                name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
+                kwargs[name], p, n = self._value(buf, p)
+                opens += n
+            typ, closing, p = _token(buf, p)
+            if typ != CLOSE or closing != number:
                 raise _NotFastError
-            try:
-                name = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _NotFastError from None
-            if name in kwargs:
-                raise _NotFastError
-            kwargs[name], p, n = self._value(buf, p)
-            opens += n
-        typ, closing, p = _token(buf, p)
-        if typ != CLOSE or closing != number:
-            raise _NotFastError
-        # what the general path would refuse (with a Violation) it reads itself
-        active = broker.activeLocalCalls
-        if reqid:
-            if reqid in active or len(active) >= broker.max_inbound_calls:
-                raise _NotFastError
-        elif len(broker.inboundDeliveryQueue) >= broker.max_inbound_calls:
-            raise _NotFastError
-        if len(raw_name) > self._max_method_name:
-            raise _NotFastError
-        if clid:
-            tracker = broker.myReferenceByCLID.get(clid)
-            if tracker is None:
-                raise _NotFastError
-            target = tracker.obj
-            get = getattr(target, "getArgumentConstraint", None)
-            if (
-                get is not None
-                and getattr(get, "__func__", None) is not self._default_get_constraint
-            ):
-                raise _NotFastError  # a schema checks the arguments: the general path
-        else:
-            target = broker
-        methodname: str | None = None
-        if clid >= 0:
-            try:
-                methodname = raw_name.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _NotFastError from None
-        return (
-            partial(self._deliver, InboundDelivery(reqid, target, methodname, args, kwargs)),
-            p,
-            opens,
-        )
+            if self._decoder.max_depth < (3 if opens > 2 else 2):
+                raise _NotFastError  # the general path refuses the nesting
+            admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
+        except Violation:
+            raise _NotFastError from None
+        if admitted.argument_constraint is not None:
+            raise _NotFastError  # the target checks its arguments: the general path
+        return partial(self._deliver, reqid, admitted, args, kwargs), p, opens
 
-    def _deliver(self, delivery: InboundDelivery) -> None:
-        self._broker.callStarted(delivery.reqID)
-        self._broker.scheduleCall(delivery, None)
+    def _deliver(
+        self, reqid: int, admitted: CallAdmission, args: list[Any], kwargs: dict[str, Any]
+    ) -> None:
+        conn = self._conn
+        conn.admission.begin_call(reqid)
+        event = CallReceived(reqid, admitted.target, admitted.methodname, args, kwargs)
+        conn.call_arrived(event, None)

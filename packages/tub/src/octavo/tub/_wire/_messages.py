@@ -1,8 +1,4 @@
-"""The three top-level messages of a connection, as values.
-
-Outbound, the Broker builds :class:`CallMessage`, :class:`AnswerMessage` and
-:class:`ErrorMessage` and hands them to the codec (``_sequences``). Inbound, the codec
-builds an :class:`InboundDelivery` per ``call`` sequence; the Broker queues and runs it.
+"""The three top-level messages a connection sends, as values for the encoder.
 
 Wire shapes (Foolscap's)::
 
@@ -11,17 +7,17 @@ Wire shapes (Foolscap's)::
     OPEN(answer) reqID:int result CLOSE
     OPEN(error) reqID:int OPEN(copyable twisted.python.failure.Failure) ... CLOSE CLOSE
 
-reqID 0 means "no answer wanted" (callRemoteOnly); clid 0 is the far Broker itself.
+reqID 0 means "no answer wanted" (callRemoteOnly); clid 0 is the far end's own
+methods (``getReferenceByName``, ``decref``, ``decgift``). What arrives is reported
+as events (``_events``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from twisted.python.failure import Failure
-
-__all__ = ["AnswerMessage", "CallMessage", "ErrorMessage", "InboundDelivery"]
+__all__ = ["AnswerMessage", "CallMessage", "ErrorMessage"]
 
 
 @dataclass(slots=True)
@@ -45,22 +41,7 @@ class AnswerMessage:
 
 @dataclass(slots=True)
 class ErrorMessage:
-    """The failure of an inbound call."""
+    """The failure of an inbound call (an object the failure slicer knows)."""
 
     reqID: int
-    failure: Failure
-
-
-@dataclass(slots=True)
-class InboundDelivery:
-    """A received call waiting its turn: target object, method, arguments."""
-
-    reqID: int
-    obj: Any
-    methodname: str | None  # None: the target is itself a callable (negative clid)
-    args: list[Any] = field(default_factory=list)
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """A short text for logs."""
-        return f"<call reqID={self.reqID} obj={self.obj!r} method={self.methodname}>"
+    failure: Any

@@ -1,0 +1,108 @@
+# mypy: disable-error-code="no-untyped-call"
+# (Twisted's Failure is not annotated.)
+"""Running the calls a connection received, and sending their answers.
+
+A :class:`~octavo.tub._wire.CallReceived` names a target (one of our objects, a
+bare callable, or the connection's own methods), a method and the arguments. The
+call runs at once; its result may be a value, a Failure, or a Deferred that fires
+later. The answer (or the error) is encoded by the connection and written by the
+Broker; a result that cannot be sent becomes an error answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from octavo.tub._errors import Violation
+from octavo.tub._wire._events import CallReceived, CallRefused
+
+if TYPE_CHECKING:
+    from ._broker import Broker
+
+__all__ = ["Delivery"]
+
+_log = Logger(namespace="octavo.tub.broker")
+
+
+def _invoke(call: CallReceived) -> Any:
+    obj = call.obj
+    if call.methodname is None:
+        if not callable(obj):
+            raise Violation("target of a method reference is not callable")
+        return obj(*call.args, **call.kwargs)
+    do_call = getattr(obj, "doRemoteCall", None)
+    if do_call is None:
+        raise Violation(f"{type(obj).__name__} is not remotely callable")
+    return do_call(call.methodname, tuple(call.args), call.kwargs)
+
+
+class Delivery:
+    """Runs ``broker``'s received calls and answers them over its connection."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._conn = broker.connection
+
+    def run(self, call: CallReceived) -> None:
+        """Run one call now; its answer (or error) is sent when the result is ready."""
+        try:
+            res = _invoke(call)
+        except Exception:
+            self.failed(Failure(), call)
+            return
+        if res is None:
+            self.finished(None, call)
+        elif isinstance(res, Deferred):
+            res.addCallbacks(self.finished, self.failed, callbackArgs=(call,), errbackArgs=(call,))
+            res.addErrback(lambda f: _log.failure("error while answering a call", failure=f))
+        elif isinstance(res, Failure):  # as in a Deferred chain, a returned Failure fails
+            self.failed(res, call)
+        else:
+            self.finished(res, call)
+
+    def finished(self, res: Any, call: CallReceived) -> None:
+        """The call returned ``res``: answer it (unless no answer is wanted)."""
+        reqid = call.reqID
+        broker = self._broker
+        if reqid == 0 or broker.disconnected:
+            return
+        try:
+            data = self._conn.send_answer(reqid, res)
+        except Exception:
+            f = Failure()
+            _log.info(
+                "unable to send the result of {d}: {f}", d=call.describe(), f=f.getErrorMessage()
+            )
+            broker.write(self._conn.send_error(reqid, f))
+            return
+        broker.write_message(data)
+
+    def failed(self, f: Failure, call: CallReceived) -> None:
+        """The call raised (or its Deferred failed): log if asked, answer with an error."""
+        broker = self._broker
+        tub = broker.tub
+        if tub is not None and tub.logLocalFailures:
+            _log.info(
+                "an inbound callRemote that we [{me}] executed (on behalf of someone "
+                "else, TubID {them}) failed: {d}: {why}",
+                me=tub.getShortTubID(),
+                them=broker.short_tubid(),
+                d=call.describe(),
+                why=f.getErrorMessage(),
+            )
+        if call.reqID == 0 or broker.disconnected:
+            return
+        broker.write(self._conn.send_error(call.reqID, f))
+
+    def refused(self, refusal: CallRefused) -> None:
+        """The connection refused a call: answer with its reason."""
+        broker = self._broker
+        if broker.disconnected:
+            return
+        reason = refusal.reason
+        f = reason if isinstance(reason, Failure) else Failure(reason)
+        broker.write(self._conn.send_refusal(refusal.reqID, f))

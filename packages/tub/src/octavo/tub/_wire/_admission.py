@@ -1,0 +1,147 @@
+"""The one rule for what an inbound call or answer may do, shared by every decoder.
+
+A call is read by two decoders: the general one (the ``call`` unslicer, token by
+token) and the whole-message fast path (``_fastwire``). Neither decides on its own
+what is refused: both ask :class:`Admission`. The fast path takes a message only
+when :meth:`Admission.admit_call` accepts it and it needs no argument checks;
+anything refused it leaves to the general path, which asks the same question and
+reports the refusal. A new refusal (a schema, a limit) is written here once.
+
+What is decided here, in this order:
+
+1. the request id: not one of our calls still running, and not past the limit
+   of calls queued or running at once (``max_inbound_calls``);
+2. the target: clid 0 is the connection's own methods, another clid must name
+   one of our objects the far end holds (an unknown or revoked one is refused);
+3. the method name: at most :data:`MAX_METHOD_NAME` bytes of UTF-8;
+4. the argument checks the target asks for (none: any argument is taken, within
+   the connection's size and depth limits);
+5. each keyword argument name: at most :data:`MAX_KWARG_NAME` bytes of UTF-8, not
+   repeated;
+6. an answer or error: it must answer one of our calls still waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from octavo.tub._errors import Violation
+
+from ._references import MyReferenceTable
+
+__all__ = [
+    "MAX_KWARG_NAME",
+    "MAX_METHOD_NAME",
+    "Admission",
+    "CallAdmission",
+    "accepts_any_arguments",
+]
+
+#: longest method name taken from the wire (bytes)
+MAX_METHOD_NAME = 1000
+#: longest keyword argument name taken from the wire (bytes)
+MAX_KWARG_NAME = 1000
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_ANY_ARGUMENTS = "__octavo_any_arguments__"
+
+
+def accepts_any_arguments(method: _F) -> _F:
+    """Mark a ``getArgumentConstraint`` method that never constrains anything (the
+    default one), so that calls to objects using it need no per-argument checks."""
+    setattr(method, _ANY_ARGUMENTS, True)
+    return method
+
+
+def _argument_checks(target: object) -> Callable[[str, int | str], Any] | None:
+    """The target's ``getArgumentConstraint``, or None if it takes any argument."""
+    get = getattr(type(target), "getArgumentConstraint", None)
+    if get is None or getattr(get, _ANY_ARGUMENTS, False):
+        return None
+    bound: Callable[[str, int | str], Any] = getattr(target, "getArgumentConstraint")  # noqa: B009
+    return bound
+
+
+@dataclass(slots=True)
+class CallAdmission:
+    """What an admitted call is: its target, its method name (None: the target is
+    a callable) and the target's per-argument constraint lookup (None: none)."""
+
+    target: Any
+    methodname: str | None
+    argument_constraint: Callable[[str, int | str], Any] | None
+
+
+class Admission:
+    """Decides which inbound calls and answers are taken, and counts the calls.
+
+    :param references: our objects the far end may name by clid.
+    :param own_methods: the target of clid 0.
+    :param max_inbound_calls: calls from the far end queued or running at once.
+    """
+
+    def __init__(
+        self, references: MyReferenceTable, own_methods: object, max_inbound_calls: int
+    ) -> None:
+        self._references = references
+        self._own_methods = own_methods
+        self.max_inbound_calls = max_inbound_calls
+        #: reqIDs of calls that came in and are not answered yet
+        self.active: set[int] = set()
+        #: calls (with or without an answer wanted) admitted and not yet handed out
+        self.queued = 0
+
+    def admit_call(self, reqid: int, clid: int, raw_name: bytes) -> CallAdmission:
+        """Whether a call may run (Violation saying why not). Changes nothing:
+        :meth:`begin_call` records an admitted call."""
+        active = self.active
+        if reqid:
+            if reqid in active:
+                raise Violation(f"duplicate reqID {reqid}")
+            if len(active) >= self.max_inbound_calls:
+                raise Violation(f"too many outstanding calls (limit {self.max_inbound_calls})")
+        elif self.queued >= self.max_inbound_calls:
+            raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
+        target = self._own_methods if clid == 0 else self._references.lookup(clid)
+        if len(raw_name) > MAX_METHOD_NAME:
+            raise Violation(f"method name too long ({len(raw_name)} bytes)")
+        methodname: str | None = None
+        if clid >= 0:
+            try:
+                methodname = raw_name.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("method name is not UTF-8") from None
+        return CallAdmission(target, methodname, _argument_checks(target))
+
+    def begin_call(self, reqid: int) -> None:
+        """Record an admitted call (its answer is owed)."""
+        self.queued += 1
+        if reqid:
+            self.active.add(reqid)
+
+    def finish_call(self, reqid: int) -> None:
+        """The call ``reqid`` was answered (or refused)."""
+        self.active.discard(reqid)
+
+    @staticmethod
+    def kwarg_name(raw: bytes, seen: Container[str]) -> str:
+        """A keyword argument name from the wire (Violation if it cannot be one)."""
+        if len(raw) > MAX_KWARG_NAME:
+            raise Violation(f"keyword argument name too long ({len(raw)} bytes)")
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Violation("keyword argument name is not UTF-8") from None
+        if name in seen:
+            raise Violation(f"duplicate keyword argument {name!r}")
+        return name
+
+    @staticmethod
+    def admit_answer(waiting: dict[int, Any], reqid: int) -> Any:
+        """The request an answer or error answers (Violation if none waits)."""
+        req = waiting.get(reqid)
+        if req is None:
+            raise Violation(f"non-existent reqID '{reqid}'")
+        return req

@@ -1,0 +1,275 @@
+"""The sans-IO PB connection: two of them joined by hand, with no Twisted anywhere."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from octavo.banana import IntegerConstraint
+from octavo.tub._errors import BananaError, Violation
+from octavo.tub._wire._events import (
+    AnswerReceived,
+    AnswerRefused,
+    CallReceived,
+    CallRefused,
+    ErrorReceived,
+    GiftReceived,
+    MessageRefused,
+    PeerError,
+    PingReceived,
+)
+
+from ._pb_pair import B_TUBID, CopiedProblem, Obj, Pair, Proxy, Request
+
+FAST = [True, False]
+
+
+def echo_pair(fast: bool = True, **kwargs: Any) -> tuple[Pair, Proxy]:
+    pair = Pair(fast_paths=fast, **kwargs)
+    proxy = pair.publish("echo", Obj(echo=lambda v=None, **kw: kw if kw else v))
+    return pair, proxy
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_call_and_its_answer(fast: bool) -> None:
+    """a calls b's object through a proxy it got by name; the answer comes back."""
+    pair, proxy = echo_pair(fast)
+    assert proxy.tracker.url == f"pb://{B_TUBID}@tcp:127.0.0.1:1/echo"
+    for value in [1, -5, 2**70, "snow \u2603", b"\x00", None, True, 0.5, [1, (2, {"k": 3})]]:
+        ev = pair.round_trip(proxy.tracker.clid, "echo", value)
+        assert isinstance(ev, AnswerReceived)
+        assert ev.result == value and type(ev.result) is type(value)
+    assert pair.round_trip(proxy.tracker.clid, "echo", k=1, j="x").result == {"k": 1, "j": "x"}
+    assert pair.a.waiting == {}
+    assert pair.b.admission.active == set()
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_an_error_answer(fast: bool) -> None:
+    """A method that raises: the caller gets ErrorReceived with the host's failure."""
+    pair = Pair(fast_paths=fast)
+
+    def boom() -> None:
+        raise ValueError("no way")
+
+    proxy = pair.publish("boom", Obj(boom=boom))
+    ev = pair.round_trip(proxy.tracker.clid, "boom")
+    assert isinstance(ev, ErrorReceived)
+    assert isinstance(ev.failure, CopiedProblem)
+    assert ev.failure.state["value"] == b"no way"
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_unknown_clid_is_refused_with_the_same_reason_either_way(fast: bool) -> None:
+    """Admission refuses a call to a clid we never sent; the caller gets the error."""
+    pair, _ = echo_pair(fast)
+    req, data = pair.call(pair.a, 999, "echo", 1)
+    answers, events = pair.serve(pair.b, data)
+    assert [type(e) for e in events] == [CallRefused, MessageRefused]
+    refusal = events[0]
+    assert isinstance(refusal, CallRefused) and refusal.reqID == req.reqID  # type: ignore[union-attr]
+    assert "unknown CLID 999" in str(refusal.reason)
+    pair.a.receive_data(answers)
+    (ev,) = pair.a.events()
+    assert isinstance(ev, ErrorReceived) and ev.request is req
+    assert b"unknown CLID 999" in ev.failure.state["value"]
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_calls_beyond_the_inbound_limit_are_refused(fast: bool) -> None:
+    """max_inbound_calls outstanding calls: the next ones get an error answer."""
+    pair, proxy = echo_pair(fast, max_inbound_calls=3)
+    data = b"".join(pair.call(pair.a, proxy.tracker.clid, "echo", i)[1] for i in range(5))
+    pair.b.receive_data(data)
+    events = pair.b.events()
+    calls = [e for e in events if isinstance(e, CallReceived)]
+    refused = [e for e in events if isinstance(e, CallRefused)]
+    assert len(calls) == 3 and len(refused) == 2
+    assert all("too many outstanding calls (limit 3)" in str(r.reason) for r in refused)
+    for c in calls:  # answering frees room
+        pair.b.send_answer(c.reqID, None)
+    assert pair.b.admission.active == set()
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_one_way_calls_beyond_the_limit_are_dropped(fast: bool) -> None:
+    """Calls that want no answer count against the same limit, per received chunk."""
+    pair, proxy = echo_pair(fast, max_inbound_calls=3)
+    data = b"".join(
+        pair.call(pair.a, proxy.tracker.clid, "echo", i, answer=False)[1] for i in range(5)
+    )
+    pair.b.receive_data(data)
+    events = pair.b.events()
+    assert len([e for e in events if isinstance(e, CallReceived)]) == 3
+    assert not [e for e in events if isinstance(e, CallRefused)]  # nobody to tell
+    pair.b.receive_data(data)  # the queue was taken: room again
+    assert len([e for e in pair.b.events() if isinstance(e, CallReceived)]) == 3
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_duplicate_reqid_is_refused_and_the_first_call_stays_owed(fast: bool) -> None:
+    """A second call with a reqID still running is refused; the first still counts."""
+    pair, proxy = echo_pair(fast)
+    req = Request(7)
+    first = pair.joined(pair.a.send_call(req, proxy.tracker.clid, "echo", (1,), {}))
+    pair.b.receive_data(first + first)
+    events = pair.b.events()
+    assert [type(e) for e in events] == [CallReceived, CallRefused, MessageRefused]
+    assert "duplicate reqID 7" in str(events[1].reason)  # type: ignore[union-attr]
+    assert pair.b.admission.active == {7}
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_result_constraint_refuses_a_bad_answer(fast: bool) -> None:
+    """An answer that breaks the call's result constraint fails the request."""
+    pair, proxy = echo_pair(fast)
+    req = Request(pair.a.allocate_reqid(), IntegerConstraint())
+    data = pair.joined(pair.a.send_call(req, proxy.tracker.clid, "echo", ("x",), {}))
+    answers, _ = pair.serve(pair.b, data)
+    pair.a.receive_data(answers)
+    events = pair.a.events()
+    assert isinstance(events[0], AnswerRefused) and events[0].request is req
+    assert isinstance(events[0].reason, Violation)
+    assert pair.a.waiting == {}
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_references_travel_and_come_home(fast: bool) -> None:
+    """Our object goes as a my-reference (a proxy there), and comes home as itself."""
+    pair, proxy = echo_pair(fast)
+    mine = Obj(ping=lambda: "pong")
+    ev = pair.round_trip(proxy.tracker.clid, "echo", mine)
+    assert ev.result is mine  # b echoed our object back: a your-reference
+    held = []
+    pair.hb.names["keeper"] = Obj(keep=held.append)
+    keeper = pair.round_trip(0, "getReferenceByName", name=b"keeper").result
+    pair.round_trip(keeper.tracker.clid, "keep", mine)
+    assert isinstance(held[0], Proxy)
+    assert held[0].tracker.connection is pair.b
+    # b calls our object through its proxy
+    _req, data = pair.call(pair.b, held[0].tracker.clid, "ping")
+    answers, _ = pair.serve(pair.a, data)
+    pair.b.receive_data(answers)
+    (ev,) = pair.b.events()
+    assert isinstance(ev, AnswerReceived) and ev.result == "pong"
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_lost_proxy_is_released_with_a_decref(fast: bool) -> None:
+    """When b's proxy is collected, b's host hears of it; the decref b then sends
+    makes a forget the object, and the answer makes b forget its tracker."""
+    pair, _proxy = echo_pair(fast)
+    held: list[Any] = []
+    pair.hb.names["keeper"] = Obj(keep=held.append, drop=held.clear)
+    keeper = pair.round_trip(0, "getReferenceByName", name=b"keeper").result
+    mine = Obj()
+    pair.round_trip(keeper.tracker.clid, "keep", mine)
+    clid = held[0].tracker.clid
+    assert clid in pair.a.my_references.by_clid
+    pair.round_trip(keeper.tracker.clid, "drop")
+    gc.collect()
+    (tracker,) = pair.hb.lost
+    decref = pair.b.release_reference(tracker)
+    answers, _ = pair.serve(pair.a, decref)
+    assert clid not in pair.a.my_references.by_clid
+    pair.b.receive_data(answers)
+    assert pair.b.events() == []  # settled inside the connection
+    assert clid not in pair.b.their_references.by_clid
+
+
+def test_gifts_hold_their_call_and_the_calls_behind_it() -> None:
+    """A call carrying a their-reference waits for the gift; calls after it wait too."""
+    pair, proxy = echo_pair()
+    third = Pair()  # a connection of a to a third Tub (c is its "b")
+    gift = third.publish("g", Obj())
+    assert gift.tracker.connection is third.a
+    _, with_gift = pair.call(pair.a, proxy.tracker.clid, "echo", gift)
+    _, plain = pair.call(pair.a, proxy.tracker.clid, "echo", 2)
+    pair.b.receive_data(with_gift + plain)
+    events = pair.b.events()
+    assert [type(e) for e in events] == [GiftReceived]
+    assert len(pair.b.waiting_calls) == 2
+    ack = pair.b.gift_resolved(events[0].gift, "the reference")  # type: ignore[union-attr]
+    assert b"decgift" in ack
+    calls = pair.b.events()
+    assert [type(e) for e in calls] == [CallReceived, CallReceived]
+    assert calls[0].args == ["the reference"] and calls[1].args == [2]  # type: ignore[union-attr]
+    assert len(pair.a.gifts.gifts) == 1
+    pair.serve(pair.a, ack)  # a hears the decgift
+    assert pair.a.gifts.gifts == {}
+
+
+def test_a_failed_gift_refuses_its_call() -> None:
+    """A gift that cannot be resolved makes its call an error answer."""
+    pair, proxy = echo_pair()
+    gift = Pair().publish("g", Obj())
+    req, data = pair.call(pair.a, proxy.tracker.clid, "echo", gift)
+    pair.b.receive_data(data)
+    (ev,) = pair.b.events()
+    pair.b.gift_failed(ev.gift, "no route")  # type: ignore[union-attr]
+    (refusal,) = pair.b.events()
+    assert isinstance(refusal, CallRefused) and refusal.reason == "no route"
+    assert refusal.reqID == req.reqID  # type: ignore[union-attr]
+
+
+def test_gifts_are_refused_when_the_host_says_so() -> None:
+    """A host that takes no gifts: the call is refused with a Violation."""
+    pair, proxy = echo_pair()
+    pair.hb.gifts = False
+    gift = Pair().publish("g", Obj())
+    _, data = pair.call(pair.a, proxy.tracker.clid, "echo", gift)
+    pair.b.receive_data(data)
+    events = pair.b.events()
+    assert isinstance(events[0], CallRefused)
+    assert "gifts are prohibited" in str(events[0].reason)
+
+
+def test_ping_and_peer_error() -> None:
+    """PING is reported for the owner to answer; an ERROR token ends the reading."""
+    pair = Pair()
+    pair.b.receive_data(pair.a.send_ping(3))
+    assert pair.b.events() == [PingReceived(3)]
+    pair.b.receive_data(pair.a.error_token("bye") + pair.a.send_ping(4))
+    assert pair.b.events() == [PeerError("bye")]
+    pair.b.receive_data(pair.a.send_ping(5))
+    assert pair.b.events() == []
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_protocol_errors_raise_banana_error(fast: bool) -> None:
+    """Bytes that break the protocol raise BananaError (the owner drops the link)."""
+    pair = Pair(fast_paths=fast)
+    with pytest.raises(BananaError):
+        pair.b.receive_data(b"\xff\xff")
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_message_over_max_message_size_is_a_protocol_error(fast: bool) -> None:
+    """A message still unfinished past max_message_size bytes raises BananaError."""
+    pair, proxy = echo_pair(fast, max_message_size=1000)
+    _, data = pair.call(pair.a, proxy.tracker.clid, "echo", b"x" * 2000)
+    with pytest.raises(BananaError, match="max_message_size=1000"):
+        for i in range(0, len(data), 100):
+            pair.b.receive_data(data[i : i + 100])
+
+
+def test_close_returns_the_waiting_requests() -> None:
+    """At the end, the requests still waiting are handed back; tables are emptied."""
+    pair, proxy = echo_pair()
+    req, _ = pair.call(pair.a, proxy.tracker.clid, "echo", 1)
+    assert pair.a.close() == [req]
+    assert pair.a.closed and pair.a.waiting == {}
+    assert pair.a.their_references.by_clid == {}
+    pair.a.receive_data(b"\xff")  # ignored once closed
+    assert pair.a.close() == []
+
+
+def test_unsendable_arguments_are_refused_before_anything_is_recorded() -> None:
+    """An argument the codec cannot send: Violation, and no request waits."""
+    pair, proxy = echo_pair()
+    req = Request(pair.a.allocate_reqid())
+    with pytest.raises(Violation):
+        pair.a.send_call(req, proxy.tracker.clid, "echo", (object(),), {})
+    assert pair.a.waiting == {}
