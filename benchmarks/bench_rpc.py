@@ -17,9 +17,15 @@ call answered exactly once (counted on both sides), and server memory per idle
 connection (RSS delta / connections).
 
 ``python benchmarks/run.py rpc`` runs it (options from the environment: ``RPC_QUICK=1``,
-``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``);
-``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]`` does the same with
-command-line options.
+``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``,
+``RPC_BASELINE=PATH``); ``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
+[--baseline PATH]`` does the same with command-line options.
+
+Before and after: with ``RPC_BASELINE`` set to another checkout of this repository (say
+a worktree of the commit before a change), a fourth server and client run Octavo from
+that checkout's ``packages/*/src`` (put first on ``PYTHONPATH``) in the same rounds, and
+a second table compares its figures with the current code's, each as a ratio against
+Foolscap measured in the same rounds. The baseline takes no part in the load run.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class Options:
     calls: int = 100_000
     systems: tuple[str, ...] = SYSTEMS
     load: bool = True
+    #: another checkout whose Octavo runs beside this one ("baseline"), or None
+    baseline: str | None = None
 
     @property
     def scale(self) -> float:
@@ -86,21 +94,42 @@ def options_from_env(env: dict[str, str] | None = None) -> Options:
         calls=int(env.get("RPC_CALLS", "5000" if quick else "100000")),
         systems=systems,
         load=env.get("RPC_SKIP_LOAD", "") in ("", "0"),
+        baseline=env.get("RPC_BASELINE") or None,
     )
 
 
+def baseline_env(baseline: str | None) -> dict[str, str] | None:
+    """The environment of a process that runs Octavo from the ``baseline`` checkout."""
+    if baseline is None:
+        return None
+    root = Path(baseline).resolve()
+    paths = sorted(str(p) for p in (root / "packages").glob("*/src"))
+    if not paths:
+        raise ValueError(f"RPC_BASELINE={baseline}: no packages/*/src there")
+    old = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([*paths, *([old] if old else [])]))
+
+
+def _process(system: str) -> str:
+    """The system name the server and client scripts know ("baseline" runs Octavo)."""
+    return "octavo" if system == "baseline" else system
+
+
 @contextmanager
-def server(system: str, max_seconds: float) -> Iterator[dict[str, Any]]:
+def server(
+    system: str, max_seconds: float, env: dict[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
     """A running ``_rpc_server.py`` subprocess; yields its announcement (port, pid, furl)."""
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [
-                *(sys.executable, str(HERE / "_rpc_server.py"), system),
+                *(sys.executable, str(HERE / "_rpc_server.py"), _process(system)),
                 *("--max-seconds", str(max_seconds)),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
+            env=env,
         )
         try:
             yield _announcement(proc, log, system)
@@ -130,7 +159,7 @@ def _announcement(proc: subprocess.Popen[bytes], log: IO[bytes], system: str) ->
     return info
 
 
-def client(args: list[str], timeout: float) -> dict[str, Any]:
+def client(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``_rpc_client.py`` with ``args``; return the JSON it prints (or the error)."""
     try:
         done = subprocess.run(
@@ -139,6 +168,7 @@ def client(args: list[str], timeout: float) -> dict[str, Any]:
             text=True,
             timeout=timeout,
             check=False,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"client {' '.join(args[:2])} exceeded {timeout:.0f} s"}
@@ -174,21 +204,23 @@ def measure(opts: Options) -> dict[str, Any]:
     ensure_certificates(LOAD_CERT_BASE + (opts.clients if opts.load else 0))
     data["certificates_s"] = round(time.perf_counter() - started, 1)
     scale = ["--scale", str(opts.scale)]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *opts.systems)}
+    micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
+    envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *micro)}
     # All servers up at once (idle ones cost nothing); the clients take turns, round
     # after round, so a burst of load from elsewhere on the machine hits every system
     # alike, and the best of the rounds is kept.
     with ExitStack() as stack:
-        infos = {name: stack.enter_context(server(name, 600)) for name in rounds}
+        infos = {name: stack.enter_context(server(name, 600, envs.get(name))) for name in rounds}
         for _ in range(opts.rounds):
             rounds["echo"].append(
                 client(["echo", "--port", str(infos["echo"]["port"]), *scale], 120)
             )
-            for system in opts.systems:
-                args = ["micro", system, "--furl", infos[system]["furl"], *scale]
-                rounds[system].append(client(args, 180))
+            for system in micro:
+                args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
+                rounds[system].append(client(args, 180, envs[system]))
     data["echo"] = best(rounds["echo"])
-    for system in opts.systems:
+    for system in micro:
         data[f"micro.{system}"] = best(rounds[system])
     data["rounds"] = rounds
     if opts.load:
@@ -262,6 +294,36 @@ def report(data: dict[str, Any]) -> Report:
         ],
         rows,
     )
+    base = data.get("micro.baseline", {})
+    if base:
+        rows = []
+        for label, key, digits, _echo_key, _target in specs:
+            invert = key == "connect_ms"
+            now = _ratio(octa.get(key), fool.get(key), invert=invert)
+            before = _ratio(base.get(key), fool.get(key), invert=invert)
+            rows.append(
+                [
+                    label,
+                    _fmt(base.get(key), digits),
+                    before,
+                    _fmt(octa.get(key), digits),
+                    now,
+                    _ratio(octa.get(key), base.get(key), invert=invert),
+                ]
+            )
+        rep.table(
+            "Before/after in the same rounds: Octavo from RPC_BASELINE vs this checkout",
+            [
+                "figure",
+                "baseline",
+                "baseline/Foolscap",
+                "Octavo",
+                "Octavo/Foolscap",
+                "after/before",
+            ],
+            rows,
+        )
+        rep.notes.append(f"baseline: Octavo from {data['options'].get('baseline')}")
     load_rows: list[list[object]] = []
     lf = data.get("load.foolscap", {})
     lo = data.get("load.octavo", {})
@@ -365,10 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, help="load-run calls in all (100000; quick 5000)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="foolscap,octavo")
     parser.add_argument("--skip-load", action="store_true", help="no load run")
+    parser.add_argument("--baseline", help="another checkout whose Octavo runs beside this one")
     args = parser.parse_args(argv)
     os.environ["RPC_QUICK"] = "1" if args.quick else ""
     os.environ["RPC_SYSTEMS"] = args.systems
     os.environ["RPC_SKIP_LOAD"] = "1" if args.skip_load else ""
+    os.environ["RPC_BASELINE"] = args.baseline or ""
     for name, value in (("RPC_CLIENTS", args.clients), ("RPC_CALLS", args.calls)):
         if value is not None:
             os.environ[name] = str(value)
