@@ -16,7 +16,7 @@ from twisted.internet.task import Clock
 
 from octavo.banana import Encoder
 from octavo.tub import Referenceable
-from octavo.tub._broker._broker import CODEC
+from octavo.tub._broker._host import CODEC
 from octavo.tub._errors import BananaError
 from octavo.tub._wire._connection import PBConnection
 from octavo.tub._wire._events import AnswerReceived, CallReceived, CallRefused, MessageRefused

@@ -39,13 +39,7 @@ from octavo.banana import adapt_constraint
 from octavo.reconnector import ClockLike
 from octavo.tub._errors import BananaError, DeadReferenceError
 from octavo.tub._eventual import EventualQueue, default_clock, queue_for
-from octavo.tub._referenceable import (
-    Referenceable,
-    RemoteMethodReference,
-    RemoteReference,
-    RemoteReferenceOnly,
-)
-from octavo.tub._wire._codec import pb_codec
+from octavo.tub._referenceable import RemoteReference
 from octavo.tub._wire._connection import (
     DEFAULT_MAX_INBOUND_CALLS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -62,17 +56,17 @@ from octavo.tub._wire._events import (
     PeerError,
     PingReceived,
 )
-from octavo.tub._wire._fastwire import BIG_MESSAGE
 from octavo.tub._wire._references import RemoteReferenceTracker
 
 from ._delivery import Delivery
-from ._failure import CopiedFailure, failure_state, wrap_remote_failure
+from ._failure import wrap_remote_failure
+from ._host import CODEC, BrokerHost
 from ._keepalive import KeepaliveTimers
 from ._requests import PendingRequest
-from ._tls_write import direct_tls_writer
 from ._tub_protocol import BrokerTub, TubRefLike
+from ._writer import CorkedWriter
 
-__all__ = ["CODEC", "LOST_CONNECTION_ERRORS", "Broker"]
+__all__ = ["LOST_CONNECTION_ERRORS", "Broker"]
 
 _log = Logger(namespace="octavo.tub.broker")
 
@@ -86,50 +80,6 @@ try:
     LOST_CONNECTION_ERRORS.append(SSL.Error)
 except ImportError:  # pragma: no cover - pyOpenSSL is a dependency
     pass
-
-#: the PB codec of every Broker: our Referenceables, proxies and failures
-CODEC = pb_codec(
-    referenceable=Referenceable,
-    remote_reference=RemoteReferenceOnly,
-    failure=Failure,
-    copied_failure=CopiedFailure,
-)
-
-
-class _Host:
-    """What the connection needs from outside, answered by a Broker and its Tub."""
-
-    def __init__(self, broker: Broker) -> None:
-        self._broker = broker
-
-    def url_for(self, obj: Any) -> str | None:
-        tub = self._broker.tub
-        return tub.getOrCreateURLForReference(obj) if tub is not None else None
-
-    def lookup_name(self, name: str) -> Any:
-        tub = self._broker.tub
-        if tub is None:
-            raise KeyError("no Tub to look names up in")
-        return tub.getReferenceForName(name)
-
-    def make_proxy(self, tracker: RemoteReferenceTracker) -> Any:
-        if tracker.clid < 0:
-            return RemoteMethodReference(tracker)
-        return RemoteReference(tracker)
-
-    def proxy_lost(self, tracker: RemoteReferenceTracker) -> None:
-        # a weakref callback, at an awkward moment: act on a later turn
-        self._broker.eventually(self._broker.release_reference, tracker)
-
-    def failure_state(self, failure: Any) -> dict[str, Any]:
-        return failure_state(failure, self._broker.unsafeTracebacks)
-
-    def make_failure(self, state: dict[str, Any]) -> Any:
-        return CopiedFailure.from_state(state)
-
-    def accepts_gifts(self) -> bool:
-        tub = self._broker.tub
-        return tub is not None and tub.accept_gifts
 
 
 class Broker(Protocol):
@@ -191,7 +141,7 @@ class Broker(Protocol):
         self.creation_timestamp = clock.seconds()
         #: the PB protocol state of this connection (sans-IO)
         self.connection = PBConnection(
-            _Host(self),
+            BrokerHost(self),
             CODEC,
             owner=self,
             remote_tubid=remote_tubref.getTubID() if remote_tubref is not None else None,
@@ -201,15 +151,13 @@ class Broker(Protocol):
             decoder_limits=codec_limits,
             fast_paths=fast_paths,
         )
+        #: where everything this Broker sends goes (held back during bursts)
+        self.writer = CorkedWriter()
         self._delivery = Delivery(self)
         self.disconnectWatchers: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]]
         self.disconnectWatchers = []
         self._connectionLostWatchers: list[Callable[[], object]] | None = []
-        self._transport_gone = False
         self._closing = False
-        # what is written while input or events are handled (None: write at once)
-        self._corked: list[bytes] | None = None
-        self._raw_write: Any = None  # the transport's write, or one into its TLS layer
 
     def __repr__(self) -> str:
         state = "disconnected" if self.disconnected else "connected"
@@ -233,8 +181,7 @@ class Broker(Protocol):
         """Start keepalives and make the clid-0 reference to the far Broker."""
         self.remote_broker = RemoteReference(self.connection.remote_broker_tracker())
         self._keepalive.start()
-        transport: Any = self.transport
-        self._raw_write = direct_tls_writer(transport) or transport.write
+        self.writer.attach(self.transport)
 
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the connection and act on what they carry; whatever that
@@ -243,21 +190,22 @@ class Broker(Protocol):
         if self._closing or self.disconnected:
             return
         self._keepalive.data_received()
-        if self._corked is not None:
+        writer = self.writer
+        if writer.corked:
             # re-entered (from code run while handling input): the outer call
             # handles the events
             error = self._receive(data)
             if error is not None:
                 self._protocol_error(error)
             return
-        self._corked = []
+        writer.cork()
         try:
             error = self._receive(data)
             self._handle_events()
             if error is not None:
                 self._protocol_error(error)
         finally:
-            self._uncork()
+            writer.uncork()
 
     def _receive(self, data: bytes) -> str | None:
         """Feed the connection; the protocol error it found, if any."""
@@ -272,7 +220,7 @@ class Broker(Protocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Errback every outstanding call, tell the watchers and the Tub."""
-        self._transport_gone = True
+        self.writer.gone = True
         self._keepalive.stop()
         self.finish(reason)
         watchers, self._connectionLostWatchers = self._connectionLostWatchers, None
@@ -281,54 +229,10 @@ class Broker(Protocol):
 
     def write(self, data: bytes) -> None:
         """Write ``data`` (held back while a burst is handled)."""
-        corked = self._corked
-        if corked is not None:
-            corked.append(data)
-            return
-        if self._transport_gone or not data:
-            return
-        write = self._raw_write
-        if write is None:  # not connected yet (tests that skip makeConnection)
-            t: Any = self.transport
-            if t is None:
-                return
-            write = t.write
-        write(data)
-
-    def write_message(self, data: bytes | list[bytes]) -> None:
-        """Write one encoded message (a big one comes in pieces)."""
-        if type(data) is list:
-            for piece in data:
-                self.write(piece)
-        else:
-            self.write(data)  # type: ignore[arg-type]
-
-    def _uncork(self) -> None:
-        """Write what was held back during a burst: as one write, but big pieces as
-        they are (joining them would copy them)."""
-        corked, self._corked = self._corked, None
-        if not corked:
-            return
-        if len(corked) == 1:
-            self.write(corked[0])
-            return
-        if sum(map(len, corked)) <= BIG_MESSAGE:
-            self.write(b"".join(corked))
-            return
-        run: list[bytes] = []
-        for piece in corked:
-            if len(piece) > BIG_MESSAGE:
-                if run:
-                    self.write(b"".join(run))
-                    run = []
-                self.write(piece)
-            else:
-                run.append(piece)
-        if run:
-            self.write(b"".join(run))
+        self.writer.write(data)
 
     def _lose(self) -> None:
-        self._uncork()
+        self.writer.uncork()
         t: Any = self.transport
         if t is not None:
             t.loseConnection()
@@ -347,13 +251,14 @@ class Broker(Protocol):
 
     def _drain(self) -> None:
         """Act on events that arrived outside dataReceived (a gift resolved)."""
-        if self._corked is not None:
+        writer = self.writer
+        if writer.corked:
             return  # the loop that is running takes them
-        self._corked = []
+        writer.cork()
         try:
             self._handle_events()
         finally:
-            self._uncork()
+            writer.uncork()
 
     def _handle_events(self) -> None:
         conn = self.connection
@@ -442,7 +347,7 @@ class Broker(Protocol):
             self.disconnectWatchers = []
         self.finish(why)
         self._closing = True
-        if not self._transport_gone:
+        if not self.writer.gone:
             self._lose()
 
     def finish(self, why: Failure) -> None:
@@ -576,7 +481,7 @@ class Broker(Protocol):
             args = tuple(args)
         # Violation for an argument that cannot be sent: nothing is sent then
         data = conn.send_call(req, tracker.clid, method, args, dict(kwargs) if kwargs else {})
-        self.write_message(data)
+        self.writer.write_message(data)
         return req.deferred if req is not None else None
 
     def logRemoteFailure(self, req: PendingRequest, why: Failure) -> None:

@@ -46,6 +46,7 @@ class Delivery:
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
         self._conn = broker.connection
+        self._writer = broker.writer
 
     def run(self, call: CallReceived) -> None:
         """Run one call now; its answer (or error) is sent when the result is ready."""
@@ -77,9 +78,9 @@ class Delivery:
             _log.info(
                 "unable to send the result of {d}: {f}", d=call.describe(), f=f.getErrorMessage()
             )
-            broker.write(self._conn.send_error(reqid, f))
+            self._writer.write(self._conn.send_error(reqid, f))
             return
-        broker.write_message(data)
+        self._writer.write_message(data)
 
     def failed(self, f: Failure, call: CallReceived) -> None:
         """The call raised (or its Deferred failed): log if asked, answer with an error."""
@@ -96,7 +97,7 @@ class Delivery:
             )
         if call.reqID == 0 or broker.disconnected:
             return
-        broker.write(self._conn.send_error(call.reqID, f))
+        self._writer.write(self._conn.send_error(call.reqID, f))
 
     def refused(self, refusal: CallRefused) -> None:
         """The connection refused a call: answer with its reason."""
@@ -105,4 +106,4 @@ class Delivery:
             return
         reason = refusal.reason
         f = reason if isinstance(reason, Failure) else Failure(reason)
-        broker.write(self._conn.send_refusal(refusal.reqID, f))
+        self._writer.write(self._conn.send_refusal(refusal.reqID, f))

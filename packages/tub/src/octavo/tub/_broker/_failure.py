@@ -1,11 +1,10 @@
 # mypy: disable-error-code="no-untyped-call"
 # (Twisted's Failure, Protocol and error classes are not annotated.)
-"""Failures carried across the wire: what we send, and the CopiedFailure we rebuild.
+"""Twisted Failures across the wire: what we send, and the CopiedFailure we rebuild.
 
-On the wire a failure is ``("copyable", "twisted.python.failure.Failure")`` with four
-attributes, all byte strings: ``type`` (qualified class name, at most 200 bytes),
-``value`` (``str(exception)``, at most 1000), ``traceback`` (at most 2000) and
-``parents`` (the qualified names of the class's MRO, each at most 200).
+The wire shape and its limits are ``_wire/_failures``'s; here a Failure becomes the
+attribute dict (:func:`failure_state`) and a received dict becomes a
+:class:`CopiedFailure` that behaves like a Failure of the remote exception.
 """
 
 from __future__ import annotations
@@ -18,22 +17,16 @@ from twisted.python import reflect
 from twisted.python.failure import Failure
 
 from octavo.tub._errors import FailureStateError, RemoteException, Violation
+from octavo.tub._wire._failures import (
+    PARENT_LIMIT,
+    PARENTS_MAX,
+    TRACEBACK_LIMIT,
+    TYPE_LIMIT,
+    VALUE_LIMIT,
+)
 
-__all__ = [
-    "FAILURE_CLASSNAME",
-    "CopiedFailure",
-    "failure_state",
-    "wrap_remote_failure",
-]
+__all__ = ["CopiedFailure", "failure_state", "wrap_remote_failure"]
 
-FAILURE_CLASSNAME = "twisted.python.failure.Failure"
-
-TYPE_LIMIT = 200
-VALUE_LIMIT = 1000
-TRACEBACK_LIMIT = 2000
-PARENT_LIMIT = 200
-#: more parents than any sane class hierarchy has; bounds what a peer can make us keep
-PARENTS_MAX = 100
 #: a Violation's path longer than this (say 500 levels of nesting) is cut in the middle,
 #: so that the reason after it survives the VALUE_LIMIT truncation
 WHERE_LIMIT = 300
