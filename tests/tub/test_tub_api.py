@@ -64,7 +64,7 @@ def test_set_options():
     t.setOption("handle-old-duplicate-connections", True)
     assert t.logRemoteFailures and t.keepaliveTimeout == 30 and t.disconnectTimeout == 90
     assert t.expose_remote_exception_types is False and t.accept_gifts is False
-    assert t._handle_old_duplicate_connections == 60
+    assert t._options.handle_old_duplicate_connections == 60
     assert Tub.keepaliveTimeout == 240  # the class is untouched
 
 

@@ -7,6 +7,7 @@ objects with FURLs, and reaches remote objects through FURLs. It is a Twisted
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -40,7 +41,7 @@ from ._net._connectors import TubConnector
 from ._net._hints import DefaultTCP, IConnectionHintHandler
 from ._net._identity import TubIdentity, make_incarnation, write_private_file
 from ._net._listener import Listener
-from ._options import LOG_OPTIONS, LOGGING_PLUGIN, coerce_bool, coerce_timeout, find_plugin_factory
+from ._options import LOG_OPTIONS, LOGGING_PLUGIN, OptionAttribute, TubOptions, find_plugin_factory
 from ._registry import NameRegistry, generateSwissnumber
 from ._storage import serialize as storage_serialize
 from ._storage import unserialize as storage_unserialize
@@ -103,8 +104,7 @@ class _State:
 
     @property
     def handle_old_duplicate_connections(self) -> int | None:
-        value = self._tub._handle_old_duplicate_connections
-        return None if value is False else int(value)
+        return self._tub._options.handle_old_duplicate_connections
 
     def existing_connection(self, tubid: str) -> ExistingConnection | None:
         return self._tub._existing_connection(tubid)
@@ -132,14 +132,17 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     giving both is an error. ``options`` are passed to :meth:`setOption`.
     """
 
-    unsafeTracebacks = True
-    logLocalFailures = False
-    logRemoteFailures = False
-    debugBanana = False
     NAMEBITS = 160
     TUBIDBITS = 16
-    keepaliveTimeout: int | None = 4 * 60
-    disconnectTimeout: int | None = None
+    # Foolscap's attribute names for the settings in self._options (see _options.py).
+    unsafeTracebacks = OptionAttribute[bool]("unsafe_tracebacks")
+    debugBanana = OptionAttribute[bool]("debug_banana")
+    logLocalFailures = OptionAttribute[bool]("log_local_failures")
+    logRemoteFailures = OptionAttribute[bool]("log_remote_failures")
+    keepaliveTimeout = OptionAttribute[int | None]("keepalive_timeout")
+    disconnectTimeout = OptionAttribute[int | None]("disconnect_timeout")
+    expose_remote_exception_types = OptionAttribute[bool]("expose_remote_exception_types")
+    accept_gifts = OptionAttribute[bool]("accept_gifts")
 
     tubID: str
 
@@ -159,6 +162,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self._reactor = reactor if reactor is not None else _default_reactor()
         self._clock: ClockLike = clock if clock is not None else self._reactor
         self._test_options = dict(_test_options or {})
+        self._options = TubOptions()
         self.listeners: list[Listener] = []
         self.locationHints: list[str] = []
         self.make_incarnation()
@@ -174,9 +178,6 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
         self._activeConnectors: list[TubConnector] = []
         self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
-        self._handle_old_duplicate_connections: int | bool = False
-        self.expose_remote_exception_types = True
-        self.accept_gifts = True
         self._logging_plugin: Any = None
         self._stopped = False
         self._state = _State(self)
@@ -248,28 +249,9 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Set a Tub option by its Foolscap name; unknown names raise KeyError."""
         if isinstance(name, bytes):
             name = name.decode("utf-8")
-        if name == "logLocalFailures":
-            self.logLocalFailures = coerce_bool(value)
-        elif name == "logRemoteFailures":
-            self.logRemoteFailures = coerce_bool(value)
-        elif name == "keepaliveTimeout":
-            self.keepaliveTimeout = None if value is None else coerce_timeout(name, value)
-        elif name == "disconnectTimeout":
-            self.disconnectTimeout = None if value is None else coerce_timeout(name, value)
-        elif name == "handle-old-duplicate-connections":
-            if value is True:
-                value = 60
-            self._handle_old_duplicate_connections = (
-                False if value is False else coerce_timeout(name, value)
-            )
-        elif name == "expose-remote-exception-types":
-            self.expose_remote_exception_types = coerce_bool(value)
-        elif name == "accept-gifts":
-            self.accept_gifts = coerce_bool(value)
-        elif name in LOG_OPTIONS:
+        if name in LOG_OPTIONS:
             return self._loggingPlugin(name).set_option(name, value)
-        else:
-            raise KeyError(f"unknown option name '{name}'")
+        self._options.set(name, value)
         return None
 
     @property
@@ -399,16 +381,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     def clone(self) -> Tub:
         """A new Tub with the same certificate (hence TubID) and options."""
         new = Tub(certData=self.getCertData(), reactor=self._reactor, clock=self._clock)
-        for attr in (
-            "logLocalFailures",
-            "logRemoteFailures",
-            "keepaliveTimeout",
-            "disconnectTimeout",
-            "expose_remote_exception_types",
-            "accept_gifts",
-            "_handle_old_duplicate_connections",
-        ):
-            setattr(new, attr, getattr(self, attr))
+        new._options = dataclasses.replace(self._options)
         new._connectionHandlers = dict(self._connectionHandlers)
         return new
 
@@ -713,10 +686,9 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             self,
             tubref,
             params,
-            keepalive_timeout=self.keepaliveTimeout,
-            disconnect_timeout=self.disconnectTimeout,
             connection_info=connection_info,
             clock=self._clock,
+            **self._options.broker_arguments(),
         )
 
     def _attach_negotiated(
