@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
+from types import MappingProxyType
 from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -25,8 +24,9 @@ from octavo.reconnector import ClockLike, Reconnector
 
 from ._broker._broker import Broker
 from ._broker._loopback import make_loopback_brokers
+from ._broker._tub_protocol import ManagedBroker
+from ._connections import ConnectionManager, Connector
 from ._errors import (
-    DeadReferenceError,
     MissingPluginError,
     NoLocationError,
     PBError,
@@ -45,7 +45,6 @@ from ._options import LOG_OPTIONS, LOGGING_PLUGIN, OptionAttribute, TubOptions, 
 from ._registry import NameRegistry, generateSwissnumber
 from ._storage import serialize as storage_serialize
 from ._storage import unserialize as storage_unserialize
-from ._typing import failure_of
 
 __all__ = ["Tub", "get_local_ip_for"]
 
@@ -107,7 +106,7 @@ class _State:
         return self._tub._options.handle_old_duplicate_connections
 
     def existing_connection(self, tubid: str) -> ExistingConnection | None:
-        return self._tub._existing_connection(tubid)
+        return self._tub._connections.existing_connection(tubid)
 
     def context_factory(self) -> Any:
         return self._tub._identity.context_factory()
@@ -169,17 +168,17 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self.master_table: dict[str, int] = {}
         self.slave_table: dict[str, tuple[str, str]] = {}
         self._names = NameRegistry()
-        self.tubConnectors: dict[TubRef, TubConnector] = {}
-        self.waitingForBrokers: dict[TubRef, list[defer.Deferred[Any]]] = {}
-        self.brokers: dict[TubRef, Any] = {}
-        self._loopback_peers: list[Any] = []
-        self._broker_records: dict[int, ExistingConnection] = {}
         self.reconnectors: list[Any] = []
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
-        self._activeConnectors: list[TubConnector] = []
+        self._connections = ConnectionManager(
+            local_tubid=self.getTubID,
+            clock=self._clock,
+            make_broker=self._make_broker,
+            make_loopback=self._make_loopback,
+            make_connector=self._make_connector,
+        )
         self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
         self._logging_plugin: Any = None
-        self._stopped = False
         self._state = _State(self)
         if certFile is not None:
             self.setupEncryptionFile(certFile)
@@ -475,8 +474,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Make ``ref`` unreachable: its FURL stops working and calls through
         references already handed out fail."""
         self._names.revoke(ref)
-        for broker in [*self.brokers.values(), *self._loopback_peers]:
-            _forget_in_broker(broker, ref)
+        self._connections.revoke_reference(ref)
 
     def isReferenceRevoked(self, ref: Any) -> bool:
         """True if ``ref`` was revoked (Brokers refuse calls to it)."""
@@ -569,118 +567,56 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             tubref = SturdyRef(furl).getTubRef()
         except (ValueError, BadFURLError):
             return None
-        if tubref in self.brokers:
-            info: ConnectionInfo = self.brokers[tubref].getConnectionInfo()
-            return info
-        if tubref in self.tubConnectors:
-            return self.tubConnectors[tubref].getConnectionInfo()
-        return None
+        return self._connections.connection_info(tubref)
 
-    def getBrokerForTubRef(self, tubref: Any) -> defer.Deferred[Any]:
+    # -- connections (the work is the ConnectionManager's) ------------------------------
+
+    @property
+    def brokers(self) -> Mapping[TubRef, ManagedBroker]:
+        """The Broker connected to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.brokers)
+
+    @property
+    def tubConnectors(self) -> Mapping[TubRef, Connector]:
+        """The connection attempt in progress to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.tubConnectors)
+
+    @property
+    def waitingForBrokers(self) -> Mapping[TubRef, list[defer.Deferred[ManagedBroker]]]:
+        """Who waits for a Broker to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.waitingForBrokers)
+
+    def getBrokerForTubRef(self, tubref: Any) -> defer.Deferred[ManagedBroker]:
         """A Deferred firing with the Broker connected to ``tubref``'s Tub."""
-        key = _as_tubref(tubref)
-        if key in self.brokers:
-            return defer.succeed(self.brokers[key])
-        if key.getTubID() == self.tubID:
-            return defer.succeed(self._createLoopbackBroker(key))
-        d: defer.Deferred[Any] = defer.Deferred()
-        self.waitingForBrokers.setdefault(key, []).append(d)
-        if key not in self.tubConnectors:
-            c = TubConnector(
-                self, key, self._connectionHandlers, reactor=self._reactor, clock=self._clock
-            )
-            self.tubConnectors[key] = c
-            c.connect()
-        return d
+        return self._connections.getBrokerForTubRef(tubref)
 
-    def _createLoopbackBroker(self, tubref: TubRef) -> Any:
-        info = ConnectionInfo()
-        info._set_connected(True)
-        info._set_winning_hint("loopback")
-        info._set_connection_status("loopback", "connected")
-        info._set_established_at(self._clock.seconds())
-        clock: Any = self._clock
-        ours, theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
-        self._loopback_peers.append(theirs)
-        self.brokerAttached(tubref, ours, False)
-        return ours
-
-    # -- connection bookkeeping (called by connectors, listeners, brokers) ----------
-
-    def connectorStarted(self, c: TubConnector) -> None:
+    def connectorStarted(self, c: Connector) -> None:
         """A TubConnector began."""
-        self._activeConnectors.append(c)
+        self._connections.connectorStarted(c)
 
-    def connectorFinished(self, c: TubConnector) -> None:
+    def connectorFinished(self, c: Connector) -> None:
         """A TubConnector has nothing left in progress."""
-        if c in self._activeConnectors:
-            self._activeConnectors.remove(c)
+        self._connections.connectorFinished(c)
 
     def connectionFailed(self, tubref: Any, why: Failure) -> None:
         """An outbound attempt to ``tubref`` failed: fail whoever waits for it."""
-        key = _as_tubref(tubref)
-        self.tubConnectors.pop(key, None)
-        if key in self.brokers:
-            return  # an inbound connection won meanwhile
-        for d in self.waitingForBrokers.pop(key, []):
-            d.errback(why)
+        self._connections.connectionFailed(tubref, why)
 
-    def brokerAttached(self, tubref: Any, broker: Any, isClient: bool) -> None:
+    def brokerAttached(self, tubref: Any, broker: ManagedBroker, isClient: bool) -> None:
         """A Broker is ready for ``tubref``: wake everyone waiting for it."""
-        key = _as_tubref(tubref)
-        connector = self.tubConnectors.pop(key, None)
-        if connector is not None and not isClient:
-            connector.shutdown()
-        if key in self.brokers:
-            raise PBError(f"unexpected duplicate connection to {key.getShortTubID()}")
-        self.brokers[key] = broker
-        for d in self.waitingForBrokers.pop(key, []):
-            self._clock.callLater(0, d.callback, broker)
+        self._connections.brokerAttached(tubref, broker, isClient)
 
     def brokerDetached(self, broker: Any, why: Failure) -> None:
         """A Broker's connection ended: forget it."""
-        for key in [k for k, b in self.brokers.items() if b is broker]:
-            del self.brokers[key]
-        self._loopback_peers = [b for b in self._loopback_peers if b is not broker]
-        self._broker_records.pop(id(broker), None)
+        self._connections.brokerDetached(broker, why)
 
-    def debug_listBrokers(self) -> list[tuple[str, list[Any], list[Any]]]:
+    def debug_listBrokers(self) -> list[tuple[str, list[object], list[object]]]:
         """``(tubref, inbound deliveries, outbound requests)`` for each Broker."""
-        out = []
-        for tubref, b in list(self.brokers.items()):
-            inbound = list(getattr(b, "inboundDeliveryQueue", []))
-            waiting = getattr(b, "waitingForAnswers", {})
-            outbound = [waiting[k] for k in sorted(waiting)]
-            out.append((str(tubref), inbound, outbound))
-        return out
-
-    # -- negotiation hooks ----------------------------------------------------------
-
-    def _negotiation_state(self) -> _State:
-        return self._state
-
-    def _existing_connection(self, tubid: str) -> ExistingConnection | None:
-        broker = self.brokers.get(TubRef(tubid))
-        if broker is None:
-            return None
-        record = self._broker_records.get(id(broker))
-        if record is not None:
-            return record
-        return ExistingConnection(
-            getattr(broker, "current_slave_IR", None),
-            getattr(broker, "current_seqnum", None),
-            float(getattr(broker, "creation_timestamp", self._clock.seconds())),
-        )
-
-    def _replace_existing(self, event: ReplaceExisting) -> None:
-        broker = self.brokers.pop(TubRef(event.tubid), None)
-        if broker is not None:
-            self._broker_records.pop(id(broker), None)
-            broker.shutdown(failure_of(DeadReferenceError(event.reason)))
+        return self._connections.debug_listBrokers()
 
     def _make_broker(
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
-    ) -> Any:
+    ) -> ManagedBroker:
         """Build the Broker for a negotiated connection (tests may override)."""
         return Broker(
             self,
@@ -691,6 +627,24 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             **self._options.broker_arguments(),
         )
 
+    def _make_loopback(
+        self, tubref: TubRef, connection_info: ConnectionInfo
+    ) -> tuple[ManagedBroker, ManagedBroker]:
+        clock = self._clock
+        return make_loopback_brokers(self, tubref, clock=clock, connection_info=connection_info)
+
+    def _make_connector(self, tubref: TubRef) -> TubConnector:
+        handlers = self._connectionHandlers
+        return TubConnector(self, tubref, handlers, reactor=self._reactor, clock=self._clock)
+
+    # -- negotiation hooks (NegotiatingTub, for listeners and connectors) ---------------
+
+    def _negotiation_state(self) -> _State:
+        return self._state
+
+    def _replace_existing(self, event: ReplaceExisting) -> None:
+        self._connections.replace_existing(event)
+
     def _attach_negotiated(
         self,
         proto: NegotiationProtocol,
@@ -699,39 +653,24 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         is_client: bool,
         connection_info: ConnectionInfo,
         tubref: Any,
-    ) -> TwistedProtocol:
-        key = TubRef(event.their_tubid) if tubref is None else _as_tubref(tubref)
-        if key in self.brokers:
-            # Negotiation drops an existing connection before deciding, so this
-            # only happens in a race; the newest decision wins.
-            self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker: Any = self._make_broker(key, event.params, connection_info)
-        seqnum = event.params.get("current-seqnum")
-        slave_ir = event.params.get("current-slave-IR")
-        self._broker_records[id(broker)] = ExistingConnection(
-            slave_ir if isinstance(slave_ir, str) else None,
-            seqnum if isinstance(seqnum, int) else None,
-            self._clock.seconds(),
+    ) -> ManagedBroker:
+        return self._connections.attach_negotiated(
+            proto.transport,
+            event,
+            is_client=is_client,
+            connection_info=connection_info,
+            tubref=tubref,
         )
-        broker.makeConnection(proto.transport)
-        if event.leftover:
-            broker.dataReceived(event.leftover)
-        if self._stopped:
-            broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
-        else:
-            self.brokerAttached(key, broker, is_client)
-        result: TwistedProtocol = broker
-        return result
 
     # -- service life ---------------------------------------------------------------
 
     def _check_alive(self) -> None:
-        if self._stopped:
+        if self._connections.stopped:
             raise TubStoppedError("Sorry, but this Tub has been shut down.")
 
     def startService(self) -> None:
         """Start listening and connecting; run queued getReference/connectTo calls."""
-        if self._stopped:
+        if self._connections.stopped:
             raise TubStoppedError("Sorry, but Tubs cannot be restarted.")
         service.MultiService.startService(self)  # type: ignore[no-untyped-call,unused-ignore]
         pending, self._pending_getReferences = self._pending_getReferences, []
@@ -742,57 +681,18 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
 
     def stopService(self) -> defer.Deferred[None]:
         """Stop everything; the Deferred fires once every connection has closed."""
-        if self._stopped:
+        if self._connections.stopped:
             return defer.succeed(None)
-        self._stopped = True
         for rc in list(self.reconnectors):
             rc.stopConnecting()
         self.reconnectors = []
-        for c in list(self._activeConnectors):
-            c.shutdown()
-        for c in list(self.tubConnectors.values()):
-            c.shutdown()
-        why = failure_of(ConnectionDone("Tub.stopService was called"))
-        waits: list[defer.Deferred[Any]] = []
-        for b in list(self.brokers.values()):
-            gone: defer.Deferred[None] = defer.Deferred()
-            waits.append(gone)
-            b._notifyOnConnectionLost(lambda gone=gone: gone.callback(None))
-            b.shutdown(why, fireDisconnectWatchers=False)
+        connections_closed = self._connections.shutdown()
         for d, _sturdy in self._pending_getReferences:
             d.errback(TubStoppedError("the Tub was stopped before it started"))
         self._pending_getReferences = []
 
-        def stop_children(_: object) -> Any:
-            return service.MultiService.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
+        def stop_children(_: None) -> defer.Deferred[None]:
+            return defer.maybeDeferred(service.MultiService.stopService, self)
 
-        done: defer.Deferred[Any] = defer.DeferredList(waits)
-        done.addCallback(stop_children)
-        result: defer.Deferred[None] = done.addCallback(lambda _: None)
-        return result
-
-
-def _forget_in_broker(broker: Any, ref: Any) -> None:
-    """Drop ``ref`` from the tables a Broker consults for inbound calls.
-
-    The far end's references to it then name an unknown clid, so calls through
-    them fail (the Broker answers with an error) instead of reaching ``ref``.
-    """
-    revoke = getattr(broker, "revokeReference", None)
-    if revoke is not None:
-        revoke(ref)  # the Broker remembers the clids, to say "revoked" to callers
-        return
-    by_clid: dict[int, Any] = getattr(broker, "myReferenceByCLID", {})
-    by_puid: dict[int, Any] = getattr(broker, "myReferenceByPUID", {})
-    for clid, tracker in list(by_clid.items()):
-        if getattr(tracker, "obj", None) is ref:
-            del by_clid[clid]
-            by_puid.pop(tracker.puid, None)
-
-
-def _as_tubref(tubref: Any) -> TubRef:
-    if isinstance(tubref, TubRef):
-        return tubref
-    tubid = tubref.getTubID()
-    hints: Any = tuple(getattr(tubref, "getLocations", list)())
-    return TubRef(tubid, hints)
+        result: defer.Deferred[None] = connections_closed.addCallback(stop_children)
+        return result.addCallback(lambda _: None)
