@@ -77,7 +77,7 @@ def test_unknown_option_is_keyerror():
 
 def test_log_option_without_plugin_is_clear(monkeypatch):
     """Log options without octavo-logging fail with a message saying what to install."""
-    monkeypatch.setattr("octavo.tub._tub.find_plugin_factory", lambda name: None)
+    monkeypatch.setattr("octavo.tub._tub_logging.find_plugin_factory", lambda name: None)
     with pytest.raises(MissingPluginError, match="octavo-logging"):
         make_tub().setOption("log-gatherer-furl", "pb://x@y/z")
 
@@ -153,7 +153,7 @@ def test_log_without_plugin_goes_to_twisted(monkeypatch):
     """Without octavo-logging, tub.log reaches Twisted's logger; getLogPort says what is missing."""
     from twisted.logger import globalLogPublisher
 
-    monkeypatch.setattr("octavo.tub._tub.find_plugin_factory", lambda name: None)
+    monkeypatch.setattr("octavo.tub._tub_logging.find_plugin_factory", lambda name: None)
     seen = []
     globalLogPublisher.addObserver(seen.append)
     try:

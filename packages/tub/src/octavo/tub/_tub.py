@@ -3,12 +3,19 @@
 A Tub owns a certificate (its TubID), listens for connections, names local
 objects with FURLs, and reaches remote objects through FURLs. It is a Twisted
 ``MultiService``: start it before use; once stopped it cannot be used again.
+
+The Tub is a facade with Foolscap's names over the objects that do the work:
+``_identity`` (TubIdentity: certificate, TubID, TLS options), ``_options`` (TubOptions,
+behind ``setOption`` and Foolscap's attribute names), ``_names`` (NameRegistry),
+``_logging`` (TubLogging: the octavo-logging plug-in), ``_connections``
+(ConnectionManager: Brokers by TubRef, connectors, who waits; listeners and connectors
+reach it through this Tub, Brokers through ``brokerDetached``) and ``_state``
+(NegotiationView: what negotiation reads of us).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Callable, Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +23,6 @@ from typing import Any
 from twisted.application import service
 from twisted.internet import defer
 from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
@@ -26,101 +32,30 @@ from ._broker._broker import Broker
 from ._broker._loopback import make_loopback_brokers
 from ._broker._tub_protocol import ManagedBroker
 from ._connections import ConnectionManager, Connector
-from ._errors import (
-    MissingPluginError,
-    NoLocationError,
-    PBError,
-    TubStoppedError,
-    WrongNameError,
-    WrongTubIdError,
-)
+from ._errors import NoLocationError, PBError, TubStoppedError, WrongTubIdError
+from ._furl_file import name_for_furl_file, write_furl_file
 from ._info import ConnectionInfo
-from ._negotiation._machine import Established, ExistingConnection, ReplaceExisting
+from ._location import automatic_location, get_local_ip_for
+from ._negotiation._machine import Established, ReplaceExisting
 from ._negotiation._protocol import NegotiationProtocol
+from ._negotiation_view import NegotiationView
 from ._net._connectors import TubConnector
 from ._net._hints import DefaultTCP, IConnectionHintHandler
 from ._net._identity import TubIdentity, make_incarnation, write_private_file
 from ._net._listener import Listener
-from ._options import LOG_OPTIONS, LOGGING_PLUGIN, OptionAttribute, TubOptions, find_plugin_factory
+from ._options import LOG_OPTIONS, OptionAttribute, TubOptions
 from ._registry import NameRegistry, generateSwissnumber
 from ._storage import serialize as storage_serialize
 from ._storage import unserialize as storage_unserialize
+from ._tub_logging import TubLogging
 
 __all__ = ["Tub", "get_local_ip_for"]
-
-_log = Logger()
-
-#: A public address whose route picks our default interface; no packet is sent.
-_ROUTE_PROBE = ("198.41.0.4", 7)  # A.ROOT-SERVERS.NET
-
-
-def get_local_ip_for(target: tuple[str, int] = _ROUTE_PROBE) -> str | None:
-    """The local address of the route to ``target``, without sending anything.
-
-    Connecting a UDP socket only selects a route; ``getsockname`` reveals the
-    source address. Returns None when there is no route.
-    """
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.connect(target)
-        address: str = s.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        s.close()
-    if address.startswith("0."):
-        return None
-    return address
 
 
 def _default_reactor() -> Any:
     from twisted.internet import reactor  # noqa: PLC0415 (not installed at import time)
 
     return reactor
-
-
-class _State:
-    """The view of a Tub that negotiation reads and updates."""
-
-    def __init__(self, tub: Tub) -> None:
-        self._tub = tub
-
-    @property
-    def tubid(self) -> str:
-        return self._tub.tubID
-
-    @property
-    def incarnation(self) -> str:
-        return self._tub.incarnation_string
-
-    @property
-    def master_table(self) -> MutableMapping[str, int]:
-        return self._tub.master_table
-
-    @property
-    def slave_table(self) -> MutableMapping[str, tuple[str, str]]:
-        return self._tub.slave_table
-
-    @property
-    def handle_old_duplicate_connections(self) -> int | None:
-        return self._tub._options.handle_old_duplicate_connections
-
-    def existing_connection(self, tubid: str) -> ExistingConnection | None:
-        return self._tub._connections.existing_connection(tubid)
-
-    def context_factory(self) -> Any:
-        return self._tub._identity.context_factory()
-
-
-def _twisted_level(level: object) -> str:
-    """Twisted's level name for a Foolscap numeric level (NOISY 10, OPERATIONAL 20, BAD 40)."""
-    if not isinstance(level, int):
-        return "info"
-    if level < 20:
-        return "debug"
-    if level < 30:
-        return "info"
-    return "warn" if level < 40 else "error"
 
 
 class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
@@ -178,8 +113,8 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             make_connector=self._make_connector,
         )
         self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
-        self._logging_plugin: Any = None
-        self._state = _State(self)
+        self._logging = TubLogging(self)
+        self._state = NegotiationView(self)
         if certFile is not None:
             self.setupEncryptionFile(certFile)
         else:
@@ -249,24 +184,13 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         if isinstance(name, bytes):
             name = name.decode("utf-8")
         if name in LOG_OPTIONS:
-            return self._loggingPlugin(name).set_option(name, value)
+            return self._logging.plugin(name).set_option(name, value)
         self._options.set(name, value)
         return None
 
     @property
     def _expose_remote_exception_types(self) -> bool:
         return self.expose_remote_exception_types
-
-    def _loggingPlugin(self, option: str) -> Any:
-        if self._logging_plugin is None:
-            factory = find_plugin_factory(LOGGING_PLUGIN)
-            if factory is None:
-                raise MissingPluginError(
-                    f"Tub option '{option}' needs octavo-logging, which is not installed "
-                    "(pip install octavo-logging)"
-                )
-            self._logging_plugin = factory(self)
-        return self._logging_plugin
 
     # -- logging (Foolscap's names; the work is octavo-logging's) ------------------
 
@@ -284,12 +208,11 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
 
     def getLogPort(self) -> object:
         """This Tub's logport Referenceable (needs octavo-logging)."""
-        return self._loggingPlugin("getLogPort").get_log_port()
+        return self._logging.plugin("getLogPort").get_log_port()
 
     def getLogPortFURL(self) -> str:
         """The FURL of this Tub's logport (needs octavo-logging)."""
-        furl: str = self._loggingPlugin("getLogPortFURL").get_log_port_furl()
-        return furl
+        return self._logging.plugin("getLogPortFURL").get_log_port_furl()
 
     def log(self, *args: Any, **kwargs: Any) -> object:
         """Log an event about this Tub, tagged with its TubID.
@@ -299,17 +222,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         so application code that calls ``tub.log`` works either way.
         """
         kwargs.setdefault("tubID", self.tubID)
-        if self._logging_plugin is None and find_plugin_factory(LOGGING_PLUGIN) is None:
-            message = args[0] if args else kwargs.get("format", "")
-            emit = getattr(_log, _twisted_level(kwargs.get("level")))
-            emit(
-                "{message}",
-                message=message,
-                tubID=kwargs["tubID"],
-                foolscap_event=kwargs,
-            )
-            return None
-        return self._loggingPlugin("log").log(*args, **kwargs)
+        return self._logging.log(args, kwargs)
 
     # -- hints ------------------------------------------------------------------
 
@@ -351,8 +264,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         if self.locationHints:
             raise PBError("Tub.setLocation() can only be called once")
         self.locationHints = [h.decode("utf-8") if isinstance(h, bytes) else h for h in hints]
-        if self._logging_plugin is not None:
-            self._logging_plugin.location_set()
+        self._logging.location_set()
 
     def setLocationAutomatically(
         self, *extra_addresses: str, _get_local_ip: Callable[[], str | None] | None = None
@@ -364,15 +276,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         finder = _get_local_ip if _get_local_ip is not None else get_local_ip_for
 
         def set_it(local: str | None) -> None:
-            addresses = set(extra_addresses)
-            if local:
-                addresses.add(local)
-            addresses.add("127.0.0.1")
             ports = [lst.getPortnum() for lst in self.getListeners()]
             if not ports:
                 raise PBError("setLocationAutomatically needs listenOn() first")
-            locations = sorted({f"{a}:{p}" for a in addresses for p in ports})
-            self.setLocation(",".join(locations))
+            self.setLocation(automatic_location(local, extra_addresses, ports))
 
         d: defer.Deferred[None] = defer.maybeDeferred(finder).addCallback(set_it)
         return d
@@ -404,33 +311,12 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """
         if not self.locationHints:
             raise NoLocationError("you must setLocation() before you can registerReference()")
-        oldfurl = None
-        if furlFile:
-            try:
-                with open(furlFile) as f:
-                    oldfurl = f.read().strip()
-            except FileNotFoundError:
-                oldfurl = None
-        if oldfurl:
-            sr = SturdyRef(oldfurl)
-            if name is None:
-                name = sr.name
-            if sr.tubID != self.tubID:
-                raise WrongTubIdError(
-                    f"I cannot keep using the old FURL from {furlFile} because it does not "
-                    f"have the same TubID as I do ({self.tubID})"
-                )
-            if name != sr.name:
-                raise WrongNameError(
-                    f"I cannot keep using the old FURL from {furlFile} because you called "
-                    f"registerReference with a new name ({name})"
-                )
-        assigned = self._assignName(ref, name)
+        assigned = self._assignName(ref, name_for_furl_file(furlFile, self.tubID, name))
         assert assigned is not None
         self._names.keep(ref)
         furl = self.buildURL(assigned)
         if furlFile:
-            write_private_file(furlFile, (furl + "\n").encode("utf-8"))
+            write_furl_file(furlFile, furl)
         return furl
 
     def _assignName(self, ref: Any, preferred_name: str | None = None) -> str | None:
@@ -639,7 +525,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
 
     # -- negotiation hooks (NegotiatingTub, for listeners and connectors) ---------------
 
-    def _negotiation_state(self) -> _State:
+    def _negotiation_state(self) -> NegotiationView:
         return self._state
 
     def _replace_existing(self, event: ReplaceExisting) -> None:
