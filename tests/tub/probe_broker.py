@@ -1,9 +1,13 @@
-"""A stand-in Broker for connection tests: records what negotiation hands it."""
+"""A stand-in Broker for connection tests: records what negotiation hands it.
+
+It provides the Tub-facing Broker API (``ManagedBroker``) and nothing of PB.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet import reactor
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
@@ -20,6 +24,12 @@ class ProbeBroker(Protocol):
         self.connection_info = connection_info
         self.remote_tubref = tubref
         self.params = params
+        self.current_slave_IR = params.get("current-slave-IR")
+        self.current_seqnum = params.get("current-seqnum")
+        self.creation_timestamp = reactor.seconds()
+        self.inboundDeliveryQueue: list[Any] = []
+        self.waitingForAnswers: dict[int, Any] = {}
+        self.revoked: list[Any] = []
         self.received = b""
         self.lost: Failure | None = None
         self._lost_watchers: list[Any] = []
@@ -35,6 +45,12 @@ class ProbeBroker(Protocol):
 
     def shutdown(self, why: Failure, fireDisconnectWatchers: bool = True) -> None:
         self.transport.loseConnection()
+
+    def revokeReference(self, obj: Any) -> None:
+        self.revoked.append(obj)
+
+    def getYourReferenceByName(self, name: str) -> Any:
+        raise NotImplementedError("a ProbeBroker speaks no PB")
 
     def getConnectionInfo(self) -> Any:
         return self.connection_info

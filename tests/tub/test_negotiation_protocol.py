@@ -130,7 +130,7 @@ class ConnectorTests(SynchronousTestCase):
         d.addErrback(failures.append)
         reactor.advance(TubConnector.CONNECTION_TIMEOUT)
         assert failures and "within client timeout" in str(failures[0].value)
-        assert tub._activeConnectors == [] and tub.tubConnectors == {}
+        assert tub._connections.active_connectors == [] and tub.tubConnectors == {}
 
     def test_unknown_hint_types_are_skipped_with_reason(self) -> None:
         """Hints with no handler are skipped and the reason is kept in ConnectionInfo."""

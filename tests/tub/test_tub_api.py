@@ -11,6 +11,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from zope.interface import implementer
 
+from octavo.furl import TubRef
 from octavo.tub._errors import (
     InvalidHintError,
     MissingPluginError,
@@ -64,7 +65,7 @@ def test_set_options():
     t.setOption("handle-old-duplicate-connections", True)
     assert t.logRemoteFailures and t.keepaliveTimeout == 30 and t.disconnectTimeout == 90
     assert t.expose_remote_exception_types is False and t.accept_gifts is False
-    assert t._handle_old_duplicate_connections == 60
+    assert t._options.handle_old_duplicate_connections == 60
     assert Tub.keepaliveTimeout == 240  # the class is untouched
 
 
@@ -76,7 +77,7 @@ def test_unknown_option_is_keyerror():
 
 def test_log_option_without_plugin_is_clear(monkeypatch):
     """Log options without octavo-logging fail with a message saying what to install."""
-    monkeypatch.setattr("octavo.tub._tub.find_plugin_factory", lambda name: None)
+    monkeypatch.setattr("octavo.tub._tub_logging.find_plugin_factory", lambda name: None)
     with pytest.raises(MissingPluginError, match="octavo-logging"):
         make_tub().setOption("log-gatherer-furl", "pb://x@y/z")
 
@@ -152,7 +153,7 @@ def test_log_without_plugin_goes_to_twisted(monkeypatch):
     """Without octavo-logging, tub.log reaches Twisted's logger; getLogPort says what is missing."""
     from twisted.logger import globalLogPublisher
 
-    monkeypatch.setattr("octavo.tub._tub.find_plugin_factory", lambda name: None)
+    monkeypatch.setattr("octavo.tub._tub_logging.find_plugin_factory", lambda name: None)
     seen = []
     globalLogPublisher.addObserver(seen.append)
     try:
@@ -365,7 +366,7 @@ def test_get_reference_before_start_is_queued():
     assert len(t._pending_getReferences) == 1
     t.startService()
     assert t._pending_getReferences == []
-    assert len(t._activeConnectors) == 1
+    assert len(t._connections.active_connectors) == 1
 
 
 def test_tor_handler_needs_txtorcon_or_refuses_private_hosts():
@@ -382,3 +383,17 @@ def test_tor_handler_needs_txtorcon_or_refuses_private_hosts():
         return
     with pytest.raises(InvalidHintError, match="non-Tor-able"):
         handler.hint_to_endpoint("tor:10.1.2.3:80", MemoryReactorClock(), print)
+
+
+def test_connection_tables_are_read_only_views():
+    """brokers, tubConnectors and waitingForBrokers show the ConnectionManager's tables."""
+    t = make_tub()
+    t.startService()
+    d = t.getBrokerForTubRef(TubRef("a" * 32, ("tcp:127.0.0.1:1",)))
+    assert list(t.tubConnectors) == [TubRef("a" * 32)]
+    assert t.waitingForBrokers == {TubRef("a" * 32): [d]}
+    assert t.brokers == {}
+    with pytest.raises(TypeError):
+        t.brokers[TubRef("a" * 32)] = object()  # type: ignore[index]
+    t.stopService()
+    d.addErrback(lambda f: None)

@@ -1,4 +1,15 @@
-"""Tub options (Foolscap's names) and the plug-in point for the logging options.
+"""Tub options: one table from Foolscap's option names to :class:`TubOptions` fields.
+
+Theory of operation: a Tub keeps its settings in one :class:`TubOptions` object.
+``Tub.setOption(name, value)`` looks ``name`` up in :data:`OPTIONS` (Foolscap's
+spelling -> field, coercion, and the Broker keyword the field feeds, if any),
+coerces the value and stores it; anything not in the table is a ``KeyError``.
+The Tub shows the fields the Broker reads under Foolscap's attribute names
+(``tub.keepaliveTimeout``, ``tub.unsafeTracebacks``, ...) through
+:class:`OptionAttribute`, so there is one place each setting lives, and
+``Tub.clone`` copies the whole object with ``dataclasses.replace``. A new option
+(``max-message-size``, say) is a field here and a row in :data:`OPTIONS`; with
+``broker_arg`` set, every new Broker gets it as that constructor keyword.
 
 The log options (``logport-furlfile``, ``log-gatherer-furl``,
 ``log-gatherer-furlfile``, ``bridge-twisted-logs``) are handled by a plug-in:
@@ -9,13 +20,20 @@ provides it; without it those options fail with :class:`MissingPluginError`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from types import MappingProxyType
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
     "LOG_OPTIONS",
+    "OPTIONS",
     "PLUGIN_GROUP",
+    "Option",
+    "OptionAttribute",
     "TubLoggingPlugin",
+    "TubOptions",
     "find_plugin_factory",
     "register_plugin_factory",
     "unregister_plugin_factory",
@@ -75,7 +93,52 @@ def find_plugin_factory(name: str) -> Any | None:
     return None
 
 
-def coerce_bool(value: object) -> bool:
+# -- the options --------------------------------------------------------------------
+
+
+@dataclass
+class TubOptions:
+    """Every setting of one Tub, with Foolscap's defaults.
+
+    The first seven are set by name (:data:`OPTIONS`); ``unsafe_tracebacks`` and
+    ``debug_banana`` are Foolscap attributes with no option name
+    (``tub.unsafeTracebacks = False``).
+    """
+
+    #: ``logLocalFailures``: log failures of inbound calls that we executed.
+    log_local_failures: bool = False
+    #: ``logRemoteFailures``: log failures of our calls reported by the far end.
+    log_remote_failures: bool = False
+    #: ``keepaliveTimeout``: seconds of silence before we PING (None: never).
+    keepalive_timeout: int | None = 4 * 60
+    #: ``disconnectTimeout``: seconds of silence before we drop a connection (None: never).
+    disconnect_timeout: int | None = None
+    #: ``handle-old-duplicate-connections``: seconds after which a duplicate offer that
+    #: does not identify itself replaces the old connection (True is 60; None: never).
+    handle_old_duplicate_connections: int | None = None
+    #: ``expose-remote-exception-types``: remote failures match their class names
+    #: (``check``/``trap``); False wraps them in RemoteException.
+    expose_remote_exception_types: bool = True
+    #: ``accept-gifts``: follow third-party references we receive.
+    accept_gifts: bool = True
+    #: Foolscap's ``unsafeTracebacks``: send full tracebacks in the failures we return.
+    unsafe_tracebacks: bool = True
+    #: Foolscap's ``debugBanana`` (we only ever log message summaries).
+    debug_banana: bool = False
+
+    def set(self, name: str, value: object) -> None:
+        """Set the option Foolscap calls ``name``; unknown names raise KeyError."""
+        option = OPTIONS.get(name)
+        if option is None:
+            raise KeyError(f"unknown option name '{name}'")
+        setattr(self, option.field, option.coerce(name, value))
+
+    def broker_arguments(self) -> dict[str, Any]:
+        """The Broker constructor keywords these options set (``Option.broker_arg``)."""
+        return {o.broker_arg: getattr(self, o.field) for o in OPTIONS.values() if o.broker_arg}
+
+
+def coerce_bool(name: str, value: object) -> bool:
     """Foolscap's bool(value) for boolean options."""
     return bool(value)
 
@@ -85,3 +148,78 @@ def coerce_timeout(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"option {name!r} needs a number of seconds, not {value!r}")
     return int(value)
+
+
+def coerce_optional_timeout(name: str, value: object) -> int | None:
+    """A number of seconds, or None for "never"."""
+    return None if value is None else coerce_timeout(name, value)
+
+
+def coerce_duplicate_threshold(name: str, value: object) -> int | None:
+    """Foolscap's handle-old-duplicate-connections: True is 60 seconds, False is off."""
+    if value is True:
+        return 60
+    return None if value is False else coerce_timeout(name, value)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One row of :data:`OPTIONS`."""
+
+    #: The TubOptions field that holds the value.
+    field: str
+    #: ``coerce(name, value)``: the value to store, or TypeError/ValueError.
+    coerce: Callable[[str, object], object]
+    #: The Broker constructor keyword this option is passed as (None: not passed).
+    broker_arg: str | None = None
+
+
+#: Foolscap's option names (what ``Tub.setOption`` takes) -> where each value goes.
+OPTIONS: Mapping[str, Option] = MappingProxyType(
+    {
+        "logLocalFailures": Option("log_local_failures", coerce_bool),
+        "logRemoteFailures": Option("log_remote_failures", coerce_bool),
+        "keepaliveTimeout": Option(
+            "keepalive_timeout", coerce_optional_timeout, broker_arg="keepalive_timeout"
+        ),
+        "disconnectTimeout": Option(
+            "disconnect_timeout", coerce_optional_timeout, broker_arg="disconnect_timeout"
+        ),
+        "handle-old-duplicate-connections": Option(
+            "handle_old_duplicate_connections", coerce_duplicate_threshold
+        ),
+        "expose-remote-exception-types": Option("expose_remote_exception_types", coerce_bool),
+        "accept-gifts": Option("accept_gifts", coerce_bool),
+    }
+)
+
+
+# -- Foolscap's attribute names on the Tub --------------------------------------------
+
+T = TypeVar("T")
+
+
+class HasOptions(Protocol):
+    """An object that keeps its settings in a TubOptions (the Tub)."""
+
+    _options: TubOptions
+
+
+class OptionAttribute(Generic[T]):
+    """A Tub attribute under its Foolscap name whose value lives in the Tub's TubOptions.
+
+    Read on the class it gives the default (``Tub.keepaliveTimeout == 240``, as in
+    Foolscap); on a Tub, that Tub's value; assigning sets the option.
+    """
+
+    def __init__(self, field: str) -> None:
+        (default,) = (f.default for f in fields(TubOptions) if f.name == field)
+        self._default: Any = default
+        self._field = field
+
+    def __get__(self, obj: HasOptions | None, owner: type | None = None) -> T:
+        value: T = self._default if obj is None else getattr(obj._options, self._field)
+        return value
+
+    def __set__(self, obj: HasOptions, value: T) -> None:
+        setattr(obj._options, self._field, value)

@@ -3,20 +3,26 @@
 A Tub owns a certificate (its TubID), listens for connections, names local
 objects with FURLs, and reaches remote objects through FURLs. It is a Twisted
 ``MultiService``: start it before use; once stopped it cannot be used again.
+
+The Tub is a facade with Foolscap's names over the objects that do the work:
+``_identity`` (TubIdentity: certificate, TubID, TLS options), ``_options`` (TubOptions,
+behind ``setOption`` and Foolscap's attribute names), ``_names`` (NameRegistry),
+``_logging`` (TubLogging: the octavo-logging plug-in), ``_connections``
+(ConnectionManager: Brokers by TubRef, connectors, who waits; listeners and connectors
+reach it through this Tub, Brokers through ``brokerDetached``) and ``_state``
+(NegotiationView: what negotiation reads of us).
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, MutableMapping
+import dataclasses
+from collections.abc import Callable, Mapping, MutableMapping
+from types import MappingProxyType
 from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.internet.protocol import Protocol as TwistedProtocol
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
@@ -24,104 +30,32 @@ from octavo.reconnector import ClockLike, Reconnector
 
 from ._broker._broker import Broker
 from ._broker._loopback import make_loopback_brokers
-from ._errors import (
-    DeadReferenceError,
-    MissingPluginError,
-    NoLocationError,
-    PBError,
-    TubStoppedError,
-    WrongNameError,
-    WrongTubIdError,
-)
+from ._broker._tub_protocol import ManagedBroker
+from ._connections import ConnectionManager, Connector
+from ._errors import NoLocationError, PBError, TubStoppedError, WrongTubIdError
+from ._furl_file import name_for_furl_file, write_furl_file
 from ._info import ConnectionInfo
-from ._negotiation._machine import Established, ExistingConnection, ReplaceExisting
+from ._location import automatic_location, get_local_ip_for
+from ._negotiation._machine import Established, ReplaceExisting
 from ._negotiation._protocol import NegotiationProtocol
+from ._negotiation_view import NegotiationView
 from ._net._connectors import TubConnector
 from ._net._hints import DefaultTCP, IConnectionHintHandler
 from ._net._identity import TubIdentity, make_incarnation, write_private_file
 from ._net._listener import Listener
-from ._options import LOG_OPTIONS, LOGGING_PLUGIN, coerce_bool, coerce_timeout, find_plugin_factory
+from ._options import LOG_OPTIONS, OptionAttribute, TubOptions
 from ._registry import NameRegistry, generateSwissnumber
 from ._storage import serialize as storage_serialize
 from ._storage import unserialize as storage_unserialize
-from ._typing import failure_of
+from ._tub_logging import TubLogging
 
 __all__ = ["Tub", "get_local_ip_for"]
-
-_log = Logger()
-
-#: A public address whose route picks our default interface; no packet is sent.
-_ROUTE_PROBE = ("198.41.0.4", 7)  # A.ROOT-SERVERS.NET
-
-
-def get_local_ip_for(target: tuple[str, int] = _ROUTE_PROBE) -> str | None:
-    """The local address of the route to ``target``, without sending anything.
-
-    Connecting a UDP socket only selects a route; ``getsockname`` reveals the
-    source address. Returns None when there is no route.
-    """
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.connect(target)
-        address: str = s.getsockname()[0]
-    except OSError:
-        return None
-    finally:
-        s.close()
-    if address.startswith("0."):
-        return None
-    return address
 
 
 def _default_reactor() -> Any:
     from twisted.internet import reactor  # noqa: PLC0415 (not installed at import time)
 
     return reactor
-
-
-class _State:
-    """The view of a Tub that negotiation reads and updates."""
-
-    def __init__(self, tub: Tub) -> None:
-        self._tub = tub
-
-    @property
-    def tubid(self) -> str:
-        return self._tub.tubID
-
-    @property
-    def incarnation(self) -> str:
-        return self._tub.incarnation_string
-
-    @property
-    def master_table(self) -> MutableMapping[str, int]:
-        return self._tub.master_table
-
-    @property
-    def slave_table(self) -> MutableMapping[str, tuple[str, str]]:
-        return self._tub.slave_table
-
-    @property
-    def handle_old_duplicate_connections(self) -> int | None:
-        value = self._tub._handle_old_duplicate_connections
-        return None if value is False else int(value)
-
-    def existing_connection(self, tubid: str) -> ExistingConnection | None:
-        return self._tub._existing_connection(tubid)
-
-    def context_factory(self) -> Any:
-        return self._tub._identity.context_factory()
-
-
-def _twisted_level(level: object) -> str:
-    """Twisted's level name for a Foolscap numeric level (NOISY 10, OPERATIONAL 20, BAD 40)."""
-    if not isinstance(level, int):
-        return "info"
-    if level < 20:
-        return "debug"
-    if level < 30:
-        return "info"
-    return "warn" if level < 40 else "error"
 
 
 class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
@@ -132,14 +66,17 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     giving both is an error. ``options`` are passed to :meth:`setOption`.
     """
 
-    unsafeTracebacks = True
-    logLocalFailures = False
-    logRemoteFailures = False
-    debugBanana = False
     NAMEBITS = 160
     TUBIDBITS = 16
-    keepaliveTimeout: int | None = 4 * 60
-    disconnectTimeout: int | None = None
+    # Foolscap's attribute names for the settings in self._options (see _options.py).
+    unsafeTracebacks = OptionAttribute[bool]("unsafe_tracebacks")
+    debugBanana = OptionAttribute[bool]("debug_banana")
+    logLocalFailures = OptionAttribute[bool]("log_local_failures")
+    logRemoteFailures = OptionAttribute[bool]("log_remote_failures")
+    keepaliveTimeout = OptionAttribute[int | None]("keepalive_timeout")
+    disconnectTimeout = OptionAttribute[int | None]("disconnect_timeout")
+    expose_remote_exception_types = OptionAttribute[bool]("expose_remote_exception_types")
+    accept_gifts = OptionAttribute[bool]("accept_gifts")
 
     tubID: str
 
@@ -159,27 +96,25 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self._reactor = reactor if reactor is not None else _default_reactor()
         self._clock: ClockLike = clock if clock is not None else self._reactor
         self._test_options = dict(_test_options or {})
+        self._options = TubOptions()
         self.listeners: list[Listener] = []
         self.locationHints: list[str] = []
         self.make_incarnation()
         self.master_table: dict[str, int] = {}
         self.slave_table: dict[str, tuple[str, str]] = {}
         self._names = NameRegistry()
-        self.tubConnectors: dict[TubRef, TubConnector] = {}
-        self.waitingForBrokers: dict[TubRef, list[defer.Deferred[Any]]] = {}
-        self.brokers: dict[TubRef, Any] = {}
-        self._loopback_peers: list[Any] = []
-        self._broker_records: dict[int, ExistingConnection] = {}
         self.reconnectors: list[Any] = []
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
-        self._activeConnectors: list[TubConnector] = []
+        self._connections = ConnectionManager(
+            local_tubid=self.getTubID,
+            clock=self._clock,
+            make_broker=self._make_broker,
+            make_loopback=self._make_loopback,
+            make_connector=self._make_connector,
+        )
         self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
-        self._handle_old_duplicate_connections: int | bool = False
-        self.expose_remote_exception_types = True
-        self.accept_gifts = True
-        self._logging_plugin: Any = None
-        self._stopped = False
-        self._state = _State(self)
+        self._logging = TubLogging(self)
+        self._state = NegotiationView(self)
         if certFile is not None:
             self.setupEncryptionFile(certFile)
         else:
@@ -248,44 +183,14 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Set a Tub option by its Foolscap name; unknown names raise KeyError."""
         if isinstance(name, bytes):
             name = name.decode("utf-8")
-        if name == "logLocalFailures":
-            self.logLocalFailures = coerce_bool(value)
-        elif name == "logRemoteFailures":
-            self.logRemoteFailures = coerce_bool(value)
-        elif name == "keepaliveTimeout":
-            self.keepaliveTimeout = None if value is None else coerce_timeout(name, value)
-        elif name == "disconnectTimeout":
-            self.disconnectTimeout = None if value is None else coerce_timeout(name, value)
-        elif name == "handle-old-duplicate-connections":
-            if value is True:
-                value = 60
-            self._handle_old_duplicate_connections = (
-                False if value is False else coerce_timeout(name, value)
-            )
-        elif name == "expose-remote-exception-types":
-            self.expose_remote_exception_types = coerce_bool(value)
-        elif name == "accept-gifts":
-            self.accept_gifts = coerce_bool(value)
-        elif name in LOG_OPTIONS:
-            return self._loggingPlugin(name).set_option(name, value)
-        else:
-            raise KeyError(f"unknown option name '{name}'")
+        if name in LOG_OPTIONS:
+            return self._logging.plugin(name).set_option(name, value)
+        self._options.set(name, value)
         return None
 
     @property
     def _expose_remote_exception_types(self) -> bool:
         return self.expose_remote_exception_types
-
-    def _loggingPlugin(self, option: str) -> Any:
-        if self._logging_plugin is None:
-            factory = find_plugin_factory(LOGGING_PLUGIN)
-            if factory is None:
-                raise MissingPluginError(
-                    f"Tub option '{option}' needs octavo-logging, which is not installed "
-                    "(pip install octavo-logging)"
-                )
-            self._logging_plugin = factory(self)
-        return self._logging_plugin
 
     # -- logging (Foolscap's names; the work is octavo-logging's) ------------------
 
@@ -303,12 +208,11 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
 
     def getLogPort(self) -> object:
         """This Tub's logport Referenceable (needs octavo-logging)."""
-        return self._loggingPlugin("getLogPort").get_log_port()
+        return self._logging.plugin("getLogPort").get_log_port()
 
     def getLogPortFURL(self) -> str:
         """The FURL of this Tub's logport (needs octavo-logging)."""
-        furl: str = self._loggingPlugin("getLogPortFURL").get_log_port_furl()
-        return furl
+        return self._logging.plugin("getLogPortFURL").get_log_port_furl()
 
     def log(self, *args: Any, **kwargs: Any) -> object:
         """Log an event about this Tub, tagged with its TubID.
@@ -318,17 +222,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         so application code that calls ``tub.log`` works either way.
         """
         kwargs.setdefault("tubID", self.tubID)
-        if self._logging_plugin is None and find_plugin_factory(LOGGING_PLUGIN) is None:
-            message = args[0] if args else kwargs.get("format", "")
-            emit = getattr(_log, _twisted_level(kwargs.get("level")))
-            emit(
-                "{message}",
-                message=message,
-                tubID=kwargs["tubID"],
-                foolscap_event=kwargs,
-            )
-            return None
-        return self._loggingPlugin("log").log(*args, **kwargs)
+        return self._logging.log(args, kwargs)
 
     # -- hints ------------------------------------------------------------------
 
@@ -370,8 +264,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         if self.locationHints:
             raise PBError("Tub.setLocation() can only be called once")
         self.locationHints = [h.decode("utf-8") if isinstance(h, bytes) else h for h in hints]
-        if self._logging_plugin is not None:
-            self._logging_plugin.location_set()
+        self._logging.location_set()
 
     def setLocationAutomatically(
         self, *extra_addresses: str, _get_local_ip: Callable[[], str | None] | None = None
@@ -383,15 +276,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         finder = _get_local_ip if _get_local_ip is not None else get_local_ip_for
 
         def set_it(local: str | None) -> None:
-            addresses = set(extra_addresses)
-            if local:
-                addresses.add(local)
-            addresses.add("127.0.0.1")
             ports = [lst.getPortnum() for lst in self.getListeners()]
             if not ports:
                 raise PBError("setLocationAutomatically needs listenOn() first")
-            locations = sorted({f"{a}:{p}" for a in addresses for p in ports})
-            self.setLocation(",".join(locations))
+            self.setLocation(automatic_location(local, extra_addresses, ports))
 
         d: defer.Deferred[None] = defer.maybeDeferred(finder).addCallback(set_it)
         return d
@@ -399,16 +287,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     def clone(self) -> Tub:
         """A new Tub with the same certificate (hence TubID) and options."""
         new = Tub(certData=self.getCertData(), reactor=self._reactor, clock=self._clock)
-        for attr in (
-            "logLocalFailures",
-            "logRemoteFailures",
-            "keepaliveTimeout",
-            "disconnectTimeout",
-            "expose_remote_exception_types",
-            "accept_gifts",
-            "_handle_old_duplicate_connections",
-        ):
-            setattr(new, attr, getattr(self, attr))
+        new._options = dataclasses.replace(self._options)
         new._connectionHandlers = dict(self._connectionHandlers)
         return new
 
@@ -432,33 +311,12 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """
         if not self.locationHints:
             raise NoLocationError("you must setLocation() before you can registerReference()")
-        oldfurl = None
-        if furlFile:
-            try:
-                with open(furlFile) as f:
-                    oldfurl = f.read().strip()
-            except FileNotFoundError:
-                oldfurl = None
-        if oldfurl:
-            sr = SturdyRef(oldfurl)
-            if name is None:
-                name = sr.name
-            if sr.tubID != self.tubID:
-                raise WrongTubIdError(
-                    f"I cannot keep using the old FURL from {furlFile} because it does not "
-                    f"have the same TubID as I do ({self.tubID})"
-                )
-            if name != sr.name:
-                raise WrongNameError(
-                    f"I cannot keep using the old FURL from {furlFile} because you called "
-                    f"registerReference with a new name ({name})"
-                )
-        assigned = self._assignName(ref, name)
+        assigned = self._assignName(ref, name_for_furl_file(furlFile, self.tubID, name))
         assert assigned is not None
         self._names.keep(ref)
         furl = self.buildURL(assigned)
         if furlFile:
-            write_private_file(furlFile, (furl + "\n").encode("utf-8"))
+            write_furl_file(furlFile, furl)
         return furl
 
     def _assignName(self, ref: Any, preferred_name: str | None = None) -> str | None:
@@ -502,8 +360,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Make ``ref`` unreachable: its FURL stops working and calls through
         references already handed out fail."""
         self._names.revoke(ref)
-        for broker in [*self.brokers.values(), *self._loopback_peers]:
-            _forget_in_broker(broker, ref)
+        self._connections.revoke_reference(ref)
 
     def isReferenceRevoked(self, ref: Any) -> bool:
         """True if ``ref`` was revoked (Brokers refuse calls to it)."""
@@ -596,128 +453,83 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             tubref = SturdyRef(furl).getTubRef()
         except (ValueError, BadFURLError):
             return None
-        if tubref in self.brokers:
-            info: ConnectionInfo = self.brokers[tubref].getConnectionInfo()
-            return info
-        if tubref in self.tubConnectors:
-            return self.tubConnectors[tubref].getConnectionInfo()
-        return None
+        return self._connections.connection_info(tubref)
 
-    def getBrokerForTubRef(self, tubref: Any) -> defer.Deferred[Any]:
+    # -- connections (the work is the ConnectionManager's) ------------------------------
+
+    @property
+    def brokers(self) -> Mapping[TubRef, ManagedBroker]:
+        """The Broker connected to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.brokers)
+
+    @property
+    def tubConnectors(self) -> Mapping[TubRef, Connector]:
+        """The connection attempt in progress to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.tubConnectors)
+
+    @property
+    def waitingForBrokers(self) -> Mapping[TubRef, list[defer.Deferred[ManagedBroker]]]:
+        """Who waits for a Broker to each TubRef (read-only)."""
+        return MappingProxyType(self._connections.waitingForBrokers)
+
+    def getBrokerForTubRef(self, tubref: Any) -> defer.Deferred[ManagedBroker]:
         """A Deferred firing with the Broker connected to ``tubref``'s Tub."""
-        key = _as_tubref(tubref)
-        if key in self.brokers:
-            return defer.succeed(self.brokers[key])
-        if key.getTubID() == self.tubID:
-            return defer.succeed(self._createLoopbackBroker(key))
-        d: defer.Deferred[Any] = defer.Deferred()
-        self.waitingForBrokers.setdefault(key, []).append(d)
-        if key not in self.tubConnectors:
-            c = TubConnector(
-                self, key, self._connectionHandlers, reactor=self._reactor, clock=self._clock
-            )
-            self.tubConnectors[key] = c
-            c.connect()
-        return d
+        return self._connections.getBrokerForTubRef(tubref)
 
-    def _createLoopbackBroker(self, tubref: TubRef) -> Any:
-        info = ConnectionInfo()
-        info._set_connected(True)
-        info._set_winning_hint("loopback")
-        info._set_connection_status("loopback", "connected")
-        info._set_established_at(self._clock.seconds())
-        clock: Any = self._clock
-        ours, theirs = make_loopback_brokers(self, tubref, clock=clock, connection_info=info)
-        self._loopback_peers.append(theirs)
-        self.brokerAttached(tubref, ours, False)
-        return ours
-
-    # -- connection bookkeeping (called by connectors, listeners, brokers) ----------
-
-    def connectorStarted(self, c: TubConnector) -> None:
+    def connectorStarted(self, c: Connector) -> None:
         """A TubConnector began."""
-        self._activeConnectors.append(c)
+        self._connections.connectorStarted(c)
 
-    def connectorFinished(self, c: TubConnector) -> None:
+    def connectorFinished(self, c: Connector) -> None:
         """A TubConnector has nothing left in progress."""
-        if c in self._activeConnectors:
-            self._activeConnectors.remove(c)
+        self._connections.connectorFinished(c)
 
     def connectionFailed(self, tubref: Any, why: Failure) -> None:
         """An outbound attempt to ``tubref`` failed: fail whoever waits for it."""
-        key = _as_tubref(tubref)
-        self.tubConnectors.pop(key, None)
-        if key in self.brokers:
-            return  # an inbound connection won meanwhile
-        for d in self.waitingForBrokers.pop(key, []):
-            d.errback(why)
+        self._connections.connectionFailed(tubref, why)
 
-    def brokerAttached(self, tubref: Any, broker: Any, isClient: bool) -> None:
+    def brokerAttached(self, tubref: Any, broker: ManagedBroker, isClient: bool) -> None:
         """A Broker is ready for ``tubref``: wake everyone waiting for it."""
-        key = _as_tubref(tubref)
-        connector = self.tubConnectors.pop(key, None)
-        if connector is not None and not isClient:
-            connector.shutdown()
-        if key in self.brokers:
-            raise PBError(f"unexpected duplicate connection to {key.getShortTubID()}")
-        self.brokers[key] = broker
-        for d in self.waitingForBrokers.pop(key, []):
-            self._clock.callLater(0, d.callback, broker)
+        self._connections.brokerAttached(tubref, broker, isClient)
 
     def brokerDetached(self, broker: Any, why: Failure) -> None:
         """A Broker's connection ended: forget it."""
-        for key in [k for k, b in self.brokers.items() if b is broker]:
-            del self.brokers[key]
-        self._loopback_peers = [b for b in self._loopback_peers if b is not broker]
-        self._broker_records.pop(id(broker), None)
+        self._connections.brokerDetached(broker, why)
 
-    def debug_listBrokers(self) -> list[tuple[str, list[Any], list[Any]]]:
+    def debug_listBrokers(self) -> list[tuple[str, list[object], list[object]]]:
         """``(tubref, inbound deliveries, outbound requests)`` for each Broker."""
-        out = []
-        for tubref, b in list(self.brokers.items()):
-            inbound = list(getattr(b, "inboundDeliveryQueue", []))
-            waiting = getattr(b, "waitingForAnswers", {})
-            outbound = [waiting[k] for k in sorted(waiting)]
-            out.append((str(tubref), inbound, outbound))
-        return out
-
-    # -- negotiation hooks ----------------------------------------------------------
-
-    def _negotiation_state(self) -> _State:
-        return self._state
-
-    def _existing_connection(self, tubid: str) -> ExistingConnection | None:
-        broker = self.brokers.get(TubRef(tubid))
-        if broker is None:
-            return None
-        record = self._broker_records.get(id(broker))
-        if record is not None:
-            return record
-        return ExistingConnection(
-            getattr(broker, "current_slave_IR", None),
-            getattr(broker, "current_seqnum", None),
-            float(getattr(broker, "creation_timestamp", self._clock.seconds())),
-        )
-
-    def _replace_existing(self, event: ReplaceExisting) -> None:
-        broker = self.brokers.pop(TubRef(event.tubid), None)
-        if broker is not None:
-            self._broker_records.pop(id(broker), None)
-            broker.shutdown(failure_of(DeadReferenceError(event.reason)))
+        return self._connections.debug_listBrokers()
 
     def _make_broker(
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
-    ) -> Any:
+    ) -> ManagedBroker:
         """Build the Broker for a negotiated connection (tests may override)."""
         return Broker(
             self,
             tubref,
             params,
-            keepalive_timeout=self.keepaliveTimeout,
-            disconnect_timeout=self.disconnectTimeout,
             connection_info=connection_info,
             clock=self._clock,
+            **self._options.broker_arguments(),
         )
+
+    def _make_loopback(
+        self, tubref: TubRef, connection_info: ConnectionInfo
+    ) -> tuple[ManagedBroker, ManagedBroker]:
+        clock = self._clock
+        return make_loopback_brokers(self, tubref, clock=clock, connection_info=connection_info)
+
+    def _make_connector(self, tubref: TubRef) -> TubConnector:
+        handlers = self._connectionHandlers
+        return TubConnector(self, tubref, handlers, reactor=self._reactor, clock=self._clock)
+
+    # -- negotiation hooks (NegotiatingTub, for listeners and connectors) ---------------
+
+    def _negotiation_state(self) -> NegotiationView:
+        return self._state
+
+    def _replace_existing(self, event: ReplaceExisting) -> None:
+        self._connections.replace_existing(event)
 
     def _attach_negotiated(
         self,
@@ -727,39 +539,24 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         is_client: bool,
         connection_info: ConnectionInfo,
         tubref: Any,
-    ) -> TwistedProtocol:
-        key = TubRef(event.their_tubid) if tubref is None else _as_tubref(tubref)
-        if key in self.brokers:
-            # Negotiation drops an existing connection before deciding, so this
-            # only happens in a race; the newest decision wins.
-            self._replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker: Any = self._make_broker(key, event.params, connection_info)
-        seqnum = event.params.get("current-seqnum")
-        slave_ir = event.params.get("current-slave-IR")
-        self._broker_records[id(broker)] = ExistingConnection(
-            slave_ir if isinstance(slave_ir, str) else None,
-            seqnum if isinstance(seqnum, int) else None,
-            self._clock.seconds(),
+    ) -> ManagedBroker:
+        return self._connections.attach_negotiated(
+            proto.transport,
+            event,
+            is_client=is_client,
+            connection_info=connection_info,
+            tubref=tubref,
         )
-        broker.makeConnection(proto.transport)
-        if event.leftover:
-            broker.dataReceived(event.leftover)
-        if self._stopped:
-            broker.shutdown(failure_of(ConnectionDone("Tub.stopService was called")))
-        else:
-            self.brokerAttached(key, broker, is_client)
-        result: TwistedProtocol = broker
-        return result
 
     # -- service life ---------------------------------------------------------------
 
     def _check_alive(self) -> None:
-        if self._stopped:
+        if self._connections.stopped:
             raise TubStoppedError("Sorry, but this Tub has been shut down.")
 
     def startService(self) -> None:
         """Start listening and connecting; run queued getReference/connectTo calls."""
-        if self._stopped:
+        if self._connections.stopped:
             raise TubStoppedError("Sorry, but Tubs cannot be restarted.")
         service.MultiService.startService(self)  # type: ignore[no-untyped-call,unused-ignore]
         pending, self._pending_getReferences = self._pending_getReferences, []
@@ -770,57 +567,18 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
 
     def stopService(self) -> defer.Deferred[None]:
         """Stop everything; the Deferred fires once every connection has closed."""
-        if self._stopped:
+        if self._connections.stopped:
             return defer.succeed(None)
-        self._stopped = True
         for rc in list(self.reconnectors):
             rc.stopConnecting()
         self.reconnectors = []
-        for c in list(self._activeConnectors):
-            c.shutdown()
-        for c in list(self.tubConnectors.values()):
-            c.shutdown()
-        why = failure_of(ConnectionDone("Tub.stopService was called"))
-        waits: list[defer.Deferred[Any]] = []
-        for b in list(self.brokers.values()):
-            gone: defer.Deferred[None] = defer.Deferred()
-            waits.append(gone)
-            b._notifyOnConnectionLost(lambda gone=gone: gone.callback(None))
-            b.shutdown(why, fireDisconnectWatchers=False)
+        connections_closed = self._connections.shutdown()
         for d, _sturdy in self._pending_getReferences:
             d.errback(TubStoppedError("the Tub was stopped before it started"))
         self._pending_getReferences = []
 
-        def stop_children(_: object) -> Any:
-            return service.MultiService.stopService(self)  # type: ignore[no-untyped-call,unused-ignore]
+        def stop_children(_: None) -> defer.Deferred[None]:
+            return defer.maybeDeferred(service.MultiService.stopService, self)
 
-        done: defer.Deferred[Any] = defer.DeferredList(waits)
-        done.addCallback(stop_children)
-        result: defer.Deferred[None] = done.addCallback(lambda _: None)
-        return result
-
-
-def _forget_in_broker(broker: Any, ref: Any) -> None:
-    """Drop ``ref`` from the tables a Broker consults for inbound calls.
-
-    The far end's references to it then name an unknown clid, so calls through
-    them fail (the Broker answers with an error) instead of reaching ``ref``.
-    """
-    revoke = getattr(broker, "revokeReference", None)
-    if revoke is not None:
-        revoke(ref)  # the Broker remembers the clids, to say "revoked" to callers
-        return
-    by_clid: dict[int, Any] = getattr(broker, "myReferenceByCLID", {})
-    by_puid: dict[int, Any] = getattr(broker, "myReferenceByPUID", {})
-    for clid, tracker in list(by_clid.items()):
-        if getattr(tracker, "obj", None) is ref:
-            del by_clid[clid]
-            by_puid.pop(tracker.puid, None)
-
-
-def _as_tubref(tubref: Any) -> TubRef:
-    if isinstance(tubref, TubRef):
-        return tubref
-    tubid = tubref.getTubID()
-    hints: Any = tuple(getattr(tubref, "getLocations", list)())
-    return TubRef(tubid, hints)
+        result: defer.Deferred[None] = connections_closed.addCallback(stop_children)
+        return result.addCallback(lambda _: None)

@@ -1,8 +1,9 @@
 """What a Broker needs from its Tub, and how a Broker is built.
 
 This module is the contract between the broker side of octavo-tub (``_broker.py``,
-``_referenceable.py``, ...) and the Tub / negotiation side (``_tub.py``). The Tub
-implements :class:`BrokerTub`; after negotiation it builds a Broker like this::
+``_referenceable.py``, ...) and the Tub side (``_tub.py``, ``_connections.py``). The Tub
+implements :class:`BrokerTub`; after negotiation (``Tub._make_broker``, called by the
+Tub's ConnectionManager) a Broker is built like this::
 
     from octavo.tub._broker import Broker
 
@@ -10,16 +11,17 @@ implements :class:`BrokerTub`; after negotiation it builds a Broker like this::
         tub,                      # a BrokerTub (the Tub itself)
         their_tubref,             # a TubRefLike: .getTubID(), .getShortTubID()
         params,                   # the negotiated decision parameters, see below
-        keepalive_timeout=tub.keepaliveTimeout,    # float | None
-        disconnect_timeout=tub.disconnectTimeout,  # float | None
         connection_info=connection_info,           # opaque, returned by getConnectionInfo()
         clock=reactor,            # ClockLike (seconds, callLater); also runs eventual-sends
+        # the Tub options with a broker_arg (TubOptions.broker_arguments()):
+        keepalive_timeout=tub.keepaliveTimeout,    # float | None
+        disconnect_timeout=tub.disconnectTimeout,  # float | None
         # optional bounds: max_inbound_calls=10_000, max_message_size=64 MiB,
         # codec_limits={"max_depth": 500, "max_token_size": 16 MiB} (octavo.banana.Decoder)
     )
     broker.makeConnection(transport)   # a plain Twisted IProtocol from here on
     broker.dataReceived(leftover_bytes_after_negotiation)
-    tub.brokerAttached(their_tubref, broker, is_client)
+    manager.brokerAttached(their_tubref, broker, is_client)
 
 ``params`` (all optional), exactly the keys Foolscap's negotiation produces:
 
@@ -30,23 +32,16 @@ implements :class:`BrokerTub`; after negotiation it builds a Broker like this::
 - ``"current-slave-IR"``, ``"current-seqnum"``: kept on the broker as
   ``current_slave_IR`` / ``current_seqnum`` for duplicate-connection handling.
 
-Broker API the Tub uses (Foolscap's names):
+What the Tub uses of a Broker is :class:`ManagedBroker` below (the Tub's
+ConnectionManager keeps its tables typed with it); a Broker must keep providing it.
+``RemoteReference`` also uses ``notifyOnDisconnect(cb, *a, **kw) -> marker``,
+``dontNotifyOnDisconnect(marker)``, ``getDataLastReceivedAt()`` and ``getPeer()``,
+and the attributes ``remote_tubref`` and ``disconnected: bool``.
 
-- ``broker.getYourReferenceByName(name: str) -> Deferred[RemoteReference]``:
-  the clid-0 ``getReferenceByName`` lookup used by ``Tub.getReference``.
-- ``broker.shutdown(why: Failure, fireDisconnectWatchers: bool = True) -> None``.
-- ``broker.notifyOnDisconnect(cb, *a, **kw) -> marker``,
-  ``broker.dontNotifyOnDisconnect(marker)``, ``broker._notifyOnConnectionLost(cb)``
-  (``cb()`` runs eventually once the transport is really gone; Tub.stopService
-  waits on it).
-- attributes ``remote_tubref``, ``disconnected: bool``, ``creation_timestamp: float``,
-  ``current_slave_IR``, ``current_seqnum``, ``inboundDeliveryQueue`` (a deque of
-  ``(InboundDelivery, ready Deferred | None)``, for debug_listBrokers),
-  ``waitingForAnswers`` (dict reqID -> PendingRequest), ``getConnectionInfo()``,
-  ``getDataLastReceivedAt()``, ``getPeer()``.
-- ``octavo.tub._loopback.make_loopback_brokers(tub, tubref, *, clock, connection_info)``
-  returns ``(ours, theirs)``: two connected Brokers over an in-memory transport for
-  connections to our own TubID; the Tub keeps ``ours`` (and calls brokerAttached).
+``octavo.tub._broker._loopback.make_loopback_brokers(tub, tubref, *, clock,
+connection_info)`` returns ``(ours, theirs)``: two connected Brokers over an in-memory
+transport for connections to our own TubID; the Tub keeps ``ours`` (and calls
+brokerAttached).
 
 The Broker calls back into the Tub only through :class:`BrokerTub` below, and calls
 ``tub.brokerDetached(broker, why)`` exactly once when the connection ends.
@@ -62,13 +57,15 @@ Public names for ``octavo.tub.__init__`` from the broker side: ``Referenceable``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import ITransport
     from twisted.python.failure import Failure
 
-__all__ = ["BrokerTub", "TubRefLike"]
+__all__ = ["BrokerTub", "ManagedBroker", "TubRefLike"]
 
 
 @runtime_checkable
@@ -141,4 +138,73 @@ class BrokerTub(Protocol):
 
     def brokerDetached(self, broker: Any, why: Failure) -> None:
         """The Broker's connection has ended (called once per Broker)."""
+        ...
+
+
+class ManagedBroker(Protocol):
+    """Everything the Tub side (Tub, ConnectionManager, negotiation) uses of a Broker."""
+
+    # -- taking over a negotiated transport (NegotiationProtocol forwards to it) --------
+
+    def makeConnection(self, transport: ITransport) -> None:
+        """Start talking PB over ``transport`` (negotiation is over)."""
+        ...
+
+    def dataReceived(self, data: bytes) -> None:
+        """Bytes from the far end (the first call carries negotiation's leftover)."""
+        ...
+
+    def connectionLost(self, reason: Failure) -> None:
+        """The transport is gone."""
+        ...
+
+    # -- duplicate-connection handling reads what negotiation decided --------------------
+
+    @property
+    def current_slave_IR(self) -> object:
+        """The far end's incarnation (params ``current-slave-IR``; None if we are not master)."""
+        ...
+
+    @property
+    def current_seqnum(self) -> object:
+        """Our connection number to the far end (params ``current-seqnum``, or None)."""
+        ...
+
+    @property
+    def creation_timestamp(self) -> float:
+        """When the Broker was built (its clock's seconds)."""
+        ...
+
+    # -- Tub.debug_listBrokers -----------------------------------------------------------
+
+    @property
+    def inboundDeliveryQueue(self) -> Sequence[object]:
+        """Inbound calls waiting to run, oldest first."""
+        ...
+
+    @property
+    def waitingForAnswers(self) -> Mapping[int, object]:
+        """Our outbound calls still waiting for an answer, by request ID."""
+        ...
+
+    # -- what the Tub asks of it ---------------------------------------------------------
+
+    def shutdown(self, why: Failure, fireDisconnectWatchers: bool = True) -> None:
+        """Stop using the connection now and close the transport."""
+        ...
+
+    def _notifyOnConnectionLost(self, callback: Callable[[], object]) -> None:
+        """Run ``callback()`` (eventually) once the transport is really gone."""
+        ...
+
+    def getYourReferenceByName(self, name: str) -> Deferred[Any]:
+        """The far Tub's object registered under ``name`` (Tub.getReference)."""
+        ...
+
+    def revokeReference(self, obj: Any) -> None:
+        """Forget our object ``obj``: the far end's calls to it fail (Tub.revokeReference)."""
+        ...
+
+    def getConnectionInfo(self) -> object:
+        """The ConnectionInfo given at construction (Tub.getConnectionInfoForFURL)."""
         ...

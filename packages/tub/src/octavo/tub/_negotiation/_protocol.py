@@ -35,6 +35,7 @@ __all__ = [
     "NegotiationHandler",
     "NegotiationProtocol",
     "TLSNegotiationState",
+    "TransportOwner",
 ]
 
 #: Seconds an accepted connection has to finish negotiating (Foolscap's value).
@@ -48,6 +49,14 @@ class TLSNegotiationState(NegotiationState, Protocol):
     def context_factory(self) -> Any: ...
 
 
+class TransportOwner(Protocol):
+    """Who owns the transport once negotiation has succeeded (a Broker)."""
+
+    def dataReceived(self, data: bytes) -> None: ...
+
+    def connectionLost(self, reason: Failure) -> None: ...
+
+
 class NegotiationHandler(Protocol):
     """Who is told how a negotiation ends (a Tub, via a connector or listener)."""
 
@@ -56,7 +65,7 @@ class NegotiationHandler(Protocol):
 
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
-    ) -> TwistedProtocol:
+    ) -> TransportOwner:
         """Build and return the Broker that takes over this transport."""
 
     def negotiation_failed(self, proto: NegotiationProtocol, error: NegotiationError) -> None:
@@ -82,7 +91,7 @@ class NegotiationProtocol(TwistedProtocol):
         self._clock = clock
         self._timeout = timeout
         self._timer: DelayedCallLike | None = None
-        self._broker: TwistedProtocol | None = None
+        self._broker: TransportOwner | None = None
         self._reported = False
         self._closed = False
         self._error: NegotiationError | None = None
@@ -203,4 +212,4 @@ class NegotiatingTub(Protocol):
         is_client: bool,
         connection_info: ConnectionInfo,
         tubref: Any,
-    ) -> TwistedProtocol: ...
+    ) -> TransportOwner: ...

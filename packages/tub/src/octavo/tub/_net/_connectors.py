@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from twisted.internet import defer
 from twisted.internet.error import ConnectingCancelledError, ConnectionRefusedError
 from twisted.internet.protocol import Factory
-from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -28,7 +27,7 @@ from octavo.tub._negotiation._machine import (
     Negotiator,
     ReplaceExisting,
 )
-from octavo.tub._negotiation._protocol import NegotiatingTub, NegotiationProtocol
+from octavo.tub._negotiation._protocol import NegotiatingTub, NegotiationProtocol, TransportOwner
 from octavo.tub._typing import failure_check, failure_of, failure_type_name
 
 from ._hints import convert_legacy_hint, hint_type
@@ -216,7 +215,7 @@ class TubConnector:
 
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
-    ) -> TwistedProtocol:
+    ) -> TransportOwner:
         """This attempt won: abandon the others and attach a Broker."""
         location = self._negotiating.pop(proto, proto.location or "")
         self._info._set_connection_status(location, "successful")

@@ -8,7 +8,6 @@ from twisted.application import service
 from twisted.internet import endpoints
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
@@ -21,7 +20,12 @@ from octavo.tub._negotiation._machine import (
     Negotiator,
     ReplaceExisting,
 )
-from octavo.tub._negotiation._protocol import SERVER_TIMEOUT, NegotiatingTub, NegotiationProtocol
+from octavo.tub._negotiation._protocol import (
+    SERVER_TIMEOUT,
+    NegotiatingTub,
+    NegotiationProtocol,
+    TransportOwner,
+)
 
 __all__ = ["Listener", "ListenerTub"]
 
@@ -162,7 +166,7 @@ class _ServerHandler:
 
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
-    ) -> TwistedProtocol:
+    ) -> TransportOwner:
         self._listener._negotiating.discard(proto)
         self._info._set_listener_status("successful")
         self._info._set_connected(True)
