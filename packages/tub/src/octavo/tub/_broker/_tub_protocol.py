@@ -1,11 +1,12 @@
 """What a Broker needs from its Tub, and how a Broker is built.
 
-This module is the contract between the broker side of octavo-tub (``_broker.py``,
-``_referenceable.py``, ...) and the Tub side (``_tub.py``, ``_connections.py``). The Tub
+This module is the contract between the broker side of octavo-tub (the Twisted
+``Broker`` around a sans-IO ``_wire.PBConnection``, ``_referenceable.py``) and the Tub
+side (``_tub.py``, ``_connections.py``). The Tub
 implements :class:`BrokerTub`; after negotiation (``Tub._make_broker``, called by the
 Tub's ConnectionManager) a Broker is built like this::
 
-    from octavo.tub._broker import Broker
+    from octavo.tub._broker._broker import Broker
 
     broker = Broker(
         tub,                      # a BrokerTub (the Tub itself)
@@ -50,7 +51,7 @@ Public names for ``octavo.tub.__init__`` from the broker side: ``Referenceable``
 ``OnlyReferenceable``, ``RemoteReference``, ``RemoteReferenceOnly``,
 ``RemoteMethodReference``, ``LocalReferenceable``, ``IReferenceable``,
 ``IRemoteReference`` (``_referenceable``); ``DeadReferenceError``, ``RemoteException``
-(``_errors``); ``CopiedFailure`` (``_failure``); ``eventually``, ``fireEventually``,
+(``_errors``); ``CopiedFailure`` (``_broker._failure``); ``eventually``, ``fireEventually``,
 ``flushEventualQueue`` (``_eventual``); ``SturdyRef``, ``TubRef`` (``octavo.furl``);
 ``BananaError``, ``Violation`` (``octavo.banana``).
 """
