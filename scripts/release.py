@@ -22,7 +22,9 @@ PACKAGE is one of furl, banana, reconnector, tub, logging, octavo. The script
 If a step after the bump fails, the version file and changelog are restored (exit status 1).
 ``--dry-run`` does steps 1-4 and then restores the files; ``--no-tag`` commits without
 tagging. ``--check-tag`` only checks that HEAD carries the tag and that the tree says VERSION
-(the release workflows run it). Needs Python 3.11+, git, and ``build`` for building.
+(the release workflows run it). Needs Python 3.11+, git, ``packaging`` (versions and
+requirements are parsed and compared by it) and ``build`` for building:
+``pip install packaging build``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,20 @@ from pathlib import Path
 from typing import NoReturn
 
 import tomllib
+
+try:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter
+    if missing.name != "packaging":
+        raise
+    print(
+        f"release.py: refused: 'packaging' is not installed for {sys.executable}: "
+        "pip install packaging build",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,126 +85,26 @@ class StepError(Exception):
     """A release step (build, install, import) failed; the message says which."""
 
 
-# --- PEP 440 versions ---------------------------------------------------------------------
-
-_VERSION_RE = re.compile(
-    r"""
-    v?
-    (?:(?P<epoch>[0-9]+)!)?
-    (?P<release>[0-9]+(?:\.[0-9]+)*)
-    (?P<pre>[-_.]?(?P<pre_l>alpha|beta|preview|pre|rc|a|b|c)[-_.]?(?P<pre_n>[0-9]+)?)?
-    (?P<post>
-        -(?P<post_n1>[0-9]+)
-        |
-        [-_.]?(?P<post_l>post|rev|r)[-_.]?(?P<post_n2>[0-9]+)?
-    )?
-    (?P<dev>[-_.]?dev[-_.]?(?P<dev_n>[0-9]+)?)?
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-_PRE_LETTERS: Mapping[str, str] = {
-    "a": "a",
-    "alpha": "a",
-    "b": "b",
-    "beta": "b",
-    "c": "rc",
-    "rc": "rc",
-    "pre": "rc",
-    "preview": "rc",
-}
-_PRE_RANK: Mapping[str, int] = {"a": 0, "b": 1, "rc": 2}
-_Key = tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+# --- PEP 440 versions (packaging) --------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class ReleaseVersion:
-    """A PEP 440 public version (no local part), ordered as PEP 440 orders versions."""
+def parse_version(text: str) -> Version:
+    """*text* as a PEP 440 public version; RefusedError naming it if it is not one.
 
-    epoch: int
-    release: tuple[int, ...]
-    pre: tuple[str, int] | None
-    post: int | None
-    dev: int | None
-
-    @classmethod
-    def parse(cls, text: str) -> ReleaseVersion:
-        """Parse *text*; raise ValueError naming it if it is not a public PEP 440 version."""
-        match = _VERSION_RE.fullmatch(text.strip())
-        if match is None:
-            raise ValueError(f"{text!r} is not a PEP 440 public version (e.g. 1.2.0, 1.3.0rc1)")
-        pre: tuple[str, int] | None = None
-        if match["pre_l"] is not None:
-            pre = (_PRE_LETTERS[match["pre_l"].lower()], int(match["pre_n"] or 0))
-        post: int | None = None
-        if match["post"] is not None:
-            post = int(match["post_n1"] or match["post_n2"] or 0)
-        dev = int(match["dev_n"] or 0) if match["dev"] is not None else None
-        return cls(
-            epoch=int(match["epoch"] or 0),
-            release=tuple(int(part) for part in match["release"].split(".")),
-            pre=pre,
-            post=post,
-            dev=dev,
-        )
-
-    def __str__(self) -> str:
-        """The normalized form, as it appears in wheel names and metadata."""
-        text = f"{self.epoch}!" if self.epoch else ""
-        text += ".".join(str(part) for part in self.release)
-        if self.pre is not None:
-            text += f"{self.pre[0]}{self.pre[1]}"
-        if self.post is not None:
-            text += f".post{self.post}"
-        if self.dev is not None:
-            text += f".dev{self.dev}"
-        return text
-
-    def _key(self) -> _Key:
-        release = list(self.release)
-        while len(release) > 1 and release[-1] == 0:
-            release.pop()
-        # A bare .devN of a final release sorts before its pre-releases; a final release
-        # sorts after them.
-        if self.pre is not None:
-            pre: tuple[int, ...] = (1, _PRE_RANK[self.pre[0]], self.pre[1])
-        elif self.post is None and self.dev is not None:
-            pre = (0,)
-        else:
-            pre = (2,)
-        post = (0,) if self.post is None else (1, self.post)
-        dev = (1,) if self.dev is None else (0, self.dev)
-        return (self.epoch, tuple(release), pre, post, dev)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ReleaseVersion):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __lt__(self, other: ReleaseVersion) -> bool:
-        return self._key() < other._key()
-
-    def __le__(self, other: ReleaseVersion) -> bool:
-        return self == other or self < other
-
-    def __gt__(self, other: ReleaseVersion) -> bool:
-        return other < self
-
-    def __ge__(self, other: ReleaseVersion) -> bool:
-        return self == other or other < self
+    Local versions (``1.0+local``) are refused too: PyPI does not accept them.
+    """
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        version = None
+    if version is None or version.local is not None:
+        raise RefusedError(f"{text!r} is not a PEP 440 public version (e.g. 1.2.0, 1.3.0rc1)")
+    return version
 
 
 # --- the package tree ---------------------------------------------------------------------
 
 _VERSION_LINE = re.compile(r'^__version__ = "(?P<version>[^"\n]*)"$', re.MULTILINE)
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
-def _normalize_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -228,39 +144,41 @@ class Package:
         """The package's CHANGELOG.md."""
         return self.directory / "CHANGELOG.md"
 
-    def tag(self, version: ReleaseVersion) -> str:
+    def tag(self, version: Version) -> str:
         """The git tag naming *version* of this package."""
         return f"octavo-{self.name}-v{version}"
 
-    def current_version(self) -> ReleaseVersion:
+    def current_version(self) -> Version:
         """The version the version file declares now."""
-        return ReleaseVersion.parse(read_version_text(self.version_file.read_text("utf-8")))
+        return parse_version(read_version_text(self.version_file.read_text("utf-8")))
 
-    def requirements(self) -> list[str]:
-        """The dependency strings of ``[project] dependencies``."""
-        with (self.directory / "pyproject.toml").open("rb") as stream:
+    def requirements(self) -> list[Requirement]:
+        """The requirements of ``[project] dependencies``."""
+        pyproject = self.directory / "pyproject.toml"
+        with pyproject.open("rb") as stream:
             project = tomllib.load(stream).get("project", {})
-        return [str(item) for item in project.get("dependencies", [])]
+        try:
+            return [Requirement(str(item)) for item in project.get("dependencies", [])]
+        except InvalidRequirement as exc:
+            raise RefusedError(f"{pyproject.relative_to(self.root)}: {exc}") from exc
+
+    def sibling_requirements(self) -> dict[str, Requirement]:
+        """Release name -> requirement, for each sibling distribution this one requires directly."""
+        by_dist = {canonicalize_name(Package(self.root, n).dist_name): n for n in MODULES}
+        return {
+            by_dist[canonicalize_name(r.name)]: r
+            for r in self.requirements()
+            if canonicalize_name(r.name) in by_dist
+        }
 
     def sibling_names(self) -> list[str]:
         """Release names of sibling distributions this one requires directly."""
-        by_dist = {Package(self.root, n).dist_name: n for n in MODULES}
-        names = []
-        for requirement in self.requirements():
-            match = _REQUIREMENT_NAME.match(requirement)
-            if match and _normalize_name(match[1]) in by_dist:
-                names.append(by_dist[_normalize_name(match[1])])
-        return names
+        return list(self.sibling_requirements())
 
     def third_party(self) -> list[str]:
         """Direct requirements that are not siblings."""
-        siblings = {Package(self.root, n).dist_name for n in MODULES}
-        out = []
-        for requirement in self.requirements():
-            match = _REQUIREMENT_NAME.match(requirement)
-            if not match or _normalize_name(match[1]) not in siblings:
-                out.append(requirement)
-        return out
+        siblings = {canonicalize_name(Package(self.root, n).dist_name) for n in MODULES}
+        return [str(r) for r in self.requirements() if canonicalize_name(r.name) not in siblings]
 
 
 def sibling_closure(package: Package) -> list[Package]:
@@ -284,13 +202,13 @@ def read_version_text(source: str) -> str:
     return str(found[0])
 
 
-def bump_version_source(source: str, version: ReleaseVersion) -> str:
+def bump_version_source(source: str, version: Version) -> str:
     """*source* of a _version.py with its version replaced by *version*."""
     read_version_text(source)
     return _VERSION_LINE.sub(f'__version__ = "{version}"', source)
 
 
-def bump_changelog(text: str, version: ReleaseVersion, date: datetime.date) -> str:
+def bump_changelog(text: str, version: Version, date: datetime.date) -> str:
     """The changelog with ``## Unreleased`` released as *version* and a fresh one opened."""
     lines = text.splitlines(keepends=True)
     heads = [i for i, line in enumerate(lines) if line.rstrip() == "## Unreleased"]
@@ -346,14 +264,14 @@ def tag_exists(root: Path, tag: str) -> bool:
     return proc.returncode == 0
 
 
-def tagged_versions(package: Package) -> list[ReleaseVersion]:
+def tagged_versions(package: Package) -> list[Version]:
     """Versions of *package* that already have a tag."""
     prefix = f"octavo-{package.name}-v"
     versions = []
     for tag in git(package.root, "tag", "--list", f"{prefix}*").splitlines():
         try:
-            versions.append(ReleaseVersion.parse(tag[len(prefix) :]))
-        except ValueError:
+            versions.append(parse_version(tag[len(prefix) :]))
+        except RefusedError:
             continue
     return versions
 
@@ -377,7 +295,7 @@ def check_repository(root: Path) -> None:
         )
 
 
-def check_new_version(package: Package, version: ReleaseVersion) -> None:
+def check_new_version(package: Package, version: Version) -> None:
     """Refuse an existing tag or a version that does not increase."""
     tag = package.tag(version)
     if tag_exists(package.root, tag):
@@ -390,6 +308,22 @@ def check_new_version(package: Package, version: ReleaseVersion) -> None:
     later = [v for v in tagged_versions(package) if not version > v]
     if later:
         raise RefusedError(f"version {version} does not increase on tagged version {max(later)}")
+
+
+def check_sibling_ranges(package: Package) -> None:
+    """Refuse if a sibling's version in this tree is outside the range *package* declares for it.
+
+    The fresh-venv check installs the siblings as this tree builds them; a range that excludes
+    them would fail there with pip's resolver message instead of this one line.
+    """
+    for name, requirement in package.sibling_requirements().items():
+        sibling = Package(package.root, name)
+        current = sibling.current_version()
+        # requirement.specifier is a packaging.specifiers.SpecifierSet: PEP 440 range semantics
+        if not requirement.specifier.contains(current, prereleases=True):
+            raise RefusedError(
+                f"{package.dist_name} requires {requirement} but packages/{name} is at {current}"
+            )
 
 
 def check_wheel_layout(wheel: Path, package: Package) -> None:
@@ -417,7 +351,7 @@ def build(package: Package, outdir: Path, *, sdist: bool = True) -> None:
     run(argv, cwd=package.root, what=f"building {package.dist_name}")
 
 
-def artifact(outdir: Path, package: Package, version: ReleaseVersion, suffix: str) -> Path:
+def artifact(outdir: Path, package: Package, version: Version, suffix: str) -> Path:
     """The built file of *package* at *version* ending in *suffix* (.whl or .tar.gz)."""
     if suffix == ".whl":
         pattern = f"{package.file_stem}-{version}-*.whl"
@@ -485,7 +419,7 @@ class Options:
     """What the command line asked for."""
 
     package: Package
-    version: ReleaseVersion
+    version: Version
     date: datetime.date
     dry_run: bool
     tag: bool
@@ -496,12 +430,15 @@ def release(options: Options, say: Callable[[str], None]) -> None:
     package, version = options.package, options.version
     check_repository(package.root)
     check_new_version(package, version)
+    check_sibling_ranges(package)
     old_version_source = package.version_file.read_text("utf-8")
     old_changelog = package.changelog.read_text("utf-8")
     new_version_source = bump_version_source(old_version_source, version)
     new_changelog = bump_changelog(old_changelog, version, options.date)
     if importlib.util.find_spec("build") is None:
-        raise RefusedError(f"the 'build' package is not installed for {sys.executable}")
+        raise RefusedError(
+            f"'build' is not installed for {sys.executable}: pip install packaging build"
+        )
 
     keep = False
     staged = False
@@ -564,7 +501,7 @@ def release(options: Options, say: Callable[[str], None]) -> None:
                 )
 
 
-def _commit_message(package: Package, version: ReleaseVersion) -> str:
+def _commit_message(package: Package, version: Version) -> str:
     return (
         f"Release {package.dist_name} {version}\n\n"
         f"Bump the version in {package.version_file.relative_to(package.root)} and move the\n"
@@ -572,7 +509,7 @@ def _commit_message(package: Package, version: ReleaseVersion) -> str:
     )
 
 
-def check_tag(package: Package, version: ReleaseVersion) -> None:
+def check_tag(package: Package, version: Version) -> None:
     """Refuse unless HEAD carries the package's tag for *version* and the tree says *version*."""
     tag = package.tag(version)
     if not tag_exists(package.root, tag):
@@ -605,10 +542,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
         "--check-tag", action="store_true", help="only check that HEAD is this release's tag"
     )
     args = parser.parse_args(argv)
-    try:
-        version = ReleaseVersion.parse(args.version)
-    except ValueError as exc:
-        raise RefusedError(str(exc)) from exc
+    version = parse_version(args.version)
     try:
         date = (
             datetime.date.fromisoformat(args.date)
