@@ -4,7 +4,7 @@
 Usage: python scripts/release.py PACKAGE VERSION [--dry-run] [--no-tag] [--date YYYY-MM-DD]
        python scripts/release.py PACKAGE VERSION --check-tag
 
-PACKAGE is one of furl, banana, reconnector, tub, logging, octavo. The script
+PACKAGE is a name from packages.toml (furl, banana, ..., octavo). The script
 
 1. refuses (exit status 2, one line on stderr) a dirty working tree, an existing tag
    ``octavo-PACKAGE-vVERSION``, a VERSION that is not a PEP 440 public version greater than
@@ -45,13 +45,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import tomllib
-
 try:
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
-except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter
+
+    # scripts/monorepo.py, next to this file: the packages of packages.toml (needs packaging too)
+    from monorepo import MonorepoError, Package, read_packages
+except ModuleNotFoundError as missing:
     if missing.name != "packaging":
         raise
     print(
@@ -62,16 +61,6 @@ except ModuleNotFoundError as missing:  # pragma: no cover - depends on the inte
     sys.exit(2)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-#: Release name -> import module under ``octavo.`` (the meta package's module is ``api``).
-MODULES: Mapping[str, str] = {
-    "furl": "furl",
-    "banana": "banana",
-    "reconnector": "reconnector",
-    "tub": "tub",
-    "logging": "logging",
-    "octavo": "api",
-}
 
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
@@ -107,91 +96,26 @@ def parse_version(text: str) -> Version:
 _VERSION_LINE = re.compile(r'^__version__ = "(?P<version>[^"\n]*)"$', re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Package:
-    """One distribution of the monorepo, located in a checkout at *root*."""
+def load_package(root: Path, name: str) -> Package:
+    """The package *name* of packages.toml in the checkout at *root*."""
+    try:
+        packages = {p.name: p for p in read_packages(root)}
+    except MonorepoError as exc:
+        raise RefusedError(str(exc)) from exc
+    if name not in packages:
+        choices = ", ".join(repr(n) for n in packages)
+        raise RefusedError(f"argument package: invalid choice: {name!r} (choose from {choices})")
+    return packages[name]
 
-    root: Path
-    name: str
 
-    @property
-    def module(self) -> str:
-        """The module under ``octavo.`` this distribution provides."""
-        return MODULES[self.name]
-
-    @property
-    def dist_name(self) -> str:
-        """The distribution name on PyPI."""
-        return "octavo" if self.name == "octavo" else f"octavo-{self.name}"
-
-    @property
-    def file_stem(self) -> str:
-        """The distribution name as it starts wheel and sdist file names."""
-        return self.dist_name.replace("-", "_")
-
-    @property
-    def directory(self) -> Path:
-        """The project directory holding pyproject.toml."""
-        return self.root / "packages" / self.name
-
-    @property
-    def version_file(self) -> Path:
-        """The file that single-sources the version."""
-        return self.directory / "src" / "octavo" / self.module / "_version.py"
-
-    @property
-    def changelog(self) -> Path:
-        """The package's CHANGELOG.md."""
-        return self.directory / "CHANGELOG.md"
-
-    def tag(self, version: Version) -> str:
-        """The git tag naming *version* of this package."""
-        return f"octavo-{self.name}-v{version}"
-
-    def current_version(self) -> Version:
-        """The version the version file declares now."""
-        return parse_version(read_version_text(self.version_file.read_text("utf-8")))
-
-    def requirements(self) -> list[Requirement]:
-        """The requirements of ``[project] dependencies``."""
-        pyproject = self.directory / "pyproject.toml"
-        with pyproject.open("rb") as stream:
-            project = tomllib.load(stream).get("project", {})
-        try:
-            return [Requirement(str(item)) for item in project.get("dependencies", [])]
-        except InvalidRequirement as exc:
-            raise RefusedError(f"{pyproject.relative_to(self.root)}: {exc}") from exc
-
-    def sibling_requirements(self) -> dict[str, Requirement]:
-        """Release name -> requirement, for each sibling distribution this one requires directly."""
-        by_dist = {canonicalize_name(Package(self.root, n).dist_name): n for n in MODULES}
-        return {
-            by_dist[canonicalize_name(r.name)]: r
-            for r in self.requirements()
-            if canonicalize_name(r.name) in by_dist
-        }
-
-    def sibling_names(self) -> list[str]:
-        """Release names of sibling distributions this one requires directly."""
-        return list(self.sibling_requirements())
-
-    def third_party(self) -> list[str]:
-        """Direct requirements that are not siblings."""
-        siblings = {canonicalize_name(Package(self.root, n).dist_name) for n in MODULES}
-        return [str(r) for r in self.requirements() if canonicalize_name(r.name) not in siblings]
+def current_version(package: Package) -> Version:
+    """The version *package*'s version file declares now."""
+    return parse_version(read_version_text(package.version_file.read_text("utf-8")))
 
 
 def sibling_closure(package: Package) -> list[Package]:
-    """Every sibling *package* needs, directly or through other siblings, in a stable order."""
-    seen: dict[str, Package] = {}
-    todo = list(package.sibling_names())
-    while todo:
-        name = todo.pop(0)
-        if name in seen or name == package.name:
-            continue
-        seen[name] = Package(package.root, name)
-        todo.extend(seen[name].sibling_names())
-    return [seen[name] for name in MODULES if name in seen]
+    """Every sibling *package* needs, directly or through other siblings, in list order."""
+    return list(package.needs)
 
 
 def read_version_text(source: str) -> str:
@@ -300,7 +224,7 @@ def check_new_version(package: Package, version: Version) -> None:
     tag = package.tag(version)
     if tag_exists(package.root, tag):
         raise RefusedError(f"tag {tag} already exists")
-    current = package.current_version()
+    current = current_version(package)
     if not version > current:
         raise RefusedError(
             f"version {version} does not increase on {package.dist_name} {current} (PEP 440 order)"
@@ -316,13 +240,15 @@ def check_sibling_ranges(package: Package) -> None:
     The fresh-venv check installs the siblings as this tree builds them; a range that excludes
     them would fail there with pip's resolver message instead of this one line.
     """
-    for name, requirement in package.sibling_requirements().items():
-        sibling = Package(package.root, name)
-        current = sibling.current_version()
+    for sibling in package.siblings:
+        requirement = package.requirement_on(sibling)
+        assert requirement is not None
+        current = current_version(sibling)
         # requirement.specifier is a packaging.specifiers.SpecifierSet: PEP 440 range semantics
         if not requirement.specifier.contains(current, prereleases=True):
             raise RefusedError(
-                f"{package.dist_name} requires {requirement} but packages/{name} is at {current}"
+                f"{package.dist_name} requires {requirement} "
+                f"but packages/{sibling.name} is at {current}"
             )
 
 
@@ -382,7 +308,7 @@ def check_in_fresh_venv(
     run([sys.executable, "-m", "venv", venv_dir], cwd=workdir, what="creating a venv")
     python = venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     wheelhouse = wheel.parent if not sibling_wheels else sibling_wheels[0].parent
-    third_party = [r for p in (package, *sibling_closure(package)) for r in p.third_party()]
+    third_party = [str(r) for p in (package, *sibling_closure(package)) for r in p.third_party()]
     argv: list[str | os.PathLike[str]] = [python, "-m", "pip", "install", "--quiet"]
     env = dict(os.environ)
     if not third_party:
@@ -459,7 +385,7 @@ def release(options: Options, say: Callable[[str], None]) -> None:
             for sibling in sibling_closure(package):
                 build(sibling, wheelhouse, sdist=False)
                 sibling_wheels.append(
-                    artifact(wheelhouse, sibling, sibling.current_version(), ".whl")
+                    artifact(wheelhouse, sibling, current_version(sibling), ".whl")
                 )
             if sibling_wheels:
                 say("built sibling wheels " + ", ".join(w.name for w in sibling_wheels))
@@ -517,7 +443,7 @@ def check_tag(package: Package, version: Version) -> None:
     tagged = git(package.root, "rev-parse", f"{tag}^{{commit}}")
     if tagged != git(package.root, "rev-parse", "HEAD"):
         raise RefusedError(f"tag {tag} does not point at HEAD")
-    current = package.current_version()
+    current = current_version(package)
     if str(current) != str(version):
         raise RefusedError(f"tag {tag} names {version} but the version file says {current}")
 
@@ -532,7 +458,7 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
     """Parse the command line into Options and whether only --check-tag was asked for."""
     parser = _Parser(prog="release.py", description="Release one Octavo distribution.")
-    parser.add_argument("package", choices=list(MODULES))
+    parser.add_argument("package", help="a name from packages.toml, e.g. furl")
     parser.add_argument("version", help="the new PEP 440 version, e.g. 0.2.0")
     parser.add_argument("--dry-run", action="store_true", help="check and build, change nothing")
     parser.add_argument("--no-tag", action="store_true", help="commit the bump but do not tag")
@@ -552,7 +478,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
     except ValueError as exc:
         raise RefusedError(f"--date {args.date!r} is not YYYY-MM-DD") from exc
     options = Options(
-        package=Package(args.root.resolve(), args.package),
+        package=load_package(args.root.resolve(), args.package),
         version=version,
         date=date,
         dry_run=args.dry_run,

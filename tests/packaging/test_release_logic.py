@@ -90,5 +90,5 @@ def test_version_source_bump_replaces_only_the_version() -> None:
 )
 def test_sibling_closure_follows_declared_dependencies(name: str, siblings: list[str]) -> None:
     """The wheels release.py builds next to a package are exactly its sibling closure."""
-    package = release.Package(ROOT, name)
+    package = release.load_package(ROOT, name)
     assert [p.name for p in release.sibling_closure(package)] == siblings
