@@ -22,7 +22,7 @@ PACKAGE is a name from packages.toml (furl, banana, ..., octavo). The script
 If a step after the bump fails, the version file and changelog are restored (exit status 1).
 ``--dry-run`` does steps 1-4 and then restores the files; ``--no-tag`` commits without
 tagging. ``--check-tag`` only checks that HEAD carries the tag and that the tree says VERSION
-(the release workflows run it). Needs Python 3.11+, git, ``packaging`` (versions and
+(the release workflow runs it). Needs Python 3.11+, git, ``packaging`` (versions and
 requirements are parsed and compared by it) and ``build`` for building:
 ``pip install packaging build``.
 """

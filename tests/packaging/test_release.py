@@ -201,7 +201,7 @@ def test_dry_run_builds_and_checks_but_changes_nothing(clone: Path) -> None:
 
 
 def test_check_tag_refuses_a_tag_that_is_not_head(clone: Path) -> None:
-    """--check-tag (the release workflows' guard) refuses a missing tag or one not at HEAD."""
+    """--check-tag (the release workflow's guard) refuses a missing tag or one not at HEAD."""
     current = furl_version(clone)
     assert_refused(release(clone, "furl", current, "--check-tag"), "does not exist")
     git(clone, "tag", f"octavo-furl-v{current}")

@@ -165,3 +165,10 @@ def test_interop_adds_foolscap_and_typecheck_covers_every_package(
     src_dirs = [f"packages/{n}/src" for n in NAMES]
     assert config["typecheck"]["commands"] == ["mypy " + " ".join(src_dirs)]
     assert f"MYPYPATH={os.pathsep.join(src_dirs)}" in config["typecheck"]["set_env"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_package_factor_selects_its_env_and_its_variants(name: str, tmp_path: Path) -> None:
+    """`tox -f NAME` (the release workflow's test job) runs NAME's env and its variants only."""
+    expected = [name, *(v for v, base in VARIANTS.items() if base == name)]
+    assert tox("-f", name, "-l", workdir=tmp_path).split() == expected
