@@ -79,6 +79,19 @@ def built(pkg: Pkg, suffix: str) -> list[Path]:
     return sorted(DIST.glob(f"{pkg.file_stem}-*{suffix}"))
 
 
+def load_dev_module() -> ModuleType:
+    """Import the root's dev.py as a module."""
+    name = "octavo_dev_script"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_release_module() -> ModuleType:
     """Import scripts/release.py as a module (its `import monorepo` finds the one above)."""
     return load_script("release", "octavo_release_script")

@@ -17,7 +17,7 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ._support import PACKAGES, ROOT, TIMEOUT
+from ._support import PACKAGES, ROOT, TIMEOUT, load_dev_module
 
 NAMES = [p.name for p in PACKAGES]
 TOOL_ENVS = ["interop", "lint", "typecheck", "build", "fuzz"]
@@ -44,7 +44,13 @@ def tox(*args: str, workdir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[str]]]:
+def tox_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The work dir the `tox config` below is given (instead of .tox/)."""
+    return tmp_path_factory.mktemp("tox")
+
+
+@pytest.fixture(scope="module")
+def config(tox_workdir: Path) -> dict[str, dict[str, list[str]]]:
     """env name -> key -> lines, for every env tox knows, as `tox config` prints them."""
     out = tox(
         "config",
@@ -54,7 +60,8 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list
         "deps",
         "set_env",
         "commands",
-        workdir=tmp_path_factory.mktemp("tox"),
+        "env_tmp_dir",
+        workdir=tox_workdir,
     )
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(out)
@@ -88,6 +95,12 @@ def needed(name: str) -> set[str]:
             found.add(current)
             todo.extend(declared_siblings(current))
     return found
+
+
+def junit_report(env: str, config: dict[str, dict[str, list[str]]]) -> str:
+    """Where *env*'s pytest writes its JUnit XML: junit.xml in the env's tmp dir."""
+    (env_tmp_dir,) = config[env]["env_tmp_dir"]
+    return os.fspath(Path(env_tmp_dir) / "junit.xml")
 
 
 def installed_packages(deps: list[str]) -> list[str]:
@@ -125,7 +138,14 @@ def test_each_package_env_installs_its_package_and_the_siblings_it_needs(
     in_list_order = [n for n in NAMES if n in needed(name)]
     assert in_list_order[-1] == name
     assert installed_packages(deps) == [*in_list_order[:-1], name + EXTRAS.get(name, "")]
-    assert config[env]["commands"] == [f"pytest -p no:cacheprovider tests/{name}"]
+    (command,) = config[env]["commands"]
+    assert command.split() == [
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit_report(env, config)}",
+        f"tests/{name}",
+    ]
 
 
 @pytest.mark.parametrize(("variant", "base"), VARIANTS.items())
@@ -134,7 +154,10 @@ def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
 ) -> None:
     """banana-nofast and tub-nofast: the base env's deps and tests, and OCTAVO_FAST_PATHS=0."""
     assert config[variant]["deps"] == config[base]["deps"]
-    assert config[variant]["commands"] == config[base]["commands"]
+    base_report, variant_report = junit_report(base, config), junit_report(variant, config)
+    assert config[variant]["commands"] == [
+        c.replace(base_report, variant_report) for c in config[base]["commands"]
+    ]
     assert "OCTAVO_FAST_PATHS=0" in config[variant]["set_env"]
     assert not any(line.startswith("OCTAVO_FAST_PATHS") for line in config[base]["set_env"])
 
@@ -172,3 +195,16 @@ def test_a_package_factor_selects_its_env_and_its_variants(name: str, tmp_path: 
     """`tox -f NAME` (the release workflow's test job) runs NAME's env and its variants only."""
     expected = [name, *(v for v, base in VARIANTS.items() if base == name)]
     assert tox("-f", name, "-l", workdir=tmp_path).split() == expected
+
+
+def test_every_pytest_run_writes_the_report_dev_py_adds_up(
+    config: dict[str, dict[str, list[str]]], tox_workdir: Path
+) -> None:
+    """Each env that runs pytest writes JUnit XML where `dev.py test` looks for it."""
+    pattern = load_dev_module().REPORTS
+    runs_pytest = [e for e, keys in config.items() if any("pytest" in c for c in keys["commands"])]
+    assert set(runs_pytest) == {*NAMES, *VARIANTS, "interop", "build"}
+    for env in runs_pytest:
+        assert any(f"--junitxml={junit_report(env, config)}" in c for c in config[env]["commands"])
+        default_place = Path(".tox") / Path(junit_report(env, config)).relative_to(tox_workdir)
+        assert default_place.match(pattern), (env, default_place)
