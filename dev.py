@@ -7,7 +7,8 @@ bare venv that the system pip fills through `pip --python`), installs what the
 command needs into it, and runs:
 
 * ``demo``: installs octavo-furl alone and parses a FURL with the ``octavo-furl`` tool.
-* ``test``: installs tox and tox-uv and runs every tox environment (the whole suite).
+* ``test``: installs tox and tox-uv and runs every tox environment (the whole suite), then
+  adds up the JUnit XML reports the envs' pytest runs wrote (``.tox/ENV/tmp/junit.xml``).
 
 Extra arguments after ``test`` are handed to tox (``python3 dev.py test -e furl``).
 """
@@ -15,9 +16,10 @@ Extra arguments after ``test`` are handed to tox (``python3 dev.py test -e furl`
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -72,38 +74,57 @@ def demo() -> int:
     return subprocess.run([os.fspath(tool), "parse", DEMO_FURL], check=False, cwd=ROOT).returncode
 
 
-_PYTEST_SUMMARY = re.compile(r"^=+ (?P<counts>.*\d+ (?:passed|failed|error).*) in [\d.]+s")
-_COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?)")
+#: Where tox.ini has each env's pytest write its JUnit XML report (--junitxml={env_tmp_dir}/...).
+REPORTS = ".tox/*/tmp/junit.xml"
+
+
+def reports(root: Path = ROOT) -> list[Path]:
+    """The JUnit XML reports of the tox envs under *root*."""
+    return sorted(root.glob(REPORTS))
+
+
+def count_reports(paths: Iterable[Path]) -> dict[str, int]:
+    """Add up the ``<testsuite>`` counts of pytest's JUnit XML reports at *paths*.
+
+    ``passed`` is tests minus failures, errors and skipped; ``failed`` is failures plus errors
+    (pytest's "failed" and "error"); ``skipped`` includes xfailed tests, which JUnit XML
+    reports as skipped. Raises ValueError naming a file that is not XML.
+    """
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for path in paths:
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError as exc:
+            raise ValueError(f"{path} is not a JUnit XML report ({exc})") from exc
+        for suite in root.iter("testsuite"):
+            tests, failures, errors, skipped = (
+                int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")
+            )
+            totals["passed"] += tests - failures - errors - skipped
+            totals["failed"] += failures + errors
+            totals["skipped"] += skipped
+    return totals
 
 
 def test(tox_args: list[str]) -> int:
     """Run the whole test suite through tox (every environment, or those named).
 
-    tox's output is passed through as it comes; at the end one line adds up what
-    pytest reported in every environment: ``tests: N passed, N failed, N skipped``.
+    tox's output is passed through; at the end one line adds up what pytest reported in every
+    environment this run tested: ``tests: N passed, N failed, N skipped``. The numbers come
+    from the JUnit XML reports, removed before the run so that only this run's are counted.
     """
     _ensure_venv()
-    _pip_install("tox>=4.11", "tox-uv>=1.0")
-    totals = {"passed": 0, "failed": 0, "skipped": 0}
-    with subprocess.Popen(
-        [os.fspath(BIN / "tox"), *tox_args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as tox:
-        assert tox.stdout is not None
-        for line in tox.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            summary = _PYTEST_SUMMARY.match(line.strip())
-            if summary:
-                for number, word in _COUNT.findall(summary["counts"]):
-                    key = "failed" if word.startswith("error") else word
-                    totals[key] += int(number)
+    _pip_install("tox>=4.29", "tox-uv>=1.0")
+    for stale in reports():
+        stale.unlink()
+    tox = subprocess.run([os.fspath(BIN / "tox"), *tox_args], cwd=ROOT, check=False)
+    try:
+        totals = count_reports(reports())
+    except ValueError as exc:
+        print(f"dev.py: cannot add up the tests: {exc}", file=sys.stderr)
+        return tox.returncode or 1
     passed, failed, skipped = totals["passed"], totals["failed"], totals["skipped"]
-    print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+    print(f"tests: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return tox.returncode
 
 

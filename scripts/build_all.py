@@ -2,8 +2,9 @@
 
 Usage: python scripts/build_all.py [OUTDIR]   (default: dist)
 
-Earlier builds of these six distributions are removed from OUTDIR first, so that it holds
-exactly one sdist and one wheel of each, at the versions the tree declares now.
+The packages are those of packages.toml, built in its order. Earlier builds of them are removed
+from OUTDIR first, so that it holds exactly one sdist and one wheel of each, at the versions the
+tree declares now. Needs ``build`` and ``packaging`` (through scripts/monorepo.py).
 """
 
 from __future__ import annotations
@@ -12,37 +13,32 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("furl", "banana", "reconnector", "tub", "logging", "octavo")
+from monorepo import ROOT, Package, read_packages
 
 
-def file_stem(name: str) -> str:
-    """How the distribution of packages/NAME starts its wheel and sdist file names."""
-    return "octavo" if name == "octavo" else f"octavo_{name}"
-
-
-def stale_artifacts(out: Path) -> list[Path]:
-    """Earlier sdists and wheels of our distributions in *out*."""
+def stale_artifacts(out: Path, packages: Iterable[Package]) -> list[Path]:
+    """Earlier sdists and wheels of *packages* in *out*."""
     found: list[Path] = []
-    for name in PACKAGES:
-        stem = file_stem(name)
-        found += out.glob(f"{stem}-*.whl")
-        found += out.glob(f"{stem}-*.tar.gz")
+    for package in packages:
+        found += out.glob(f"{package.file_stem}-*.whl")
+        found += out.glob(f"{package.file_stem}-*.tar.gz")
     return sorted(set(found))
 
 
 def main(argv: list[str]) -> int:
     """Build each package with `python -m build` into the folder named in argv."""
+    packages = read_packages(ROOT)
     out = Path(argv[0] if argv else "dist").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    for old in stale_artifacts(out):
+    for old in stale_artifacts(out, packages):
         old.unlink()
     installer = []
     if importlib.util.find_spec("uv") is not None or shutil.which("uv"):
         installer = ["--installer", "uv"]
-    for name in PACKAGES:
+    for package in packages:
         subprocess.run(
             [
                 sys.executable,
@@ -51,7 +47,7 @@ def main(argv: list[str]) -> int:
                 *installer,
                 "--outdir",
                 str(out),
-                str(ROOT / "packages" / name),
+                str(package.directory),
             ],
             check=True,
         )

@@ -4,7 +4,7 @@
 Usage: python scripts/release.py PACKAGE VERSION [--dry-run] [--no-tag] [--date YYYY-MM-DD]
        python scripts/release.py PACKAGE VERSION --check-tag
 
-PACKAGE is one of furl, banana, reconnector, tub, logging, octavo. The script
+PACKAGE is a name from packages.toml (furl, banana, ..., octavo). The script
 
 1. refuses (exit status 2, one line on stderr) a dirty working tree, an existing tag
    ``octavo-PACKAGE-vVERSION``, a VERSION that is not a PEP 440 public version greater than
@@ -22,7 +22,9 @@ PACKAGE is one of furl, banana, reconnector, tub, logging, octavo. The script
 If a step after the bump fails, the version file and changelog are restored (exit status 1).
 ``--dry-run`` does steps 1-4 and then restores the files; ``--no-tag`` commits without
 tagging. ``--check-tag`` only checks that HEAD carries the tag and that the tree says VERSION
-(the release workflows run it). Needs Python 3.11+, git, and ``build`` for building.
+(the release workflow runs it). Needs Python 3.11+, git, ``packaging`` (versions and
+requirements are parsed and compared by it) and ``build`` for building:
+``pip install packaging build``.
 """
 
 from __future__ import annotations
@@ -43,19 +45,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import tomllib
+try:
+    from packaging.version import InvalidVersion, Version
+
+    # scripts/monorepo.py, next to this file: the packages of packages.toml (needs packaging too)
+    from monorepo import MonorepoError, Package, read_packages
+except ModuleNotFoundError as missing:
+    if missing.name != "packaging":
+        raise
+    print(
+        f"release.py: refused: 'packaging' is not installed for {sys.executable}: "
+        "pip install packaging build",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-#: Release name -> import module under ``octavo.`` (the meta package's module is ``api``).
-MODULES: Mapping[str, str] = {
-    "furl": "furl",
-    "banana": "banana",
-    "reconnector": "reconnector",
-    "tub": "tub",
-    "logging": "logging",
-    "octavo": "api",
-}
 
 EXIT_REFUSED = 2
 EXIT_FAILED = 1
@@ -69,211 +74,48 @@ class StepError(Exception):
     """A release step (build, install, import) failed; the message says which."""
 
 
-# --- PEP 440 versions ---------------------------------------------------------------------
-
-_VERSION_RE = re.compile(
-    r"""
-    v?
-    (?:(?P<epoch>[0-9]+)!)?
-    (?P<release>[0-9]+(?:\.[0-9]+)*)
-    (?P<pre>[-_.]?(?P<pre_l>alpha|beta|preview|pre|rc|a|b|c)[-_.]?(?P<pre_n>[0-9]+)?)?
-    (?P<post>
-        -(?P<post_n1>[0-9]+)
-        |
-        [-_.]?(?P<post_l>post|rev|r)[-_.]?(?P<post_n2>[0-9]+)?
-    )?
-    (?P<dev>[-_.]?dev[-_.]?(?P<dev_n>[0-9]+)?)?
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-_PRE_LETTERS: Mapping[str, str] = {
-    "a": "a",
-    "alpha": "a",
-    "b": "b",
-    "beta": "b",
-    "c": "rc",
-    "rc": "rc",
-    "pre": "rc",
-    "preview": "rc",
-}
-_PRE_RANK: Mapping[str, int] = {"a": 0, "b": 1, "rc": 2}
-_Key = tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+# --- PEP 440 versions (packaging) --------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class ReleaseVersion:
-    """A PEP 440 public version (no local part), ordered as PEP 440 orders versions."""
+def parse_version(text: str) -> Version:
+    """*text* as a PEP 440 public version; RefusedError naming it if it is not one.
 
-    epoch: int
-    release: tuple[int, ...]
-    pre: tuple[str, int] | None
-    post: int | None
-    dev: int | None
-
-    @classmethod
-    def parse(cls, text: str) -> ReleaseVersion:
-        """Parse *text*; raise ValueError naming it if it is not a public PEP 440 version."""
-        match = _VERSION_RE.fullmatch(text.strip())
-        if match is None:
-            raise ValueError(f"{text!r} is not a PEP 440 public version (e.g. 1.2.0, 1.3.0rc1)")
-        pre: tuple[str, int] | None = None
-        if match["pre_l"] is not None:
-            pre = (_PRE_LETTERS[match["pre_l"].lower()], int(match["pre_n"] or 0))
-        post: int | None = None
-        if match["post"] is not None:
-            post = int(match["post_n1"] or match["post_n2"] or 0)
-        dev = int(match["dev_n"] or 0) if match["dev"] is not None else None
-        return cls(
-            epoch=int(match["epoch"] or 0),
-            release=tuple(int(part) for part in match["release"].split(".")),
-            pre=pre,
-            post=post,
-            dev=dev,
-        )
-
-    def __str__(self) -> str:
-        """The normalized form, as it appears in wheel names and metadata."""
-        text = f"{self.epoch}!" if self.epoch else ""
-        text += ".".join(str(part) for part in self.release)
-        if self.pre is not None:
-            text += f"{self.pre[0]}{self.pre[1]}"
-        if self.post is not None:
-            text += f".post{self.post}"
-        if self.dev is not None:
-            text += f".dev{self.dev}"
-        return text
-
-    def _key(self) -> _Key:
-        release = list(self.release)
-        while len(release) > 1 and release[-1] == 0:
-            release.pop()
-        # A bare .devN of a final release sorts before its pre-releases; a final release
-        # sorts after them.
-        if self.pre is not None:
-            pre: tuple[int, ...] = (1, _PRE_RANK[self.pre[0]], self.pre[1])
-        elif self.post is None and self.dev is not None:
-            pre = (0,)
-        else:
-            pre = (2,)
-        post = (0,) if self.post is None else (1, self.post)
-        dev = (1,) if self.dev is None else (0, self.dev)
-        return (self.epoch, tuple(release), pre, post, dev)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ReleaseVersion):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __lt__(self, other: ReleaseVersion) -> bool:
-        return self._key() < other._key()
-
-    def __le__(self, other: ReleaseVersion) -> bool:
-        return self == other or self < other
-
-    def __gt__(self, other: ReleaseVersion) -> bool:
-        return other < self
-
-    def __ge__(self, other: ReleaseVersion) -> bool:
-        return self == other or other < self
+    Local versions (``1.0+local``) are refused too: PyPI does not accept them.
+    """
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        version = None
+    if version is None or version.local is not None:
+        raise RefusedError(f"{text!r} is not a PEP 440 public version (e.g. 1.2.0, 1.3.0rc1)")
+    return version
 
 
 # --- the package tree ---------------------------------------------------------------------
 
 _VERSION_LINE = re.compile(r'^__version__ = "(?P<version>[^"\n]*)"$', re.MULTILINE)
-_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def _normalize_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def load_package(root: Path, name: str) -> Package:
+    """The package *name* of packages.toml in the checkout at *root*."""
+    try:
+        packages = {p.name: p for p in read_packages(root)}
+    except MonorepoError as exc:
+        raise RefusedError(str(exc)) from exc
+    if name not in packages:
+        choices = ", ".join(repr(n) for n in packages)
+        raise RefusedError(f"argument package: invalid choice: {name!r} (choose from {choices})")
+    return packages[name]
 
 
-@dataclass(frozen=True)
-class Package:
-    """One distribution of the monorepo, located in a checkout at *root*."""
-
-    root: Path
-    name: str
-
-    @property
-    def module(self) -> str:
-        """The module under ``octavo.`` this distribution provides."""
-        return MODULES[self.name]
-
-    @property
-    def dist_name(self) -> str:
-        """The distribution name on PyPI."""
-        return "octavo" if self.name == "octavo" else f"octavo-{self.name}"
-
-    @property
-    def file_stem(self) -> str:
-        """The distribution name as it starts wheel and sdist file names."""
-        return self.dist_name.replace("-", "_")
-
-    @property
-    def directory(self) -> Path:
-        """The project directory holding pyproject.toml."""
-        return self.root / "packages" / self.name
-
-    @property
-    def version_file(self) -> Path:
-        """The file that single-sources the version."""
-        return self.directory / "src" / "octavo" / self.module / "_version.py"
-
-    @property
-    def changelog(self) -> Path:
-        """The package's CHANGELOG.md."""
-        return self.directory / "CHANGELOG.md"
-
-    def tag(self, version: ReleaseVersion) -> str:
-        """The git tag naming *version* of this package."""
-        return f"octavo-{self.name}-v{version}"
-
-    def current_version(self) -> ReleaseVersion:
-        """The version the version file declares now."""
-        return ReleaseVersion.parse(read_version_text(self.version_file.read_text("utf-8")))
-
-    def requirements(self) -> list[str]:
-        """The dependency strings of ``[project] dependencies``."""
-        with (self.directory / "pyproject.toml").open("rb") as stream:
-            project = tomllib.load(stream).get("project", {})
-        return [str(item) for item in project.get("dependencies", [])]
-
-    def sibling_names(self) -> list[str]:
-        """Release names of sibling distributions this one requires directly."""
-        by_dist = {Package(self.root, n).dist_name: n for n in MODULES}
-        names = []
-        for requirement in self.requirements():
-            match = _REQUIREMENT_NAME.match(requirement)
-            if match and _normalize_name(match[1]) in by_dist:
-                names.append(by_dist[_normalize_name(match[1])])
-        return names
-
-    def third_party(self) -> list[str]:
-        """Direct requirements that are not siblings."""
-        siblings = {Package(self.root, n).dist_name for n in MODULES}
-        out = []
-        for requirement in self.requirements():
-            match = _REQUIREMENT_NAME.match(requirement)
-            if not match or _normalize_name(match[1]) not in siblings:
-                out.append(requirement)
-        return out
+def current_version(package: Package) -> Version:
+    """The version *package*'s version file declares now."""
+    return parse_version(read_version_text(package.version_file.read_text("utf-8")))
 
 
 def sibling_closure(package: Package) -> list[Package]:
-    """Every sibling *package* needs, directly or through other siblings, in a stable order."""
-    seen: dict[str, Package] = {}
-    todo = list(package.sibling_names())
-    while todo:
-        name = todo.pop(0)
-        if name in seen or name == package.name:
-            continue
-        seen[name] = Package(package.root, name)
-        todo.extend(seen[name].sibling_names())
-    return [seen[name] for name in MODULES if name in seen]
+    """Every sibling *package* needs, directly or through other siblings, in list order."""
+    return list(package.needs)
 
 
 def read_version_text(source: str) -> str:
@@ -284,13 +126,13 @@ def read_version_text(source: str) -> str:
     return str(found[0])
 
 
-def bump_version_source(source: str, version: ReleaseVersion) -> str:
+def bump_version_source(source: str, version: Version) -> str:
     """*source* of a _version.py with its version replaced by *version*."""
     read_version_text(source)
     return _VERSION_LINE.sub(f'__version__ = "{version}"', source)
 
 
-def bump_changelog(text: str, version: ReleaseVersion, date: datetime.date) -> str:
+def bump_changelog(text: str, version: Version, date: datetime.date) -> str:
     """The changelog with ``## Unreleased`` released as *version* and a fresh one opened."""
     lines = text.splitlines(keepends=True)
     heads = [i for i, line in enumerate(lines) if line.rstrip() == "## Unreleased"]
@@ -346,14 +188,14 @@ def tag_exists(root: Path, tag: str) -> bool:
     return proc.returncode == 0
 
 
-def tagged_versions(package: Package) -> list[ReleaseVersion]:
+def tagged_versions(package: Package) -> list[Version]:
     """Versions of *package* that already have a tag."""
     prefix = f"octavo-{package.name}-v"
     versions = []
     for tag in git(package.root, "tag", "--list", f"{prefix}*").splitlines():
         try:
-            versions.append(ReleaseVersion.parse(tag[len(prefix) :]))
-        except ValueError:
+            versions.append(parse_version(tag[len(prefix) :]))
+        except RefusedError:
             continue
     return versions
 
@@ -377,12 +219,12 @@ def check_repository(root: Path) -> None:
         )
 
 
-def check_new_version(package: Package, version: ReleaseVersion) -> None:
+def check_new_version(package: Package, version: Version) -> None:
     """Refuse an existing tag or a version that does not increase."""
     tag = package.tag(version)
     if tag_exists(package.root, tag):
         raise RefusedError(f"tag {tag} already exists")
-    current = package.current_version()
+    current = current_version(package)
     if not version > current:
         raise RefusedError(
             f"version {version} does not increase on {package.dist_name} {current} (PEP 440 order)"
@@ -390,6 +232,24 @@ def check_new_version(package: Package, version: ReleaseVersion) -> None:
     later = [v for v in tagged_versions(package) if not version > v]
     if later:
         raise RefusedError(f"version {version} does not increase on tagged version {max(later)}")
+
+
+def check_sibling_ranges(package: Package) -> None:
+    """Refuse if a sibling's version in this tree is outside the range *package* declares for it.
+
+    The fresh-venv check installs the siblings as this tree builds them; a range that excludes
+    them would fail there with pip's resolver message instead of this one line.
+    """
+    for sibling in package.siblings:
+        requirement = package.requirement_on(sibling)
+        assert requirement is not None
+        current = current_version(sibling)
+        # requirement.specifier is a packaging.specifiers.SpecifierSet: PEP 440 range semantics
+        if not requirement.specifier.contains(current, prereleases=True):
+            raise RefusedError(
+                f"{package.dist_name} requires {requirement} "
+                f"but packages/{sibling.name} is at {current}"
+            )
 
 
 def check_wheel_layout(wheel: Path, package: Package) -> None:
@@ -417,7 +277,7 @@ def build(package: Package, outdir: Path, *, sdist: bool = True) -> None:
     run(argv, cwd=package.root, what=f"building {package.dist_name}")
 
 
-def artifact(outdir: Path, package: Package, version: ReleaseVersion, suffix: str) -> Path:
+def artifact(outdir: Path, package: Package, version: Version, suffix: str) -> Path:
     """The built file of *package* at *version* ending in *suffix* (.whl or .tar.gz)."""
     if suffix == ".whl":
         pattern = f"{package.file_stem}-{version}-*.whl"
@@ -448,7 +308,7 @@ def check_in_fresh_venv(
     run([sys.executable, "-m", "venv", venv_dir], cwd=workdir, what="creating a venv")
     python = venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     wheelhouse = wheel.parent if not sibling_wheels else sibling_wheels[0].parent
-    third_party = [r for p in (package, *sibling_closure(package)) for r in p.third_party()]
+    third_party = [str(r) for p in (package, *sibling_closure(package)) for r in p.third_party()]
     argv: list[str | os.PathLike[str]] = [python, "-m", "pip", "install", "--quiet"]
     env = dict(os.environ)
     if not third_party:
@@ -485,7 +345,7 @@ class Options:
     """What the command line asked for."""
 
     package: Package
-    version: ReleaseVersion
+    version: Version
     date: datetime.date
     dry_run: bool
     tag: bool
@@ -496,12 +356,15 @@ def release(options: Options, say: Callable[[str], None]) -> None:
     package, version = options.package, options.version
     check_repository(package.root)
     check_new_version(package, version)
+    check_sibling_ranges(package)
     old_version_source = package.version_file.read_text("utf-8")
     old_changelog = package.changelog.read_text("utf-8")
     new_version_source = bump_version_source(old_version_source, version)
     new_changelog = bump_changelog(old_changelog, version, options.date)
     if importlib.util.find_spec("build") is None:
-        raise RefusedError(f"the 'build' package is not installed for {sys.executable}")
+        raise RefusedError(
+            f"'build' is not installed for {sys.executable}: pip install packaging build"
+        )
 
     keep = False
     staged = False
@@ -522,7 +385,7 @@ def release(options: Options, say: Callable[[str], None]) -> None:
             for sibling in sibling_closure(package):
                 build(sibling, wheelhouse, sdist=False)
                 sibling_wheels.append(
-                    artifact(wheelhouse, sibling, sibling.current_version(), ".whl")
+                    artifact(wheelhouse, sibling, current_version(sibling), ".whl")
                 )
             if sibling_wheels:
                 say("built sibling wheels " + ", ".join(w.name for w in sibling_wheels))
@@ -564,7 +427,7 @@ def release(options: Options, say: Callable[[str], None]) -> None:
                 )
 
 
-def _commit_message(package: Package, version: ReleaseVersion) -> str:
+def _commit_message(package: Package, version: Version) -> str:
     return (
         f"Release {package.dist_name} {version}\n\n"
         f"Bump the version in {package.version_file.relative_to(package.root)} and move the\n"
@@ -572,7 +435,7 @@ def _commit_message(package: Package, version: ReleaseVersion) -> str:
     )
 
 
-def check_tag(package: Package, version: ReleaseVersion) -> None:
+def check_tag(package: Package, version: Version) -> None:
     """Refuse unless HEAD carries the package's tag for *version* and the tree says *version*."""
     tag = package.tag(version)
     if not tag_exists(package.root, tag):
@@ -580,7 +443,7 @@ def check_tag(package: Package, version: ReleaseVersion) -> None:
     tagged = git(package.root, "rev-parse", f"{tag}^{{commit}}")
     if tagged != git(package.root, "rev-parse", "HEAD"):
         raise RefusedError(f"tag {tag} does not point at HEAD")
-    current = package.current_version()
+    current = current_version(package)
     if str(current) != str(version):
         raise RefusedError(f"tag {tag} names {version} but the version file says {current}")
 
@@ -595,7 +458,7 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
     """Parse the command line into Options and whether only --check-tag was asked for."""
     parser = _Parser(prog="release.py", description="Release one Octavo distribution.")
-    parser.add_argument("package", choices=list(MODULES))
+    parser.add_argument("package", help="a name from packages.toml, e.g. furl")
     parser.add_argument("version", help="the new PEP 440 version, e.g. 0.2.0")
     parser.add_argument("--dry-run", action="store_true", help="check and build, change nothing")
     parser.add_argument("--no-tag", action="store_true", help="commit the bump but do not tag")
@@ -605,10 +468,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
         "--check-tag", action="store_true", help="only check that HEAD is this release's tag"
     )
     args = parser.parse_args(argv)
-    try:
-        version = ReleaseVersion.parse(args.version)
-    except ValueError as exc:
-        raise RefusedError(str(exc)) from exc
+    version = parse_version(args.version)
     try:
         date = (
             datetime.date.fromisoformat(args.date)
@@ -618,7 +478,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, bool]:
     except ValueError as exc:
         raise RefusedError(f"--date {args.date!r} is not YYYY-MM-DD") from exc
     options = Options(
-        package=Package(args.root.resolve(), args.package),
+        package=load_package(args.root.resolve(), args.package),
         version=version,
         date=date,
         dry_run=args.dry_run,

@@ -14,23 +14,37 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
-RELEASE_SCRIPT = ROOT / "scripts" / "release.py"
+SCRIPTS = ROOT / "scripts"
+RELEASE_SCRIPT = SCRIPTS / "release.py"
 
 #: Seconds any one subprocess of these tests may take (builds, venvs, pip).
 TIMEOUT = 300
 
 
+def load_script(name: str, module_name: str | None = None) -> ModuleType:
+    """Import scripts/NAME.py (scripts/ is not a package) as *module_name* (default NAME)."""
+    module_name = module_name or name
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, SCRIPTS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+#: scripts/monorepo.py, under the name release.py and build_all.py import it by.
+monorepo = load_script("monorepo")
+
+
 @dataclass(frozen=True)
 class Pkg:
-    """One distribution of the monorepo."""
+    """One distribution of the monorepo (names from packages.toml and its pyproject.toml)."""
 
     name: str
     module: str
-
-    @property
-    def dist_name(self) -> str:
-        """Its name on PyPI."""
-        return "octavo" if self.name == "octavo" else f"octavo-{self.name}"
+    dist_name: str
 
     @property
     def file_stem(self) -> str:
@@ -47,14 +61,7 @@ class Pkg:
         return version_in(self.version_file.read_text("utf-8"))
 
 
-PACKAGES = (
-    Pkg("furl", "furl"),
-    Pkg("banana", "banana"),
-    Pkg("reconnector", "reconnector"),
-    Pkg("tub", "tub"),
-    Pkg("logging", "logging"),
-    Pkg("octavo", "api"),
-)
+PACKAGES = tuple(Pkg(p.name, p.module, p.dist_name) for p in monorepo.read_packages(ROOT))
 BY_NAME = {p.name: p for p in PACKAGES}
 BY_DIST = {p.dist_name: p for p in PACKAGES}
 
@@ -72,17 +79,22 @@ def built(pkg: Pkg, suffix: str) -> list[Path]:
     return sorted(DIST.glob(f"{pkg.file_stem}-*{suffix}"))
 
 
-def load_release_module() -> ModuleType:
-    """Import scripts/release.py as a module (scripts/ is not a package)."""
-    name = "octavo_release_script"
+def load_dev_module() -> ModuleType:
+    """Import the root's dev.py as a module."""
+    name = "octavo_dev_script"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, RELEASE_SCRIPT)
+    spec = importlib.util.spec_from_file_location(name, ROOT / "dev.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_release_module() -> ModuleType:
+    """Import scripts/release.py as a module (its `import monorepo` finds the one above)."""
+    return load_script("release", "octavo_release_script")
 
 
 def offline_env() -> dict[str, str]:

@@ -145,6 +145,18 @@ def test_refuses_a_changelog_without_unreleased_entries(clone: Path) -> None:
     assert snapshot(clone) == before
 
 
+def test_refuses_a_sibling_outside_the_declared_range(clone: Path) -> None:
+    """Releasing tub while the tree's furl is outside tub's range for it is refused."""
+    (clone / FURL_VERSION).write_text('"""Version."""\n\n__version__ = "9.0.0"\n', "utf-8")
+    git(clone, "commit", "--quiet", "-am", "Move furl out of tub's range")
+    tub_version = version_in((clone / "packages/tub/src/octavo/tub/_version.py").read_text("utf-8"))
+    before = snapshot(clone)
+    proc = release(clone, "tub", next_minor(tub_version))
+    assert_refused(proc, "octavo-tub requires octavo-furl")
+    assert "but packages/furl is at 9.0.0" in proc.stderr
+    assert snapshot(clone) == before
+
+
 def test_full_release_of_furl(clone: Path) -> None:
     """A release bumps version and changelog, builds, checks a fresh venv, commits and tags."""
     old = furl_version(clone)
@@ -189,7 +201,7 @@ def test_dry_run_builds_and_checks_but_changes_nothing(clone: Path) -> None:
 
 
 def test_check_tag_refuses_a_tag_that_is_not_head(clone: Path) -> None:
-    """--check-tag (the release workflows' guard) refuses a missing tag or one not at HEAD."""
+    """--check-tag (the release workflow's guard) refuses a missing tag or one not at HEAD."""
     current = furl_version(clone)
     assert_refused(release(clone, "furl", current, "--check-tag"), "does not exist")
     git(clone, "tag", f"octavo-furl-v{current}")
@@ -208,6 +220,19 @@ def test_no_tag_commits_the_bump_without_tagging(clone: Path) -> None:
     assert_refused(release(clone, "furl", new, "--check-tag"), "does not exist")
     git(clone, "tag", f"octavo-furl-v{new}")
     assert release(clone, "furl", new, "--check-tag").returncode == 0
+
+
+def test_without_packaging_says_what_to_install(tmp_path: Path) -> None:
+    """Where `packaging` cannot be imported (no site-packages), release.py says what to install."""
+    proc = subprocess.run(
+        [sys.executable, "-S", os.fspath(RELEASE_SCRIPT), "furl", "1.0", "--root", os.fspath(ROOT)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert_refused(proc, "pip install packaging build")
 
 
 def test_refuses_an_unknown_package(clone: Path) -> None:
