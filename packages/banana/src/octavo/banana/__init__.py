@@ -59,6 +59,7 @@ from ._tokens import (
     VOCAB,
     b128_decode,
     b128_encode,
+    read_header,
     tokenNames,
 )
 from ._unslicers import (
@@ -157,6 +158,7 @@ __all__ = [
     "default_unslicers",
     "int_token",
     "open_close_tokens",
+    "read_header",
     "serialize",
     "tokenNames",
     "unserialize",
