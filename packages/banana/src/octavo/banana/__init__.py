@@ -37,7 +37,15 @@ from ._events import (
     PongReceived,
     ViolationReceived,
 )
+from ._leaves import (
+    BooleanUnslicer,
+    DecimalUnslicer,
+    NoneUnslicer,
+    ReferenceUnslicer,
+    UnicodeUnslicer,
+)
 from ._pending import Pending
+from ._registry import UnslicerEntry, UnslicerRegistry, default_unslicers
 from ._slicers import SliceContext, Slicer, SlicerEntry, SlicerRegistry
 from ._storage import serialize, unserialize
 from ._tokens import (
@@ -63,21 +71,13 @@ from ._tokens import (
     tokenNames,
 )
 from ._unslicers import (
-    BooleanUnslicer,
-    DecimalUnslicer,
     DictUnslicer,
     FrozenSetUnslicer,
     LeafUnslicer,
     ListUnslicer,
-    NoneUnslicer,
-    ReferenceUnslicer,
     SetUnslicer,
     TupleUnslicer,
-    UnicodeUnslicer,
     Unslicer,
-    UnslicerEntry,
-    UnslicerRegistry,
-    default_unslicers,
 )
 from ._version import __version__
 

@@ -22,6 +22,7 @@ from ._events import (
     PongReceived,
     ViolationReceived,
 )
+from ._leaves import VocabMarker
 from ._nested import (
     KIND_DICT,
     KIND_LIST,
@@ -32,6 +33,12 @@ from ._nested import (
     read_container,
 )
 from ._pending import Pending
+from ._registry import (
+    BUILTIN_FACTORIES,
+    UnslicerEntry,
+    UnslicerRegistry,
+    shared_default_unslicers,
+)
 from ._tokens import (
     ABORT,
     CLOSE,
@@ -52,7 +59,6 @@ from ._tokens import (
     b128_encode,
 )
 from ._unslicers import (
-    BUILTIN_FACTORIES,
     DictUnslicer,
     FrozenSetUnslicer,
     ListUnslicer,
@@ -60,10 +66,6 @@ from ._unslicers import (
     SetUnslicer,
     TupleUnslicer,
     Unslicer,
-    UnslicerEntry,
-    UnslicerRegistry,
-    VocabMarker,
-    shared_default_unslicers,
 )
 
 __all__ = ["Decoder", "RootUnslicer"]

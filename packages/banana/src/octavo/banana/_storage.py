@@ -7,7 +7,7 @@ from ._decoder import Decoder
 from ._encoder import Encoder, encode_message
 from ._errors import BananaError
 from ._events import ErrorReceived, ObjectReceived, ViolationReceived
-from ._unslicers import UnslicerRegistry
+from ._registry import UnslicerRegistry
 
 __all__ = ["serialize", "unserialize"]
 
