@@ -291,13 +291,13 @@ def test_top_level_registered_open_skips_the_general_path(monkeypatch: Any) -> N
     reg.register(("pick",), lambda ot: _PickUnslicer(False))
     dec = Decoder(unslicers=reg, top_level_primitives=False, vocab=["pick"])
     calls: list[int] = []
-    general = Decoder._slow
+    general = Decoder._token
 
     def counting(self: Decoder, *args: Any) -> int:
-        calls.append(args[2])
+        calls.append(args[3])
         return general(self, *args)
 
-    monkeypatch.setattr(Decoder, "_slow", counting)
+    monkeypatch.setattr(Decoder, "_token", counting)
     dec.receive_data(data)
     assert _summary(dec.events()) == [("object", [1, b"x", 2])]
     assert calls == []

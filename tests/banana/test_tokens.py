@@ -19,6 +19,7 @@ from octavo.banana import (
     read_header,
     serialize,
 )
+from octavo.banana._tokens import read_int_run
 
 
 @given(st.integers(min_value=0, max_value=2**400))
@@ -212,3 +213,20 @@ def test_b128_decode_takes_only_digits() -> None:
     assert b128_decode(b"") == 0
     with pytest.raises(ValueError, match="not a base-128 header"):
         b128_decode(b"\x01\x81")
+
+
+@given(st.lists(st.integers(0, 16383), max_size=50), st.binary(max_size=4))
+def test_read_int_run_is_read_header_token_by_token(ints: list[int], tail: bytes) -> None:
+    """read_int_run decodes what read_header decodes, INT by INT, and stops where it
+    would meet something else (a header of three digits, another type byte)."""
+    data = b"".join(b128_encode(i) + b"\x81" for i in ints) + tail
+    run, stop = read_int_run(data, 0, len(data))
+    expected = []
+    pos = 0
+    while pos < len(data):
+        typ, header, body = read_header(data, pos, len(data))
+        if typ != 0x81 or body - pos > 3:
+            break
+        expected.append(header)
+        pos = body
+    assert (list(run), stop) == (expected, pos)

@@ -44,6 +44,7 @@ from ._leaves import (
     ReferenceUnslicer,
     UnicodeUnslicer,
 )
+from ._objects import ObjectTable
 from ._pending import Pending
 from ._registry import UnslicerEntry, UnslicerRegistry, default_unslicers
 from ._slicers import SliceContext, Slicer, SlicerEntry, SlicerRegistry
@@ -124,6 +125,7 @@ __all__ = [
     "Nothing",
     "NumberConstraint",
     "ObjectReceived",
+    "ObjectTable",
     "OpenerConstraint",
     "Optional",
     "Pending",

@@ -2,12 +2,22 @@
 
 A token is a header (base-128 digits, least significant first, each byte below 0x80),
 one type byte (0x80 and up) and, for STRING, LONGINT, LONGNEG, ERROR and FLOAT, a body.
-:func:`read_header` is the one reader of headers, for every decoder: the Decoder's
-main loop, its general path and its container reader, and octavo-tub's whole-message
-reader (they switch to it one by one); :func:`b128_decode` is built on it.
+:func:`read_header` is the one reader of headers: the decoder's general path and its
+fast reader call it (so can octavo-tub's whole-message reader), and :func:`b128_decode`
+is built on it. Two hot loops read some headers without it: :func:`read_int_run`, the
+C-level batch form for runs of INT tokens (tests/banana/test_tokens.py holds it to
+read_header), and the fast reader's container loop (``_fast._container``), which reads
+one- and two-digit headers inline, as read_header's own unrolled case (a call per token
+there would cost a quarter of the decoding time) and leaves every other header, and
+the MAX_HEADER_BYTES refusal, to read_header and the general path.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from itertools import repeat
+from operator import mul, rshift, sub
 
 from ._errors import BananaError
 
@@ -31,6 +41,7 @@ __all__ = [
     "b128_decode",
     "b128_encode",
     "read_header",
+    "read_int_run",
     "tokenNames",
 ]
 
@@ -141,3 +152,24 @@ def read_header(
         header |= c << shift
         shift += 7
     return 0, 0, -1
+
+
+_INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
+_from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
+
+
+def read_int_run(buf: bytes, pos: int, end: int) -> tuple[Iterator[int], int]:
+    """The INT tokens with headers of at most two digits from ``pos`` on, decoded in C:
+    ``(their values, the position after them)`` (no values: the same position).
+
+    What :func:`read_header` gives token by token, for long runs of small ints: each
+    header is ``h0 + 256*h1`` as a little-endian int, minus ``128*h1``.
+    """
+    m = _INT_RUN.match(buf, pos, end)
+    if m is None:
+        return iter(()), pos
+    stop = m.end()
+    headers = buf[pos:stop].split(b"\x81")
+    headers.pop()
+    raw = list(map(_from_bytes, headers, repeat("little")))
+    return map(sub, raw, map(mul, map(rshift, raw, repeat(8)), repeat(128))), stop

@@ -217,7 +217,7 @@ class TupleUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.list: list[object] = []
         self.count = count
-        self.decoder._objects[count] = self  # placeholder: see pending()
+        self.decoder.objects.open_tuple(count, self)  # a reference now gets pending()
         if not self.wants_check:
             self.prim = self.list.append
 
