@@ -535,7 +535,8 @@ def test_finished_unslicers_do_not_point_back_up() -> None:
 
 def test_take_body_takes_only_the_middle_of_a_big_string() -> None:
     """take_body accepts chunks that continue a large STRING without completing it;
-    anything else is left to receive_data, and the result is the same."""
+    anything else is left to receive_data, and the result is the same (with the fast
+    paths off it takes nothing, and the result is still the same)."""
     body = bytes(range(256)) * 2000
     data = Encoder().encode([body, 7])
     dec = Decoder()
@@ -550,7 +551,7 @@ def test_take_body_takes_only_the_middle_of_a_big_string() -> None:
         else:
             dec.receive_data(piece)
         pos += len(piece)
-    assert taken > 100
+    assert taken > 100 if dec.fast_paths else taken == 0
     assert dec.events() == [ObjectReceived([body, 7])]
 
 

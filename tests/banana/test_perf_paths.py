@@ -19,6 +19,7 @@ from octavo.banana import (
     Violation,
     ViolationReceived,
     default_unslicers,
+    fast_paths_default,
 )
 from octavo.banana._encoder import (
     _CLOSE_T,
@@ -281,6 +282,9 @@ def test_registered_opentypes_on_the_fast_path(vocab: list[str]) -> None:
     assert [k for k, _ in whole] == ["object"] + ["violation"] * 4 + ["object"]
 
 
+@pytest.mark.skipif(
+    not fast_paths_default(), reason="about the fast reader (OCTAVO_FAST_PATHS=0 turns it off)"
+)
 def test_top_level_registered_open_skips_the_general_path(monkeypatch: Any) -> None:
     """On a decoder that insists on top-level OPENs, a registered opentype's OPEN and
     index token and its primitive children do not go through the general path."""

@@ -49,6 +49,7 @@ from ._pending import Pending
 from ._registry import UnslicerEntry, UnslicerRegistry, default_unslicers
 from ._slicers import SliceContext, Slicer, SlicerEntry, SlicerRegistry
 from ._storage import serialize, unserialize
+from ._switch import FAST_PATHS_ENV, fast_paths_default
 from ._tokens import (
     ABORT,
     CLOSE,
@@ -86,6 +87,7 @@ __all__ = [
     "ABORT",
     "CLOSE",
     "ERROR",
+    "FAST_PATHS_ENV",
     "FLOAT",
     "INT",
     "LIST",
@@ -158,6 +160,7 @@ __all__ = [
     "b128_decode",
     "b128_encode",
     "default_unslicers",
+    "fast_paths_default",
     "int_token",
     "open_close_tokens",
     "read_header",

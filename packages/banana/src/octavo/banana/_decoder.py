@@ -4,14 +4,14 @@ Theory of operation. :meth:`Decoder.receive_data` appends the bytes to what is l
 a token split across feeds, then walks the buffer with an offset. Every token header is
 read by :func:`~octavo.banana.read_header`. Each token then goes one of two ways:
 
-- the *fast reader* (``_fast.take``) takes the plain tokens at the top of the stack
-  itself, building lists, tuples, dicts, strs... directly, and
+- the *fast reader* (``_fast.take``, with the fast paths on) takes the plain tokens at
+  the top of the stack itself, building lists, tuples, dicts, strs... directly, and
   stops at the first token it does not take;
 - the *general path* (:meth:`Decoder._token` and the :class:`~._stack.Stack`) takes
   that token: it checks the body is all here (or skips the body of a refused token, or
   collects a big STRING body as it arrives), admits the token (limits, constraints,
   index-token rules) and gives it its meaning, one token at a time, with Foolscap's
-  semantics.
+  semantics. With ``fast_paths=False`` it takes every token.
 
 A token whose body is not all here waits for more bytes (``_need``/``_acc``); the
 body of a big STRING is collected in a ``BytesIO`` as it arrives (``take_body``), that
@@ -41,6 +41,7 @@ from ._leaves import VocabMarker
 from ._objects import ObjectTable
 from ._registry import UnslicerRegistry, shared_default_unslicers
 from ._stack import Limits, Stack
+from ._switch import fast_paths_default
 from ._tables import fast_tables
 from ._tokens import (
     ABORT,
@@ -134,6 +135,8 @@ class Decoder:
     :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
         one is a Violation and its body is skipped, never buffered.
     :param vocab: an initial inbound vocabulary, as negotiated.
+    :param fast_paths: False: every token takes the general path (the fast reader,
+        ``take_body`` and the like are off); None: :func:`fast_paths_default`.
     """
 
     def __init__(
@@ -146,10 +149,12 @@ class Decoder:
         max_depth: int = 500,
         max_token_size: int = 16 * 1024 * 1024,
         vocab: Sequence[bytes | str] | None = None,
+        fast_paths: bool | None = None,
     ) -> None:
         self._limits = Limits(max_depth, max_token_size)
         self._registry = unslicers if unslicers is not None else shared_default_unslicers()
         self.context = context
+        self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._root = RootUnslicer(self, constraint, top_level_primitives)
         self._st = Stack(self, self._root, self._registry, self._limits)
         self._events: deque[Event] = deque()
@@ -201,9 +206,12 @@ class Decoder:
     def take_body(self, data: bytes) -> bool:
         """Take ``data`` if it only continues the body of a large STRING being
         collected (without completing it): True if taken, else feed it with
-        :meth:`receive_data`. A short path for bulk transfers, chunk after chunk."""
+        :meth:`receive_data`. A short path for bulk transfers, chunk after chunk
+        (always False with the fast paths off)."""
         big = self._big
         if big is None or len(data) >= self._big_left or self._skip or self._failed:
+            return False
+        if not self._fast:
             return False
         big.write(data)
         self._big_left -= len(data)
@@ -228,6 +236,11 @@ class Decoder:
     def stopped(self) -> bool:
         """True once an ERROR token arrived: nothing more is decoded."""
         return self._stopped
+
+    @property
+    def fast_paths(self) -> bool:
+        """Whether this decoder uses its fast paths (see ``fast_paths=``)."""
+        return self._fast
 
     @property
     def max_depth(self) -> int:
@@ -404,11 +417,16 @@ class Decoder:
         st = self._st
         items = st.items
         root = self._root
+        fast = self._fast
         # (a root that only insists on OPEN tokens leaves OPENs to the fast reader)
         open_root = root if root.plain_open and root.wants_check else None
         while pos < end:
             top = items[-1]
-            if (not top.wants_check or top is open_root) and not (st.discard or st.in_open):
+            if (
+                fast
+                and (not top.wants_check or top is open_root)
+                and not (st.discard or st.in_open)
+            ):
                 pos, typ, header, body = take(st, buf, pos, end)
             else:
                 typ, header, body = read_header(buf, pos, end)

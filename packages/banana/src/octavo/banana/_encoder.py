@@ -10,6 +10,7 @@ from typing import Any
 
 from ._errors import Violation, short_repr
 from ._slicers import SliceContext, SlicerEntry, SlicerRegistry
+from ._switch import fast_paths_default
 from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
 
 __all__ = ["Encoder"]
@@ -114,6 +115,8 @@ class Encoder:
     :param slicers: extra slicers by Python type (the extension point).
     :param context: any object; custom slicers see it as ``ctx.context``.
     :param vocab: an initial outbound vocabulary, as negotiated (not sent).
+    :param fast_paths: False: no shortcut for lists of small ints (the same bytes,
+        element by element); None: :func:`fast_paths_default`.
     """
 
     def __init__(
@@ -122,7 +125,9 @@ class Encoder:
         slicers: SlicerRegistry | None = None,
         context: object = None,
         vocab: Sequence[bytes | str] | None = None,
+        fast_paths: bool | None = None,
     ) -> None:
+        self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._slicers = slicers if slicers is not None else SlicerRegistry()
         self._ctx = SliceContext(context)
         self._open_count = 0
@@ -153,6 +158,11 @@ class Encoder:
     def slicers(self) -> SlicerRegistry:
         """This encoder's slicer registry."""
         return self._slicers
+
+    @property
+    def fast_paths(self) -> bool:
+        """Whether this encoder uses its fast path (see ``fast_paths=``)."""
+        return self._fast
 
     # -- for whole-message fast paths of an extension (see octavo.tub) ---------------
 
@@ -370,6 +380,7 @@ def _make_emitter(encoder: Encoder) -> _Emitter:
     INT_T = _INT_T
     INT_TABLE = _INT_TABLE
     INT_ONLY = frozenset((int,))
+    INT_RUNS = encoder._fast  # the fast path for lists of small ints
     STR_T = _STR_T
     TABLE = _TABLE
     refs: dict[int, int] = {}
@@ -438,7 +449,13 @@ def _make_emitter(encoder: Encoder) -> _Emitter:
         refs[id(o)] = k
         append(o_h)
         append(opentype)
-        if len(o) > 8 and set(map(type, o)) == INT_ONLY and min(o) >= 0 and max(o) < INT_TABLE:
+        if (
+            INT_RUNS
+            and len(o) > 8
+            and set(map(type, o)) == INT_ONLY
+            and min(o) >= 0
+            and max(o) < INT_TABLE
+        ):
             # a run of small ints: all in C
             extend(map(INT_T.__getitem__, o))
             append(c_h)

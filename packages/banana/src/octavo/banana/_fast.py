@@ -34,7 +34,8 @@ two-digit headers that most of its tokens have inline, as read_header's own unro
 case does (a call per token there would cost about a quarter of the decoding time), and
 calls read_header for the rest. The fast reader asks read_header for at most ten digits:
 a longer header is a token it does not take, so the MAX_HEADER_BYTES refusal is the
-general path's, with the general path's stack.
+general path's, with the general path's stack. tests/banana/test_fast_paths.py holds the
+fast reader to the general path on headers of every length in every place.
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ A token is a header (base-128 digits, least significant first, each byte below 0
 one type byte (0x80 and up) and, for STRING, LONGINT, LONGNEG, ERROR and FLOAT, a body.
 :func:`read_header` is the one reader of headers: the decoder's general path and its
 fast reader call it (so can octavo-tub's whole-message reader), and :func:`b128_decode`
-is built on it. Two hot loops read some headers without it: :func:`read_int_run`, the
-C-level batch form for runs of INT tokens (tests/banana/test_tokens.py holds it to
-read_header), and the fast reader's container loop (``_fast._container``), which reads
-one- and two-digit headers inline, as read_header's own unrolled case (a call per token
-there would cost a quarter of the decoding time) and leaves every other header, and
-the MAX_HEADER_BYTES refusal, to read_header and the general path.
+is built on it. Two hot loops read some headers without it, each checked against it by
+tests (tests/banana/test_fast_paths.py): :func:`read_int_run`, the C-level batch form for
+runs of INT tokens, and the fast reader's container loop (``_fast._container``), which
+reads one- and two-digit headers inline, as read_header's own unrolled case (a call per
+token there would cost a quarter of the decoding time) and leaves every other header,
+and the MAX_HEADER_BYTES refusal, to read_header and the general path.
 """
 
 from __future__ import annotations
