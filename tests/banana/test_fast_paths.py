@@ -327,6 +327,24 @@ def test_fast_and_general_agree_on_headers_of_any_length(
     assert fast == _outcome([data], False, config)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a set holding a tuple, then an empty list (fuzzer, with limits and a vocabulary)
+        bytes.fromhex("00880382736574018805827475706c650181028101898804826c697374896c69737402")
+        + bytes.fromhex("8103890402890089"),
+        serialize({1, 2}).replace(b"\x01\x81", b"\x01\x88\x04\x82list\x01\x89", 1),
+    ],
+)
+def test_an_unhashable_set_element_is_the_same_error_on_both_paths(data: bytes) -> None:
+    """A list as a set element: the set's own BananaError either way (its prim used to be
+    set.add, whose TypeError became "error while decoding" on the fast path)."""
+    config = {"max_token_size": 16, "vocab": VOCAB}
+    fast = _outcome([data], True, config)
+    assert fast == _outcome([data], False, config)
+    assert "unhashable set element" in str(fast[-1])
+
+
 def _tokens(data: bytes) -> list[tuple[int, int, int]]:
     """(position, header, end of the header and type byte) of each token of ``data``."""
     out = []

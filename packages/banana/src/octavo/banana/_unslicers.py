@@ -64,8 +64,9 @@ class Unslicer:
     wants_check: bool = True
     #: True only for built-in unslicers whose doOpen adds nothing (a speed hint)
     plain_open: bool = False
-    #: a callable taking finished, non-Pending children in place of receiveChild
-    #: (a speed hint; must not refer back to the unslicer, to avoid cycles)
+    #: a callable taking finished, non-Pending children in place of receiveChild, with
+    #: the same effects and errors (a speed hint; must not refer back to the unslicer,
+    #: to avoid cycles)
     prim: Callable[[object], object] | None = None
 
     def setConstraint(self, constraint: Constraint | None) -> None:
@@ -329,10 +330,11 @@ class SetUnslicer(_BoundedItems):
     plain_open = True
 
     def start(self, count: int) -> None:
+        # (no prim: set.add would raise a bare TypeError for an unhashable element, where
+        # receiveChild refuses it with its own BananaError; a prim must do what
+        # receiveChild does)
         self.set: set[object] = set()
         self.decoder.setObject(count, self.set)
-        if not self.wants_check:
-            self.prim = self.set.add
 
     def _count(self) -> int:
         return len(self.set)
