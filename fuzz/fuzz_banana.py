@@ -9,7 +9,9 @@ token-size limits, initial vocabulary) and the stream. The stream goes to
 ``octavo.banana.unserialize`` and, cut into chunks chosen by the chunking byte, to a
 ``Decoder`` so configured. Only ``BananaError`` and ``Violation`` may escape, decoded
 objects must be inert values, and the chunked decoder must report the same events and
-the same outcome (no error, or the same error type) as one fed the whole stream at once.
+the same outcome (no error, or the same error type) as one fed the whole stream at once;
+and a decoder with its fast paths off (``fast_paths=False``: the general path alone)
+fed the same chunks must give the same events and the same error, message included.
 Unless a corpus directory is given, the fuzzer starts from seeds made of valid streams
 (the golden vectors and a few encoded values) in a temporary directory kept between
 runs, so mutations of valid streams are explored from the first second. Inputs that
@@ -108,13 +110,13 @@ def event_key(event: object) -> object:
 
 
 def decode_in_chunks(
-    stream: bytes, sizes: list[int], selector: int
-) -> tuple[list[object], str | None]:
+    stream: bytes, sizes: list[int], selector: int, fast_paths: bool = True
+) -> tuple[list[object], BaseException | None]:
     """Feed ``stream`` cut at ``sizes`` to a fresh Decoder: its events and the error met."""
     kwargs = settings_for(selector)
     if selector & 0x40:
         kwargs["vocab"] = VOCAB
-    decoder = banana.Decoder(**kwargs)  # type: ignore[arg-type]
+    decoder = banana.Decoder(fast_paths=fast_paths, **kwargs)  # type: ignore[arg-type]
     events: list[object] = []
     offset = 0
     for size in sizes:
@@ -124,7 +126,7 @@ def decode_in_chunks(
             decoder.receive_data(piece)
         except ALLOWED as err:
             events.extend(event_key(e) for e in decoder.events())
-            return events, type(err).__name__
+            return events, err
         events.extend(event_key(e) for e in decoder.events())
     return events, None
 
@@ -159,8 +161,11 @@ def TestOneInput(data: bytes) -> None:
     sizes = chunk_sizes(seed, len(stream))
     parts_events, parts_error = decode_in_chunks(stream, sizes, selector)
     # Events decoded before a BananaError stay queued, so both must match exactly.
-    assert parts_error == whole_error, (stream.hex(), seed, whole_error, parts_error)
+    assert type(parts_error) is type(whole_error), (stream.hex(), seed, whole_error, parts_error)
     assert parts_events == whole_events, (stream.hex(), seed)
+    general_events, general_error = decode_in_chunks(stream, sizes, selector, fast_paths=False)
+    assert general_events == parts_events, (stream.hex(), seed, "general path")
+    assert str(general_error) == str(parts_error), (stream.hex(), seed, "general path")
 
 
 def seed_streams() -> list[bytes]:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from octavo.banana import (
+    MAX_HEADER_BYTES,
     BananaError,
     Decoder,
     Encoder,
@@ -15,8 +16,10 @@ from octavo.banana import (
     PongReceived,
     b128_decode,
     b128_encode,
+    read_header,
     serialize,
 )
+from octavo.banana._tokens import read_int_run
 
 
 @given(st.integers(min_value=0, max_value=2**400))
@@ -161,3 +164,69 @@ def test_open_followed_by_open_is_fatal() -> None:
     """An OPEN during the index phase of another OPEN is a protocol error."""
     with pytest.raises(BananaError):
         Decoder().receive_data(b"\x00\x88\x01\x88")
+
+
+# -- the header reader: read_header, and what is built on it ---------------------
+
+
+@given(st.integers(0, 2**400), st.integers(0x80, 0xFF), st.binary(max_size=3))
+def test_read_header_reads_what_b128_encode_writes(value: int, typ: int, tail: bytes) -> None:
+    """read_header(b128_encode(n) + type byte) is (type byte, n, where the body starts),
+    whatever follows; b128_decode agrees."""
+    token = b128_encode(value) + bytes((typ,))
+    assert read_header(token + tail, 0, len(token) + len(tail)) == (typ, value, len(token))
+    assert read_header(b"xy" + token, 2, len(token) + 2) == (typ, value, len(token) + 2)
+    assert b128_decode(b128_encode(value)) == value
+
+
+@given(st.integers(0, 2**60), st.integers(0, 6))
+def test_read_header_zero_digits_and_empty_headers(value: int, pad: int) -> None:
+    """High zero digits do not change a header; a bare type byte is header 0."""
+    token = b128_encode(value) + b"\x00" * pad + b"\x81"
+    assert read_header(token, 0, len(token)) == (0x81, value, len(token))
+    assert read_header(b"\x89", 0, 1) == (0x89, 0, 1)
+
+
+@given(st.integers(0, 2**300))
+def test_read_header_needs_the_type_byte(value: int) -> None:
+    """Every proper prefix of a token's header and type byte is (0, 0, -1): not yet."""
+    token = b128_encode(value) + b"\x82"
+    for cut in range(len(token)):
+        assert read_header(token[:cut] + b"\x81", 0, cut) == (0, 0, -1)
+
+
+def test_read_header_refuses_headers_past_the_limit() -> None:
+    """A header of more than MAX_HEADER_BYTES digits is a BananaError, even before its
+    type byte arrives; with a smaller max_bytes it is only (0, 0, -1)."""
+    ok = b"\x01" * MAX_HEADER_BYTES + b"\x81"
+    assert read_header(ok, 0, len(ok))[2] == len(ok)
+    long = b"\x01" * (MAX_HEADER_BYTES + 1)
+    with pytest.raises(BananaError, match="limited to 64 bytes"):
+        read_header(long, 0, len(long))
+    assert read_header(ok, 0, len(ok), 5) == (0, 0, -1)
+    assert read_header(b"\x01" * 5 + b"\x81", 0, 6, 5) == (0x81, b128_decode(b"\x01" * 5), 6)
+
+
+def test_b128_decode_takes_only_digits() -> None:
+    """b128_decode reads digits of any length and refuses a byte that is not one."""
+    assert b128_decode(b"\x01" * 100) == sum(1 << (7 * i) for i in range(100))
+    assert b128_decode(b"") == 0
+    with pytest.raises(ValueError, match="not a base-128 header"):
+        b128_decode(b"\x01\x81")
+
+
+@given(st.lists(st.integers(0, 16383), max_size=50), st.binary(max_size=4))
+def test_read_int_run_is_read_header_token_by_token(ints: list[int], tail: bytes) -> None:
+    """read_int_run decodes what read_header decodes, INT by INT, and stops where it
+    would meet something else (a header of three digits, another type byte)."""
+    data = b"".join(b128_encode(i) + b"\x81" for i in ints) + tail
+    run, stop = read_int_run(data, 0, len(data))
+    expected = []
+    pos = 0
+    while pos < len(data):
+        typ, header, body = read_header(data, pos, len(data))
+        if typ != 0x81 or body - pos > 3:
+            break
+        expected.append(header)
+        pos = body
+    assert (list(run), stop) == (expected, pos)

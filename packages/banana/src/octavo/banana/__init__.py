@@ -37,9 +37,19 @@ from ._events import (
     PongReceived,
     ViolationReceived,
 )
+from ._leaves import (
+    BooleanUnslicer,
+    DecimalUnslicer,
+    NoneUnslicer,
+    ReferenceUnslicer,
+    UnicodeUnslicer,
+)
+from ._objects import ObjectTable
 from ._pending import Pending
+from ._registry import UnslicerEntry, UnslicerRegistry, default_unslicers
 from ._slicers import SliceContext, Slicer, SlicerEntry, SlicerRegistry
 from ._storage import serialize, unserialize
+from ._switch import FAST_PATHS_ENV, fast_paths_default
 from ._tokens import (
     ABORT,
     CLOSE,
@@ -59,24 +69,17 @@ from ._tokens import (
     VOCAB,
     b128_decode,
     b128_encode,
+    read_header,
     tokenNames,
 )
 from ._unslicers import (
-    BooleanUnslicer,
-    DecimalUnslicer,
     DictUnslicer,
     FrozenSetUnslicer,
     LeafUnslicer,
     ListUnslicer,
-    NoneUnslicer,
-    ReferenceUnslicer,
     SetUnslicer,
     TupleUnslicer,
-    UnicodeUnslicer,
     Unslicer,
-    UnslicerEntry,
-    UnslicerRegistry,
-    default_unslicers,
 )
 from ._version import __version__
 
@@ -84,6 +87,7 @@ __all__ = [
     "ABORT",
     "CLOSE",
     "ERROR",
+    "FAST_PATHS_ENV",
     "FLOAT",
     "INT",
     "LIST",
@@ -123,6 +127,7 @@ __all__ = [
     "Nothing",
     "NumberConstraint",
     "ObjectReceived",
+    "ObjectTable",
     "OpenerConstraint",
     "Optional",
     "Pending",
@@ -155,8 +160,10 @@ __all__ = [
     "b128_decode",
     "b128_encode",
     "default_unslicers",
+    "fast_paths_default",
     "int_token",
     "open_close_tokens",
+    "read_header",
     "serialize",
     "tokenNames",
     "unserialize",

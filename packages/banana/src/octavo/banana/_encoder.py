@@ -1,15 +1,18 @@
-# ruff: noqa: N806  (hot-loop locals alias module constants)
-"""The Banana encoder: Python objects to bytes, one top-level object at a time."""
+"""The Banana encoder: Python objects to bytes, one top-level object at a time.
+
+:class:`Encoder` holds a connection's state: the OPEN counter, which continues across
+messages, and the outbound vocabulary with the index tokens it implies. The tokens of
+small numbers are precomputed here; ``_emitter.py`` turns objects into tokens.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from decimal import Decimal
-from struct import Struct
-from typing import Any
+from collections.abc import Sequence
 
-from ._errors import Violation, short_repr
-from ._slicers import SliceContext, SlicerEntry, SlicerRegistry
+from ._emitter import Emitter, Tables, make_emitter
+from ._errors import Violation
+from ._slicers import SliceContext, SlicerRegistry
+from ._switch import fast_paths_default
 from ._tokens import ERROR, PING, PONG, SIZE_LIMIT, b128_encode
 
 __all__ = ["Encoder"]
@@ -31,7 +34,6 @@ _OPEN3_LIMIT = 1 << 21
 _NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
 _STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
 _VOCAB_T = [b128_encode(i) + b"\x87" for i in range(_TABLE)]
-_pack_double = Struct("!d").pack
 _B31 = 2**31
 
 _BUILTIN_OPENTYPES = (
@@ -114,6 +116,8 @@ class Encoder:
     :param slicers: extra slicers by Python type (the extension point).
     :param context: any object; custom slicers see it as ``ctx.context``.
     :param vocab: an initial outbound vocabulary, as negotiated (not sent).
+    :param fast_paths: False: no shortcut for lists of small ints (the same bytes,
+        element by element); None: :func:`fast_paths_default`.
     """
 
     def __init__(
@@ -122,7 +126,9 @@ class Encoder:
         slicers: SlicerRegistry | None = None,
         context: object = None,
         vocab: Sequence[bytes | str] | None = None,
+        fast_paths: bool | None = None,
     ) -> None:
+        self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._slicers = slicers if slicers is not None else SlicerRegistry()
         self._ctx = SliceContext(context)
         self._open_count = 0
@@ -131,7 +137,7 @@ class Encoder:
         self._next_vocab = 0
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
-        self._emitters: list[_Emitter] = []
+        self._emitters: list[Emitter] = []
         self._vocab_generation = 0
         self._rebuild_opentypes()
         if vocab:
@@ -153,6 +159,11 @@ class Encoder:
     def slicers(self) -> SlicerRegistry:
         """This encoder's slicer registry."""
         return self._slicers
+
+    @property
+    def fast_paths(self) -> bool:
+        """Whether this encoder uses its fast path (see ``fast_paths=``)."""
+        return self._fast
 
     # -- for whole-message fast paths of an extension (see octavo.tub) ---------------
 
@@ -318,9 +329,6 @@ class Encoder:
         return data
 
 
-_Emitter = Callable[[object, int], tuple[bytes, int]]
-
-
 def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, int]:
     """Encode ``obj`` with ``encoder``'s tables, OPENs numbered from ``start``.
 
@@ -331,7 +339,15 @@ def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, in
     try:
         run = pool.pop()  # atomic: re-entrant and thread-safe without a lock
     except IndexError:
-        run = _make_emitter(encoder)
+        run = make_emitter(
+            _TABLES,
+            encoder._vocab,
+            encoder._max_vocab_len,
+            encoder._ot,
+            encoder._slicers,
+            encoder._ctx,
+            encoder._fast,
+        )
     try:
         return run(obj, start)
     except RecursionError:
@@ -342,344 +358,7 @@ def encode_message(encoder: Encoder, obj: object, start: int) -> tuple[bytes, in
         pool.append(run)  # a pool replaced meanwhile (new vocabulary) is dropped
 
 
-def _make_emitter(encoder: Encoder) -> _Emitter:
-    """Build the encoding closures for ``encoder``'s current tables, once.
-
-    Returns ``run(root, count) -> (bytes, next count)``; one message at a time
-    (the per-message state lives in the closure cells and is reset by ``run``).
-    """
-    n = 0
-    out: list[bytes] = []
-    append = out.append
-    extend = out.extend
-    vocab = encoder._vocab
-    max_vocab_len = encoder._max_vocab_len
-    ot = encoder._ot
-    OT_UNI = ot["unicode"]
-    OT_LIST = ot["list"]
-    OT_TUPLE = ot["tuple"]
-    OT_DICT = ot["dict"]
-    OT_SET = ot["set"]
-    OT_FSET = ot["immutable-set"]
-    OT_NONE = ot["none"]
-    OT_BOOL = ot["boolean"]
-    OT_REF = ot["reference"]
-    OT_DEC = ot["decimal"]
-    OPEN_T = _OPEN_T
-    CLOSE_T = _CLOSE_T
-    INT_T = _INT_T
-    INT_TABLE = _INT_TABLE
-    INT_ONLY = frozenset((int,))
-    STR_T = _STR_T
-    TABLE = _TABLE
-    refs: dict[int, int] = {}
-    keep: list[object] = []  # keeps slicer-made objects alive so their ids stay unique
-    registry = encoder._slicers
-    ctx = encoder._ctx
-
-    open_close = _open_close
-    OPEN_TABLE = _OPEN_TABLE
-    OPEN3_LIMIT = _OPEN3_LIMIT
-    PAIR = _PAIR
-    THIRD_OPEN = _THIRD_OPEN
-    THIRD_CLOSE = _THIRD_CLOSE
-
-    def emit_bytes(data: bytes) -> None:
-        if vocab and len(data) <= max_vocab_len:
-            idx = vocab.get(data)
-            if idx is not None:
-                append(_VOCAB_T[idx] if idx < TABLE else b128_encode(idx) + b"\x87")
-                return
-        L = len(data)
-        append(STR_T[L] if L < TABLE else b128_encode(L) + b"\x82")
-        append(data)
-
-    def emit_ref(refid: int) -> None:
-        nonlocal n
-        o_h, c_h = open_close(n)
-        n += 1
-        extend((o_h, OT_REF, _int_token(refid), c_h))
-
-    def enc_str(o: str) -> None:
-        nonlocal n
-        k = n
-        n = k + 1
-        data = o.encode("utf-8")
-        if k < OPEN_TABLE:
-            o_h = OPEN_T[k]
-            c_h = CLOSE_T[k]
-        elif k < OPEN3_LIMIT:
-            lo = PAIR[k & 0x3FFF]
-            o_h = lo + THIRD_OPEN[k >> 14]
-            c_h = lo + THIRD_CLOSE[k >> 14]
-        else:
-            o_h, c_h = open_close(k)
-        if vocab and len(data) <= max_vocab_len and data in vocab:
-            extend((o_h, OT_UNI))
-            emit_bytes(data)
-            append(c_h)
-            return
-        L = len(data)
-        extend((o_h, OT_UNI, STR_T[L] if L < TABLE else b128_encode(L) + b"\x82", data, c_h))
-
-    def enc_list(o: list[Any], opentype: bytes) -> None:
-        nonlocal n
-        k = n
-        n = k + 1
-        if k < OPEN_TABLE:
-            o_h = OPEN_T[k]
-            c_h = CLOSE_T[k]
-        elif k < OPEN3_LIMIT:
-            lo = PAIR[k & 0x3FFF]
-            o_h = lo + THIRD_OPEN[k >> 14]
-            c_h = lo + THIRD_CLOSE[k >> 14]
-        else:
-            o_h, c_h = open_close(k)
-        refs[id(o)] = k
-        append(o_h)
-        append(opentype)
-        if len(o) > 8 and set(map(type, o)) == INT_ONLY and min(o) >= 0 and max(o) < INT_TABLE:
-            # a run of small ints: all in C
-            extend(map(INT_T.__getitem__, o))
-            append(c_h)
-            return
-        for x in o:
-            t = type(x)
-            if t is int:
-                if 0 <= x < INT_TABLE:
-                    append(INT_T[x])
-                else:
-                    append(_int_token(x))
-            elif t is str:
-                enc_str(x)
-            elif t is tuple:
-                enc_tuple(x)
-            else:
-                enc(x)
-        append(c_h)
-
-    def enc_tuple(o: tuple[Any, ...]) -> None:
-        r = refs.get(id(o))
-        if r is not None:
-            emit_ref(r)
-        else:
-            enc_list(o, OT_TUPLE)  # type: ignore[arg-type]
-
-    def enc_frozenset(o: frozenset[Any]) -> None:
-        nonlocal n
-        k = n
-        n = k + 1
-        if k < OPEN_TABLE:
-            o_h = OPEN_T[k]
-            c_h = CLOSE_T[k]
-        elif k < OPEN3_LIMIT:
-            lo = PAIR[k & 0x3FFF]
-            o_h = lo + THIRD_OPEN[k >> 14]
-            c_h = lo + THIRD_CLOSE[k >> 14]
-        else:
-            o_h, c_h = open_close(k)
-        append(o_h)
-        append(OT_FSET)
-        for x in o:
-            enc(x)
-        append(c_h)
-
-    def enc_dict(o: dict[Any, Any]) -> None:
-        nonlocal n
-        r = refs.get(id(o))
-        if r is not None:
-            emit_ref(r)
-            return
-        try:
-            keys = sorted(o)
-        except TypeError as e:
-            raise Violation(f"cannot sort the keys of a dict: {e}") from None
-        k = n
-        n = k + 1
-        if k < OPEN_TABLE:
-            o_h = OPEN_T[k]
-            c_h = CLOSE_T[k]
-        elif k < OPEN3_LIMIT:
-            lo = PAIR[k & 0x3FFF]
-            o_h = lo + THIRD_OPEN[k >> 14]
-            c_h = lo + THIRD_CLOSE[k >> 14]
-        else:
-            o_h, c_h = open_close(k)
-        refs[id(o)] = k
-        append(o_h)
-        append(OT_DICT)
-        for key in keys:
-            value = o[key]
-            t = type(key)
-            if t is str:
-                enc_str(key)
-            else:
-                enc(key)
-            t = type(value)
-            if t is int:
-                if 0 <= value < INT_TABLE:
-                    append(INT_T[value])
-                else:
-                    append(_int_token(value))
-            elif t is str:
-                enc_str(value)
-            else:
-                enc(value)
-        append(c_h)
-
-    def enc_custom(o: object, entry: SlicerEntry) -> None:
-        nonlocal n
-        if entry.track_references:
-            r = refs.get(id(o))
-            if r is not None:
-                emit_ref(r)
-                return
-        opentype, children = entry.slicer(o, ctx)
-        k = n
-        n = k + 1
-        o_h, c_h = open_close(k)
-        if entry.track_references:
-            refs[id(o)] = k
-            keep.append(o)
-        append(o_h)
-        for name in opentype:
-            tok = ot.get(name)
-            if tok is None:
-                emit_bytes(name.encode())
-            else:
-                append(tok)
-        for child in children:
-            # a slicer may make its children on the fly (a fresh state dict): keep them
-            # alive until the message is done, so their ids cannot be reused
-            keep.append(child)
-            enc(child)
-        append(c_h)
-
-    def enc_generic(o: object) -> None:
-        """Objects whose exact type is not a fast-path built-in."""
-        nonlocal n
-        t = type(o)
-        entry = registry.lookup(t)
-        if entry is not None:
-            enc_custom(o, entry)
-            return
-        # subclasses of built-ins get the built-in behaviour (Foolscap adapts by MRO)
-        for klass in t.__mro__:
-            handler = _SUBCLASS_HANDLERS.get(klass)
-            if handler is not None:
-                break
-        else:
-            raise Violation(f"cannot serialize {short_repr(o)} ({t})")
-        if handler == "str":
-            enc_str(o)  # type: ignore[arg-type]
-        elif handler == "list":
-            r = refs.get(id(o))
-            if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_LIST)  # type: ignore[arg-type]
-        elif handler == "tuple":
-            enc_tuple(o)  # type: ignore[arg-type]
-        elif handler == "dict":
-            enc_dict(o)  # type: ignore[arg-type]
-        elif handler == "set":
-            r = refs.get(id(o))
-            if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_SET)  # type: ignore[arg-type]
-        elif handler == "frozenset":
-            enc_frozenset(o)  # type: ignore[arg-type]
-        else:  # "decimal"
-            enc_leaf(OT_DEC, str(o).encode())
-
-    def enc_leaf(opentype: bytes, body: bytes | None) -> None:
-        nonlocal n
-        k = n
-        n = k + 1
-        if k < OPEN_TABLE:
-            o_h = OPEN_T[k]
-            c_h = CLOSE_T[k]
-        elif k < OPEN3_LIMIT:
-            lo = PAIR[k & 0x3FFF]
-            o_h = lo + THIRD_OPEN[k >> 14]
-            c_h = lo + THIRD_CLOSE[k >> 14]
-        else:
-            o_h, c_h = open_close(k)
-        append(o_h)
-        append(opentype)
-        if body is not None:
-            emit_bytes(body)
-        append(c_h)
-
-    def enc(o: object) -> None:
-        t = type(o)
-        if t is int:
-            append(_int_token(o))  # type: ignore[arg-type]
-        elif t is str:
-            enc_str(o)  # type: ignore[arg-type]
-        elif t is bytes:
-            emit_bytes(o)  # type: ignore[arg-type]
-        elif t is list:
-            r = refs.get(id(o))
-            if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_LIST)  # type: ignore[arg-type]
-        elif t is dict:
-            enc_dict(o)  # type: ignore[arg-type]
-        elif t is tuple:
-            enc_tuple(o)  # type: ignore[arg-type]
-        elif t is float:
-            append(b"\x84" + _pack_double(o))
-        elif o is None:
-            enc_leaf(OT_NONE, None)
-        elif t is bool:
-            k = n_open()
-            o_h, c_h = open_close(k)
-            extend((o_h, OT_BOOL, INT_T[1] if o else INT_T[0], c_h))
-        elif t is set:
-            r = refs.get(id(o))
-            if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_SET)  # type: ignore[arg-type]
-        elif t is frozenset:
-            enc_frozenset(o)  # type: ignore[arg-type]
-        elif t is Decimal:
-            enc_leaf(OT_DEC, str(o).encode())
-        else:
-            enc_generic(o)
-
-    def n_open() -> int:
-        nonlocal n
-        k = n
-        n = k + 1
-        return k
-
-    def run(root: object, count: int) -> tuple[bytes, int]:
-        nonlocal n, out, append, extend
-        n = count
-        out = []
-        append = out.append
-        extend = out.extend
-        try:
-            enc(root)
-            return b"".join(out), n
-        finally:
-            refs.clear()
-            keep.clear()
-            out.clear()
-
-    return run
-
-
-_SUBCLASS_HANDLERS: dict[type, str] = {
-    str: "str",
-    list: "list",
-    tuple: "tuple",
-    dict: "dict",
-    set: "set",
-    frozenset: "frozenset",
-    Decimal: "decimal",
-}
+_TABLES = Tables(
+    _OPEN_T, _CLOSE_T, _INT_T, _STR_T, _VOCAB_T, _PAIR, _THIRD_OPEN, _THIRD_CLOSE,
+    _int_token, _open_close,
+)  # fmt: skip

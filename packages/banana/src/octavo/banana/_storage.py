@@ -7,7 +7,7 @@ from ._decoder import Decoder
 from ._encoder import Encoder, encode_message
 from ._errors import BananaError
 from ._events import ErrorReceived, ObjectReceived, ViolationReceived
-from ._unslicers import UnslicerRegistry
+from ._registry import UnslicerRegistry
 
 __all__ = ["serialize", "unserialize"]
 
@@ -53,6 +53,6 @@ def unserialize(
     objs = [ev.obj for ev in events if isinstance(ev, ObjectReceived)]
     if len(objs) != 1:
         raise BananaError(f"expected one object, got {len(objs)}")
-    if dec._stack[1:] or dec._buf[dec._pos :] or dec._need or dec._in_open or dec._discard:
+    if not dec.at_message_boundary:
         raise BananaError("trailing data after the object")
     return objs[0]

@@ -1,52 +1,40 @@
-"""Decoder-side handlers of OPEN sequences (unslicers) and their registry.
+"""Decoder-side handlers of OPEN sequences (unslicers): the base class and containers.
 
 An unslicer receives the tokens of one sequence and produces one object. The
 method names are Foolscap's, so its unslicers translate directly; type bytes are
 ints (``octavo.banana.INT`` ...), and there are no Deferreds: a value that is not
-ready yet is a :class:`Pending`.
+ready yet is a :class:`Pending`. The leaf sequences (str, None, bool, reference,
+Decimal, the vocabulary) are in ``_leaves.py``, the registry in ``_registry.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from ._constraints import (
-    BooleanConstraint,
-    ByteStringConstraint,
     Constraint,
     DictConstraint,
     ListConstraint,
     SetConstraint,
     TupleConstraint,
-    UnicodeConstraint,
     select_for,
 )
 from ._errors import BananaError, Violation, short_repr
 from ._pending import Pending
-from ._tokens import INT, STRING, VOCAB
 
 if TYPE_CHECKING:
     from ._decoder import Decoder
 
 __all__ = [
-    "BooleanUnslicer",
-    "DecimalUnslicer",
     "DictUnslicer",
     "FrozenSetUnslicer",
     "LeafUnslicer",
     "ListUnslicer",
-    "NoneUnslicer",
-    "ReferenceUnslicer",
+    "Opentype",
     "SetUnslicer",
     "TupleUnslicer",
-    "UnicodeUnslicer",
     "Unslicer",
-    "UnslicerEntry",
-    "UnslicerRegistry",
-    "default_unslicers",
 ]
 
 Opentype = tuple[str, ...]
@@ -76,8 +64,9 @@ class Unslicer:
     wants_check: bool = True
     #: True only for built-in unslicers whose doOpen adds nothing (a speed hint)
     plain_open: bool = False
-    #: a callable taking finished, non-Pending children in place of receiveChild
-    #: (a speed hint; must not refer back to the unslicer, to avoid cycles)
+    #: a callable taking finished, non-Pending children in place of receiveChild, with
+    #: the same effects and errors (a speed hint; must not refer back to the unslicer,
+    #: to avoid cycles)
     prim: Callable[[object], object] | None = None
 
     def setConstraint(self, constraint: Constraint | None) -> None:
@@ -229,7 +218,7 @@ class TupleUnslicer(Unslicer):
     def start(self, count: int) -> None:
         self.list: list[object] = []
         self.count = count
-        self.decoder._objects[count] = self  # placeholder: see pending()
+        self.decoder.objects.open_tuple(count, self)  # a reference now gets pending()
         if not self.wants_check:
             self.prim = self.list.append
 
@@ -341,10 +330,11 @@ class SetUnslicer(_BoundedItems):
     plain_open = True
 
     def start(self, count: int) -> None:
+        # (no prim: set.add would raise a bare TypeError for an unhashable element, where
+        # receiveChild refuses it with its own BananaError; a prim must do what
+        # receiveChild does)
         self.set: set[object] = set()
         self.decoder.setObject(count, self.set)
-        if not self.wants_check:
-            self.prim = self.set.add
 
     def _count(self) -> int:
         return len(self.set)
@@ -448,421 +438,3 @@ class DictUnslicer(Unslicer):
         if self.gettingKey:
             return "{}"
         return f"{{}}[{short_repr(self.items[-1])}]"
-
-
-class UnicodeUnslicer(LeafUnslicer):
-    """``str`` (opentype ``unicode``): one UTF-8 STRING; honours UnicodeConstraint."""
-
-    opentype = ("unicode",)
-    constraint: UnicodeConstraint | None = None
-    string: str | None = None
-
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, UnicodeConstraint)
-        if isinstance(c, UnicodeConstraint):
-            self.constraint = c
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if typebyte not in (STRING, VOCAB):
-            raise BananaError("UnicodeUnslicer only accepts strings")
-        if self.string is not None:
-            raise BananaError("already received a string")
-        c = self.constraint
-        if (
-            typebyte == STRING
-            and c is not None
-            and c.maxLength is not None
-            and size > 4 * c.maxLength
-        ):
-            raise Violation(f"string too long ({size} bytes > 4*{c.maxLength})")
-
-    def receiveChild(self, obj: object) -> None:
-        if self.string is not None:
-            raise BananaError("already received a string")
-        if type(obj) is not bytes:
-            raise BananaError("UnicodeUnslicer only accepts strings")
-        try:
-            s = obj.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise BananaError(f"invalid UTF-8 in unicode: {e}") from None
-        if self.constraint is not None:
-            self.constraint.checkObject(s, True)
-        self.string = s
-
-    def receiveClose(self) -> object:
-        if self.string is None:
-            raise BananaError("unicode sequence without a string")
-        return self.string
-
-    def describe(self) -> str:
-        return "<unicode>"
-
-
-class DecimalUnslicer(LeafUnslicer):
-    """``decimal.Decimal``: one STRING holding its str()."""
-
-    opentype = ("decimal",)
-    value: Decimal | None = None
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if typebyte not in (STRING, VOCAB):
-            raise BananaError("DecimalUnslicer only accepts strings")
-        if self.value is not None:
-            raise BananaError("already received a string")
-
-    def receiveChild(self, obj: object) -> None:
-        if self.value is not None or type(obj) is not bytes:
-            raise BananaError("DecimalUnslicer takes one string")
-        try:
-            self.value = Decimal(obj.decode("ascii"))
-        except (UnicodeDecodeError, InvalidOperation, ValueError):
-            raise BananaError(f"invalid decimal {obj[:40]!r}") from None
-
-    def receiveClose(self) -> object:
-        if self.value is None:
-            raise BananaError("decimal sequence without a string")
-        return self.value
-
-    def describe(self) -> str:
-        return "<decimal>"
-
-
-class BooleanUnslicer(LeafUnslicer):
-    """``bool``: one INT; honours BooleanConstraint(value)."""
-
-    opentype = ("boolean",)
-    value: bool | None = None
-    constraint: BooleanConstraint | None = None
-
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, BooleanConstraint)
-        if isinstance(c, BooleanConstraint):
-            self.constraint = c
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if typebyte != INT:
-            raise BananaError("BooleanUnslicer only accepts an INT token")
-        if self.value is not None:
-            raise BananaError("BooleanUnslicer only accepts one token")
-
-    def receiveChild(self, obj: object) -> None:
-        if self.value is not None or type(obj) is not int:
-            raise BananaError("BooleanUnslicer only accepts one INT token")
-        value = bool(obj)
-        c = self.constraint
-        if c is not None and c.value is not None and value != c.value:
-            raise Violation(f"This boolean can only be {c.value}")
-        self.value = value
-
-    def receiveClose(self) -> object:
-        if self.value is None:
-            raise BananaError("boolean sequence without a value")
-        return self.value
-
-    def describe(self) -> str:
-        return "<bool>"
-
-
-class NoneUnslicer(LeafUnslicer):
-    """``None``: an empty sequence."""
-
-    opentype = ("none",)
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        raise BananaError("NoneUnslicer does not accept any tokens")
-
-    def receiveClose(self) -> object:
-        return None
-
-    def describe(self) -> str:
-        return "<none>"
-
-
-class ReferenceUnslicer(LeafUnslicer):
-    """A shared reference: one INT naming an earlier OPEN of this message."""
-
-    opentype = ("reference",)
-    constraint: Constraint | None = None
-    finished = False
-    obj: object = None
-
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        self.constraint = constraint
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if typebyte != INT:
-            raise BananaError("ReferenceUnslicer only accepts INTs")
-        if self.finished:
-            raise BananaError("ReferenceUnslicer only accepts one int")
-
-    def receiveChild(self, obj: object) -> None:
-        if self.finished or type(obj) is not int:
-            raise BananaError("ReferenceUnslicer only accepts one int")
-        self.obj = self.decoder.getObject(obj)
-        self.finished = True
-        if self.constraint is not None and type(self.obj) is not Pending:
-            self.constraint.checkObject(self.obj, True)
-
-    def receiveClose(self) -> object:
-        if not self.finished:
-            raise BananaError("reference sequence without a number")
-        return self.obj
-
-    def describe(self) -> str:
-        return "<reference>"
-
-
-class VocabMarker:
-    """What the vocabulary sequences produce; the root drops it."""
-
-
-class ReplaceVocabUnslicer(LeafUnslicer):
-    """``set-vocab``: INT/STRING pairs replacing the inbound vocabulary."""
-
-    opentype = ("set-vocab",)
-    valueConstraint: Constraint = ByteStringConstraint(100)
-
-    def setConstraint(self, constraint: Constraint | None) -> None:
-        c = select_for(constraint, ByteStringConstraint)
-        if c is not None:
-            self.valueConstraint = c
-
-    def start(self, count: int) -> None:
-        self.d: dict[int, bytes] = {}
-        self.key: int | None = None
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.key is None:
-            if typebyte != INT:
-                raise BananaError("VocabUnslicer only accepts INT keys")
-        else:
-            if typebyte != STRING:
-                raise BananaError("VocabUnslicer only accepts STRING values")
-            self.valueConstraint.checkToken(typebyte, size)
-
-    def receiveChild(self, obj: object) -> None:
-        if self.key is None:
-            if type(obj) is not int:
-                raise BananaError("VocabUnslicer only accepts INT keys")
-            if obj in self.d:
-                raise BananaError(f"duplicate key {short_repr(obj)}")
-            self.key = obj
-        else:
-            if type(obj) is not bytes:
-                raise BananaError("VocabUnslicer only accepts STRING values")
-            self.d[self.key] = obj
-            self.key = None
-
-    def receiveClose(self) -> object:
-        if self.key is not None:
-            raise BananaError("sequence ended early: got key but not value")
-        self.decoder.replaceIncomingVocabulary(self.d)
-        return _VOCAB_MARKER
-
-    def describe(self) -> str:
-        return "<vocabdict>" if self.key is None else f"<vocabdict>[{self.key}]"
-
-
-class AddVocabUnslicer(LeafUnslicer):
-    """``add-vocab``: one INT and one STRING added to the inbound vocabulary."""
-
-    opentype = ("add-vocab",)
-    index: int | None = None
-    value: bytes | None = None
-    valueConstraint: Constraint = ByteStringConstraint(100)
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        if self.index is None:
-            if typebyte != INT:
-                raise BananaError("Vocab key must be an INT")
-        elif self.value is None:
-            if typebyte != STRING:
-                raise BananaError("Vocab value must be a STRING")
-            self.valueConstraint.checkToken(typebyte, size)
-        else:
-            raise Violation("add-vocab only accepts two values")
-
-    def receiveChild(self, obj: object) -> None:
-        if self.index is None:
-            if type(obj) is not int:
-                raise BananaError("Vocab key must be an INT")
-            self.index = obj
-        elif self.value is None:
-            if type(obj) is not bytes:
-                raise BananaError("Vocab value must be a STRING")
-            self.value = obj
-        else:
-            raise Violation("add-vocab only accepts two values")
-
-    def receiveClose(self) -> object:
-        if self.index is None or self.value is None:
-            raise BananaError("sequence ended too early")
-        self.decoder.addIncomingVocabulary(self.index, self.value)
-        return _VOCAB_MARKER
-
-    def describe(self) -> str:
-        return "<add-vocab>" if self.index is None else f"<add-vocab>[{self.index}]"
-
-
-_VOCAB_MARKER = VocabMarker()
-
-UnslicerFactory = Callable[[Opentype], Unslicer]
-
-
-@dataclass(frozen=True)
-class UnslicerEntry:
-    """How to build the unslicer for one opentype, and where it is allowed."""
-
-    factory: UnslicerFactory
-    top_level: bool
-    nested: bool
-    extra_index_tokens: int
-    max_index_length: int
-
-
-class UnslicerRegistry:
-    """Unslicers by opentype (a tuple of strings), per connection.
-
-    ``register(("call",), factory, top_level=True, nested=False)``: the factory
-    is called with the full opentype and returns a fresh Unslicer. With
-    ``extra_index_tokens=k`` the opentype is the registered prefix plus k more
-    index tokens (each at most ``max_index_length`` bytes), e.g.
-    ``("copyable", classname)``; the factory may raise Violation for unknown
-    names.
-    """
-
-    def __init__(self) -> None:
-        self._table: dict[Opentype, UnslicerEntry] = {}
-        self._prefixes: set[Opentype] = set()
-        self._max_index_length = 0
-        #: bumped on every change; decoders use it to refresh their caches
-        self.version = 0
-        #: decoder-side caches keyed by vocabulary, valid for one version
-        self.cache: dict[object, object] = {}
-
-    def register(
-        self,
-        opentype: Opentype | str,
-        factory: UnslicerFactory,
-        *,
-        top_level: bool = True,
-        nested: bool = True,
-        extra_index_tokens: int = 0,
-        max_index_length: int = 200,
-    ) -> None:
-        """Use ``factory(opentype)`` for sequences of ``opentype`` (replacing any)."""
-        ot = (opentype,) if isinstance(opentype, str) else tuple(opentype)
-        if not ot or not all(isinstance(x, str) for x in ot):
-            raise TypeError("opentype must be a non-empty tuple of str")
-        self._table[ot] = UnslicerEntry(
-            factory, top_level, nested, extra_index_tokens, max_index_length
-        )
-        self._rebuild()
-
-    def unregister(self, opentype: Opentype | str) -> None:
-        """Forget the unslicer for ``opentype``."""
-        ot = (opentype,) if isinstance(opentype, str) else tuple(opentype)
-        del self._table[ot]
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        self._prefixes = set()
-        for ot in self._table:
-            for i in range(1, len(ot)):
-                self._prefixes.add(ot[:i])
-        lengths = [len(x.encode()) for ot in self._table for x in ot]
-        self._max_index_length = max(lengths, default=0)
-        self.version += 1
-        self.cache = {}
-
-    def get(self, opentype: Opentype) -> UnslicerEntry | None:
-        """The entry registered for exactly ``opentype``."""
-        return self._table.get(opentype)
-
-    def lookup(self, opentype: Opentype) -> tuple[UnslicerEntry | None, int]:
-        """Find the entry for a (maybe partial) opentype.
-
-        Returns (entry, 0) for a complete match, (None, n>0) if more index
-        tokens may follow (n is the longest allowed next token), (None, 0) if
-        nothing matches.
-        """
-        for i in range(len(opentype), 0, -1):
-            base = self._table.get(opentype[:i])
-            if base is None:
-                continue
-            extra = len(opentype) - i
-            if extra == base.extra_index_tokens:
-                return base, 0
-            if extra < base.extra_index_tokens:
-                return None, base.max_index_length
-        if opentype in self._prefixes:
-            return None, self._max_index_length
-        return None, 0
-
-    def entries(self) -> list[tuple[Opentype, UnslicerEntry]]:
-        """Every registered (opentype, entry) pair."""
-        return list(self._table.items())
-
-    def max_index_length(self) -> int:
-        """The longest index token any registered opentype starts with."""
-        return self._max_index_length
-
-    def copy(self) -> UnslicerRegistry:
-        """An independent registry with the same entries (for per-connection scope)."""
-        new = UnslicerRegistry()
-        new._table = dict(self._table)
-        new._rebuild()
-        return new
-
-
-BUILTIN_UNSLICERS: dict[Opentype, type[Unslicer]] = {
-    ("unicode",): UnicodeUnslicer,
-    ("list",): ListUnslicer,
-    ("tuple",): TupleUnslicer,
-    ("dict",): DictUnslicer,
-    ("set",): SetUnslicer,
-    ("immutable-set",): FrozenSetUnslicer,
-    ("none",): NoneUnslicer,
-    ("boolean",): BooleanUnslicer,
-    ("reference",): ReferenceUnslicer,
-    ("decimal",): DecimalUnslicer,
-}
-
-
-def _factory(cls: type[Unslicer]) -> UnslicerFactory:
-    def make(opentype: Opentype) -> Unslicer:
-        return cls()
-
-    make.unslicer_class = cls  # type: ignore[attr-defined]
-    return make
-
-
-BUILTIN_FACTORIES: dict[Opentype, UnslicerFactory] = {
-    ot: _factory(cls) for ot, cls in BUILTIN_UNSLICERS.items()
-}
-SET_VOCAB_FACTORY = _factory(ReplaceVocabUnslicer)
-ADD_VOCAB_FACTORY = _factory(AddVocabUnslicer)
-
-
-def _make_default() -> UnslicerRegistry:
-    reg = UnslicerRegistry()
-    for ot, factory in BUILTIN_FACTORIES.items():
-        reg.register(ot, factory)
-    reg.register(("set-vocab",), SET_VOCAB_FACTORY, nested=False)
-    reg.register(("add-vocab",), ADD_VOCAB_FACTORY, nested=False)
-    return reg
-
-
-_DEFAULT = _make_default()
-
-
-def default_unslicers() -> UnslicerRegistry:
-    """A fresh registry with Foolscap's inert types (anywhere) and the vocabulary
-    sequences (top level only)."""
-    return _DEFAULT.copy()
-
-
-def shared_default_unslicers() -> UnslicerRegistry:
-    """The one default registry shared by decoders that do not register anything
-    (do not modify it)."""
-    return _DEFAULT

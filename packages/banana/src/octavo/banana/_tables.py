@@ -1,0 +1,139 @@
+"""What the decoder's fast paths know about one registry and one inbound vocabulary.
+
+The fast reader (``_fast.py``) recognises an OPEN sequence by its index token, as it
+arrives: ``STRING "list"`` or, with a vocabulary, ``VOCAB 4``. :class:`FastTables`
+holds, per level (the top level, or nested), which complete index tokens open
+
+- a built-in kind the reader builds itself (``KIND_*``: a str, None, bool or reference
+  read whole; a list, tuple or dict read with everything in it), or
+- another registered opentype of a single index token (sets, octavo-tub's ``call``...),
+  whose unslicer the reader pushes without the general path's two steps.
+
+A built-in opentype whose factory was replaced counts as registered, not built in; an
+opentype of several index tokens is left to the general path. The tables are built
+from the registry's entries and the vocabulary, never decide anything the registry
+would not (an opentype is in the top-level table only if it is registered for the top
+level), and are rebuilt when either changes. Decoders that share a registry and an
+initial vocabulary share one FastTables (through the registry's ``cache``, which holds
+at most one per shared vocabulary); a vocabulary changed by ``set-vocab`` or
+``add-vocab`` gets tables of its own, which die with the decoder.
+"""
+
+from __future__ import annotations
+
+from ._registry import BUILTIN_FACTORIES, UnslicerEntry, UnslicerRegistry
+from ._tokens import b128_encode
+from ._unslicers import DictUnslicer, ListUnslicer, Opentype, TupleUnslicer, Unslicer
+
+__all__ = [
+    "CONTAINER_UNSLICERS",
+    "KIND_BOOL",
+    "KIND_DICT",
+    "KIND_LIST",
+    "KIND_NONE",
+    "KIND_REF",
+    "KIND_TUPLE",
+    "KIND_UNICODE",
+    "FastTables",
+    "Registered",
+    "fast_tables",
+]
+
+# The built-in kinds the fast reader reads itself. Leaves first: kinds up to KIND_REF
+# are read whole (OPEN, index token, at most one token, CLOSE).
+KIND_UNICODE = 1
+KIND_NONE = 2
+KIND_BOOL = 3
+KIND_REF = 4
+KIND_LIST = 5
+KIND_TUPLE = 6
+KIND_DICT = 7
+
+_BUILTIN_KINDS: dict[str, int] = {
+    "unicode": KIND_UNICODE,
+    "none": KIND_NONE,
+    "boolean": KIND_BOOL,
+    "reference": KIND_REF,
+    "list": KIND_LIST,
+    "tuple": KIND_TUPLE,
+    "dict": KIND_DICT,
+}
+
+#: the unslicer that stands for a container the fast reader had open (see Stack.adopt)
+CONTAINER_UNSLICERS: dict[int, type[Unslicer]] = {
+    KIND_LIST: ListUnslicer,
+    KIND_TUPLE: TupleUnslicer,
+    KIND_DICT: DictUnslicer,
+}
+
+#: a registered opentype of one index token: its entry and the opentype
+Registered = tuple[UnslicerEntry, Opentype]
+
+
+class FastTables:
+    """Index tokens the fast reader can open, for one registry version and vocabulary.
+
+    Keys are complete index tokens as they arrive (header, type byte, and for STRING
+    the name). ``kinds_top``/``kinds_nested`` map them to a built-in ``KIND_*``;
+    ``custom_top``/``custom_nested`` to a registered opentype.
+    """
+
+    __slots__ = (
+        "custom_nested",
+        "custom_top",
+        "kinds_nested",
+        "kinds_top",
+        "version",
+        "words",
+    )
+
+    def __init__(self, registry: UnslicerRegistry, words: dict[int, bytes]) -> None:
+        #: the registry version these tables were built for
+        self.version = registry.version
+        #: the inbound vocabulary (index to string), shared with the decoder
+        self.words = words
+        self.kinds_top: dict[bytes, int] = {}
+        self.kinds_nested: dict[bytes, int] = {}
+        self.custom_top: dict[bytes, Registered] = {}
+        self.custom_nested: dict[bytes, Registered] = {}
+        indices: dict[bytes, list[int]] = {}
+        for i, w in sorted(words.items()):
+            indices.setdefault(w, []).append(i)
+        for ot, entry in registry.entries():
+            if len(ot) != 1 or entry.extra_index_tokens:
+                continue  # opentypes of several index tokens take the general path
+            name = ot[0].encode()
+            keys = [b128_encode(len(name)) + b"\x82" + name]
+            keys += [b128_encode(i) + b"\x87" for i in indices.get(name, ())]
+            kind = _BUILTIN_KINDS.get(ot[0], 0)
+            if kind and entry.factory is not BUILTIN_FACTORIES[ot]:
+                kind = 0  # a replaced built-in behaves as a registered opentype
+            for key in keys:
+                if kind:
+                    if entry.top_level:
+                        self.kinds_top[key] = kind
+                    if entry.nested:
+                        self.kinds_nested[key] = kind
+                else:
+                    if entry.top_level:
+                        self.custom_top[key] = (entry, ot)
+                    if entry.nested:
+                        self.custom_nested[key] = (entry, ot)
+
+
+def fast_tables(
+    registry: UnslicerRegistry, words: dict[int, bytes], key: tuple[bytes, ...] | None
+) -> FastTables:
+    """The tables for ``registry`` as it is now and the vocabulary ``words``.
+
+    ``key`` names a vocabulary that decoders share (the initial table, ``()`` for none):
+    its tables are kept in ``registry.cache`` (emptied whenever the registry changes)
+    and shared. With ``key`` None (a vocabulary of one decoder) they are built afresh.
+    """
+    if key is None:
+        return FastTables(registry, words)
+    cache = registry.cache
+    tables = cache.get(key)
+    if not isinstance(tables, FastTables) or tables.words is not words:
+        tables = cache[key] = FastTables(registry, words)
+    return tables
