@@ -273,3 +273,72 @@ def test_unsendable_arguments_are_refused_before_anything_is_recorded() -> None:
     with pytest.raises(Violation):
         pair.a.send_call(req, proxy.tracker.clid, "echo", (object(),), {})
     assert pair.a.waiting == {}
+
+
+def _outcome(conn_fast: bool, stream: bytes, chunk: int) -> list[object]:
+    """What b makes of ``stream`` fed in ``chunk``-byte pieces (events as reprs, then
+    the protocol error's text)."""
+    pair, _ = echo_pair(conn_fast)
+    seen: list[object] = []
+    try:
+        for i in range(0, len(stream), chunk):
+            pair.b.receive_data(stream[i : i + chunk])
+            seen += [type(e).__name__ for e in pair.b.events()]
+    except BananaError as e:
+        seen += [type(e).__name__ for e in pair.b.events()]
+        seen.append(str(e))
+    return seen
+
+
+@pytest.mark.parametrize("fast", FAST)
+@pytest.mark.parametrize(
+    ("middle", "outcome"),
+    [
+        # a list, then a dict, where 'arguments' is due: a protocol error
+        (b"\x01\x88\x04\x82list\x01\x81\x01\x89", "arguments must be an"),
+        (b"\x01\x88\x04\x82dict\x01\x89", "arguments must be an"),
+        # a my-reference there, refused inside (its FURL is not UTF-8): the call is
+        # refused, whole or byte by byte (it used to be dropped when fed byte by byte)
+        (
+            b"\x01\x88\x0c\x82my-reference\x05\x81\x00\x82\x01\x82\xff\x01\x89",
+            "['CallRefused', 'MessageRefused']",
+        ),
+    ],
+)
+def test_a_call_refuses_other_sequences_in_place_of_its_arguments_alike(
+    fast: bool, middle: bytes, outcome: str
+) -> None:
+    """Whole or byte by byte, fast paths on or off: the same outcome (a sequence that
+    is not 'arguments' must not slip past the call's checks on a fast path)."""
+    stream = b"\x00\x88\x04\x82call\x07\x81\x01\x81\x04\x82echo" + middle + b"\x00\x89"
+    outcomes = {repr(_outcome(f, stream, chunk)) for f in (fast, not fast) for chunk in (1, 99)}
+    assert len(outcomes) == 1, outcomes
+    assert outcome in outcomes.pop()
+
+
+def test_what_came_before_a_protocol_error_is_still_reported() -> None:
+    """A PING in the same chunk as the garbage that follows it is still an event."""
+    pair = Pair()
+    with pytest.raises(BananaError):
+        pair.b.receive_data(pair.a.send_ping(7) + b"\xff")
+    assert pair.b.events() == [PingReceived(7)]
+
+
+def test_the_connections_own_methods_check_their_arguments() -> None:
+    """decref/decgift/getReferenceByName with arguments that do not fit: a Violation
+    saying so (not a TypeError naming our functions); a count below 1 is refused."""
+    pair = Pair()
+    for kwargs in ({"clid": 1}, {"giftID": 1, "count": 0}, {"name": b"\xff"}):
+        method = {
+            "clid": "decref",
+            "giftID": "decgift",
+            "name": "getReferenceByName",
+        }[next(iter(kwargs))]
+        req = Request(pair.a.allocate_reqid())
+        answers, _ = pair.serve(pair.b, pair.joined(pair.a.send_call(req, 0, method, (), kwargs)))
+        pair.a.receive_data(answers)
+        (ev,) = pair.a.events()
+        assert isinstance(ev, ErrorReceived)
+        value = ev.failure.state["value"]
+        assert value.startswith(b"Violation"), value  # the test host names the class
+        assert b"TypeError" not in value and b"UnicodeDecodeError" not in value

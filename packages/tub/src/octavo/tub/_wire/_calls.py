@@ -167,9 +167,10 @@ class CallUnslicer(MessageUnslicer, _ConstrainedChild):
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
         if self.stage != 3:
             raise BananaError(f"unexpected sequence in call stage {self.stage}")
-        if opentype != _ARGUMENTS_OT:
-            raise BananaError("arguments must be an 'arguments' sequence")
-        return ArgumentsUnslicer()  # it takes its target from us as it starts
+        # At stage 3 the decoder may open a sequence on its fast path without asking
+        # us (plain_open), so nothing is decided here: a sequence that is not the
+        # 'arguments' is refused when it arrives (receiveChild), on either path.
+        return self.open(opentype)
 
     def receiveChild(self, obj: object) -> None:
         stage = self.stage
@@ -234,8 +235,10 @@ class ArgumentsUnslicer(_ConstrainedChild):
     """``arguments``: count, positional values, then (name, value) pairs.
 
     When the target takes no argument constraints the structure is checked in
-    ``receiveChild`` and the decoder's fast path is used (``wants_check`` and
-    ``plain_open`` hints); otherwise every token is checked before it is read.
+    ``receiveChild`` and the decoder's fast path is used (``wants_check`` False, and
+    ``plain_open`` while a value is due: a sequence where a keyword name or the CLOSE
+    is due goes through ``doOpen``, which refuses it); otherwise every token is
+    checked before it is read.
     """
 
     opentype = _ARGUMENTS_OT
@@ -255,11 +258,11 @@ class ArgumentsUnslicer(_ConstrainedChild):
         self.argname: str | None = None
         self.child_constraint = None
         self._get_constraint: Callable[[str, int | str], Any] | None = adm.argument_constraint
-        if self._get_constraint is None:
-            self.wants_check = False
-            self.plain_open = True
-        else:
-            self.wants_check = True
+        # without argument constraints the decoder reads our children on its fast path;
+        # plain_open (a sequence may open without doOpen) only while a value is due
+        self._plain_values = self._get_constraint is None
+        self.wants_check = not self._plain_values
+        self.plain_open = False
 
     def _constraint_for(self, which: int | str) -> Any:
         get = self._get_constraint
@@ -295,6 +298,7 @@ class ArgumentsUnslicer(_ConstrainedChild):
             self.numargs = obj
             if obj and self._get_constraint is not None:
                 self.child_constraint = self._constraint_for(0)
+            self.plain_open = bool(obj) and self._plain_values
             return
         args = self.args
         index = len(args)
@@ -307,6 +311,8 @@ class ArgumentsUnslicer(_ConstrainedChild):
                     self.child_constraint = self._constraint_for(index + 1)
                 else:
                     self.child_constraint = None
+            if index + 1 == numargs:
+                self.plain_open = False  # a keyword name (a STRING) or the CLOSE is next
             return
         if self.argname is None:
             if type(obj) is not bytes:
@@ -314,6 +320,7 @@ class ArgumentsUnslicer(_ConstrainedChild):
             self.argname = name = Admission.kwarg_name(obj, self.kwargs)  # Violation
             if self._get_constraint is not None:
                 self.child_constraint = self._constraint_for(name)
+            self.plain_open = self._plain_values  # its value is next
             return
         name = self.argname
         kwargs = self.kwargs
@@ -322,6 +329,7 @@ class ArgumentsUnslicer(_ConstrainedChild):
             obj.add_callback(lambda v: kwargs.__setitem__(name, v))
         self.argname = None
         self.child_constraint = None
+        self.plain_open = False
 
     def receiveClose(self) -> object:
         if self.numargs is None or len(self.args) < self.numargs or self.argname is not None:
@@ -373,6 +381,7 @@ class AnswerUnslicer(MessageUnslicer, _ConstrainedChild):
             raise BananaError("stop sending me stuff!")
         self.result = obj
         self.have_result = True
+        self.plain_open = False  # anything more is refused by doOpen
 
     def reportViolation(self, why: Violation) -> Violation | None:
         if self.request is not None:

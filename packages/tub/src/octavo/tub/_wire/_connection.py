@@ -8,7 +8,8 @@ calls we sent that wait for an answer (``waiting``, by reqID) and the calls we
 received (counted by :class:`~._admission.Admission`, which decides what is taken).
 
 Bytes from the far end go to :meth:`receive_data`. Whole messages turn into events
-(``_events``), taken in arrival order with :meth:`events`:
+(``_events``), taken with :meth:`events`: calls, answers and gifts in the order they
+arrived; PINGs and refused messages after those of the same chunk of input:
 
 - a call: :class:`CallReceived` once it is complete and admitted; the owner runs
   it and answers with :meth:`send_answer` or :meth:`send_error`. A refused call is
@@ -43,7 +44,6 @@ with the same bytes and the same events.
 from __future__ import annotations
 
 import itertools
-import os
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -54,6 +54,7 @@ from octavo.banana import (
     ObjectReceived,
     Pending,
     ViolationReceived,
+    fast_paths_default,
 )
 from octavo.banana import ErrorReceived as BananaErrorReceived
 from octavo.banana import PingReceived as BananaPingReceived
@@ -91,19 +92,12 @@ __all__ = [
     "ConnectionHost",
     "GiftWaiter",
     "PBConnection",
-    "fast_paths_default",
 ]
 
 #: default bound on calls from the far end that are queued or running at once
 DEFAULT_MAX_INBOUND_CALLS = 10_000
 #: default bound on the wire size of one inbound message
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
-
-
-def fast_paths_default() -> bool:
-    """Whether connections use the whole-message fast paths unless told
-    (``OCTAVO_FAST_PATHS=0`` in the environment turns them off)."""
-    return os.environ.get("OCTAVO_FAST_PATHS", "1") != "0"
 
 
 class ConnectionHost(Protocol):
@@ -194,12 +188,18 @@ class _OwnMethods:
             meth = self._conn.gifts.decgift
         else:
             raise Violation(f"the Broker has no method {methodname!r}")
-        return meth(*args, **kwargs)
+        try:
+            return meth(*args, **kwargs)
+        except TypeError:  # arguments that do not fit: say so, not where
+            raise Violation(f"bad arguments for the Broker's {methodname!r}") from None
 
     def getReferenceByName(self, name: str | bytes) -> Any:
         """One of our published objects (KeyError if there is none of that name)."""
         if isinstance(name, bytes):
-            name = name.decode("utf-8")
+            try:
+                name = name.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Violation("getReferenceByName needs a UTF-8 name") from None
         if not isinstance(name, str):
             raise Violation("getReferenceByName needs a string name")
         return self._conn.host.lookup_name(name)
@@ -217,8 +217,8 @@ class PBConnection:
     :param max_message_size: bytes one inbound message may take on the wire.
     :param decoder_limits: keyword limits for the Banana decoder (``max_depth``,
         ``max_token_size``).
-    :param fast_paths: use the whole-message fast paths (None: the default, see
-        :func:`fast_paths_default`).
+    :param fast_paths: use the fast paths, ours (whole messages) and the codec's (None:
+        the process default, octavo.banana's ``fast_paths_default()``).
     """
 
     def __init__(
@@ -243,12 +243,15 @@ class PBConnection:
         self.fast_paths = fast_paths
         self._failure_type = codec.failure_type
         self.max_message_size = max_message_size
-        self.encoder = Encoder(slicers=codec.slicers, context=self, vocab=table)
+        self.encoder = Encoder(
+            slicers=codec.slicers, context=self, vocab=table, fast_paths=fast_paths
+        )
         self.decoder = Decoder(
             unslicers=codec.unslicers,
             context=self,
             vocab=table,
             top_level_primitives=False,
+            fast_paths=fast_paths,
             **dict(decoder_limits or {}),  # type: ignore[arg-type]
         )
         self._fast_encoder = FastEncoder(self.encoder) if fast_paths else None
@@ -308,11 +311,23 @@ class PBConnection:
                     self._unfinished = 0
                     return
                 data = data[used:]
-        decoder.receive_data(data)
-        for ev in decoder.events():
+        try:
+            decoder.receive_data(data)
+        finally:
+            # what was decoded before a protocol error is still reported
+            self._take_decoder_events()
+        if self.messages_completed != before:
+            self._unfinished = 0
+        elif self._unfinished > self.max_message_size:
+            raise BananaError(f"message larger than max_message_size={self.max_message_size} bytes")
+
+    def _take_decoder_events(self) -> None:
+        """Turn the codec's own events into ours (calls, answers and errors acted as
+        they closed; what is left is counts, refusals, PINGs and an ERROR token)."""
+        for ev in self.decoder.events():
             t = type(ev)
             if t is ObjectReceived:
-                self.messages_completed += 1  # calls, answers and errors act as they close
+                self.messages_completed += 1
             elif t is ViolationReceived:
                 self.messages_completed += 1
                 self._events.append(MessageRefused(ev.violation))  # type: ignore[union-attr]
@@ -321,11 +336,7 @@ class PBConnection:
             elif t is BananaErrorReceived:
                 message = ev.message.decode("utf-8", "replace")  # type: ignore[union-attr]
                 self._events.append(PeerError(message))
-                break
-        if self.messages_completed != before:
-            self._unfinished = 0
-        elif self._unfinished > self.max_message_size:
-            raise BananaError(f"message larger than max_message_size={self.max_message_size} bytes")
+                return
 
     def events(self) -> list[PBEvent]:
         """Everything that happened since the last call, oldest first."""

@@ -38,6 +38,7 @@ from octavo.banana import (
     Encoder,
     int_token,
     open_close_tokens,
+    read_header,
 )
 from octavo.tub._errors import Violation
 
@@ -50,9 +51,10 @@ if TYPE_CHECKING:
 __all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 
 _DOUBLE = Struct(">d")
-#: the fast decoder reads headers of up to five bytes (numbers below 2**35, every INT);
-#: longer ones take the general path
-_MAX_FAST_HEADER = 6
+#: the fast decoder reads headers of up to five digits (numbers below 2**35, every INT)
+#: with octavo.banana's header reader, which gives type byte 0 for a longer header or
+#: one not all here: no branch takes 0, so such a message is left to the general path
+_MAX_FAST_HEADER = 5
 _FALSE, _TRUE = int_token(0), int_token(1)
 
 
@@ -209,31 +211,6 @@ def _joined(out: list[bytes]) -> bytes | list[bytes]:
 # ================================================================ decoding
 
 
-def _token(buf: bytes, p: int) -> tuple[int, int, int]:
-    """(type byte, header, position after the type byte) of the token at ``p``.
-
-    Raises IndexError at the end of ``buf``, _NotFastError for a header of
-    _MAX_FAST_HEADER bytes or more.
-    """
-    c = buf[p]
-    if c & 0x80:
-        return c, 0, p + 1
-    c1 = buf[p + 1]
-    if c1 & 0x80:
-        return c1, c, p + 2
-    header = c | (c1 << 7)
-    shift = 14
-    q = p + 2
-    while q - p < _MAX_FAST_HEADER:
-        c = buf[q]
-        q += 1
-        if c & 0x80:
-            return c, header, q
-        header |= c << shift
-        shift += 7
-    raise _NotFastError
-
-
 class FastDecoder:
     """Reads simple ``call`` and ``answer`` messages of ``conn`` at a message boundary.
 
@@ -268,7 +245,7 @@ class FastDecoder:
 
     def _word(self, buf: bytes, p: int) -> tuple[bytes, int]:
         """A STRING or VOCAB token's bytes, and the position after it."""
-        typ, header, p = _token(buf, p)
+        typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == VOCAB:
             w = self._decoder.vocab_word(header)
             if w is None:
@@ -283,7 +260,7 @@ class FastDecoder:
 
     def _value(self, buf: bytes, p: int) -> tuple[object, int, int]:
         """One simple value: (value, position after it, OPENs in it)."""
-        typ, header, p = _token(buf, p)
+        typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == INT:
             return header, p, 0
         if typ == STRING:
@@ -315,20 +292,20 @@ class FastDecoder:
         elif kind == b"none":
             obj = None
         elif kind == b"boolean":
-            t, v, p = _token(buf, p)
+            t, v, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if t != INT or v > 1:
                 raise _NotFastError
             obj = v == 1
         else:
             raise _NotFastError
-        t, number, p = _token(buf, p)
+        t, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if t != CLOSE or number != header:
             raise _NotFastError
         return obj, p, 1
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
-        typ, number, p = _token(buf, p)
+        typ, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
         kind, p = self._word(buf, p)
@@ -339,11 +316,11 @@ class FastDecoder:
         raise _NotFastError
 
     def _answer(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
-        typ, reqid, p = _token(buf, p)
+        typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
         result, p, opens = self._value(buf, p)
-        typ, closing, p = _token(buf, p)
+        typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
         if opens and self._decoder.max_depth < 2:
@@ -358,22 +335,22 @@ class FastDecoder:
         return partial(conn.answer_arrived, AnswerReceived(req, result), None), p, opens + 1
 
     def _call(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
-        typ, reqid, p = _token(buf, p)
+        typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
-        typ, clid, p = _token(buf, p)
+        typ, clid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == NEG:
             clid = -clid
         elif typ != INT:
             raise _NotFastError
         raw_name, p = self._word(buf, p)
-        typ, args_number, p = _token(buf, p)
+        typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
         kind, p = self._word(buf, p)
         if kind != b"arguments":
             raise _NotFastError
-        typ, numargs, p = _token(buf, p)
+        typ, numargs, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
         opens = 2
@@ -386,7 +363,7 @@ class FastDecoder:
         kwarg_name = Admission.kwarg_name
         try:
             while True:
-                typ, header, p = _token(buf, p)
+                typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
                 if typ == CLOSE:
                     if header != args_number:
                         raise _NotFastError
@@ -407,7 +384,7 @@ class FastDecoder:
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
                 kwargs[name], p, n = self._value(buf, p)
                 opens += n
-            typ, closing, p = _token(buf, p)
+            typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
             if self._decoder.max_depth < (3 if opens > 2 else 2):

@@ -274,6 +274,8 @@ class GiftTable:
 
     def decgift(self, giftID: int, count: int) -> None:
         """The far end resolved (or gave up on) ``count`` copies of gift ``giftID``."""
+        if type(giftID) is not int or type(count) is not int or count < 1:
+            raise Violation("decgift needs an int giftID and a positive int count")
         key = self.by_gift_id.get(giftID)
         if key is None:
             raise Violation(f"unknown giftID {giftID!r}")
