@@ -116,11 +116,17 @@ decimals = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False, places=None),
     st.sampled_from(DECIMAL_SPECIALS).map(Decimal),
 )
-hashable_decimals = decimals.filter(lambda d: not d.is_snan())
+# NaN hashes by identity, so a set holding one iterates in an order that changes from
+# run to run; the graph walk below would then draw differently and Hypothesis reports
+# the strategy as flaky.  NaN stays covered as a scalar, just not inside sets or keys.
+hashable_floats = st.floats(allow_nan=False, allow_infinity=True)
+hashable_decimals = decimals.filter(lambda d: not d.is_nan())
 scalars = st.one_of(st.none(), st.booleans(), ints, floats, texts, byte_strings, decimals)
 
 hashables = st.recursive(
-    st.one_of(st.none(), st.booleans(), ints, floats, texts, byte_strings, hashable_decimals),
+    st.one_of(
+        st.none(), st.booleans(), ints, hashable_floats, texts, byte_strings, hashable_decimals
+    ),
     lambda inner: st.one_of(
         st.tuples(inner, inner),
         st.lists(inner, max_size=3).map(tuple),
