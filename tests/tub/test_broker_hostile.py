@@ -63,6 +63,7 @@ def call_bytes(reqid: int, clid: int, method: bytes, *args: bytes) -> bytes:
 class Target(Referenceable):
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        self.pending: list[Deferred[None]] = []
 
     def remote_echo(self, value: Any) -> Any:
         self.seen.append(value)
@@ -70,6 +71,11 @@ class Target(Referenceable):
 
     def remote_never(self) -> Deferred[None]:
         return Deferred()
+
+    def remote_later(self) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
+        self.pending.append(d)
+        return d
 
 
 class HostileTestCase(SynchronousTestCase):
@@ -315,16 +321,41 @@ class ErrorAnswerTests(HostileTestCase):
 class FloodTests(HostileTestCase):
     broker_kwargs = {"max_inbound_calls": 5}
 
-    def test_call_flood_is_bounded(self) -> None:
-        """Beyond max_inbound_calls outstanding calls, new calls get an error answer."""
+    def test_calls_beyond_the_limit_wait_and_reading_stops(self) -> None:
+        """With max_inbound_calls running, later calls wait their turn (as many again at
+        most; beyond that they are refused) and B stops reading from A; answers let
+        the waiting calls run and reading resume."""
         out: list[Any] = []
         for _ in range(12):
-            self.ref.callRemote("never").addBoth(out.append)
+            self.ref.callRemote("later").addBoth(out.append)
         self.conn.pump()
-        self.assertEqual(len(self.b.connection.admission.active), 5)
-        self.assertEqual(len(out), 7)
+        target = self.tub_b.names["target"]
+        self.assertEqual(len(target.pending), 5)  # running
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 5)  # waiting their turn
+        self.assertEqual(len(out), 2)  # refused: the queue was full
         for f in out:
-            self.assertIn("too many outstanding calls", f.value)
+            self.assertIn("too many queued calls (limit 5)", f.value)
+        self.assertTrue(self.b.flow.reading_paused)
+        self.assertFalse(self.conn.right_transport.reading)
+        self.ref.callRemote("echo", "read later").addBoth(out.append)
+        self.conn.pump()
+        self.assertEqual(len(out), 2)  # not read yet
+        for d in target.pending[:3]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertEqual(len(target.pending), 8)
+        self.assertTrue(self.b.flow.reading_paused)
+        for d in target.pending[3:]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertFalse(self.b.flow.reading_paused)
+        self.assertEqual(len(target.pending), 10)
+        for d in target.pending[8:]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertEqual(
+            sorted(map(repr, out[2:])), sorted(map(repr, [None] * 10 + ["read later"]))
+        )
         self.assert_bystander_fine()
 
     def test_one_way_call_flood_is_bounded(self) -> None:

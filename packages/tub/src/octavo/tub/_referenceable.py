@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, fail, maybeDeferred
+from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import SturdyRef, decode_furl
@@ -148,6 +148,13 @@ class RemoteReferenceOnly:
         """Cancel a :meth:`notifyOnDisconnect` (harmless if already fired)."""
         self._broker.dontNotifyOnDisconnect(marker)
 
+    def when_writable(self) -> Deferred[None]:
+        """A Deferred that fires once the connection takes more: at once, unless what
+        we send it waits in a send buffer past its high-water mark (the peer reads
+        slower than we write). Calls made meanwhile are queued, not refused; bulk
+        senders wait on this between calls. Fires too if the connection is lost."""
+        return self._broker.flow.when_writable()
+
     def __repr__(self) -> str:
         r = f"<{type(self).__name__} at 0x{abs(id(self)):x}"
         if self.tracker.url:
@@ -231,6 +238,10 @@ class LocalReferenceable:
 
     def dontNotifyOnDisconnect(self, marker: Any) -> None:
         """Nothing was registered."""
+
+    def when_writable(self) -> Deferred[None]:
+        """A local object always takes more: fires at once."""
+        return succeed(None)
 
 
 def _positional_refused() -> None:
