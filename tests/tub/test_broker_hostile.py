@@ -72,6 +72,12 @@ class Target(Referenceable):
     def remote_never(self) -> Deferred[None]:
         return Deferred()
 
+    def remote_fail(self) -> None:
+        raise ValueError("the method failed")
+
+    def remote_typo(self) -> None:
+        len(5)  # type: ignore[arg-type]
+
     def remote_later(self) -> Deferred[None]:
         d: Deferred[None] = Deferred()
         self.pending.append(d)
@@ -316,6 +322,43 @@ class ErrorAnswerTests(HostileTestCase):
         )
         self.a.dataReceived(topen(0, ERROR) + tint(108) + failure + tclose(0))
         self.assertTrue(self.result(d).check(Violation))
+
+
+class AmplificationTests(HostileTestCase):
+    """The error answer to a bad call is a small multiple of the call, traceback-free."""
+
+    def answer_to(self, data: bytes) -> bytes:
+        self.conn.right_transport.take()
+        self.inject(data)
+        return self.conn.right_transport.take()
+
+    def test_refusals_are_small_and_carry_no_traceback(self) -> None:
+        """Unknown clid, unknown method, arguments that do not fit: each error answer is
+        at most 10x the call's bytes, and has no traceback (unsafeTracebacks is on)."""
+        self.assertTrue(self.b.unsafeTracebacks)
+        for call in (
+            call_bytes(901, 4242, b"echo", tint(1)),
+            call_bytes(902, self.clid, b"nope"),
+            call_bytes(903, self.clid, b"echo", tint(1), tint(2), tint(3)),
+        ):
+            answer = self.answer_to(call)
+            self.assertTrue(answer, "no error answer")
+            self.assertLessEqual(len(answer), 10 * len(call), answer)
+            self.assertIn(b"traceback\x00\x82", answer)  # an empty traceback string
+            self.assertNotIn(b"File ", answer)
+        self.assert_alive()
+
+    def test_application_failures_keep_their_tracebacks(self) -> None:
+        """An exception raised by the method itself goes back with its traceback."""
+        answer = self.answer_to(call_bytes(904, self.clid, b"fail"))
+        self.assertIn(b"File ", answer)
+
+    def test_a_type_error_inside_the_method_is_not_bad_arguments(self) -> None:
+        """A TypeError the method raises is the method's failure (with its traceback)."""
+        answer = self.answer_to(call_bytes(905, self.clid, b"typo"))
+        self.assertIn(b"builtins.TypeError", answer)
+        self.assertNotIn(b"BadArgumentsError", answer)
+        self.assertIn(b"File ", answer)
 
 
 class FloodTests(HostileTestCase):

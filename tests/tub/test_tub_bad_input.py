@@ -303,7 +303,7 @@ class BadInput(unittest.TestCase):
         self.raw.call(6, self.clid, "no_such_method")
         assert "no_such_method" in await self.raw.error_text(6)
         self.raw.call(7, self.clid, "__class__")
-        assert "AttributeError" in await self.raw.error_text(7)
+        assert "UnknownMethodError" in await self.raw.error_text(7)  # an AttributeError
         self.raw.call(8, 0, "shutdown_everything")
         assert "shutdown_everything" in await self.raw.error_text(8)
         await self.assert_raw_alive()

@@ -17,7 +17,7 @@ from zope.interface import Interface, implementer  # type: ignore[import-untyped
 from octavo.furl import SturdyRef, decode_furl
 from octavo.reconnector import ClockLike
 
-from ._errors import DeadReferenceError, NoLocationError
+from ._errors import BadArgumentsError, DeadReferenceError, NoLocationError, UnknownMethodError
 from ._eventual import queue_for
 from ._wire._admission import accepts_any_arguments
 
@@ -79,11 +79,22 @@ class Referenceable(OnlyReferenceable):
         return None
 
     def doRemoteCall(self, methodname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run ``remote_<methodname>(*args, **kwargs)``."""
+        """Run ``remote_<methodname>(*args, **kwargs)``.
+
+        Raises UnknownMethodError (an AttributeError) if there is no such method, and
+        BadArgumentsError (a TypeError) if the arguments do not fit its signature.
+        """
         meth = getattr(self, "remote_" + methodname, None)
         if meth is None or not callable(meth):
-            raise AttributeError(f"{type(self).__name__} has no remote method {methodname!r}")
-        return meth(*args, **kwargs)
+            raise UnknownMethodError(f"{type(self).__name__} has no remote method {methodname!r}")
+        try:
+            return meth(*args, **kwargs)
+        except TypeError as e:
+            tb = e.__traceback__
+            if tb is not None and tb.tb_next is None:
+                # raised by the call itself, before the method's first line ran
+                raise BadArgumentsError(f"remote_{methodname}: {e}") from None
+            raise
 
 
 @implementer(IRemoteReference)
