@@ -7,12 +7,14 @@ Tub is not disturbed.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation, b128_encode
@@ -74,6 +76,9 @@ class Target(Referenceable):
 
     def remote_fail(self) -> None:
         raise ValueError("the method failed")
+
+    def remote_make(self) -> Target:
+        return Target()
 
     def remote_typo(self) -> None:
         len(5)  # type: ignore[arg-type]
@@ -359,6 +364,25 @@ class AmplificationTests(HostileTestCase):
         self.assertIn(b"builtins.TypeError", answer)
         self.assertNotIn(b"BadArgumentsError", answer)
         self.assertIn(b"File ", answer)
+
+
+class ReferenceLimitTests(HostileTestCase):
+    broker_kwargs = {"max_references": 3}
+
+    def test_a_peer_holds_at_most_max_references_of_our_objects(self) -> None:
+        """Past the limit, an answer carrying one more new object is refused with an
+        error (the peer must release some first); the connection goes on."""
+        made = [self.result(self.ref.callRemote("make")) for _ in range(2)]  # target + 2
+        f = self.result(self.ref.callRemote("make"))
+        self.assertIsInstance(f, Failure)
+        self.assertIn("too many of our objects held by this peer (limit 3)", f.getErrorMessage())
+        self.assertEqual(len(self.b.connection.my_references.by_clid), 3)
+        self.assertEqual(self.result(self.ref.callRemote("echo", 5)), 5)
+        del made[:]  # A lets go: its decref frees room on B
+        gc.collect()
+        self.conn.pump()
+        self.assertEqual(len(self.b.connection.my_references.by_clid), 1)
+        self.assertNotIsInstance(self.result(self.ref.callRemote("make")), Failure)
 
 
 class FloodTests(HostileTestCase):

@@ -56,7 +56,7 @@ from octavo.tub._wire._events import (
     PeerError,
     PingReceived,
 )
-from octavo.tub._wire._references import RemoteReferenceTracker
+from octavo.tub._wire._references import DEFAULT_MAX_REFERENCES, RemoteReferenceTracker
 
 from ._delivery import Delivery
 from ._failure import wrap_remote_failure
@@ -97,6 +97,8 @@ class Broker(Protocol):
         more are refused with an error answer.
     :param max_message_size: bytes one message (call, answer, error) may take on the
         wire; a bigger one is a protocol error and closes the connection.
+    :param max_references: our objects the far end may hold references to at once;
+        sending it one more fails with a Violation.
     :param codec_limits: keyword limits handed to the decoder (depth, token sizes).
     :param fast_paths: use the whole-message fast paths (None: the process default).
     """
@@ -116,6 +118,7 @@ class Broker(Protocol):
         clock: ClockLike | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_references: int = DEFAULT_MAX_REFERENCES,
         codec_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -149,6 +152,7 @@ class Broker(Protocol):
             vocab_table_index=_as_int(params.get("initial-vocab-table-index")),
             max_inbound_calls=max_inbound_calls,
             max_message_size=max_message_size,
+            max_references=max_references,
             decoder_limits=codec_limits,
             fast_paths=fast_paths,
         )

@@ -80,6 +80,7 @@ from ._inbound import Gift, GiftWaiter, InboundCalls
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 from ._reference_sequences import TheirReferenceUnslicer
 from ._references import (
+    DEFAULT_MAX_REFERENCES,
     GiftTable,
     MyReferenceTable,
     RemoteReferenceTracker,
@@ -193,6 +194,7 @@ class PBConnection:
     :param vocab_table_index: the negotiated initial vocabulary table.
     :param max_inbound_calls: calls from the far end queued or running at once.
     :param max_message_size: bytes one inbound message may take on the wire.
+    :param max_references: our objects the far end may hold at once.
     :param decoder_limits: keyword limits for the Banana decoder (``max_depth``,
         ``max_token_size``).
     :param fast_paths: use the whole-message fast paths (None: the default, see
@@ -209,6 +211,7 @@ class PBConnection:
         vocab_table_index: int | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_references: int = DEFAULT_MAX_REFERENCES,
         decoder_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -235,7 +238,7 @@ class PBConnection:
             self.decoder.take_body if fast_paths else None
         )
         #: our objects the far end holds
-        self.my_references = MyReferenceTable(host.url_for)
+        self.my_references = MyReferenceTable(host.url_for, max_references)
         #: the far end's objects we hold proxies for
         self.their_references = TheirReferenceTable(
             owner=owner,
