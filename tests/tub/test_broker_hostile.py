@@ -7,12 +7,14 @@ Tub is not disturbed.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.banana import Violation, b128_encode
@@ -63,6 +65,7 @@ def call_bytes(reqid: int, clid: int, method: bytes, *args: bytes) -> bytes:
 class Target(Referenceable):
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        self.pending: list[Deferred[None]] = []
 
     def remote_echo(self, value: Any) -> Any:
         self.seen.append(value)
@@ -70,6 +73,20 @@ class Target(Referenceable):
 
     def remote_never(self) -> Deferred[None]:
         return Deferred()
+
+    def remote_fail(self) -> None:
+        raise ValueError("the method failed")
+
+    def remote_make(self) -> Target:
+        return Target()
+
+    def remote_typo(self) -> None:
+        len(5)  # type: ignore[arg-type]
+
+    def remote_later(self) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
+        self.pending.append(d)
+        return d
 
 
 class HostileTestCase(SynchronousTestCase):
@@ -312,19 +329,100 @@ class ErrorAnswerTests(HostileTestCase):
         self.assertTrue(self.result(d).check(Violation))
 
 
+class AmplificationTests(HostileTestCase):
+    """The error answer to a bad call is a small multiple of the call, traceback-free."""
+
+    def answer_to(self, data: bytes) -> bytes:
+        self.conn.right_transport.take()
+        self.inject(data)
+        return self.conn.right_transport.take()
+
+    def test_refusals_are_small_and_carry_no_traceback(self) -> None:
+        """Unknown clid, unknown method, arguments that do not fit: each error answer is
+        at most 10x the call's bytes, and has no traceback (unsafeTracebacks is on)."""
+        self.assertTrue(self.b.unsafeTracebacks)
+        for call in (
+            call_bytes(901, 4242, b"echo", tint(1)),
+            call_bytes(902, self.clid, b"nope"),
+            call_bytes(903, self.clid, b"echo", tint(1), tint(2), tint(3)),
+        ):
+            answer = self.answer_to(call)
+            self.assertTrue(answer, "no error answer")
+            self.assertLessEqual(len(answer), 10 * len(call), answer)
+            self.assertIn(b"traceback\x00\x82", answer)  # an empty traceback string
+            self.assertNotIn(b"File ", answer)
+        self.assert_alive()
+
+    def test_application_failures_keep_their_tracebacks(self) -> None:
+        """An exception raised by the method itself goes back with its traceback."""
+        answer = self.answer_to(call_bytes(904, self.clid, b"fail"))
+        self.assertIn(b"File ", answer)
+
+    def test_a_type_error_inside_the_method_is_not_bad_arguments(self) -> None:
+        """A TypeError the method raises is the method's failure (with its traceback)."""
+        answer = self.answer_to(call_bytes(905, self.clid, b"typo"))
+        self.assertIn(b"builtins.TypeError", answer)
+        self.assertNotIn(b"BadArgumentsError", answer)
+        self.assertIn(b"File ", answer)
+
+
+class ReferenceLimitTests(HostileTestCase):
+    broker_kwargs = {"max_references": 3}
+
+    def test_a_peer_holds_at_most_max_references_of_our_objects(self) -> None:
+        """Past the limit, an answer carrying one more new object is refused with an
+        error (the peer must release some first); the connection goes on."""
+        made = [self.result(self.ref.callRemote("make")) for _ in range(2)]  # target + 2
+        f = self.result(self.ref.callRemote("make"))
+        self.assertIsInstance(f, Failure)
+        self.assertIn("too many of our objects held by this peer (limit 3)", f.getErrorMessage())
+        self.assertEqual(len(self.b.connection.my_references.by_clid), 3)
+        self.assertEqual(self.result(self.ref.callRemote("echo", 5)), 5)
+        del made[:]  # A lets go: its decref frees room on B
+        gc.collect()
+        self.conn.pump()
+        self.assertEqual(len(self.b.connection.my_references.by_clid), 1)
+        self.assertNotIsInstance(self.result(self.ref.callRemote("make")), Failure)
+
+
 class FloodTests(HostileTestCase):
     broker_kwargs = {"max_inbound_calls": 5}
 
-    def test_call_flood_is_bounded(self) -> None:
-        """Beyond max_inbound_calls outstanding calls, new calls get an error answer."""
+    def test_calls_beyond_the_limit_wait_and_reading_stops(self) -> None:
+        """With max_inbound_calls running, later calls wait their turn (as many again at
+        most; beyond that they are refused) and B stops reading from A; answers let
+        the waiting calls run and reading resume."""
         out: list[Any] = []
         for _ in range(12):
-            self.ref.callRemote("never").addBoth(out.append)
+            self.ref.callRemote("later").addBoth(out.append)
         self.conn.pump()
-        self.assertEqual(len(self.b.connection.admission.active), 5)
-        self.assertEqual(len(out), 7)
+        target = self.tub_b.names["target"]
+        self.assertEqual(len(target.pending), 5)  # running
+        self.assertEqual(len(self.b.inboundDeliveryQueue), 5)  # waiting their turn
+        self.assertEqual(len(out), 2)  # refused: the queue was full
         for f in out:
-            self.assertIn("too many outstanding calls", f.value)
+            self.assertIn("too many queued calls (limit 5)", f.value)
+        self.assertTrue(self.b.flow.reading_paused)
+        self.assertFalse(self.conn.right_transport.reading)
+        self.ref.callRemote("echo", "read later").addBoth(out.append)
+        self.conn.pump()
+        self.assertEqual(len(out), 2)  # not read yet
+        for d in target.pending[:3]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertEqual(len(target.pending), 8)
+        self.assertTrue(self.b.flow.reading_paused)
+        for d in target.pending[3:]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertFalse(self.b.flow.reading_paused)
+        self.assertEqual(len(target.pending), 10)
+        for d in target.pending[8:]:
+            d.callback(None)
+        self.conn.pump()
+        self.assertEqual(
+            sorted(map(repr, out[2:])), sorted(map(repr, [None] * 10 + ["read later"]))
+        )
         self.assert_bystander_fine()
 
     def test_one_way_call_flood_is_bounded(self) -> None:

@@ -24,6 +24,11 @@ ROUND_TRIPS = [
     ("handle-old-duplicate-connections", 7, 7),
     ("expose-remote-exception-types", 0, False),
     ("accept-gifts", False, False),
+    ("max-connections", "300", 300),
+    ("max-negotiating-connections", 20, 20),
+    ("negotiation-timeout", "2.5", 2.5),
+    ("max-inbound-calls", 50, 50),
+    ("max-references-per-peer", 1000, 1000),
 ]
 
 #: The Tub attribute (Foolscap's name) that shows each field.
@@ -49,6 +54,11 @@ NOT_DEFAULTS = {
     "accept_gifts": False,
     "unsafe_tracebacks": False,
     "debug_banana": True,
+    "max_connections": 7,
+    "max_negotiating_connections": 3,
+    "negotiation_timeout": 9.0,
+    "max_inbound_calls": 11,
+    "max_references_per_peer": 13,
 }
 
 
@@ -113,6 +123,11 @@ def test_duplicate_connection_threshold():
         ("disconnectTimeout", "soon", ValueError),
         ("handle-old-duplicate-connections", None, TypeError),
         ("handle-old-duplicate-connections", "x", ValueError),
+        ("max-connections", 0, ValueError),
+        ("max-connections", 2.5, TypeError),
+        ("max-inbound-calls", True, TypeError),
+        ("negotiation-timeout", 0, ValueError),
+        ("negotiation-timeout", None, TypeError),
     ],
 )
 def test_coercion_errors(name, value, error):
@@ -145,10 +160,20 @@ def test_every_broker_arg_is_a_broker_keyword():
     """Options passed to new Brokers name keywords of the Broker constructor."""
     params = inspect.signature(Broker.__init__).parameters
     args = {o.broker_arg for o in OPTIONS.values() if o.broker_arg}
-    assert args == {"keepalive_timeout", "disconnect_timeout"}
+    assert args == {
+        "keepalive_timeout",
+        "disconnect_timeout",
+        "max_inbound_calls",
+        "max_references",
+    }
     assert args <= set(params)
     options = TubOptions(keepalive_timeout=3, disconnect_timeout=9)
-    assert options.broker_arguments() == {"keepalive_timeout": 3, "disconnect_timeout": 9}
+    assert options.broker_arguments() == {
+        "keepalive_timeout": 3,
+        "disconnect_timeout": 9,
+        "max_inbound_calls": 10_000,
+        "max_references": 100_000,
+    }
 
 
 def test_class_attributes_are_the_defaults():

@@ -78,19 +78,32 @@ def test_unknown_clid_is_refused_with_the_same_reason_either_way(fast: bool) -> 
 
 
 @pytest.mark.parametrize("fast", FAST)
-def test_calls_beyond_the_inbound_limit_are_refused(fast: bool) -> None:
-    """max_inbound_calls outstanding calls: the next ones get an error answer."""
+def test_calls_beyond_the_running_limit_wait_their_turn(fast: bool) -> None:
+    """max_inbound_calls calls run at once; later ones wait (input_blocked tells the
+    owner to stop reading) and are handed out, in order, as answers free room; as
+    many again may wait, beyond that calls are refused."""
     pair, proxy = echo_pair(fast, max_inbound_calls=3)
-    data = b"".join(pair.call(pair.a, proxy.tracker.clid, "echo", i)[1] for i in range(5))
+    data = b"".join(pair.call(pair.a, proxy.tracker.clid, "echo", i)[1] for i in range(8))
     pair.b.receive_data(data)
     events = pair.b.events()
     calls = [e for e in events if isinstance(e, CallReceived)]
     refused = [e for e in events if isinstance(e, CallRefused)]
-    assert len(calls) == 3 and len(refused) == 2
-    assert all("too many outstanding calls (limit 3)" in str(r.reason) for r in refused)
-    for c in calls:  # answering frees room
+    assert [c.args for c in calls] == [[0], [1], [2]]
+    assert [r.reqID for r in refused] == [calls[0].reqID + 6, calls[0].reqID + 7]
+    assert all("too many queued calls (limit 3)" in str(r.reason) for r in refused)
+    assert [c.args for c in pair.b.waiting_calls] == [[3], [4], [5]]
+    assert pair.b.input_blocked
+    pair.b.send_answer(calls[0].reqID, None)
+    assert pair.b.has_events
+    (released,) = pair.b.events()
+    assert isinstance(released, CallReceived) and released.args == [3]
+    assert pair.b.input_blocked
+    for c in [*calls[1:], released]:
         pair.b.send_answer(c.reqID, None)
-    assert pair.b.admission.active == set()
+    assert [e.args for e in pair.b.events()] == [[4], [5]]  # type: ignore[union-attr]
+    assert not pair.b.input_blocked  # 4 and 5 run: room for one more
+    assert pair.b.waiting_calls == []
+    assert pair.b.admission.queued == 0
 
 
 @pytest.mark.parametrize("fast", FAST)

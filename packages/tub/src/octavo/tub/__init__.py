@@ -10,6 +10,7 @@ from octavo.furl import BadFURLError, SturdyRef, TubRef
 
 from ._broker._failure import CopiedFailure
 from ._errors import (
+    BadArgumentsError,
     BananaError,
     CertificateError,
     DeadReferenceError,
@@ -24,6 +25,7 @@ from ._errors import (
     RemoteNegotiationError,
     RevokedReferenceError,
     TubStoppedError,
+    UnknownMethodError,
     Violation,
     WrongNameError,
     WrongTubIdError,
@@ -50,6 +52,7 @@ from ._version import __version__
 
 __all__ = [
     "PLUGIN_GROUP",
+    "BadArgumentsError",
     "BadFURLError",
     "BananaError",
     "CertificateError",
@@ -83,6 +86,7 @@ __all__ = [
     "TubLoggingPlugin",
     "TubRef",
     "TubStoppedError",
+    "UnknownMethodError",
     "Violation",
     "WrongNameError",
     "WrongTubIdError",

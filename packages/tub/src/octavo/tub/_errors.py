@@ -11,6 +11,7 @@ from typing import Any
 from octavo.banana import BananaError, Violation
 
 __all__ = [
+    "BadArgumentsError",
     "BananaError",
     "CertificateError",
     "DeadReferenceError",
@@ -26,6 +27,7 @@ __all__ = [
     "RemoteNegotiationError",
     "RevokedReferenceError",
     "TubStoppedError",
+    "UnknownMethodError",
     "Violation",
     "WrongNameError",
     "WrongTubIdError",
@@ -74,6 +76,26 @@ class RemoteException(Exception):  # noqa: N818 - Foolscap's name
 
     def __str__(self) -> str:
         return f"<RemoteException around '{self.failure}'>"
+
+
+class UnknownMethodError(AttributeError):
+    """A call named a method the object does not have (``remote_<name>``).
+
+    An AttributeError, as in Foolscap (``check(AttributeError)`` matches it on both
+    ends); sent back without a traceback, since nothing of the object ran.
+    """
+
+
+class BadArgumentsError(TypeError):
+    """A call's arguments do not fit the method's signature (nothing of it ran).
+
+    A TypeError, as Python says it; sent back without a traceback.
+    """
+
+
+#: failures of a call that never reached application code: their error answers
+#: carry no traceback, so they stay a small multiple of the call that caused them
+CALL_REFUSALS: tuple[type[BaseException], ...] = (Violation, UnknownMethodError, BadArgumentsError)
 
 
 class FailureStateError(ValueError):

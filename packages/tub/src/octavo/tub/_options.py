@@ -100,7 +100,8 @@ def find_plugin_factory(name: str) -> Any | None:
 class TubOptions:
     """Every setting of one Tub, with Foolscap's defaults.
 
-    The first seven are set by name (:data:`OPTIONS`); ``unsafe_tracebacks`` and
+    Those with a Foolscap-style name are set by name (:data:`OPTIONS`; the limits
+    are Octavo's own); ``unsafe_tracebacks`` and
     ``debug_banana`` are Foolscap attributes with no option name
     (``tub.unsafeTracebacks = False``).
     """
@@ -121,6 +122,18 @@ class TubOptions:
     expose_remote_exception_types: bool = True
     #: ``accept-gifts``: follow third-party references we receive.
     accept_gifts: bool = True
+    #: ``max-connections``: connections (established or negotiating) at once; a new
+    #: inbound one past it is refused during negotiation ("too many connections").
+    max_connections: int = 10_000
+    #: ``max-negotiating-connections``: inbound connections still negotiating at once.
+    max_negotiating_connections: int = 500
+    #: ``negotiation-timeout``: seconds an inbound connection has to finish negotiating.
+    negotiation_timeout: float = 120.0
+    #: ``max-inbound-calls``: a peer's calls running at once; more wait unread.
+    max_inbound_calls: int = 10_000
+    #: ``max-references-per-peer``: our objects one peer may hold references to; past
+    #: it, sending one more to that peer fails with a Violation.
+    max_references_per_peer: int = 100_000
     #: Foolscap's ``unsafeTracebacks``: send full tracebacks in the failures we return.
     unsafe_tracebacks: bool = True
     #: Foolscap's ``debugBanana`` (we only ever log message summaries).
@@ -153,6 +166,26 @@ def coerce_timeout(name: str, value: object) -> int:
 def coerce_optional_timeout(name: str, value: object) -> int | None:
     """A number of seconds, or None for "never"."""
     return None if value is None else coerce_timeout(name, value)
+
+
+def coerce_count(name: str, value: object) -> int:
+    """A positive whole number (a limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"option {name!r} needs a whole number, not {value!r}")
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"option {name!r} must be at least 1, not {n}")
+    return n
+
+
+def coerce_seconds(name: str, value: object) -> float:
+    """A positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"option {name!r} needs a number of seconds, not {value!r}")
+    seconds = float(value)
+    if not seconds > 0:
+        raise ValueError(f"option {name!r} must be more than 0 seconds, not {value!r}")
+    return seconds
 
 
 def coerce_duplicate_threshold(name: str, value: object) -> int | None:
@@ -190,6 +223,15 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
         ),
         "expose-remote-exception-types": Option("expose_remote_exception_types", coerce_bool),
         "accept-gifts": Option("accept_gifts", coerce_bool),
+        "max-connections": Option("max_connections", coerce_count),
+        "max-negotiating-connections": Option("max_negotiating_connections", coerce_count),
+        "negotiation-timeout": Option("negotiation_timeout", coerce_seconds),
+        "max-inbound-calls": Option(
+            "max_inbound_calls", coerce_count, broker_arg="max_inbound_calls"
+        ),
+        "max-references-per-peer": Option(
+            "max_references_per_peer", coerce_count, broker_arg="max_references"
+        ),
     }
 )
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, fail, maybeDeferred
+from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
 from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import SturdyRef, decode_furl
 from octavo.reconnector import ClockLike
 
-from ._errors import DeadReferenceError, NoLocationError
+from ._errors import BadArgumentsError, DeadReferenceError, NoLocationError, UnknownMethodError
 from ._eventual import queue_for
 from ._wire._admission import accepts_any_arguments
 
@@ -79,11 +79,22 @@ class Referenceable(OnlyReferenceable):
         return None
 
     def doRemoteCall(self, methodname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Run ``remote_<methodname>(*args, **kwargs)``."""
+        """Run ``remote_<methodname>(*args, **kwargs)``.
+
+        Raises UnknownMethodError (an AttributeError) if there is no such method, and
+        BadArgumentsError (a TypeError) if the arguments do not fit its signature.
+        """
         meth = getattr(self, "remote_" + methodname, None)
         if meth is None or not callable(meth):
-            raise AttributeError(f"{type(self).__name__} has no remote method {methodname!r}")
-        return meth(*args, **kwargs)
+            raise UnknownMethodError(f"{type(self).__name__} has no remote method {methodname!r}")
+        try:
+            return meth(*args, **kwargs)
+        except TypeError as e:
+            tb = e.__traceback__
+            if tb is not None and tb.tb_next is None:
+                # raised by the call itself, before the method's first line ran
+                raise BadArgumentsError(f"remote_{methodname}: {e}") from None
+            raise
 
 
 @implementer(IRemoteReference)
@@ -147,6 +158,13 @@ class RemoteReferenceOnly:
     def dontNotifyOnDisconnect(self, marker: Any) -> None:
         """Cancel a :meth:`notifyOnDisconnect` (harmless if already fired)."""
         self._broker.dontNotifyOnDisconnect(marker)
+
+    def when_writable(self) -> Deferred[None]:
+        """A Deferred that fires once the connection takes more: at once, unless what
+        we send it waits in a send buffer past its high-water mark (the peer reads
+        slower than we write). Calls made meanwhile are queued, not refused; bulk
+        senders wait on this between calls. Fires too if the connection is lost."""
+        return self._broker.flow.when_writable()
 
     def __repr__(self) -> str:
         r = f"<{type(self).__name__} at 0x{abs(id(self)):x}"
@@ -231,6 +249,10 @@ class LocalReferenceable:
 
     def dontNotifyOnDisconnect(self, marker: Any) -> None:
         """Nothing was registered."""
+
+    def when_writable(self) -> Deferred[None]:
+        """A local object always takes more: fires at once."""
+        return succeed(None)
 
 
 def _positional_refused() -> None:

@@ -42,6 +42,7 @@ from ._negotiation_view import NegotiationView
 from ._net._connectors import TubConnector
 from ._net._hints import DefaultTCP, IConnectionHintHandler
 from ._net._identity import TubIdentity, make_incarnation, write_private_file
+from ._net._limits import ConnectionLimits
 from ._net._listener import Listener
 from ._options import LOG_OPTIONS, OptionAttribute, TubOptions
 from ._registry import NameRegistry, generateSwissnumber
@@ -115,6 +116,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self._pending_getReferences: list[tuple[defer.Deferred[Any], Any]] = []
         self._logging = TubLogging(self)
         self._state = NegotiationView(self)
+        self._limits = ConnectionLimits(
+            lambda: self._options.max_connections,
+            lambda: self._options.max_negotiating_connections,
+        )
         if certFile is not None:
             self.setupEncryptionFile(certFile)
         else:
@@ -245,7 +250,13 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             what = what.decode("utf-8")
         if isinstance(what, str) and what.isdigit():
             what = f"tcp:{what}"
-        listener = Listener(self, what, reactor=self._reactor, clock=self._clock)
+        listener = Listener(
+            self,
+            what,
+            reactor=self._reactor,
+            clock=self._clock,
+            timeout=self._options.negotiation_timeout,
+        )
         self.listeners.append(listener)
         listener.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
         return listener
@@ -524,6 +535,10 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         return TubConnector(self, tubref, handlers, reactor=self._reactor, clock=self._clock)
 
     # -- negotiation hooks (NegotiatingTub, for listeners and connectors) ---------------
+
+    def _connection_refusal(self) -> str | None:
+        negotiating = sum(listener.negotiating for listener in self.listeners)
+        return self._limits.refusal(len(self._connections.brokers), negotiating)
 
     def _negotiation_state(self) -> NegotiationView:
         return self._state

@@ -114,7 +114,13 @@ class FakeTub:
 
 @implementer(ITransport)
 class PipeTransport:
-    """One end of an in-memory pipe: writes are buffered until the pipe is pumped."""
+    """One end of an in-memory pipe: writes are buffered until the pipe is pumped.
+
+    Flow control as a TCP transport does it: with ``high_water`` set, a registered
+    producer is paused once more than that many bytes wait in :attr:`buffer`, and
+    resumed when :meth:`take` empties it; ``pauseProducing`` stops the pipe from
+    delivering to our protocol (``reading``) until ``resumeProducing``.
+    """
 
     disconnecting = False
 
@@ -125,11 +131,46 @@ class PipeTransport:
         self.lose_requested = False
         self._host = host
         self._peer = peer
+        #: bytes waiting in buffer past which a registered producer is paused (None: never)
+        self.high_water: int | None = None
+        self.producer: Any = None
+        self._producer_paused = False
+        #: whether our protocol reads (False after pauseProducing)
+        self.reading = True
 
     def write(self, data: bytes) -> None:
         """Buffer ``data`` for the other end."""
         if self.connected and not self.lose_requested:
             self.buffer.append(bytes(data))
+            high = self.high_water
+            if (
+                high is not None
+                and self.producer is not None
+                and not self._producer_paused
+                and sum(map(len, self.buffer)) > high
+            ):
+                self._producer_paused = True
+                self.producer.pauseProducing()
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Tell ``producer`` when the buffer passes ``high_water`` and drains."""
+        self.producer = producer
+
+    def unregisterProducer(self) -> None:
+        """Forget the producer."""
+        self.producer = None
+
+    def pauseProducing(self) -> None:
+        """Our protocol stops reading: the pipe holds what comes for it."""
+        self.reading = False
+
+    def resumeProducing(self) -> None:
+        """Our protocol reads again."""
+        self.reading = True
+
+    def stopProducing(self) -> None:
+        """Stop for good."""
+        self.loseConnection()
 
     def writeSequence(self, data: list[bytes]) -> None:
         """Buffer the concatenation."""
@@ -151,9 +192,12 @@ class PipeTransport:
         return self._host
 
     def take(self) -> bytes:
-        """Remove and return everything buffered."""
+        """Remove and return everything buffered (a paused producer is resumed)."""
         data = b"".join(self.buffer)
         self.buffer = []
+        if self._producer_paused and self.producer is not None:
+            self._producer_paused = False
+            self.producer.resumeProducing()
         return data
 
 
@@ -202,6 +246,8 @@ class BrokerConnection:
             (self.left_transport, self.right_transport),
             (self.right_transport, self.left_transport),
         ):
+            if not dst.reading:
+                continue  # dst does not read now: the bytes wait in src's buffer
             data = src.take()
             if data and dst.connected and dst.protocol is not None:
                 dst.protocol.dataReceived(data)

@@ -56,10 +56,11 @@ from octavo.tub._wire._events import (
     PeerError,
     PingReceived,
 )
-from octavo.tub._wire._references import RemoteReferenceTracker
+from octavo.tub._wire._references import DEFAULT_MAX_REFERENCES, RemoteReferenceTracker
 
 from ._delivery import Delivery
 from ._failure import wrap_remote_failure
+from ._flow import FlowControl
 from ._host import CODEC, BrokerHost
 from ._keepalive import KeepaliveTimers
 from ._requests import PendingRequest
@@ -96,6 +97,8 @@ class Broker(Protocol):
         more are refused with an error answer.
     :param max_message_size: bytes one message (call, answer, error) may take on the
         wire; a bigger one is a protocol error and closes the connection.
+    :param max_references: our objects the far end may hold references to at once;
+        sending it one more fails with a Violation.
     :param codec_limits: keyword limits handed to the decoder (depth, token sizes).
     :param fast_paths: use the whole-message fast paths (None: the process default).
     """
@@ -115,6 +118,7 @@ class Broker(Protocol):
         clock: ClockLike | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_references: int = DEFAULT_MAX_REFERENCES,
         codec_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -148,11 +152,14 @@ class Broker(Protocol):
             vocab_table_index=_as_int(params.get("initial-vocab-table-index")),
             max_inbound_calls=max_inbound_calls,
             max_message_size=max_message_size,
+            max_references=max_references,
             decoder_limits=codec_limits,
             fast_paths=fast_paths,
         )
         #: where everything this Broker sends goes (held back during bursts)
         self.writer = CorkedWriter()
+        #: backpressure: when to stop reading, when sending may go on
+        self.flow = FlowControl(self.connection, self._reading_changed)
         self._delivery = Delivery(self)
         self.disconnectWatchers: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]]
         self.disconnectWatchers = []
@@ -182,6 +189,7 @@ class Broker(Protocol):
         self.remote_broker = RemoteReference(self.connection.remote_broker_tracker())
         self._keepalive.start()
         self.writer.attach(self.transport)
+        self.flow.attach(self.transport)
 
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the connection and act on what they carry; whatever that
@@ -206,6 +214,7 @@ class Broker(Protocol):
                 self._protocol_error(error)
         finally:
             writer.uncork()
+        self.flow.update()
 
     def _receive(self, data: bytes) -> str | None:
         """Feed the connection; the protocol error it found, if any."""
@@ -221,6 +230,7 @@ class Broker(Protocol):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Errback every outstanding call, tell the watchers and the Tub."""
         self.writer.gone = True
+        self.flow.lost()
         self._keepalive.stop()
         self.finish(reason)
         watchers, self._connectionLostWatchers = self._connectionLostWatchers, None
@@ -233,6 +243,7 @@ class Broker(Protocol):
 
     def _lose(self) -> None:
         self.writer.uncork()
+        self.flow.detach()
         t: Any = self.transport
         if t is not None:
             t.loseConnection()
@@ -259,6 +270,14 @@ class Broker(Protocol):
             self._handle_events()
         finally:
             writer.uncork()
+        self.flow.update()
+
+    def answered(self) -> None:
+        """An answer left: calls that waited for room may run now, and reading may resume."""
+        if self.connection.has_events:
+            self._drain()
+        elif self.flow.reading_paused:
+            self.flow.update()
 
     def _handle_events(self) -> None:
         conn = self.connection
@@ -328,6 +347,12 @@ class Broker(Protocol):
 
     # ---------------------------------------------------------------- keepalives
 
+    def _reading_changed(self, paused: bool) -> None:
+        if paused:
+            self._keepalive.pause()
+        else:
+            self._keepalive.resume()
+
     def _send_ping(self) -> None:
         self.write(self.connection.send_ping(0))
 
@@ -356,6 +381,7 @@ class Broker(Protocol):
             return
         self.disconnected = True
         self.remote_broker = None
+        self.flow.release_waiters()
         for req in self.connection.close():
             f = why
             if why.check(*LOST_CONNECTION_ERRORS):

@@ -79,8 +79,10 @@ class Delivery:
                 "unable to send the result of {d}: {f}", d=call.describe(), f=f.getErrorMessage()
             )
             self._writer.write(self._conn.send_error(reqid, f))
+            broker.answered()
             return
         self._writer.write_message(data)
+        broker.answered()
 
     def failed(self, f: Failure, call: CallReceived) -> None:
         """The call raised (or its Deferred failed): log if asked, answer with an error."""
@@ -98,6 +100,7 @@ class Delivery:
         if call.reqID == 0 or broker.disconnected:
             return
         self._writer.write(self._conn.send_error(call.reqID, f))
+        broker.answered()
 
     def refused(self, refusal: CallRefused) -> None:
         """The connection refused a call: answer with its reason."""

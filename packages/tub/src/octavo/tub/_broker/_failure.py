@@ -16,7 +16,7 @@ from twisted.python import log as twisted_log
 from twisted.python import reflect
 from twisted.python.failure import Failure
 
-from octavo.tub._errors import FailureStateError, RemoteException, Violation
+from octavo.tub._errors import CALL_REFUSALS, FailureStateError, RemoteException, Violation
 from octavo.tub._wire._failures import (
     PARENT_LIMIT,
     PARENTS_MAX,
@@ -59,7 +59,12 @@ def _to_bytes(s: str, limit: int) -> bytes:
 
 
 def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
-    """The attribute dict Foolscap sends for ``f`` (insertion order matches Foolscap)."""
+    """The attribute dict Foolscap sends for ``f`` (insertion order matches Foolscap).
+
+    A call refused before it reached application code (``CALL_REFUSALS``) is sent
+    without a traceback whatever ``unsafe_tracebacks`` says: ours would show only
+    our own dispatch, and the answer to a bad call stays small.
+    """
     if isinstance(f, CopiedFailure):
         state: dict[str, Any] = {
             "type": _to_bytes(f.type_name, TYPE_LIMIT),
@@ -72,7 +77,9 @@ def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
     value = _exception_text(f.value)
     ftype: Any = f.type
     type_name = ftype if isinstance(ftype, str) else reflect.qual(ftype)
-    if unsafe_tracebacks:
+    if isinstance(f.value, CALL_REFUSALS):
+        tb = ""
+    elif unsafe_tracebacks:
         try:
             tb = f.getTraceback()
         except Exception:

@@ -5,6 +5,11 @@ arrived; if it is older than ``keepalive_timeout`` we send a PING (the far end
 answers PONG, which counts as data). Every ``disconnect_timeout`` (+0.1s) we look
 again; if nothing arrived for longer than ``disconnect_timeout`` the connection is
 declared dead. Both timers restart themselves, except after a timeout.
+
+While we do not read from the peer (backpressure: :meth:`KeepaliveTimers.pause`),
+silence is ours, not the peer's: PINGs still go out (writing to a peer that is gone
+is how we learn it is gone), but the disconnect timeout does not fire, and the idle
+time counts again from :meth:`KeepaliveTimers.resume`.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class KeepaliveTimers:
         self._keepalive_timer: Any = None
         self._disconnect_timer: Any = None
         self.last_received: float | None = None
+        #: True while we do not read from the peer
+        self.paused = False
 
     @property
     def enabled(self) -> bool:
@@ -63,6 +70,15 @@ class KeepaliveTimers:
         if self.last_received is not None:
             self.last_received = self._clock.seconds()
 
+    def pause(self) -> None:
+        """We stopped reading from the peer."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """We read from the peer again: its silence counts from now."""
+        self.paused = False
+        self.data_received()
+
     def stop(self) -> None:
         """Cancel both timers (call when the connection is lost)."""
         for timer in (self._keepalive_timer, self._disconnect_timer):
@@ -87,7 +103,7 @@ class KeepaliveTimers:
         assert self.disconnect_timeout is not None
         self._disconnect_timer = None
         idle = self._idle()
-        if idle > self.disconnect_timeout:
+        if idle > self.disconnect_timeout and not self.paused:
             self.stop()
             self._timed_out(idle)
             return

@@ -51,6 +51,9 @@ class LoopbackTransport:
         self._queue = queue
         self.peer: LoopbackTransport | None = None
         self.protocol: Protocol | None = None
+        self.producer: Any = None
+        #: data for our protocol held while it does not read (pauseProducing)
+        self._held: list[bytes] | None = None
 
     def setPeer(self, peer: LoopbackTransport) -> None:
         """Join this end to ``peer``."""
@@ -66,8 +69,33 @@ class LoopbackTransport:
         self.write(b"".join(data))
 
     def _deliver(self, data: bytes) -> None:
-        if self.connected and self.protocol is not None:
+        if self._held is not None:
+            self._held.append(data)
+        elif self.connected and self.protocol is not None:
             self.protocol.dataReceived(data)
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Keep ``producer`` (an in-memory connection never fills up: never paused)."""
+        self.producer = producer
+
+    def unregisterProducer(self) -> None:
+        """Forget the producer."""
+        self.producer = None
+
+    def pauseProducing(self) -> None:
+        """Our protocol stops reading: hold what arrives for it."""
+        if self._held is None:
+            self._held = []
+
+    def resumeProducing(self) -> None:
+        """Our protocol reads again: what was held is delivered on a later turn."""
+        held, self._held = self._held, None
+        if held:
+            self._queue.eventually(self._deliver, b"".join(held))
+
+    def stopProducing(self) -> None:
+        """Stop reading for good (the connection is closing)."""
+        self.loseConnection()
 
     def loseConnection(self) -> None:
         """Close both ends (each protocol hears connectionLost on a later turn)."""

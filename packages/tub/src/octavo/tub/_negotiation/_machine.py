@@ -208,6 +208,8 @@ class Negotiator:
     _send: _Phase = _Phase.PLAINTEXT
     _version: int = MAX_VERSION
     _started: bool = field(default=False)
+    #: a server that refuses every request, saying why
+    refusal: str | None = None
 
     @classmethod
     def client(
@@ -236,10 +238,19 @@ class Negotiator:
         *,
         now: Callable[[], float],
         peer_certificate_tubid: Callable[[], str | None],
+        refusal: str | None = None,
     ) -> Negotiator:
-        """Negotiate as the accepting side; ``lookup(tubid)`` gives (tub, redirect)."""
+        """Negotiate as the accepting side; ``lookup(tubid)`` gives (tub, redirect).
+
+        With ``refusal`` set, the request is answered with an HTTP 500 carrying it
+        (the peer's negotiation fails with that reason) and nothing more happens.
+        """
         return cls(
-            is_client=False, now=now, peer_certificate_tubid=peer_certificate_tubid, lookup=lookup
+            is_client=False,
+            now=now,
+            peer_certificate_tubid=peer_certificate_tubid,
+            lookup=lookup,
+            refusal=refusal,
         )
 
     @property
@@ -327,6 +338,8 @@ class Negotiator:
             raise NegotiationError("requested TubID is not ASCII") from e
         if not target:
             raise NegotiationError("secure Tubs require encryption")
+        if self.refusal is not None:
+            raise NegotiationError(self.refusal)
         assert self.lookup is not None
         state, redirect = self.lookup(target)
         if state is None:

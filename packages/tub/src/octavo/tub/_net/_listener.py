@@ -37,6 +37,10 @@ class ListenerTub(NegotiatingTub, Protocol):
 
     tubID: str
 
+    def _connection_refusal(self) -> str | None:
+        """Why a new inbound connection must be refused now (None: take it)."""
+        ...
+
 
 class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-ignore]
     """Listens on an endpoint (or a ``serverFromString`` description) for a Tub.
@@ -135,15 +139,22 @@ class Listener(ServerFactory, service.Service):  # type: ignore[misc,unused-igno
             return f"Listener on {port.getHost()}"
         return "Listener"
 
+    @property
+    def negotiating(self) -> int:
+        """How many accepted connections are still negotiating."""
+        return len(self._negotiating)
+
     def buildProtocol(self, addr: Any) -> NegotiationProtocol:
-        """A server-side NegotiationProtocol for a new connection."""
+        """A server-side NegotiationProtocol for a new connection (one that refuses
+        it, saying why, past the Tub's connection limits)."""
+        refusal = self._tub._connection_refusal()
         info = ConnectionInfo()
         info._set_listener_description(self._describe())
-        info._set_listener_status("negotiating")
+        info._set_listener_status("negotiating" if refusal is None else f"refused: {refusal}")
 
         def make(cert: Any) -> Negotiator:
             return Negotiator.server(
-                self._lookup, now=self._clock.seconds, peer_certificate_tubid=cert
+                self._lookup, now=self._clock.seconds, peer_certificate_tubid=cert, refusal=refusal
             )
 
         proto = NegotiationProtocol(

@@ -9,8 +9,11 @@ reports the refusal. A new refusal (a schema, a limit) is written here once.
 
 What is decided here, in this order:
 
-1. the request id: not one of our calls still running, and not past the limit
-   of calls queued or running at once (``max_inbound_calls``);
+1. the request id: not one of the far end's calls still unanswered (a duplicate),
+   and not past the limit of calls waiting their turn (``max_inbound_calls``).
+   Calls beyond the limit of calls *running* at once (the same number) are not
+   refused: they wait, and the connection's owner stops reading meanwhile
+   (``PBConnection.input_blocked``);
 2. the target: clid 0 is the connection's own methods, another clid must name
    one of our objects the far end holds (an unknown or revoked one is refused);
 3. the method name: at most :data:`MAX_METHOD_NAME` bytes of UTF-8;
@@ -79,7 +82,9 @@ class Admission:
 
     :param references: our objects the far end may name by clid.
     :param own_methods: the target of clid 0.
-    :param max_inbound_calls: calls from the far end queued or running at once.
+    :param max_inbound_calls: calls from the far end running at once (handed to the
+        owner and not answered); as many more may wait their turn, beyond that
+        they are refused.
     """
 
     def __init__(
@@ -88,21 +93,20 @@ class Admission:
         self._references = references
         self._own_methods = own_methods
         self.max_inbound_calls = max_inbound_calls
-        #: reqIDs of calls that came in and are not answered yet
+        #: reqIDs of calls that came in and are not answered yet (waiting or running)
         self.active: set[int] = set()
-        #: calls (with or without an answer wanted) admitted and not yet handed out
+        #: calls admitted and waiting (their turn, or their gifts), and calls that want no
+        #: answer handed out but not yet taken by the owner
         self.queued = 0
+        #: calls handed out whose answer is owed
+        self.running = 0
 
     def admit_call(self, reqid: int, clid: int, raw_name: bytes) -> CallAdmission:
         """Whether a call may run (Violation saying why not). Changes nothing:
         :meth:`begin_call` records an admitted call."""
-        active = self.active
-        if reqid:
-            if reqid in active:
-                raise Violation(f"duplicate reqID {reqid}")
-            if len(active) >= self.max_inbound_calls:
-                raise Violation(f"too many outstanding calls (limit {self.max_inbound_calls})")
-        elif self.queued >= self.max_inbound_calls:
+        if reqid and reqid in self.active:
+            raise Violation(f"duplicate reqID {reqid}")
+        if self.queued >= self.max_inbound_calls:
             raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
         target = self._own_methods if clid == 0 else self._references.lookup(clid)
         if len(raw_name) > MAX_METHOD_NAME:
@@ -121,8 +125,19 @@ class Admission:
         if reqid:
             self.active.add(reqid)
 
+    @property
+    def has_room(self) -> bool:
+        """Whether another call may be handed out to run."""
+        return self.running < self.max_inbound_calls
+
     def finish_call(self, reqid: int) -> None:
-        """The call ``reqid`` was answered (or refused)."""
+        """The running call ``reqid`` was answered."""
+        if reqid in self.active:
+            self.active.remove(reqid)
+            self.running -= 1
+
+    def forget_call(self, reqid: int) -> None:
+        """The call ``reqid`` was refused before it ran."""
         self.active.discard(reqid)
 
     @staticmethod

@@ -41,7 +41,8 @@ from ._events import AnswerReceived, CallReceived
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 
 if TYPE_CHECKING:
-    from ._connection import GiftWaiter, PBConnection
+    from ._connection import PBConnection
+    from ._inbound import GiftWaiter
 
 __all__ = [
     "AnswerUnslicer",

@@ -34,7 +34,10 @@ through the host (:class:`ConnectionHost`), when a proxy of ours is garbage
 collected, and then calls :meth:`release_reference` to send the ``decref``.
 
 Limits: the decoder's (depth, token size), ``max_message_size`` bytes for one
-message, ``max_inbound_calls`` calls queued or running. A protocol error raises
+message, ``max_inbound_calls`` calls running at once: further calls wait in arrival
+order until earlier ones are answered, and meanwhile :attr:`input_blocked` tells the
+owner to stop reading (so they are not read rather than refused); only beyond as many
+calls again waiting are calls refused. A protocol error raises
 BananaError from :meth:`receive_data`: the owner must drop the connection (after
 sending :meth:`error_token`). The common calls and answers are read and written
 by whole-message fast paths (``_fastwire``); ``fast_paths=False`` turns them off,
@@ -44,7 +47,6 @@ with the same bytes and the same events.
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -67,7 +69,6 @@ from ._events import (
     AnswerReceived,
     AnswerRefused,
     CallReceived,
-    CallRefused,
     ErrorReceived,
     GiftReceived,
     MessageRefused,
@@ -76,9 +77,11 @@ from ._events import (
     PingReceived,
 )
 from ._fastwire import FastDecoder, FastEncoder
+from ._inbound import Gift, GiftWaiter, InboundCalls
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 from ._reference_sequences import TheirReferenceUnslicer
 from ._references import (
+    DEFAULT_MAX_REFERENCES,
     GiftTable,
     MyReferenceTable,
     RemoteReferenceTracker,
@@ -90,7 +93,6 @@ __all__ = [
     "DEFAULT_MAX_INBOUND_CALLS",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "ConnectionHost",
-    "GiftWaiter",
     "PBConnection",
 ]
 
@@ -131,29 +133,6 @@ class ConnectionHost(Protocol):
     def accepts_gifts(self) -> bool:
         """Whether a ``their-reference`` may be resolved (else it is refused)."""
         ...
-
-
-class GiftWaiter:
-    """A call or answer waiting for the gifts inside it to resolve."""
-
-    __slots__ = ("event", "failure", "is_call", "pending")
-
-    def __init__(self, is_call: bool) -> None:
-        self.is_call = is_call
-        self.pending = 0
-        self.failure: object = None
-        self.event: CallReceived | AnswerReceived | None = None  # set when the message ends
-
-
-class _Gift:
-    """One received their-reference, until the owner has resolved it."""
-
-    __slots__ = ("gift_id", "pending", "waiter")
-
-    def __init__(self, gift_id: int, waiter: GiftWaiter | None) -> None:
-        self.gift_id = gift_id
-        self.pending = Pending()
-        self.waiter = waiter
 
 
 class _InternalRequest:
@@ -215,6 +194,7 @@ class PBConnection:
     :param vocab_table_index: the negotiated initial vocabulary table.
     :param max_inbound_calls: calls from the far end queued or running at once.
     :param max_message_size: bytes one inbound message may take on the wire.
+    :param max_references: our objects the far end may hold at once.
     :param decoder_limits: keyword limits for the Banana decoder (``max_depth``,
         ``max_token_size``).
     :param fast_paths: use the fast paths, ours (whole messages) and the codec's (None:
@@ -231,6 +211,7 @@ class PBConnection:
         vocab_table_index: int | None = None,
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_references: int = DEFAULT_MAX_REFERENCES,
         decoder_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -260,7 +241,7 @@ class PBConnection:
             self.decoder.take_body if fast_paths else None
         )
         #: our objects the far end holds
-        self.my_references = MyReferenceTable(host.url_for)
+        self.my_references = MyReferenceTable(host.url_for, max_references)
         #: the far end's objects we hold proxies for
         self.their_references = TheirReferenceTable(
             owner=owner,
@@ -279,8 +260,8 @@ class PBConnection:
         self.waiting: dict[int, Any] = {}
         self._next_reqid = itertools.count(1)  # 0 means "no answer wanted"
         self._events: list[PBEvent] = []
-        self._calls_out = 0  # call events queued since events() last ran
-        self._held: deque[GiftWaiter] = deque()  # calls waiting for gifts, and those behind
+        #: the far end's calls on their way to the owner, in arrival order
+        self.inbound = InboundCalls(self.admission, self._events)
         self._unfinished = 0  # bytes of the message being received
         #: whole messages received so far
         self.messages_completed = 0
@@ -338,19 +319,29 @@ class PBConnection:
                 self._events.append(PeerError(message))
                 return
 
+    @property
+    def has_events(self) -> bool:
+        """Whether :meth:`events` has something (after a command released waiting calls)."""
+        return bool(self._events)
+
+    @property
+    def input_blocked(self) -> bool:
+        """True while as many calls run as ``max_inbound_calls`` allows: the owner should
+        stop reading until answers free room (calls it reads meanwhile wait their turn)."""
+        return not self.admission.has_room
+
     def events(self) -> list[PBEvent]:
         """Everything that happened since the last call, oldest first."""
-        out = self._events
-        self._events = []
-        if self._calls_out:
-            self.admission.queued -= self._calls_out
-            self._calls_out = 0
+        events = self._events
+        out = events[:]
+        events.clear()
+        self.inbound.taken()
         return out
 
     @property
     def waiting_calls(self) -> list[CallReceived]:
-        """Received calls held back: waiting for the gifts in them or in calls before them."""
-        return [w.event for w in self._held if isinstance(w.event, CallReceived)]
+        """Received calls held back: waiting for gifts, for room, or behind such a call."""
+        return self.inbound.waiting()
 
     # -- output ------------------------------------------------------------------------
 
@@ -382,8 +373,11 @@ class PBConnection:
 
     def send_answer(self, reqid: int, result: object) -> bytes | list[bytes]:
         """The answer to the received call ``reqid`` (Violation if ``result`` cannot be
-        sent: answer with :meth:`send_error` then)."""
+        sent: answer with :meth:`send_error` then). Calls that waited for room may be
+        released: see :attr:`has_events`."""
         self.admission.finish_call(reqid)
+        if self.inbound.held:
+            self.inbound.release()
         if self._fast_encoder is not None:
             data = self._fast_encoder.answer(reqid, result)
             if data is not None:
@@ -391,8 +385,11 @@ class PBConnection:
         return self.encoder.encode(AnswerMessage(reqid, result))
 
     def send_error(self, reqid: int, failure: object) -> bytes:
-        """The error answer to the received call ``reqid``."""
+        """The error answer to the received call ``reqid`` (calls may be released, as
+        after :meth:`send_answer`)."""
         self.admission.finish_call(reqid)
+        if self.inbound.held:
+            self.inbound.release()
         return self.encoder.encode(ErrorMessage(reqid, failure))
 
     def send_refusal(self, reqid: int, failure: object) -> bytes:
@@ -449,18 +446,18 @@ class PBConnection:
             if waiter is None:
                 waiter = u.waiter = GiftWaiter(is_call=u.opentype == ("call",))
             waiter.pending += 1
-        gift = _Gift(giftID, waiter)
+        gift = Gift(giftID, waiter)
         self._events.append(GiftReceived(gift, url))
         return gift.pending
 
-    def gift_resolved(self, gift: _Gift, reference: object) -> bytes:
+    def gift_resolved(self, gift: Gift, reference: object) -> bytes:
         """The gift resolved to ``reference``: the acknowledgement to send."""
         ack = self._ack_gift(gift)
         gift.pending.resolve(reference)
         self._gift_settled(gift.waiter, None)
         return ack
 
-    def gift_failed(self, gift: _Gift, reason: object) -> bytes:
+    def gift_failed(self, gift: Gift, reason: object) -> bytes:
         """The gift could not be resolved: its message fails (or is refused) with
         ``reason``. The acknowledgement to send."""
         ack = self._ack_gift(gift)
@@ -468,7 +465,7 @@ class PBConnection:
         self._gift_settled(gift.waiter, reason)
         return ack
 
-    def _ack_gift(self, gift: _Gift) -> bytes:
+    def _ack_gift(self, gift: Gift) -> bytes:
         if gift.gift_id == 0 or self.closed:
             return b""
         return self._join(
@@ -484,45 +481,19 @@ class PBConnection:
         if waiter.pending or waiter.event is None:
             return
         if waiter.is_call:
-            self._release_calls()
+            self.inbound.release()
         else:
             self._emit_answer(waiter)
 
     # -- what the unslicers and the fast path report ---------------------------------------
 
     def call_arrived(self, event: CallReceived, waiter: GiftWaiter | None) -> None:
-        """A whole, admitted call: reported now, or once the gifts in it (and in the
-        calls before it) are resolved."""
-        if waiter is None and not self._held:
-            self._events.append(event)
-            self._calls_out += 1
-            return
-        if waiter is None:
-            waiter = GiftWaiter(is_call=True)
-        waiter.event = event
-        self._held.append(waiter)
-        self._release_calls()
-
-    def _release_calls(self) -> None:
-        held = self._held
-        while held and not held[0].pending:
-            waiter = held.popleft()
-            event = waiter.event
-            assert isinstance(event, CallReceived)
-            if waiter.failure is None:
-                self._events.append(event)
-                self._calls_out += 1
-            else:
-                self.call_refused(event.reqID, waiter.failure, begun=True, answer=True)
+        """A whole, admitted call (see ``_inbound``)."""
+        self.inbound.arrived(event, waiter)
 
     def call_refused(self, reqid: int, reason: object, *, begun: bool, answer: bool) -> None:
-        """A call was refused (``begun``: after admission); report it unless
-        ``answer`` is False (an ABORT) or no answer is wanted."""
-        if begun:
-            self.admission.finish_call(reqid)
-            self._calls_out += 1
-        if answer and reqid:
-            self._events.append(CallRefused(reqid, reason))
+        """A call was refused (``begun``: after admission; see ``_inbound``)."""
+        self.inbound.refused(reqid, reason, begun=begun, answer=answer)
 
     def answer_arrived(self, event: AnswerReceived, waiter: GiftWaiter | None) -> None:
         """An answer to one of our calls: reported now, or once its gifts resolve."""
@@ -587,8 +558,8 @@ class PBConnection:
         self.my_references.clear()
         self.their_references.clear()
         self.gifts.clear()
-        self._held.clear()
-        self._events = []
+        self.inbound.clear()
+        self._events.clear()
         return waiting
 
     @staticmethod

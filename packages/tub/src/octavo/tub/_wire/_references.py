@@ -29,6 +29,7 @@ from octavo.furl import decode_furl
 from octavo.tub._errors import BananaError, Violation
 
 __all__ = [
+    "DEFAULT_MAX_REFERENCES",
     "GiftTable",
     "MyReferenceTable",
     "ReferenceableTracker",
@@ -72,11 +73,22 @@ class ReferenceableTracker:
         return self.refcount == 0
 
 
-class MyReferenceTable:
-    """Our objects the far end holds, by process-unique id and by clid."""
+#: default bound on the objects of ours one peer may hold references to
+DEFAULT_MAX_REFERENCES = 100_000
 
-    def __init__(self, url_for: Callable[[Any], str | None]) -> None:
+
+class MyReferenceTable:
+    """Our objects the far end holds, by process-unique id and by clid.
+
+    At most ``limit`` at once: sending one more (a new one) raises Violation, so the
+    call or answer carrying it fails instead of making us keep without bound.
+    """
+
+    def __init__(
+        self, url_for: Callable[[Any], str | None], limit: int = DEFAULT_MAX_REFERENCES
+    ) -> None:
         self._url_for = url_for
+        self.limit = limit
         self._next_clid = itertools.count(1)  # 0 is the connection's own methods
         self.by_puid: dict[int, ReferenceableTracker] = {}
         self.by_clid: dict[int, ReferenceableTracker] = {}
@@ -88,6 +100,11 @@ class MyReferenceTable:
         gets a negative clid."""
         tracker = self.by_puid.get(puid)
         if tracker is None:
+            if len(self.by_clid) >= self.limit:
+                raise Violation(
+                    f"too many of our objects held by this peer (limit {self.limit}); "
+                    "it must release some (decref) first"
+                )
             clid = next(self._next_clid)
             if callable_:
                 clid = -clid
