@@ -15,21 +15,19 @@ fed the same chunks must give the same events and the same error, message includ
 Unless a corpus directory is given, the fuzzer starts from seeds made of valid streams
 (the golden vectors and a few encoded values) in a temporary directory kept between
 runs, so mutations of valid streams are explored from the first second. Inputs that
-once failed are kept in fuzz/regressions/ and replayed first.
+once failed are kept in fuzz/regressions/ (the ``*.bin`` not named ``pb-*``) and replayed
+first.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
-import struct
-import sys
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import atheris
+from _fuzzing import chunk_sizes, describe, run
 
 with atheris.instrument_imports():
     from octavo import banana
@@ -69,39 +67,6 @@ def settings_for(selector: int) -> dict[str, object]:
     return kwargs
 
 
-MAX_DEPTH = 200  # for describing decoded objects; the decoder's own limit is lower
-
-
-def describe(value: object) -> object:
-    """A comparable, cycle-safe description of a decoded object graph."""
-    labels: dict[int, int] = {}
-
-    def walk(node: object, depth: int) -> object:
-        if depth > MAX_DEPTH:
-            raise AssertionError("decoded object nested deeper than any decoder limit")
-        kind = type(node)
-        if kind is float:
-            return ("float", struct.pack("!d", node))
-        if kind is Decimal:
-            return ("decimal", str(node))
-        if kind in (list, tuple, dict, set, frozenset):
-            if id(node) in labels:
-                return ("ref", labels[id(node)])
-            labels[id(node)] = len(labels)
-            if kind is dict:
-                items = [(walk(k, depth + 1), walk(v, depth + 1)) for k, v in node.items()]
-                return ("dict", tuple(items))
-            parts = [walk(item, depth + 1) for item in node]
-            if kind in (set, frozenset):
-                parts.sort(key=repr)
-            return (kind.__name__, tuple(parts))
-        if kind in (bool, int, str, bytes) or node is None:
-            return (kind.__name__, node)
-        raise AssertionError(f"decoder produced a {kind.__name__}, not an inert value")
-
-    return walk(value, 0)
-
-
 def event_key(event: object) -> object:
     """What must agree between one-feed and chunked decoding for one event."""
     if isinstance(event, banana.ObjectReceived):
@@ -129,21 +94,6 @@ def decode_in_chunks(
             return events, err
         events.extend(event_key(e) for e in decoder.events())
     return events, None
-
-
-def chunk_sizes(seed: int, length: int) -> list[int]:
-    """Chunk lengths covering ``length`` bytes: seed 0 is one chunk, 1 is byte by byte."""
-    if seed == 0 or length == 0:
-        return [max(length, 1)]
-    if seed == 1:
-        return [1] * length
-    rng = random.Random(seed)
-    sizes = []
-    while length > 0:
-        size = min(length, rng.choice((1, 2, 3, 5, 8, 64, rng.randint(1, 512))))
-        sizes.append(size)
-        length -= size
-    return sizes
 
 
 def TestOneInput(data: bytes) -> None:
@@ -189,29 +139,23 @@ def seed_streams() -> list[bytes]:
     return seeds
 
 
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
-
-
-def replay_regressions() -> None:
-    """Run every input that once failed (fuzz/regressions/*.bin) before fuzzing."""
-    for path in sorted(REGRESSIONS.glob("*.bin")):
-        print(f"replaying {path.name}", flush=True)
-        TestOneInput(path.read_bytes())
+def seed_inputs() -> list[bytes]:
+    """The seeds, each behind a chunking byte and a configuration byte."""
+    inputs = []
+    for index, stream in enumerate(seed_streams()):
+        config = bytes([index % 7, index % 5 if index % 3 else index % 256])
+        inputs.append(config + stream)
+    return inputs
 
 
 def main() -> None:
     """Replay past failures, then start atheris (seeded unless a corpus is given)."""
-    replay_regressions()
-    argv = list(sys.argv)
-    if not any(not arg.startswith("-") for arg in argv[1:]):
-        corpus = Path(tempfile.gettempdir()) / "octavo-fuzz-banana-corpus"
-        corpus.mkdir(exist_ok=True)  # kept between runs: what one run finds, the next reuses
-        for index, stream in enumerate(seed_streams()):
-            config = bytes([index % 7, index % 5 if index % 3 else index % 256])
-            (corpus / f"seed-{index:03d}").write_bytes(config + stream)
-        argv.append(str(corpus))
-    atheris.Setup(argv, TestOneInput)
-    atheris.Fuzz()
+    run(
+        TestOneInput,
+        regression_prefix="",
+        corpus_name="octavo-fuzz-banana-corpus",
+        seeds=seed_inputs,
+    )
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
         ("interop", NAMES),
         ("typecheck", NAMES),
         ("bench", NAMES),
-        ("fuzz", ["banana"]),
+        ("fuzz", ["furl", "banana", "reconnector", "tub"]),
         ("lint", []),
         ("build", []),
     ],
@@ -176,7 +176,8 @@ def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
 def test_tool_envs_install_the_packages_they_use(
     env: str, packages: list[str], config: dict[str, dict[str, list[str]]]
 ) -> None:
-    """interop, typecheck and bench get every package; fuzz banana; lint and build none."""
+    """interop, typecheck and bench get every package; fuzz tub (and what it needs, banana
+    among them); lint and build none."""
     assert installed_packages(config[env]["deps"]) == packages
 
 
