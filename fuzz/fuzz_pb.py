@@ -41,9 +41,10 @@ chunks chosen. Checks:
 - when nothing can make the chunking matter (the default limits, an owner that acts
   once the stream has ended), whole and chunked give the same events (in the same
   order, but for PINGs and refused messages, which are reported after the calls and
-  answers of the same data) and both or neither end in a BananaError. Two known
-  bugs that break this are left out of the comparison (see ``known_chunking_bug``
-  and ``TestOneInput``); their inputs are kept as regressions.
+  answers of the same data) and both or neither end in a BananaError. (Two bugs
+  once broke this: an OPEN refused only once finished when it arrived with its
+  opentype, and PINGs decoded before a protocol error not reported; their inputs are
+  kept as regressions.)
 
 Unless a corpus directory is given, the fuzzer starts from seeds that are real streams
 of the far end (calls with assorted arguments, references, a gift from a third Tub,
@@ -484,31 +485,6 @@ def in_order(log: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     return [e for e in log if e[0] not in BATCHED]
 
 
-#: How the token-by-token path refuses an OPEN where a PB sequence takes none (a
-#: call's 4th child is its arguments, whose first is a count, then names alternate
-#: with values; an answer has one result). A known bug: when OPEN and its opentype
-#: arrive together, the decoder's fast open path (these unslicers say ``plain_open``)
-#: opens the sequence from the registry without asking ``doOpen``; it is refused only
-#: once finished, and a Violation inside it first merely refuses the message. So the
-#: outcome depends on the chunking (regressions/pb-call-opens-a-reference-*.bin,
-#: pb-arguments-open-a-reference-*.bin, pb-answer-opens-a-second-result.bin).
-PLAIN_OPEN_REFUSALS = (
-    "arguments must be an 'arguments' sequence",
-    "posarg count must be an INT",
-    "kwarg name must be a STRING",
-    "unexpected sequence in answer",
-)
-
-
-def known_chunking_bug(outcomes: tuple[Outcome, Outcome]) -> bool:
-    """Whether whole and chunked may differ by the bug above (not checked then, so as
-    to find others)."""
-    return any(
-        error is not None and any(text in error for text in PLAIN_OPEN_REFUSALS)
-        for error, _ in outcomes
-    )
-
-
 def TestOneInput(data: bytes) -> None:
     """One fuzz case: see the module docstring."""
     if len(data) < 3:
@@ -525,15 +501,12 @@ def TestOneInput(data: bytes) -> None:
     context = (data.hex(), seed, limits, owner)
     assert fast_outcome[0] == slow_outcome[0], ("whole, fast != slow", *context)
     assert fast_outcome[1] == slow_outcome[1], ("chunked, fast != slow", *context)
-    if chunking_invariant(limits, owner) and not known_chunking_bug(fast_outcome):
+    if chunking_invariant(limits, owner):
         (whole_error, whole_log), (parts_error, parts_log) = fast_outcome
         # (an error's text may quote what the decoder had buffered: compare no text)
         assert (whole_error is None) == (parts_error is None), ("whole != chunked", *context)
         assert in_order(whole_log) == in_order(parts_log), ("whole != chunked", *context)
-        # Known, not checked: PINGs and refused messages decoded from the same data as
-        # a protocol error are not reported (regressions/pb-ping-before-protocol-error.bin).
-        if whole_error is None:
-            assert sorted(map(repr, whole_log)) == sorted(map(repr, parts_log)), context
+        assert sorted(map(repr, whole_log)) == sorted(map(repr, parts_log)), context
 
 
 # ---------------------------------------------------------------- seeds
