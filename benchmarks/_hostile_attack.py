@@ -9,8 +9,8 @@ Every attack runs in the same frame: connect and warm up (the raw attacks: a neg
 calls); on the word to go, wait 0.5 s; read the server's RSS (the baseline) and reset its
 peak RSS (VmHWM); attack, bounded in bytes (``--count``) and time (``--bound``; an attack
 whose bytes make no progress into the server for ``--stall`` seconds ends as "stopped
-reading"); wait ``--settle`` s; read the peak; disconnect (abort); wait ``--after`` s;
-read the RSS again. Times are ``time.monotonic()`` (the prober's clock), so the
+reading"); wait ``--settle`` s; read the RSS; disconnect (abort); wait ``--after`` s;
+read the RSS and the peak again. Times are ``time.monotonic()`` (the prober's clock), so the
 orchestrator can tell which of the well-behaved client's pings fell during the attack
 and which right after it.
 
@@ -213,29 +213,34 @@ class Context:
         defer.ensureDeferred(self.sample())
         self.out["t_start"] = clock()
 
+    def peak(self, status: dict[str, int]) -> int:
+        """The peak RSS so far (KiB): VmHWM if it was reset, else the largest sample."""
+        if self.out["peak_reset"]:
+            return status["hwm"]
+        return max(self.peak_sampled, status["rss"])
+
     async def end(self, disconnect: Callable[[], Awaitable[None]]) -> None:
-        """Settle 1 s, read the peak, disconnect, wait 2 s, read the RSS again."""
+        """Wait ``--settle`` s, read the RSS, disconnect, wait ``--after`` s, read the RSS
+        and the peak (over the whole attack, its end and the disconnect included)."""
         assert self.base is not None
+        base = self.base["rss"]
         self.out["t_end"] = clock()
         await sleep(self.args.settle)
         status = server_status(self.pid)
+        if status is not None:
+            self.out["end_kib"] = status["rss"] - base
+            self.out["peak_before_disconnect_kib"] = self.peak(status) - base
+            self.out["t_disconnect"] = clock()
+            await disconnect()
+            await sleep(self.args.after)
+            self.out["t_after"] = clock()
+            status = server_status(self.pid)
         self.sampling = False
-        base = self.base["rss"]
         if status is None:
             self.out["server_gone"] = True
             self.out["peak_kib"] = self.peak_sampled - base
             return
-        peak = status["hwm"] if self.out["peak_reset"] else max(self.peak_sampled, status["rss"])
-        self.out["peak_kib"] = peak - base
-        self.out["end_kib"] = status["rss"] - base
-        self.out["t_disconnect"] = clock()
-        await disconnect()
-        await sleep(self.args.after)
-        self.out["t_after"] = clock()
-        status = server_status(self.pid)
-        if status is None:
-            self.out["server_gone"] = True
-            return
+        self.out["peak_kib"] = self.peak(status) - base
         self.out["after_kib"] = status["rss"] - base
 
     async def close_all(self) -> None:

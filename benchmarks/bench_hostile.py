@@ -6,8 +6,8 @@ subprocess (``_hostile_probe.py``: a real client Tub of the same system calling
 ``ping()`` ten times a second), and an attacker subprocess (``_hostile_attack.py``: a
 negotiated Octavo connection that writes hand-made Banana, or many real client Tubs).
 The attacker reads the server's RSS from ``/proc`` after a warm-up (the baseline),
-resets its peak (VmHWM), attacks (bounded in bytes and time), reads the peak 1 s after
-the attack, disconnects, and reads the RSS again 2 s later. The prober's pings tell
+resets its peak (VmHWM), attacks (bounded in bytes and time), waits 1 s, disconnects,
+and 2 s later reads the RSS and the peak (over all of it). The prober's pings tell
 whether the server answered others during the attack and right after it.
 
 Rows (issue 10, "bounded memory under hostile peers"): add-vocab messages; one huge
@@ -17,8 +17,9 @@ that do not exist (the bytes of the error answers); many idle connections. Octav
 rows check its admission limits (``max-connections``, ``max-references-per-peer``), which
 Foolscap does not have.
 
-``python benchmarks/run.py hostile`` runs it (about 5 minutes; environment:
-``HOSTILE_QUICK=1`` for a smoke run of about a minute with smaller numbers,
+``python benchmarks/run.py hostile`` runs it (about 7 minutes on the shared 2-core VM, a
+third of it the 2,000-connection row; environment: ``HOSTILE_QUICK=1`` for a smoke run
+of about 2.5 minutes with smaller numbers and shorter waits,
 ``HOSTILE_SYSTEMS=foolscap,octavo``, ``HOSTILE_ATTACKS=name,name``, ``HOSTILE_IDLE=N``).
 Memory is measured here, never asserted: nothing fails when a figure is bad.
 """
@@ -463,7 +464,8 @@ def report(data: dict[str, Any], opts: Options) -> Report:
         rows,
     )
     rep.notes.append(
-        f"Peak = VmHWM (reset after the warm-up) minus the RSS then; 'after' = RSS "
+        f"Peak = VmHWM (reset after the warm-up; read at the end, so it covers the attack, "
+        f"the wait and the disconnect) minus the RSS then; 'after' = RSS "
         f"{opts.after:g} s after the attacker disconnected, minus the same baseline. Good "
         f"client: another process calling ping() every {PROBE_INTERVAL} s (given up after "
         f"{PROBE_TIMEOUT:.0f} s), 'during' from the first attack byte to the disconnect (the "
