@@ -17,9 +17,9 @@ that do not exist (the bytes of the error answers); many idle connections. Octav
 rows check its admission limits (``max-connections``, ``max-references-per-peer``), which
 Foolscap does not have.
 
-``python benchmarks/run.py hostile`` runs it (about 7 minutes on the shared 2-core VM, a
-third of it the 2,000-connection row; environment: ``HOSTILE_QUICK=1`` for a smoke run
-of about 2.5 minutes with smaller numbers and shorter waits,
+``python benchmarks/run.py hostile`` runs it (about 5.5 minutes on the 2-core VM when
+it is quiet, 7 when it is busy; environment: ``HOSTILE_QUICK=1`` for a smoke run of
+under 2 minutes with smaller numbers and shorter waits,
 ``HOSTILE_SYSTEMS=foolscap,octavo``, ``HOSTILE_ATTACKS=name,name``, ``HOSTILE_IDLE=N``).
 Memory is measured here, never asserted: nothing fails when a figure is bad.
 """
