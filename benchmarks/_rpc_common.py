@@ -111,6 +111,18 @@ def rss_kib(pid: int | None = None) -> int:
     raise RuntimeError(f"no VmRSS line in {path}")
 
 
+def stdin_line() -> bytes:
+    """One line from stdin, read a byte at a time so nothing after it is consumed (a
+    reactor reading stdin later gets the rest); b"" at end of file."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            break
+        line += byte
+    return bytes(line)
+
+
 def global_reactor() -> Any:
     """Twisted's global reactor, typed loosely (its interfaces are zope, not typing)."""
     from twisted.internet import reactor
