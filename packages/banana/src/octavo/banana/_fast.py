@@ -187,7 +187,9 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
     while True:
         start = pos
         try:  # (IndexError: the buffer ends inside this token)
-            h = buf[pos]  # the header: up to two digits here, as in read_header
+            # the header: up to three digits here, as read_header's unrolled part
+            # (OPEN numbers pass 16,383 after a few dozen messages on a connection)
+            h = buf[pos]
             if h > 127:
                 typ = h
                 h = 0
@@ -202,7 +204,12 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                         h += buf[pos + 1] * 128
                         pos += 3
                     else:
-                        typ, h, pos = read_header(buf, pos, end, _SHORT)
+                        typ = buf[pos + 3]
+                        if typ > 127:
+                            h += buf[pos + 1] * 128 + buf[pos + 2] * 16384
+                            pos += 4
+                        else:
+                            typ, h, pos = read_header(buf, pos, end, _SHORT)
             if typ == 0x81:  # INT
                 if kind == LIST and pos + _MIN_RUN < end and 0x81 in buf[pos + 1 : pos + 3]:
                     stop = _int_run(coll, buf, start, end)
