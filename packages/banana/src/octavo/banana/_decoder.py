@@ -42,7 +42,7 @@ from ._objects import ObjectTable
 from ._registry import UnslicerRegistry, shared_default_unslicers
 from ._stack import Limits, Stack
 from ._switch import fast_paths_default
-from ._tables import fast_tables
+from ._tables import FastTables
 from ._tokens import (
     ABORT,
     CLOSE,
@@ -61,6 +61,7 @@ from ._tokens import (
     read_header,
 )
 from ._unslicers import Opentype, Unslicer
+from ._vocabulary import InboundVocabulary
 
 __all__ = ["Decoder", "RootUnslicer"]
 
@@ -68,11 +69,6 @@ _unpack_double = Struct("!d").unpack_from
 _BIG_TOKEN = 65536  # STRING bodies at least this long are collected without re-joining
 _VALID_TYPES = frozenset(range(0x81, 0x8B)) | {ERROR, PING, PONG}
 _SIZED = frozenset((STRING, LONGINT, LONGNEG))
-
-#: inbound vocabularies shared between decoders given the same initial table (the empty
-#: one and 16 more)
-_SHARED_VOCABS: dict[tuple[bytes, ...], dict[int, bytes]] = {(): {}}
-_MAX_SHARED_VOCABS = 17
 
 
 class RootUnslicer(Unslicer):
@@ -135,6 +131,13 @@ class Decoder:
     :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
         one is a Violation and its body is skipped, never buffered.
     :param vocab: an initial inbound vocabulary, as negotiated.
+    :param max_vocab_entries: the most entries the inbound vocabulary may hold (default
+        4096; Foolscap negotiates 25 and sends no more).
+    :param max_vocab_bytes: the most bytes its words may hold in all (default 256 KiB;
+        Foolscap's words are at most 100 bytes). A ``set-vocab`` past either limit is
+        refused as its entries arrive, an ``add-vocab`` that would take the table past
+        one is refused; both with BananaError, as the peer's encoder has changed its
+        table already and the two ends would disagree on every later VOCAB token.
     :param fast_paths: False: every token takes the general path (the fast reader,
         ``take_body`` and the like are off); None: :func:`fast_paths_default`.
     """
@@ -150,6 +153,8 @@ class Decoder:
         max_token_size: int = 16 * 1024 * 1024,
         vocab: Sequence[bytes | str] | None = None,
         fast_paths: bool | None = None,
+        max_vocab_entries: int = 4096,
+        max_vocab_bytes: int = 256 * 1024,
     ) -> None:
         self._limits = Limits(max_depth, max_token_size)
         self._registry = unslicers if unslicers is not None else shared_default_unslicers()
@@ -168,12 +173,12 @@ class Decoder:
         self._big_left = 0
         self._failed: BananaError | None = None
         self._stopped = False
-        self._vocab = _SHARED_VOCABS[()]
-        self._vocab_key: tuple[bytes, ...] | None = ()  # None: this decoder's own vocabulary
+        self._vocabulary = InboundVocabulary(self._registry, max_vocab_entries, max_vocab_bytes)
+        self._tables: FastTables
         if vocab:
             self.populateVocabTable(vocab)
         else:
-            self._refresh_tables()
+            self._use(self._vocabulary.refresh())
 
     # -- public API ------------------------------------------------------------
 
@@ -280,7 +285,7 @@ class Decoder:
 
     def vocab_word(self, index: int) -> bytes | None:
         """The inbound vocabulary's string at ``index`` (None: not in the table)."""
-        return self._vocab.get(index)
+        return self._tables.words.get(index)
 
     @property
     def depth(self) -> int:
@@ -322,39 +327,46 @@ class Decoder:
     def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
         """Install a negotiated initial inbound vocabulary (decoders given the same
         table share its dictionary, and their fast tables, until one changes it)."""
-        table = tuple(s.encode() if isinstance(s, str) else bytes(s) for s in strings)
-        vocab = _SHARED_VOCABS.get(table)
-        if vocab is None:
-            vocab = dict(enumerate(table))
-            if len(_SHARED_VOCABS) < _MAX_SHARED_VOCABS:
-                _SHARED_VOCABS[table] = vocab
-        self._vocab = vocab
-        self._vocab_key = table if _SHARED_VOCABS.get(table) is vocab else None
-        self._refresh_tables()
+        self._use(self._vocabulary.populate(strings))
+
+    def checkIncomingVocabulary(self, entries: int, size: int) -> None:
+        """Refuse (BananaError) a ``set-vocab`` that has reached ``entries`` entries of
+        ``size`` bytes of words in all (its unslicer asks as each entry arrives)."""
+        self._vocabulary.check_replace(entries, size)
 
     def replaceIncomingVocabulary(self, vocab: dict[int, bytes]) -> None:
         """Replace the inbound vocabulary (a ``set-vocab`` sequence arrived)."""
-        self._vocab = dict(vocab)
-        self._vocab_key = None
-        self._refresh_tables()
+        self._use(self._vocabulary.replace(vocab))
 
     def addIncomingVocabulary(self, index: int, value: bytes) -> None:
-        """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived)."""
-        if self._vocab_key is not None:  # shared: copy on write
-            self._vocab = dict(self._vocab)
-            self._vocab_key = None
-        self._vocab[index] = value
-        self._refresh_tables()
+        """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived);
+        BananaError if that takes the table past ``max_vocab_entries`` or
+        ``max_vocab_bytes``."""
+        self._use(self._vocabulary.add(index, value))
 
     @property
     def vocab(self) -> dict[int, bytes]:
         """A copy of the inbound vocabulary (index to string)."""
-        return dict(self._vocab)
+        return dict(self._tables.words)
+
+    @property
+    def max_vocab_entries(self) -> int:
+        """The most entries the inbound vocabulary may hold."""
+        return self._vocabulary.max_entries
+
+    @property
+    def max_vocab_bytes(self) -> int:
+        """The most bytes the inbound vocabulary's words may hold in all."""
+        return self._vocabulary.max_bytes
+
+    @property
+    def _vocab(self) -> dict[int, bytes]:
+        return self._tables.words
 
     # -- internals ----------------------------------------------------------------
 
-    def _refresh_tables(self) -> None:
-        self._tables = self._st.tables = fast_tables(self._registry, self._vocab, self._vocab_key)
+    def _use(self, tables: FastTables) -> None:
+        self._tables = self._st.tables = tables
 
     def _deliver(self, obj: object) -> None:
         self._st.objects.clear()
@@ -405,7 +417,7 @@ class Decoder:
         self._buf = buf
         self._pos = 0
         if self._tables.version != self._registry.version:
-            self._refresh_tables()
+            self._use(self._vocabulary.refresh())
         self._parse()
 
     def _parse(self) -> None:
@@ -529,7 +541,7 @@ class Decoder:
             elif typ == LONGNEG:
                 obj = -int.from_bytes(buf[body:e], "big")
             else:  # VOCAB
-                obj = self._vocab.get(header)
+                obj = self._tables.words.get(header)
                 if obj is None:
                     raise BananaError(f"unknown VOCAB index {header}")
             st.value(obj)
