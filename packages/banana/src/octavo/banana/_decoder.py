@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Sequence
 from struct import Struct
 
+from ._budget import MessageBudget
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
 from ._events import (
@@ -138,6 +139,17 @@ class Decoder:
         refused as its entries arrive, an ``add-vocab`` that would take the table past
         one is refused; both with BananaError, as the peer's encoder has changed its
         table already and the two ends would disagree on every later VOCAB token.
+    :param max_message_objects: the most objects one top-level message may create
+        (default 200,000): every sequence, and every value in a sequence other than a
+        str, bool, None, reference, Decimal or vocabulary sequence (each of those is one
+        object).
+    :param max_message_memory_ratio: as each sequence of a message opens, its estimated
+        memory may be at most this many times the message's bytes so far, plus 1 MiB
+        (default 16). The estimate is coarse: 80 bytes per sequence, 8 per value (see
+        ``_budget.py``); Foolscap's encoding of the commonest data is at least 5 bytes
+        a sequence, so only hostile runs of tiny sequences come near it. A message past
+        either limit is a Violation: it is reported, the rest of it is skipped without
+        building anything, and decoding goes on with the next message.
     :param fast_paths: False: every token takes the general path (the fast reader,
         ``take_body`` and the like are off); None: :func:`fast_paths_default`.
     """
@@ -155,13 +167,17 @@ class Decoder:
         fast_paths: bool | None = None,
         max_vocab_entries: int = 4096,
         max_vocab_bytes: int = 256 * 1024,
+        max_message_objects: int = 200_000,
+        max_message_memory_ratio: float = 16,
     ) -> None:
         self._limits = Limits(max_depth, max_token_size)
         self._registry = unslicers if unslicers is not None else shared_default_unslicers()
         self.context = context
         self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._root = RootUnslicer(self, constraint, top_level_primitives)
-        self._st = Stack(self, self._root, self._registry, self._limits)
+        self._budget = MessageBudget(max_message_objects, max_message_memory_ratio)
+        self._st = Stack(self, self._root, self._registry, self._limits, self._budget)
+        self._received = 0  # bytes fed so far: the stream offset of the buffer's end
         self._events: deque[Event] = deque()
         self._buf = b""
         self._pos = 0
@@ -190,6 +206,7 @@ class Decoder:
             return
         if type(data) is not bytes:
             data = bytes(data)
+        self._received += len(data)
         try:
             self._receive(data)
         except BananaError as e:
@@ -220,6 +237,7 @@ class Decoder:
             return False
         big.write(data)
         self._big_left -= len(data)
+        self._received += len(data)
         return True
 
     def next_event(self) -> Event | None:
@@ -256,6 +274,16 @@ class Decoder:
     def max_token_size(self) -> int:
         """Largest STRING/LONGINT/LONGNEG body, in bytes."""
         return self._limits.max_token_size
+
+    @property
+    def max_message_objects(self) -> int:
+        """The most objects one top-level message may create."""
+        return self._budget.max_objects
+
+    @property
+    def max_message_memory_ratio(self) -> float:
+        """A message's estimated memory at most this times its bytes, plus 1 MiB."""
+        return self._budget.ratio
 
     @property
     def at_message_boundary(self) -> bool:
@@ -430,6 +458,7 @@ class Decoder:
         items = st.items
         root = self._root
         fast = self._fast
+        self._budget.base = self._received - end  # the stream offset of buf[0]
         # (a root that only insists on OPEN tokens leaves OPENs to the fast reader)
         open_root = root if root.plain_open and root.wants_check else None
         while pos < end:
@@ -502,6 +531,10 @@ class Decoder:
         if e > end and typ not in _SIZED:
             self._need_end = e
             return -1
+        if typ == OPEN:  # where it is, for the message budget
+            budget = self._budget
+            budget.at = budget.base + body
+            budget.token = budget.base + pos
         rejected = st.admit(typ, header)
         if e > end:  # a STRING, LONGINT or LONGNEG
             if rejected:
