@@ -173,7 +173,7 @@ def test_a_million_empty_lists_is_refused(fast: bool) -> None:
     assert isinstance(events[0], ViolationReceived)
     assert "max_message_objects" in str(events[0].violation)
     assert events[1:] == [ObjectReceived(["next"])]
-    assert elapsed < 10, elapsed
+    assert elapsed < 60, elapsed  # (a few seconds unloaded; generous for a busy machine)
 
 
 def test_a_million_empty_lists_keeps_memory_bounded() -> None:

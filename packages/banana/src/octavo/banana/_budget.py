@@ -42,7 +42,6 @@ SEQUENCE_COST = 80
 VALUE_COST = 8
 #: the memory a message may take whatever its size
 FLOOR = 1 << 20
-_CHUNK = 256  # the largest allowance
 
 
 class MessageBudget:
@@ -134,9 +133,11 @@ class MessageBudget:
         self.objects += self.left - left
         self.left = left
 
-    def renew(self, obj_count: int, at: int) -> int:
+    def renew(self, obj_count: int, at: int, cap: int = 256) -> int:
         """A new allowance at stream offset ``at`` (after :meth:`sync`): how many more
-        objects, of any kind, the rules are sure to admit (0: ask the general path)."""
+        objects, of any kind, the rules are sure to admit (0: ask the general path), at
+        most ``cap`` (256: a count-down among CPython's cached small ints allocates
+        nothing; a run of ints asks for more)."""
         room = self.max_objects - self.objects
         if self.ratio >= VALUE_COST:  # (values cannot bring the estimate past the budget)
             opens = obj_count - self.opens0
@@ -144,6 +145,5 @@ class MessageBudget:
             room = min(room, int(self.ratio * (at - self.start) + FLOOR - used) // SEQUENCE_COST)
         else:
             room = 0
-        # (at most 256: a count-down among CPython's cached small ints allocates nothing)
-        self.left = min(max(room, 0), _CHUNK)
+        self.left = min(max(room, 0), cap)
         return self.left

@@ -230,7 +230,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                         typ, h, pos = read_header(buf, pos, end, _SHORT)
             if typ == 0x81:  # INT
                 if kind == LIST and pos + _MIN_RUN < end and 0x81 in buf[pos + 1 : pos + 3]:
-                    stop, left = _int_run(coll, buf, start, end, left)
+                    stop, left = _int_run(coll, buf, start, left, count, budget)
                     if stop:
                         pos = stop
                         continue
@@ -405,9 +405,16 @@ def _leaf(st: Stack, buf: bytes, start: int, p: int, q: int, kind: int) -> tuple
     return obj, q + hl + 1
 
 
-def _int_run(coll: list[object], buf: bytes, pos: int, end: int, left: int) -> tuple[int, int]:
+def _int_run(  # noqa: PLR0917
+    coll: list[object], buf: bytes, pos: int, left: int, count: int, budget: MessageBudget
+) -> tuple[int, int]:
     """Append the run of INT tokens at ``pos`` to ``coll`` if it is worth it and within
-    the allowance ``left``: (the position after it, the allowance left), else (0, left)."""
+    the allowance, ``left`` or a larger one from the message budget (``count``: the next
+    object number): (the position after it, the allowance left), else (0, left)."""
+    end = len(buf)
+    if left < end - pos:  # the allowance may end the run early: the largest one
+        budget.sync(left)  # (never less than ``left``, which the rules admitted already)
+        left = budget.renew(count, budget.base + pos, end - pos)
     run, stop = read_int_run(buf, pos, min(end, pos + left))  # (no more ints than bytes)
     if stop - pos <= _MIN_RUN:
         return 0, left
