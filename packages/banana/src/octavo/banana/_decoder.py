@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Sequence
 from struct import Struct
 
+from ._budget import MessageBudget
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
 from ._events import (
@@ -42,7 +43,7 @@ from ._objects import ObjectTable
 from ._registry import UnslicerRegistry, shared_default_unslicers
 from ._stack import Limits, Stack
 from ._switch import fast_paths_default
-from ._tables import fast_tables
+from ._tables import FastTables
 from ._tokens import (
     ABORT,
     CLOSE,
@@ -61,6 +62,7 @@ from ._tokens import (
     read_header,
 )
 from ._unslicers import Opentype, Unslicer
+from ._vocabulary import InboundVocabulary
 
 __all__ = ["Decoder", "RootUnslicer"]
 
@@ -68,11 +70,6 @@ _unpack_double = Struct("!d").unpack_from
 _BIG_TOKEN = 65536  # STRING bodies at least this long are collected without re-joining
 _VALID_TYPES = frozenset(range(0x81, 0x8B)) | {ERROR, PING, PONG}
 _SIZED = frozenset((STRING, LONGINT, LONGNEG))
-
-#: inbound vocabularies shared between decoders given the same initial table (the empty
-#: one and 16 more)
-_SHARED_VOCABS: dict[tuple[bytes, ...], dict[int, bytes]] = {(): {}}
-_MAX_SHARED_VOCABS = 17
 
 
 class RootUnslicer(Unslicer):
@@ -135,6 +132,24 @@ class Decoder:
     :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
         one is a Violation and its body is skipped, never buffered.
     :param vocab: an initial inbound vocabulary, as negotiated.
+    :param max_vocab_entries: the most entries the inbound vocabulary may hold (default
+        4096; Foolscap negotiates 25 and sends no more).
+    :param max_vocab_bytes: the most bytes its words may hold in all (default 256 KiB;
+        Foolscap's words are at most 100 bytes). A ``set-vocab`` past either limit is
+        refused as its entries arrive, an ``add-vocab`` that would take the table past
+        one is refused; both with BananaError, as the peer's encoder has changed its
+        table already and the two ends would disagree on every later VOCAB token.
+    :param max_message_objects: the most objects one top-level message may create
+        (default 200,000): every sequence, and every value in a sequence other than a
+        str, bool, None, reference, Decimal or vocabulary sequence (each of those is one
+        object).
+    :param max_message_memory_ratio: as each sequence of a message opens, its estimated
+        memory may be at most this many times the message's bytes so far, plus 1 MiB
+        (default 16). The estimate is coarse: 80 bytes per sequence, 8 per value (see
+        ``_budget.py``); Foolscap's encoding of the commonest data is at least 5 bytes
+        a sequence, so only hostile runs of tiny sequences come near it. A message past
+        either limit is a Violation: it is reported, the rest of it is skipped without
+        building anything, and decoding goes on with the next message.
     :param fast_paths: False: every token takes the general path (the fast reader,
         ``take_body`` and the like are off); None: :func:`fast_paths_default`.
     """
@@ -150,13 +165,19 @@ class Decoder:
         max_token_size: int = 16 * 1024 * 1024,
         vocab: Sequence[bytes | str] | None = None,
         fast_paths: bool | None = None,
+        max_vocab_entries: int = 4096,
+        max_vocab_bytes: int = 256 * 1024,
+        max_message_objects: int = 200_000,
+        max_message_memory_ratio: float = 16,
     ) -> None:
         self._limits = Limits(max_depth, max_token_size)
         self._registry = unslicers if unslicers is not None else shared_default_unslicers()
         self.context = context
         self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._root = RootUnslicer(self, constraint, top_level_primitives)
-        self._st = Stack(self, self._root, self._registry, self._limits)
+        self._budget = MessageBudget(max_message_objects, max_message_memory_ratio)
+        self._st = Stack(self, self._root, self._registry, self._limits, self._budget)
+        self._received = 0  # bytes fed so far: the stream offset of the buffer's end
         self._events: deque[Event] = deque()
         self._buf = b""
         self._pos = 0
@@ -168,12 +189,12 @@ class Decoder:
         self._big_left = 0
         self._failed: BananaError | None = None
         self._stopped = False
-        self._vocab = _SHARED_VOCABS[()]
-        self._vocab_key: tuple[bytes, ...] | None = ()  # None: this decoder's own vocabulary
+        self._vocabulary = InboundVocabulary(self._registry, max_vocab_entries, max_vocab_bytes)
+        self._tables: FastTables
         if vocab:
             self.populateVocabTable(vocab)
         else:
-            self._refresh_tables()
+            self._use(self._vocabulary.refresh())
 
     # -- public API ------------------------------------------------------------
 
@@ -185,6 +206,7 @@ class Decoder:
             return
         if type(data) is not bytes:
             data = bytes(data)
+        self._received += len(data)
         try:
             self._receive(data)
         except BananaError as e:
@@ -215,6 +237,7 @@ class Decoder:
             return False
         big.write(data)
         self._big_left -= len(data)
+        self._received += len(data)
         return True
 
     def next_event(self) -> Event | None:
@@ -253,6 +276,16 @@ class Decoder:
         return self._limits.max_token_size
 
     @property
+    def max_message_objects(self) -> int:
+        """The most objects one top-level message may create."""
+        return self._budget.max_objects
+
+    @property
+    def max_message_memory_ratio(self) -> float:
+        """A message's estimated memory at most this times its bytes, plus 1 MiB."""
+        return self._budget.ratio
+
+    @property
     def at_message_boundary(self) -> bool:
         """True when nothing is buffered or open: the next byte starts a top-level token.
 
@@ -280,7 +313,7 @@ class Decoder:
 
     def vocab_word(self, index: int) -> bytes | None:
         """The inbound vocabulary's string at ``index`` (None: not in the table)."""
-        return self._vocab.get(index)
+        return self._tables.words.get(index)
 
     @property
     def depth(self) -> int:
@@ -322,39 +355,46 @@ class Decoder:
     def populateVocabTable(self, strings: Sequence[bytes | str]) -> None:
         """Install a negotiated initial inbound vocabulary (decoders given the same
         table share its dictionary, and their fast tables, until one changes it)."""
-        table = tuple(s.encode() if isinstance(s, str) else bytes(s) for s in strings)
-        vocab = _SHARED_VOCABS.get(table)
-        if vocab is None:
-            vocab = dict(enumerate(table))
-            if len(_SHARED_VOCABS) < _MAX_SHARED_VOCABS:
-                _SHARED_VOCABS[table] = vocab
-        self._vocab = vocab
-        self._vocab_key = table if _SHARED_VOCABS.get(table) is vocab else None
-        self._refresh_tables()
+        self._use(self._vocabulary.populate(strings))
+
+    def checkIncomingVocabulary(self, entries: int, size: int) -> None:
+        """Refuse (BananaError) a ``set-vocab`` that has reached ``entries`` entries of
+        ``size`` bytes of words in all (its unslicer asks as each entry arrives)."""
+        self._vocabulary.check_replace(entries, size)
 
     def replaceIncomingVocabulary(self, vocab: dict[int, bytes]) -> None:
         """Replace the inbound vocabulary (a ``set-vocab`` sequence arrived)."""
-        self._vocab = dict(vocab)
-        self._vocab_key = None
-        self._refresh_tables()
+        self._use(self._vocabulary.replace(vocab))
 
     def addIncomingVocabulary(self, index: int, value: bytes) -> None:
-        """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived)."""
-        if self._vocab_key is not None:  # shared: copy on write
-            self._vocab = dict(self._vocab)
-            self._vocab_key = None
-        self._vocab[index] = value
-        self._refresh_tables()
+        """Add one inbound vocabulary entry (an ``add-vocab`` sequence arrived);
+        BananaError if that takes the table past ``max_vocab_entries`` or
+        ``max_vocab_bytes``."""
+        self._use(self._vocabulary.add(index, value))
 
     @property
     def vocab(self) -> dict[int, bytes]:
         """A copy of the inbound vocabulary (index to string)."""
-        return dict(self._vocab)
+        return dict(self._tables.words)
+
+    @property
+    def max_vocab_entries(self) -> int:
+        """The most entries the inbound vocabulary may hold."""
+        return self._vocabulary.max_entries
+
+    @property
+    def max_vocab_bytes(self) -> int:
+        """The most bytes the inbound vocabulary's words may hold in all."""
+        return self._vocabulary.max_bytes
+
+    @property
+    def _vocab(self) -> dict[int, bytes]:
+        return self._tables.words
 
     # -- internals ----------------------------------------------------------------
 
-    def _refresh_tables(self) -> None:
-        self._tables = self._st.tables = fast_tables(self._registry, self._vocab, self._vocab_key)
+    def _use(self, tables: FastTables) -> None:
+        self._tables = self._st.tables = tables
 
     def _deliver(self, obj: object) -> None:
         self._st.objects.clear()
@@ -405,7 +445,7 @@ class Decoder:
         self._buf = buf
         self._pos = 0
         if self._tables.version != self._registry.version:
-            self._refresh_tables()
+            self._use(self._vocabulary.refresh())
         self._parse()
 
     def _parse(self) -> None:
@@ -418,6 +458,7 @@ class Decoder:
         items = st.items
         root = self._root
         fast = self._fast
+        self._budget.base = self._received - end  # the stream offset of buf[0]
         # (a root that only insists on OPEN tokens leaves OPENs to the fast reader)
         open_root = root if root.plain_open and root.wants_check else None
         while pos < end:
@@ -490,6 +531,10 @@ class Decoder:
         if e > end and typ not in _SIZED:
             self._need_end = e
             return -1
+        if typ == OPEN:  # where it is, for the message budget
+            budget = self._budget
+            budget.at = budget.base + body
+            budget.token = budget.base + pos
         rejected = st.admit(typ, header)
         if e > end:  # a STRING, LONGINT or LONGNEG
             if rejected:
@@ -529,7 +574,7 @@ class Decoder:
             elif typ == LONGNEG:
                 obj = -int.from_bytes(buf[body:e], "big")
             else:  # VOCAB
-                obj = self._vocab.get(header)
+                obj = self._tables.words.get(header)
                 if obj is None:
                     raise BananaError(f"unknown VOCAB index {header}")
             st.value(obj)

@@ -43,6 +43,7 @@ from __future__ import annotations
 from struct import Struct
 from typing import Any
 
+from ._budget import MessageBudget
 from ._errors import Violation
 from ._objects import NOT_READY, OPEN_TUPLE
 from ._stack import Frame, Stack
@@ -56,6 +57,7 @@ from ._tables import (
     KIND_UNICODE,
 )
 from ._tokens import read_header, read_int_run
+from ._unslicers import LeafUnslicer
 
 __all__ = ["take"]
 
@@ -77,6 +79,8 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
     open_root = root if root.plain_open and root.wants_check else None
     max_depth = st.limits.max_depth
     max_tok = st.limits.max_token_size
+    budget = st.budget
+    base = budget.base
     while True:  # a round: the unslicer now on top of the stack, and its children
         top = items[-1]
         if (top.wants_check and top is not open_root) or st.discard or st.in_open:
@@ -91,6 +95,10 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
         else:
             kinds = tables.kinds_nested
             customs = tables.custom_nested
+        # the message budget: objects left in the allowance; values at the top level
+        # and in leaf sequences are not counted
+        left = budget.left
+        counted = top is not root and not isinstance(top, LeafUnslicer)
         turn = False  # the top of the stack changed: the next round
         while True:
             start = pos
@@ -107,9 +115,20 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                     kend += c
                 elif t != 0x87:
                     break
+                if top is root:  # a message starts
+                    budget.sync(left)
+                    budget.begin(base + start, st.obj_count)
+                    left = 0
+                if not left:
+                    budget.sync(0)
+                    left = budget.renew(st.obj_count, base + start)
+                    if not left:
+                        break
                 k = kinds.get(buf[pos:kend], 0)
                 if k > KIND_REF:  # a list, tuple or dict, with everything in it
+                    budget.sync(left - 1)
                     obj, pos = _container(st, buf, kend, k, h)
+                    left = budget.left
                     if obj is _ADOPTED:  # the general path takes over in it at pos
                         turn = True
                         break
@@ -118,10 +137,12 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                     if pos < 0:
                         break
                     st.obj_count += 1
+                    left -= 1
                 else:  # a registered opentype of one index token?
                     found = customs.get(buf[pos:kend])
                     if found is None:
                         break
+                    left -= 1
                     st.open_registered(found[0], found[1], h)
                     pos = kend
                     turn = True
@@ -148,12 +169,21 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                 obj = words[h]
             else:
                 break
+            if counted and typ != 0x88:  # a value
+                if not left:
+                    budget.sync(0)
+                    left = budget.renew(st.obj_count, base + start)
+                    if not left:
+                        break
+                left -= 1
             try:
                 add(obj)
             except Violation as why:  # as on the general path: the token is taken
+                budget.sync(left)
                 st.violation(why)
                 turn = True
                 break
+        budget.sync(left)
         if not turn:
             pos = start  # stopped at this token
             break
@@ -163,29 +193,24 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
 def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple[object, int]:
     """Read the list, tuple or dict (``kind``) whose OPEN (number ``header``) and index
     token end at ``pos``, with the containers in it on a stack of frames: ``(it, the
-    position after its CLOSE)``; at a token it does not take, ``(_ADOPTED, its
-    position)``, the frames made unslicers on the decoder's stack (``Stack.adopt``).
-    """
+    position after its CLOSE)``; else ``(_ADOPTED, position)``, the frames adopted."""
     UNICODE, REF, LIST, TUPLE, DICT = _KINDS  # (locals: the fastest to load)
-    end = len(buf)
-    words = st.tables.words
-    kinds = st.tables.kinds_nested
-    set_object = st.objects.set
-    max_tok = st.limits.max_token_size
+    end, words, kinds, set_object, max_tok, max_depth, budget = _context(st, buf)
     depth = len(st.items) + 1  # with this container on the stack
-    max_depth = st.limits.max_depth
     count = st.obj_count
     frames: list[Frame] = []  # the frames around the innermost one, outermost first
-    # the innermost frame: kind, OPEN number, object number, list or dict, flat items
-    ccount = count
+    ccount = count  # the innermost frame: kind, header, ccount, coll, flat
     count += 1
     flat: Any = [] if kind == DICT else None
     coll: Any = {} if kind == DICT else []
     add = flat.append if kind == DICT else coll.append
     set_object(ccount, OPEN_TUPLE if kind == TUPLE else coll)
     obj: Any = None
+    left = budget.left  # the message budget's allowance: one decrement per object
     while True:
         start = pos
+        if not left and not (left := _renew(budget, count, pos)):
+            break
         try:  # (IndexError: the buffer ends inside this token)
             # the header: up to three digits here, as read_header's unrolled part
             # (OPEN numbers pass 16,383 after a few dozen messages on a connection)
@@ -212,7 +237,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                             typ, h, pos = read_header(buf, pos, end, _SHORT)
             if typ == 0x81:  # INT
                 if kind == LIST and pos + _MIN_RUN < end and 0x81 in buf[pos + 1 : pos + 3]:
-                    stop = _int_run(coll, buf, start, end)
+                    stop, left = _int_run(coll, buf, start, left, count, budget)
                     if stop:
                         pos = stop
                         continue
@@ -245,6 +270,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                     add = flat.append if k == DICT else coll.append
                     set_object(ccount, OPEN_TUPLE if k == TUPLE else coll)
                     pos = kend
+                    left -= 1
                     continue
                 if k != UNICODE:  # None, a bool, a reference: _leaf; unknown: stop
                     if not k:
@@ -254,6 +280,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                         break
                     count += 1
                     add(obj)
+                    left -= 1
                     continue
                 # OPEN "unicode" STRING CLOSE, the commonest: as _leaf, inline
                 q = kend + 2
@@ -295,11 +322,13 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                     if obj is None:
                         break
                 if not frames:
-                    st.obj_count = count
+                    _leave(st, count, left)
                     return obj, pos
                 depth -= 1
                 kind, header, ccount, coll, flat = frames.pop()
                 add = flat.append if kind == DICT else coll.append
+                add(obj)  # (a sequence: counted at its OPEN)
+                continue
             elif typ == 0x83:  # NEG
                 obj = -h
             elif typ == 0x84 and pos + 8 <= end:  # FLOAT
@@ -312,11 +341,41 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
         except (IndexError, UnicodeDecodeError):  # the buffer ends in it; not UTF-8
             break
         add(obj)
-    # stopped at the token at start: the general path takes over in these containers
+        left -= 1
+    # stopped at the token at start (or no allowance): the general path takes over
     frames.append((kind, header, ccount, coll, flat))
-    st.obj_count = count
+    _leave(st, count, left)
     st.adopt(frames)
     return _ADOPTED, start
+
+
+def _context(st: Stack, buf: bytes) -> tuple[int, Any, Any, Any, int, int, MessageBudget]:
+    """What :func:`_container` reads from the decoder's state, once per call."""
+    tables = st.tables
+    limits = st.limits
+    return (
+        len(buf),
+        tables.words,
+        tables.kinds_nested,
+        st.objects.set,
+        limits.max_token_size,
+        limits.max_depth,
+        st.budget,
+    )
+
+
+def _leave(st: Stack, count: int, left: int) -> None:
+    """Hand the next object number and what is left of the allowance back."""
+    st.obj_count = count
+    st.budget.sync(left)
+
+
+def _renew(budget: MessageBudget, count: int, pos: int) -> int:
+    """A new allowance of the message budget (0: the general path decides), the fast
+    reader having used the last one up, at ``pos`` in the buffer, with ``count`` the
+    next object number."""
+    budget.sync(0)
+    return budget.renew(count, budget.base + pos)
 
 
 def _leaf(st: Stack, buf: bytes, start: int, p: int, q: int, kind: int) -> tuple[object, int]:  # noqa: PLR0917
@@ -353,14 +412,22 @@ def _leaf(st: Stack, buf: bytes, start: int, p: int, q: int, kind: int) -> tuple
     return obj, q + hl + 1
 
 
-def _int_run(coll: list[object], buf: bytes, pos: int, end: int) -> int:
-    """Append the run of INT tokens at ``pos`` to ``coll`` if it is worth it: the
-    position after it, else 0."""
-    run, stop = read_int_run(buf, pos, end)
+def _int_run(  # noqa: PLR0917
+    coll: list[object], buf: bytes, pos: int, left: int, count: int, budget: MessageBudget
+) -> tuple[int, int]:
+    """Append the run of INT tokens at ``pos`` to ``coll`` if it is worth it and within
+    the allowance, ``left`` or a larger one from the message budget (``count``: the next
+    object number): (the position after it, the allowance left), else (0, left)."""
+    end = len(buf)
+    if left < end - pos:  # the allowance may end the run early: the largest one
+        budget.sync(left)  # (never less than ``left``, which the rules admitted already)
+        left = budget.renew(count, budget.base + pos, end - pos)
+    run, stop = read_int_run(buf, pos, min(end, pos + left))  # (no more ints than bytes)
     if stop - pos <= _MIN_RUN:
-        return 0
+        return 0, left
+    n = len(coll)
     coll.extend(run)
-    return stop
+    return stop, left - (len(coll) - n)
 
 
 def _dict(d: dict[object, object], flat: list[object]) -> dict[object, object] | None:

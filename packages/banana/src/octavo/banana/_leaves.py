@@ -201,7 +201,8 @@ class VocabMarker:
 
 
 class ReplaceVocabUnslicer(LeafUnslicer):
-    """``set-vocab``: INT/STRING pairs replacing the inbound vocabulary."""
+    """``set-vocab``: INT/STRING pairs replacing the inbound vocabulary; the decoder's
+    vocabulary limits are checked as each entry arrives (BananaError past them)."""
 
     opentype = ("set-vocab",)
     valueConstraint: Constraint = ByteStringConstraint(100)
@@ -214,15 +215,18 @@ class ReplaceVocabUnslicer(LeafUnslicer):
     def start(self, count: int) -> None:
         self.d: dict[int, bytes] = {}
         self.key: int | None = None
+        self.size = 0  # the bytes of the words so far
 
     def checkToken(self, typebyte: int, size: int) -> None:
         if self.key is None:
             if typebyte != INT:
                 raise BananaError("VocabUnslicer only accepts INT keys")
+            self.decoder.checkIncomingVocabulary(len(self.d) + 1, self.size)
         else:
             if typebyte != STRING:
                 raise BananaError("VocabUnslicer only accepts STRING values")
             self.valueConstraint.checkToken(typebyte, size)
+            self.decoder.checkIncomingVocabulary(len(self.d) + 1, self.size + size)
 
     def receiveChild(self, obj: object) -> None:
         if self.key is None:
@@ -235,6 +239,7 @@ class ReplaceVocabUnslicer(LeafUnslicer):
             if type(obj) is not bytes:
                 raise BananaError("VocabUnslicer only accepts STRING values")
             self.d[self.key] = obj
+            self.size += len(obj)
             self.key = None
 
     def receiveClose(self) -> object:

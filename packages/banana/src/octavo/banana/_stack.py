@@ -25,12 +25,13 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from ._budget import MessageBudget
 from ._errors import BananaError, Violation
 from ._objects import ObjectTable
 from ._registry import UnslicerEntry, UnslicerRegistry
 from ._tables import CONTAINER_UNSLICERS, KIND_DICT, KIND_TUPLE, FastTables
 from ._tokens import ABORT, CLOSE, ERROR, LONGINT, LONGNEG, OPEN, PING, PONG, STRING, VOCAB
-from ._unslicers import Opentype, Unslicer
+from ._unslicers import LeafUnslicer, Opentype, Unslicer
 
 if TYPE_CHECKING:
     from ._decoder import Decoder
@@ -84,10 +85,12 @@ class Stack:
     the number of OPENs received (the next one's object number); ``objects`` the
     object table of the current message; ``discard`` how many abandoned sequences are
     still being skipped; ``in_open`` whether an index phase is under way;
-    ``tables`` the decoder's current FastTables.
+    ``tables`` the decoder's current FastTables; ``budget`` what the message being
+    decoded may still create (``_budget.py``).
     """
 
     __slots__ = (
+        "budget",
         "decoder",
         "discard",
         "in_open",
@@ -105,9 +108,15 @@ class Stack:
     )
 
     def __init__(
-        self, decoder: Decoder, root: Unslicer, registry: UnslicerRegistry, limits: Limits
+        self,
+        decoder: Decoder,
+        root: Unslicer,
+        registry: UnslicerRegistry,
+        limits: Limits,
+        budget: MessageBudget,
     ) -> None:
         self.decoder = decoder
+        self.budget = budget
         self.root = root
         self.registry = registry
         self.limits = limits
@@ -145,6 +154,9 @@ class Stack:
             else:
                 if typ == OPEN:
                     self.limits.check_open(len(self.items))
+                    if len(self.items) == 1:  # a message starts
+                        self.budget.begin(self.budget.token, self.open_count)
+                    self.budget.open(self.obj_count)
                 top = self.items[-1]
                 if top.wants_check:
                     top.checkToken(typ, header)
@@ -195,8 +207,11 @@ class Stack:
         if self.in_open:
             self._index(obj)
             return
+        top = self.items[-1]
         try:
-            self.items[-1].receiveChild(obj)
+            if top is not self.root and not isinstance(top, LeafUnslicer):
+                self.budget.value(self.obj_count)
+            top.receiveChild(obj)
         except Violation as v:
             self.violation(v)
 

@@ -13,10 +13,12 @@ A built-in opentype whose factory was replaced counts as registered, not built i
 opentype of several index tokens is left to the general path. The tables are built
 from the registry's entries and the vocabulary, never decide anything the registry
 would not (an opentype is in the top-level table only if it is registered for the top
-level), and are rebuilt when either changes. Decoders that share a registry and an
-initial vocabulary share one FastTables (through the registry's ``cache``, which holds
-at most one per shared vocabulary); a vocabulary changed by ``set-vocab`` or
-``add-vocab`` gets tables of its own, which die with the decoder.
+level), and are rebuilt when the registry changes. Decoders that share a registry and
+an initial vocabulary share one FastTables (through the registry's ``cache``, which
+holds at most one per shared vocabulary); a vocabulary changed by ``set-vocab`` gets
+tables of its own, built from it; the first ``add-vocab`` copies shared tables once
+(:meth:`FastTables.copy`) and each one updates them in O(1)
+(:meth:`FastTables.set_word`). Tables of one decoder's own die with it.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class FastTables:
         "custom_top",
         "kinds_nested",
         "kinds_top",
+        "names",
         "version",
         "words",
     )
@@ -96,29 +99,63 @@ class FastTables:
         self.kinds_nested: dict[bytes, int] = {}
         self.custom_top: dict[bytes, Registered] = {}
         self.custom_nested: dict[bytes, Registered] = {}
-        indices: dict[bytes, list[int]] = {}
-        for i, w in sorted(words.items()):
-            indices.setdefault(w, []).append(i)
+        #: the registered opentypes of one index token, by name: (kind or 0, entry, it)
+        self.names: dict[bytes, tuple[int, UnslicerEntry, Opentype]] = {}
         for ot, entry in registry.entries():
             if len(ot) != 1 or entry.extra_index_tokens:
                 continue  # opentypes of several index tokens take the general path
             name = ot[0].encode()
-            keys = [b128_encode(len(name)) + b"\x82" + name]
-            keys += [b128_encode(i) + b"\x87" for i in indices.get(name, ())]
             kind = _BUILTIN_KINDS.get(ot[0], 0)
             if kind and entry.factory is not BUILTIN_FACTORIES[ot]:
                 kind = 0  # a replaced built-in behaves as a registered opentype
-            for key in keys:
-                if kind:
-                    if entry.top_level:
-                        self.kinds_top[key] = kind
-                    if entry.nested:
-                        self.kinds_nested[key] = kind
-                else:
-                    if entry.top_level:
-                        self.custom_top[key] = (entry, ot)
-                    if entry.nested:
-                        self.custom_nested[key] = (entry, ot)
+            self.names[name] = found = (kind, entry, ot)
+            self._put(b128_encode(len(name)) + b"\x82" + name, found)
+        for i, w in words.items():
+            found = self.names.get(w)
+            if found is not None:
+                self._put(b128_encode(i) + b"\x87", found)
+
+    def _put(self, key: bytes, found: tuple[int, UnslicerEntry, Opentype]) -> None:
+        kind, entry, ot = found
+        if kind:
+            if entry.top_level:
+                self.kinds_top[key] = kind
+            if entry.nested:
+                self.kinds_nested[key] = kind
+        else:
+            if entry.top_level:
+                self.custom_top[key] = (entry, ot)
+            if entry.nested:
+                self.custom_nested[key] = (entry, ot)
+
+    def set_word(self, index: int, word: bytes) -> None:
+        """``words[index] = word`` (an ``add-vocab``), the tables kept current in O(1):
+        the keys of the index's previous word go, a key for the new word comes if it
+        names a registered opentype. Only for tables of one decoder's own vocabulary
+        (see :meth:`copy`)."""
+        key = b128_encode(index) + b"\x87"
+        if index in self.words:
+            self.kinds_top.pop(key, None)
+            self.kinds_nested.pop(key, None)
+            self.custom_top.pop(key, None)
+            self.custom_nested.pop(key, None)
+        self.words[index] = word
+        found = self.names.get(word)
+        if found is not None:
+            self._put(key, found)
+
+    def copy(self) -> FastTables:
+        """Tables of the same registry version over a copy of the vocabulary, to change
+        on their own (copy on write of shared tables; ``names`` stays shared)."""
+        new = FastTables.__new__(FastTables)
+        new.version = self.version
+        new.words = dict(self.words)
+        new.kinds_top = dict(self.kinds_top)
+        new.kinds_nested = dict(self.kinds_nested)
+        new.custom_top = dict(self.custom_top)
+        new.custom_nested = dict(self.custom_nested)
+        new.names = self.names
+        return new
 
 
 def fast_tables(
