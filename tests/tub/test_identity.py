@@ -78,3 +78,13 @@ def test_empty_certfile_is_filled(tmp_path):
     first = Tub(certFile=str(path))
     assert path.read_bytes() == first.getCertData()
     assert Tub(certFile=str(path)).getTubID() == first.getTubID()
+
+
+def test_one_tls_context_per_identity(cert_pem):
+    """Every connection of a Tub shares one SSL context (each its own cost ~24 KiB)."""
+    identity = TubIdentity.from_pem(cert_pem)
+    first = identity.context_factory()
+    assert identity.context_factory() is first
+    assert first.getContext() is identity.context_factory().getContext()
+    other = TubIdentity.from_pem(cert_pem)
+    assert other.context_factory() is not first

@@ -8,6 +8,7 @@ import inspect
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
+from octavo.banana import Decoder
 from octavo.tub._broker._broker import Broker
 from octavo.tub._net._identity import create_certificate
 from octavo.tub._options import OPTIONS, TubOptions
@@ -29,6 +30,10 @@ ROUND_TRIPS = [
     ("negotiation-timeout", "2.5", 2.5),
     ("max-inbound-calls", 50, 50),
     ("max-references-per-peer", 1000, 1000),
+    ("max-message-size", 1 << 20, 1 << 20),
+    ("max-vocab-entries", "100", 100),
+    ("max-vocab-bytes", 5000, 5000),
+    ("max-message-objects", 7, 7),
 ]
 
 #: The Tub attribute (Foolscap's name) that shows each field.
@@ -59,6 +64,10 @@ NOT_DEFAULTS = {
     "negotiation_timeout": 9.0,
     "max_inbound_calls": 11,
     "max_references_per_peer": 13,
+    "max_message_size": 17,
+    "max_vocab_entries": 19,
+    "max_vocab_bytes": 23,
+    "max_message_objects": 29,
 }
 
 
@@ -165,6 +174,7 @@ def test_every_broker_arg_is_a_broker_keyword():
         "disconnect_timeout",
         "max_inbound_calls",
         "max_references",
+        "max_message_size",
     }
     assert args <= set(params)
     options = TubOptions(keepalive_timeout=3, disconnect_timeout=9)
@@ -173,7 +183,21 @@ def test_every_broker_arg_is_a_broker_keyword():
         "disconnect_timeout": 9,
         "max_inbound_calls": 10_000,
         "max_references": 100_000,
+        "max_message_size": 64 * 1024 * 1024,
+        "codec_limits": {},  # None: the decoder's own defaults
     }
+    options.set("max-vocab-entries", 100)
+    options.set("max-message-objects", 7)
+    limits = options.broker_arguments()["codec_limits"]
+    assert limits == {"max_vocab_entries": 100, "max_message_objects": 7}
+
+
+def test_every_codec_arg_is_a_decoder_keyword():
+    """Each codec_arg is a keyword octavo.banana.Decoder takes."""
+    params = inspect.signature(Decoder).parameters
+    args = {o.codec_arg for o in OPTIONS.values() if o.codec_arg}
+    assert args == {"max_vocab_entries", "max_vocab_bytes", "max_message_objects"}
+    assert args <= set(params)
 
 
 def test_class_attributes_are_the_defaults():

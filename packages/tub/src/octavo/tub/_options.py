@@ -134,6 +134,20 @@ class TubOptions:
     #: ``max-references-per-peer``: our objects one peer may hold references to; past
     #: it, sending one more to that peer fails with a Violation.
     max_references_per_peer: int = 100_000
+    #: ``max-message-size``: bytes one inbound message may take on the wire; a bigger
+    #: one is a protocol error that closes that connection.
+    max_message_size: int = 64 * 1024 * 1024
+    #: ``max-vocab-entries``: entries a peer's inbound vocabulary table may hold
+    #: (``set-vocab``/``add-vocab``; past it the connection closes). None: the Banana
+    #: decoder's default (``octavo.banana.Decoder``, 4,096).
+    max_vocab_entries: int | None = None
+    #: ``max-vocab-bytes``: total bytes of the words in that table. None: the
+    #: decoder's default (256 KiB).
+    max_vocab_bytes: int | None = None
+    #: ``max-message-objects``: objects one inbound message may make; a message
+    #: past it is refused with a Violation and the connection goes on. None: the
+    #: decoder's default (200,000).
+    max_message_objects: int | None = None
     #: Foolscap's ``unsafeTracebacks``: send full tracebacks in the failures we return.
     unsafe_tracebacks: bool = True
     #: Foolscap's ``debugBanana`` (we only ever log message summaries).
@@ -147,8 +161,12 @@ class TubOptions:
         setattr(self, option.field, option.coerce(name, value))
 
     def broker_arguments(self) -> dict[str, Any]:
-        """The Broker constructor keywords these options set (``Option.broker_arg``)."""
-        return {o.broker_arg: getattr(self, o.field) for o in OPTIONS.values() if o.broker_arg}
+        """The Broker constructor keywords these options set (``Option.broker_arg``),
+        with ``codec_limits`` for the decoder's (``Option.codec_arg``, when set)."""
+        arguments = {o.broker_arg: getattr(self, o.field) for o in OPTIONS.values() if o.broker_arg}
+        limits = {o.codec_arg: getattr(self, o.field) for o in OPTIONS.values() if o.codec_arg}
+        arguments["codec_limits"] = {k: v for k, v in limits.items() if v is not None}
+        return arguments
 
 
 def coerce_bool(name: str, value: object) -> bool:
@@ -205,6 +223,9 @@ class Option:
     coerce: Callable[[str, object], object]
     #: The Broker constructor keyword this option is passed as (None: not passed).
     broker_arg: str | None = None
+    #: The Banana decoder keyword this option is passed as, in the Broker's
+    #: ``codec_limits`` (None: not passed; nor is the value None).
+    codec_arg: str | None = None
 
 
 #: Foolscap's option names (what ``Tub.setOption`` takes) -> where each value goes.
@@ -231,6 +252,14 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
         ),
         "max-references-per-peer": Option(
             "max_references_per_peer", coerce_count, broker_arg="max_references"
+        ),
+        "max-message-size": Option("max_message_size", coerce_count, broker_arg="max_message_size"),
+        "max-vocab-entries": Option(
+            "max_vocab_entries", coerce_count, codec_arg="max_vocab_entries"
+        ),
+        "max-vocab-bytes": Option("max_vocab_bytes", coerce_count, codec_arg="max_vocab_bytes"),
+        "max-message-objects": Option(
+            "max_message_objects", coerce_count, codec_arg="max_message_objects"
         ),
     }
 )
