@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from octavo.banana._decoder import _SHARED_VOCABS
+from octavo.banana._vocabulary import _SHARED_VOCABS
 from octavo.tub._broker._host import CODEC
 from octavo.tub._tub import Tub
 
