@@ -111,9 +111,9 @@ class FastTables:
             self.names[name] = found = (kind, entry, ot)
             self._put(b128_encode(len(name)) + b"\x82" + name, found)
         for i, w in words.items():
-            found = self.names.get(w)
-            if found is not None:
-                self._put(b128_encode(i) + b"\x87", found)
+            named = self.names.get(w)
+            if named is not None:
+                self._put(b128_encode(i) + b"\x87", named)
 
     def _put(self, key: bytes, found: tuple[int, UnslicerEntry, Opentype]) -> None:
         kind, entry, ot = found
