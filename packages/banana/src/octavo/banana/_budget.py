@@ -91,6 +91,15 @@ class MessageBudget:
         self.objects = 0
         self.left = 0
 
+    def start_message(self, start: int, opens0: int) -> int:
+        """:meth:`begin` then :meth:`renew` (the fast reader at a top-level OPEN): the
+        new message's allowance."""
+        self.start = start
+        self.opens0 = opens0
+        self.objects = 0
+        self.left = 0
+        return self.renew(opens0, start)
+
     def _refusal(self, opens: int, at: int) -> str | None:
         """The rules, for a message with ``self.objects`` objects of which ``opens``
         are sequences; ``at``: where the OPEN just counted ends (-1: not at an OPEN)."""

@@ -115,11 +115,11 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                     kend += c
                 elif t != 0x87:
                     break
-                if top is root:  # a message starts
-                    budget.sync(left)
-                    budget.begin(base + start, st.obj_count)
-                    left = 0
-                if not left:
+                if top is root:  # a message starts: a fresh budget and allowance
+                    left = budget.start_message(base + start, st.obj_count)
+                    if not left:
+                        break
+                elif not left:
                     budget.sync(0)
                     left = budget.renew(st.obj_count, base + start)
                     if not left:
@@ -183,7 +183,8 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                 st.violation(why)
                 turn = True
                 break
-        budget.sync(left)
+        if left != budget.left:
+            budget.sync(left)
         if not turn:
             pos = start  # stopped at this token
             break
