@@ -328,14 +328,19 @@ class PBConnection:
     def input_blocked(self) -> bool:
         """True while as many calls run as ``max_inbound_calls`` allows: the owner should
         stop reading until answers free room (calls it reads meanwhile wait their turn)."""
-        return not self.admission.has_room
+        admission = self.admission
+        return admission.running >= admission.max_inbound_calls
 
     def events(self) -> list[PBEvent]:
         """Everything that happened since the last call, oldest first."""
+        inbound = self.inbound
+        if inbound.oneway_out:
+            inbound.taken()
         events = self._events
+        if not events:
+            return []
         out = events[:]
         events.clear()
-        self.inbound.taken()
         return out
 
     @property

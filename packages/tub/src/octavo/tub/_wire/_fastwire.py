@@ -222,6 +222,7 @@ class FastDecoder:
     def __init__(self, conn: PBConnection, decoder: Decoder) -> None:
         self._conn = conn
         self._decoder = decoder
+        self._max_depth = decoder.max_depth  # (fixed when the decoder is made)
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
@@ -323,7 +324,7 @@ class FastDecoder:
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        if opens and self._decoder.max_depth < 2:
+        if opens and self._max_depth < 2:
             raise _NotFastError  # the general path refuses the nesting
         conn = self._conn
         try:
@@ -387,7 +388,7 @@ class FastDecoder:
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
-            if self._decoder.max_depth < (3 if opens > 2 else 2):
+            if self._max_depth < (3 if opens > 2 else 2):
                 raise _NotFastError  # the general path refuses the nesting
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:

@@ -61,7 +61,8 @@ class InboundCalls:
         self._events = events
         #: calls waiting (for gifts, for room, or behind one that waits)
         self.held: deque[GiftWaiter] = deque()
-        self._oneway_out = 0  # calls without an answer handed out, not yet taken
+        #: calls without an answer handed out, not yet taken by the owner
+        self.oneway_out = 0
 
     def arrived(self, event: CallReceived, waiter: GiftWaiter | None) -> None:
         """A whole, admitted call: handed out now, or once the gifts in it (and in the
@@ -82,7 +83,7 @@ class InboundCalls:
             admission.queued -= 1
             admission.running += 1
         else:
-            self._oneway_out += 1  # queued until the owner takes it
+            self.oneway_out += 1  # queued until the owner takes it
 
     def release(self) -> None:
         """Hand out the calls at the head of the line that may go now."""
@@ -112,9 +113,9 @@ class InboundCalls:
 
     def taken(self) -> None:
         """The owner took the events: calls without an answer are no longer queued."""
-        if self._oneway_out:
-            self._admission.queued -= self._oneway_out
-            self._oneway_out = 0
+        if self.oneway_out:
+            self._admission.queued -= self.oneway_out
+            self.oneway_out = 0
 
     def waiting(self) -> list[CallReceived]:
         """The calls held back, oldest first."""
