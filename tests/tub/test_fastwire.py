@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
@@ -335,3 +336,26 @@ def test_mutated_calls_get_the_same_treatment_with_or_without_the_fast_path(
             seen += outcome_of(pair, bytes(stream[at:]), len(stream) + 1)
         outcomes.append(seen)
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("limit", [12, 30, 60])
+@pytest.mark.parametrize("shape", ["args", "kwargs"])
+def test_the_message_budget_decides_for_the_fast_path_too(limit: int, shape: str) -> None:
+    """Flat calls around max_message_objects: refused or taken alike with the fast
+    paths on and off; the fast path takes only what the budget surely admits."""
+    for n in range(max(0, limit - 12), limit + 3):
+        outcomes = []
+        for fast in (True, False):
+            pair = Pair(fast_paths=fast, decoder_limits={"max_message_objects": limit})
+            proxy = pair.publish("t", Obj(take=lambda *a, **k: None))
+            spy = FastSpy(pair.b)
+            args, kwargs = (
+                (list(range(n)), {}) if shape == "args" else ([], {f"k{i}": i for i in range(n)})
+            )
+            stream = call_stream(pair, proxy.tracker.clid, [(args, kwargs)])
+            outcomes.append(outcome_of(pair, stream, len(stream)))
+            if fast and spy.taken:
+                assert pair.b.decoder.sure_message_objects >= 6 + n * (1 if shape == "args" else 2)
+        assert outcomes[0] == outcomes[1], n
+        refused = outcomes[0][0][0] == "refused"
+        assert refused == ("max_message_objects" in str(outcomes[0])), outcomes[0]

@@ -91,6 +91,12 @@ class MessageBudget:
         self.objects = 0
         self.left = 0
 
+    @property
+    def sure_objects(self) -> int:
+        """The most objects a message may have and pass both rules whatever they are and
+        however few its bytes (every object costed as a sequence, within the floor)."""
+        return min(self.max_objects, FLOOR // SEQUENCE_COST)
+
     def start_message(self, start: int, opens0: int) -> int:
         """:meth:`begin` then :meth:`renew` (the fast reader at a top-level OPEN): the
         new message's allowance."""

@@ -281,6 +281,13 @@ class Decoder:
         return self._budget.max_objects
 
     @property
+    def sure_message_objects(self) -> int:
+        """The most objects a message may have and be admitted by the message budget,
+        whatever they are: a reader that takes whole messages past this decoder (as
+        octavo-tub's does) takes none with more, so the budget decides alone."""
+        return self._budget.sure_objects
+
+    @property
     def max_message_memory_ratio(self) -> float:
         """A message's estimated memory at most this times its bytes, plus 1 MiB."""
         return self._budget.ratio

@@ -223,6 +223,9 @@ class FastDecoder:
         self._conn = conn
         self._decoder = decoder
         self._max_depth = decoder.max_depth  # (fixed when the decoder is made)
+        # the decoder's message budget decides what is refused: messages with more
+        # objects than it surely admits are left to the general path
+        self._max_objects = decoder.sure_message_objects
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
@@ -324,8 +327,8 @@ class FastDecoder:
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        if opens and self._max_depth < 2:
-            raise _NotFastError  # the general path refuses the nesting
+        if (opens and self._max_depth < 2) or self._max_objects < 3:
+            raise _NotFastError  # the general path refuses the nesting or the objects
         conn = self._conn
         try:
             req = Admission.admit_answer(conn.waiting, reqid)
@@ -354,6 +357,10 @@ class FastDecoder:
         typ, numargs, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
+        # objects as the budget counts them: call, reqID, clid, method name, arguments,
+        # the count, each argument, then each keyword's name and value
+        if 6 + numargs > self._max_objects:
+            raise _NotFastError
         opens = 2
         args: list[Any] = []
         for _ in range(numargs):
@@ -381,6 +388,8 @@ class FastDecoder:
                         raise _NotFastError
                     raw = w
                 else:
+                    raise _NotFastError
+                if 8 + numargs + 2 * len(kwargs) > self._max_objects:
                     raise _NotFastError
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
                 kwargs[name], p, n = self._value(buf, p)
