@@ -23,11 +23,12 @@ A top-level value token is a message of one object and is not counted. The gener
 path (``Stack.admit``/``Stack.value``) charges every object with :meth:`open` and
 :meth:`value`, which raise Violation: the message is abandoned as for any Violation
 (reported, its remaining tokens skipped to its CLOSE, nothing built) and the next one
-is decoded. The fast reader never decides: it takes objects while the *allowance*
-``left`` lasts (objects the rules are sure to admit from here, whatever they are),
-asks :meth:`renew` for more when it runs out, and hands the next token to the general
-path when there is none, where the rules decide. Counting costs it one decrement per
-object.
+is decoded. Both paths take objects while the *allowance* ``left`` lasts (objects the
+rules are sure to admit from here, whatever they are: :meth:`renew`, a sufficient
+condition, so the first object the rules refuse always finds no allowance). When there
+is none, the general path applies the rules exactly; the fast reader never decides: it
+hands the next token to the general path. Counting costs the fast reader one decrement
+per object, and the general path a method call.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class MessageBudget:
     __slots__ = (
         "at",
         "base",
+        "first_allowance",
         "left",
         "max_objects",
         "objects",
@@ -75,6 +77,10 @@ class MessageBudget:
             raise ValueError("max_message_memory_ratio must be >= 0")
         self.max_objects = max_objects
         self.ratio = ratio
+        #: the allowance at the start of a message (renew() with nothing counted yet)
+        self.first_allowance = (
+            min(max_objects, FLOOR // SEQUENCE_COST, 256) if ratio >= VALUE_COST else 0
+        )
         self.start = 0
         self.opens0 = 0
         self.objects = 0
@@ -103,8 +109,8 @@ class MessageBudget:
         self.start = start
         self.opens0 = opens0
         self.objects = 0
-        self.left = 0
-        return self.renew(opens0, start)
+        self.left = left = self.first_allowance  # what renew() gives with nothing counted
+        return left
 
     def _refusal(self, opens: int, at: int) -> str | None:
         """The rules, for a message with ``self.objects`` objects of which ``opens``
@@ -123,10 +129,11 @@ class MessageBudget:
     def open(self, obj_count: int) -> None:
         """Charge a sequence of the message (the general path; ``obj_count`` counts it,
         ``at`` says where it ends); Violation if a rule refuses it."""
-        self.objects += 1
-        if self.left:
+        if self.left or self.renew(obj_count - 1, self.at):
+            self.objects += 1  # within an allowance: surely admitted
             self.left -= 1
             return
+        self.objects += 1
         why = self._refusal(obj_count - self.opens0, self.at)
         if why is not None:
             self.objects -= 1
@@ -134,10 +141,11 @@ class MessageBudget:
 
     def value(self, obj_count: int) -> None:
         """Charge a value of the message (the general path); Violation if refused."""
-        self.objects += 1
-        if self.left:
+        if self.left or self.renew(obj_count, self.at):
+            self.objects += 1  # within an allowance: surely admitted
             self.left -= 1
             return
+        self.objects += 1
         why = self._refusal(obj_count - self.opens0, -1)
         if why is not None:
             self.objects -= 1

@@ -57,7 +57,6 @@ from ._tables import (
     KIND_UNICODE,
 )
 from ._tokens import read_header, read_int_run
-from ._unslicers import LeafUnslicer
 
 __all__ = ["take"]
 
@@ -98,7 +97,7 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
         # the message budget: objects left in the allowance; values at the top level
         # and in leaf sequences are not counted
         left = budget.left
-        counted = top is not root and not isinstance(top, LeafUnslicer)
+        counted = top is not root and not top.is_leaf
         turn = False  # the top of the stack changed: the next round
         while True:
             start = pos
@@ -183,8 +182,9 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                 st.violation(why)
                 turn = True
                 break
-        if left != budget.left:
-            budget.sync(left)
+        if left != budget.left:  # (budget.sync, inline)
+            budget.objects += budget.left - left
+            budget.left = left
         if not turn:
             pos = start  # stopped at this token
             break

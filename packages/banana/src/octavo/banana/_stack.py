@@ -31,7 +31,7 @@ from ._objects import ObjectTable
 from ._registry import UnslicerEntry, UnslicerRegistry
 from ._tables import CONTAINER_UNSLICERS, KIND_DICT, KIND_TUPLE, FastTables
 from ._tokens import ABORT, CLOSE, ERROR, LONGINT, LONGNEG, OPEN, PING, PONG, STRING, VOCAB
-from ._unslicers import LeafUnslicer, Opentype, Unslicer
+from ._unslicers import Opentype, Unslicer
 
 if TYPE_CHECKING:
     from ._decoder import Decoder
@@ -209,7 +209,7 @@ class Stack:
             return
         top = self.items[-1]
         try:
-            if top is not self.root and not isinstance(top, LeafUnslicer):
+            if top is not self.root and not top.is_leaf:
                 self.budget.value(self.obj_count)
             top.receiveChild(obj)
         except Violation as v:

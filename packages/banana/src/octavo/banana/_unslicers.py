@@ -68,6 +68,9 @@ class Unslicer:
     #: the same effects and errors (a speed hint; must not refer back to the unslicer,
     #: to avoid cycles)
     prim: Callable[[object], object] | None = None
+    #: True for a leaf sequence (a str, bool, None...: one object whatever its tokens,
+    #: for the message budget); set by LeafUnslicer
+    is_leaf: bool = False
 
     def setConstraint(self, constraint: Constraint | None) -> None:
         """Apply the constraint chosen by the parent (default: ignore it)."""
@@ -114,6 +117,8 @@ class Unslicer:
 
 class LeafUnslicer(Unslicer):
     """An unslicer that refuses sub-sequences."""
+
+    is_leaf = True
 
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         raise Violation(f"'{self.describe()}' does not accept sub-objects")
