@@ -217,25 +217,15 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
             # (OPEN numbers pass 16,383 after a few dozen messages on a connection)
             h = buf[pos]
             if h > 127:
-                typ = h
-                h = 0
-                pos += 1
+                typ, h, pos = h, 0, pos + 1
+            elif (typ := buf[pos + 1]) > 127:
+                pos += 2
+            elif (typ := buf[pos + 2]) > 127:
+                h, pos = h + buf[pos + 1] * 128, pos + 3
+            elif (typ := buf[pos + 3]) > 127:
+                h, pos = h + buf[pos + 1] * 128 + buf[pos + 2] * 16384, pos + 4
             else:
-                typ = buf[pos + 1]
-                if typ > 127:
-                    pos += 2
-                else:
-                    typ = buf[pos + 2]
-                    if typ > 127:
-                        h += buf[pos + 1] * 128
-                        pos += 3
-                    else:
-                        typ = buf[pos + 3]
-                        if typ > 127:
-                            h += buf[pos + 1] * 128 + buf[pos + 2] * 16384
-                            pos += 4
-                        else:
-                            typ, h, pos = read_header(buf, pos, end, _SHORT)
+                typ, h, pos = read_header(buf, pos, end, _SHORT)
             if typ == 0x81:  # INT
                 if kind == LIST and pos + _MIN_RUN < end and 0x81 in buf[pos + 1 : pos + 3]:
                     stop, left = _int_run(coll, buf, start, left, count, budget)
