@@ -6,7 +6,8 @@ It needs only python3 and pip. It makes a private virtual environment in `.venv/
 bare venv that the system pip fills through `pip --python`), installs what the
 command needs into it, and runs:
 
-* ``demo``: installs octavo-furl alone and parses a FURL with the ``octavo-furl`` tool.
+* ``demo``: installs octavo-tub (and octavo-furl, -banana, -reconnector) from this tree
+  and runs ``examples/two_tubs.py``: two Tubs on loopback TLS calling each other.
 * ``test``: installs tox and tox-uv and runs every tox environment (the whole suite), then
   adds up the JUnit XML reports the envs' pytest runs wrote (``.tox/ENV/tmp/junit.xml``).
 
@@ -27,7 +28,9 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
-DEMO_FURL = "pb://ubnnhm7ehvhobtpdgrjonymzd3eopy6u@tcp:127.0.0.1:46529,tcp:[::1]:46529/calculator"
+#: what ``demo`` installs (octavo-tub and its siblings, from this tree) and runs
+DEMO_PACKAGES = ("./packages/furl", "./packages/banana", "./packages/reconnector", "./packages/tub")
+DEMO_SCRIPT = ROOT / "examples" / "two_tubs.py"
 
 
 def _run(*argv: str | os.PathLike[str]) -> None:
@@ -66,12 +69,14 @@ def _pip_install(*requirements: str) -> None:
 
 
 def demo() -> int:
-    """Install octavo-furl alone and show what it makes of a FURL."""
+    """Install octavo-tub (and its siblings) and run two Tubs calling each other."""
     _ensure_venv()
-    _pip_install("./packages/furl")
-    tool = BIN / "octavo-furl"
-    print(f"$ octavo-furl parse {DEMO_FURL}", flush=True)
-    return subprocess.run([os.fspath(tool), "parse", DEMO_FURL], check=False, cwd=ROOT).returncode
+    _pip_install(*DEMO_PACKAGES)
+    print(f"$ python {DEMO_SCRIPT.relative_to(ROOT)}", flush=True)
+    run = subprocess.run(
+        [os.fspath(PY), os.fspath(DEMO_SCRIPT)], check=False, cwd=ROOT, timeout=120
+    )
+    return run.returncode
 
 
 #: Where tox.ini has each env's pytest write its JUnit XML report (--junitxml={env_tmp_dir}/...).
