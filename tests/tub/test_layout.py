@@ -167,3 +167,26 @@ def test_modules_and_functions_stay_small(name: str) -> None:
             assert node.end_lineno is not None
             length = node.end_lineno - node.lineno + 1
             assert length <= 150, f"{name}.{node.name} has {length} lines"
+
+
+def _all_imports(name: str, path: Path) -> set[str]:
+    """Every module of the package that ``name`` imports anywhere (TYPE_CHECKING too)."""
+    here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - (node.level - 1)] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{a.name}" for a in node.names)
+    return {m for m in found if m in MODULES and m != name}
+
+
+def test_no_two_modules_import_each_other_even_for_types() -> None:
+    """Type-only imports count too: no module imports one that imports it back (what
+    a helper needs of its owner is a Protocol, e.g. _broker/_roles.py, _wire/_context.py)."""
+    uses = {n: _all_imports(n, p) for n, p in MODULES.items()}
+    pairs = sorted((a, b) for a in uses for b in uses[a] if a < b and a in uses[b])
+    assert pairs == []

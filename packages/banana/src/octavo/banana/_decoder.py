@@ -75,6 +75,7 @@ _SIZED = frozenset((STRING, LONGINT, LONGNEG))
 class RootUnslicer(Unslicer):
     """The bottom of the decoder's stack: hands finished top-level objects out as events."""
 
+    decoder: Decoder  # (its own decoder, not only the DecoderView other unslicers see)
     plain_open = True
 
     def __init__(

@@ -23,7 +23,7 @@ unslicers with :meth:`adopt`, so every refusal is made here.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._budget import MessageBudget
 from ._errors import BananaError, Violation
@@ -31,10 +31,7 @@ from ._objects import ObjectTable
 from ._registry import UnslicerEntry, UnslicerRegistry
 from ._tables import CONTAINER_UNSLICERS, KIND_DICT, KIND_TUPLE, FastTables
 from ._tokens import ABORT, CLOSE, ERROR, LONGINT, LONGNEG, OPEN, PING, PONG, STRING, VOCAB
-from ._unslicers import Opentype, Unslicer
-
-if TYPE_CHECKING:
-    from ._decoder import Decoder
+from ._unslicers import DecoderView, Opentype, Unslicer
 
 __all__ = ["Frame", "Limits", "Stack"]
 
@@ -109,7 +106,7 @@ class Stack:
 
     def __init__(
         self,
-        decoder: Decoder,
+        decoder: DecoderView,
         root: Unslicer,
         registry: UnslicerRegistry,
         limits: Limits,

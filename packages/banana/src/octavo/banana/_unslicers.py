@@ -10,7 +10,7 @@ Decimal, the vocabulary) are in ``_leaves.py``, the registry in ``_registry.py``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._constraints import (
     Constraint,
@@ -23,10 +23,8 @@ from ._constraints import (
 from ._errors import BananaError, Violation, short_repr
 from ._pending import Pending
 
-if TYPE_CHECKING:
-    from ._decoder import Decoder
-
 __all__ = [
+    "DecoderView",
     "DictUnslicer",
     "FrozenSetUnslicer",
     "LeafUnslicer",
@@ -38,6 +36,35 @@ __all__ = [
 ]
 
 Opentype = tuple[str, ...]
+
+
+class TupleOpener(Protocol):
+    """What a tuple unslicer uses of the decoder's object table (``ObjectTable``)."""
+
+    def open_tuple(self, count: int, unslicer: TupleUnslicer) -> None: ...
+
+
+class DecoderView(Protocol):
+    """What an unslicer (and the decoder's stack) uses of its :class:`Decoder`, which
+    provides it; typed here so this module need not import the decoder's."""
+
+    #: what the decoder's owner passed as ``context`` (octavo-tub: the connection)
+    context: Any
+
+    @property
+    def objects(self) -> TupleOpener: ...
+
+    def open(self, opentype: Opentype, *, top_level: bool = False) -> Unslicer | None: ...
+
+    def setObject(self, count: int, obj: object) -> None: ...
+
+    def getObject(self, count: int) -> object: ...
+
+    def checkIncomingVocabulary(self, entries: int, size: int) -> None: ...
+
+    def replaceIncomingVocabulary(self, vocab: dict[int, bytes]) -> None: ...
+
+    def addIncomingVocabulary(self, index: int, value: bytes) -> None: ...
 
 
 class Unslicer:
@@ -57,7 +84,7 @@ class Unslicer:
     """
 
     opentype: Opentype = ()
-    decoder: Decoder
+    decoder: DecoderView
     parent: Unslicer | None = None
     openCount: int | None = None
     #: the decoder calls checkToken only if this is true (a speed hint)

@@ -24,7 +24,7 @@ from ._wire._admission import accepts_any_arguments
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress
 
-    from ._broker._broker import Broker
+    from ._broker._roles import ProxyBroker
     from ._wire._references import RemoteReferenceTracker
 
 __all__ = [
@@ -105,8 +105,8 @@ class RemoteReferenceOnly:
         self.tracker = tracker
 
     @property
-    def _broker(self) -> Broker:
-        broker: Broker = self.tracker.broker
+    def _broker(self) -> ProxyBroker:
+        broker: ProxyBroker = self.tracker.broker
         return broker
 
     def getSturdyRef(self) -> SturdyRef:

@@ -21,7 +21,7 @@ from octavo.tub._errors import Violation
 from octavo.tub._wire._events import CallReceived, CallRefused
 
 if TYPE_CHECKING:
-    from ._broker import Broker
+    from ._roles import DeliveryBroker
 
 __all__ = ["Delivery"]
 
@@ -43,7 +43,7 @@ def _invoke(call: CallReceived) -> Any:
 class Delivery:
     """Runs ``broker``'s received calls and answers them over its connection."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: DeliveryBroker) -> None:
         self._broker = broker
         self._conn = broker.connection
         self._writer = broker.writer

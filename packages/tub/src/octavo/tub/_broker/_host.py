@@ -27,7 +27,7 @@ from octavo.tub._wire._references import RemoteReferenceTracker
 from ._failure import CopiedFailure, failure_state
 
 if TYPE_CHECKING:
-    from ._broker import Broker
+    from ._roles import HostBroker
 
 __all__ = ["CODEC", "BrokerHost"]
 
@@ -43,7 +43,7 @@ CODEC = pb_codec(
 class BrokerHost:
     """The ``ConnectionHost`` of one Broker's connection."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: HostBroker) -> None:
         self._broker = broker
 
     def url_for(self, obj: Any) -> str | None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import Deferred
 
 if TYPE_CHECKING:
-    from ._broker import Broker
+    from ._roles import RequestBroker
 
 __all__ = ["PendingRequest"]
 
@@ -33,7 +33,7 @@ class PendingRequest:
     def __init__(self, reqID: int, rref: Any, interface_name: str | None, method: str) -> None:
         self.reqID = reqID
         self.rref = rref  # keeps the target's proxy alive until answered
-        self.broker: Broker | None = None
+        self.broker: RequestBroker | None = None
         self.deferred: Deferred[Any] = Deferred()
         self.constraint: Any = None
         self.interfaceName = interface_name

@@ -41,7 +41,7 @@ from ._events import AnswerReceived, CallReceived
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 
 if TYPE_CHECKING:
-    from ._connection import PBConnection
+    from ._context import WireConnection
     from ._inbound import GiftWaiter
 
 __all__ = [
@@ -114,8 +114,8 @@ def slice_error(msg: ErrorMessage, ctx: SliceContext) -> _Sliced:
 # ============================================================== inbound
 
 
-def _connection_of(u: Unslicer) -> PBConnection:
-    conn: PBConnection = u.decoder.context  # type: ignore[assignment]
+def _connection_of(u: Unslicer) -> WireConnection:
+    conn: WireConnection = u.decoder.context
     return conn
 
 

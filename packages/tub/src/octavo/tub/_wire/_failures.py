@@ -115,7 +115,7 @@ class FailureUnslicer(Unslicer):
     def receiveClose(self) -> object:
         if self.key is not None:
             raise BananaError("failure sequence ended after an attribute name")
-        conn: PBConnection = self.decoder.context  # type: ignore[assignment]
+        conn: PBConnection = self.decoder.context
         try:
             return conn.make_failure(self.state)
         except FailureStateError as e:

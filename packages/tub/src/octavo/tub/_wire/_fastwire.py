@@ -46,7 +46,7 @@ from ._admission import Admission, CallAdmission
 from ._events import AnswerReceived, CallReceived
 
 if TYPE_CHECKING:
-    from ._connection import PBConnection
+    from ._context import WireConnection
 
 __all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
 
@@ -219,7 +219,7 @@ class FastDecoder:
     answer it refuses or that has a result constraint, are left to the general path.
     """
 
-    def __init__(self, conn: PBConnection, decoder: Decoder) -> None:
+    def __init__(self, conn: WireConnection, decoder: Decoder) -> None:
         self._conn = conn
         self._decoder = decoder
         self._max_depth = decoder.max_depth  # (fixed when the decoder is made)

@@ -21,7 +21,7 @@ from octavo.banana import INT, NEG, STRING, VOCAB, LeafUnslicer, Pending, SliceC
 from octavo.tub._errors import BananaError, Violation
 
 if TYPE_CHECKING:
-    from ._connection import PBConnection
+    from ._context import WireConnection
 
 __all__ = [
     "MAX_INTERFACE_NAME",
@@ -44,15 +44,15 @@ _YOUR_OT = ("your-reference",)
 _THEIR_OT = ("their-reference",)
 
 
-def _conn(ctx: SliceContext) -> PBConnection:
-    conn: PBConnection = ctx.context  # type: ignore[assignment]
+def _conn(ctx: SliceContext) -> WireConnection:
+    conn: WireConnection = ctx.context  # type: ignore[assignment]
     return conn
 
 
 # ============================================================== outbound
 
 
-def _referenceable_body(conn: PBConnection, obj: Any) -> Iterator[object]:
+def _referenceable_body(conn: WireConnection, obj: Any) -> Iterator[object]:
     tracker = conn.my_references.tracker_for(obj, obj.processUniqueID())
     yield tracker.clid
     if tracker.send():
@@ -68,7 +68,7 @@ def slice_referenceable(obj: Any, ctx: SliceContext) -> _Sliced:
     return _MY_OT, _referenceable_body(_conn(ctx), obj)
 
 
-def _callable_body(conn: PBConnection, obj: Any) -> Iterator[object]:
+def _callable_body(conn: WireConnection, obj: Any) -> Iterator[object]:
     tracker = conn.my_references.tracker_for(obj, id(obj), callable_=True)
     yield tracker.clid
     if tracker.send():
@@ -145,7 +145,7 @@ class MyReferenceUnslicer(LeafUnslicer):
     def receiveClose(self) -> object:
         if self.clid is None:
             raise BananaError("sequence ended too early")
-        conn: PBConnection = self.decoder.context  # type: ignore[assignment]
+        conn: WireConnection = self.decoder.context
         try:
             tracker = conn.their_references.tracker_for(self.clid, self.interfaceName, self.url)
         except ValueError as e:  # a malformed FURL
@@ -179,7 +179,7 @@ class YourReferenceUnslicer(LeafUnslicer):
             raise BananaError("sequence ended too early")
         if self.clid == 0:
             raise Violation("your-reference to clid 0 (the broker) is not allowed")
-        conn: PBConnection = self.decoder.context  # type: ignore[assignment]
+        conn: WireConnection = self.decoder.context
         return conn.my_references.lookup(self.clid)
 
     def describe(self) -> str:
@@ -231,7 +231,7 @@ class TheirReferenceUnslicer(LeafUnslicer):
     def receiveClose(self) -> object:
         if self.giftID is None or self.url is None:
             raise BananaError("sequence ended too early")
-        acceptor: GiftAcceptor = self.decoder.context  # type: ignore[assignment]
+        acceptor: GiftAcceptor = self.decoder.context
         return acceptor.accept_gift(self.giftID, self.url, self)
 
     def describe(self) -> str:
