@@ -266,8 +266,7 @@ class Stack:
 
     def open_registered(self, entry: UnslicerEntry, opentype: Opentype, header: int) -> None:
         """An OPEN and its one index token, read at once by a fast path, for a registered
-        opentype the top unslicer opens plainly (what the index phase does; ``push``
-        written out, this being the commoner way in)."""
+        opentype the top unslicer opens plainly (what the index phase does)."""
         count = self.obj_count
         self.obj_count = count + 1
         try:
@@ -275,15 +274,7 @@ class Stack:
         except Violation as v:
             self.violation(v, in_open=True)
             return
-        items = self.items
-        child.decoder = self.decoder
-        child.parent = items[-1]
-        child.openCount = header
-        items.append(child)
-        try:
-            child.start(count)
-        except Violation as v:
-            self.violation(v)
+        self.push(child, header, count)
 
     def close(self, count: int) -> None:
         """CLOSE number ``count`` ends the top sequence: its object goes to the parent."""
