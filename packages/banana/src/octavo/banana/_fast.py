@@ -196,7 +196,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
     token end at ``pos``, with the containers in it on a stack of frames: ``(it, the
     position after its CLOSE)``; else ``(_ADOPTED, position)``, the frames adopted."""
     UNICODE, REF, LIST, TUPLE, DICT = _KINDS  # (locals: the fastest to load)
-    end, words, kinds, set_object, max_tok, max_depth, budget = _context(st, buf)
+    end, words, kinds, word_kinds, set_object, max_tok, max_depth, budget = _context(st, buf)
     depth = len(st.items) + 1  # with this container on the stack
     count = st.obj_count
     frames: list[Frame] = []  # the frames around the innermost one, outermost first
@@ -245,12 +245,17 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                 c = buf[pos]
                 t = buf[pos + 1]
                 if c < 128 and t > 127:  # a one-digit header: the digit
-                    kend = pos + 2 + c if t == 0x82 else pos + 2
+                    if t == 0x87:  # VOCAB 0-127 (on a Tub, the commonest): by index
+                        kend = pos + 2
+                        k = word_kinds[c]
+                    else:
+                        kend = pos + 2 + c if t == 0x82 else pos + 2
+                        k = kinds.get(buf[pos:kend], 0)
                 else:
                     t, c, kend = read_header(buf, pos, end, _SHORT)
                     if t == 0x82:
                         kend += c
-                k = kinds.get(buf[pos:kend], 0)
+                    k = kinds.get(buf[pos:kend], 0)
                 if k > REF:  # a frame of its own
                     frames.append((kind, header, ccount, coll, flat))
                     kind, header, ccount = k, h, count
@@ -340,7 +345,9 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
     return _ADOPTED, start
 
 
-def _context(st: Stack, buf: bytes) -> tuple[int, Any, Any, Any, int, int, MessageBudget]:
+def _context(
+    st: Stack, buf: bytes
+) -> tuple[int, Any, Any, list[int], Any, int, int, MessageBudget]:
     """What :func:`_container` reads from the decoder's state, once per call."""
     tables = st.tables
     limits = st.limits
@@ -348,6 +355,7 @@ def _context(st: Stack, buf: bytes) -> tuple[int, Any, Any, Any, int, int, Messa
         len(buf),
         tables.words,
         tables.kinds_nested,
+        tables.word_kinds,
         st.objects.set,
         limits.max_token_size,
         limits.max_depth,

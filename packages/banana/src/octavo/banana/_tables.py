@@ -68,6 +68,9 @@ CONTAINER_UNSLICERS: dict[int, type[Unslicer]] = {
     KIND_DICT: DictUnslicer,
 }
 
+#: VOCAB indexes below this have a one-byte header (see FastTables.word_kinds)
+_SMALL_WORDS = 128
+
 #: a registered opentype of one index token: its entry and the opentype
 Registered = tuple[UnslicerEntry, Opentype]
 
@@ -77,7 +80,9 @@ class FastTables:
 
     Keys are complete index tokens as they arrive (header, type byte, and for STRING
     the name). ``kinds_top``/``kinds_nested`` map them to a built-in ``KIND_*``;
-    ``custom_top``/``custom_nested`` to a registered opentype.
+    ``custom_top``/``custom_nested`` to a registered opentype. ``word_kinds`` is
+    ``kinds_nested`` for the index tokens ``VOCAB 0`` to ``VOCAB 127`` (one-byte
+    headers) by index, for the reader's commonest lookup without slicing the token.
     """
 
     __slots__ = (
@@ -87,6 +92,7 @@ class FastTables:
         "kinds_top",
         "names",
         "version",
+        "word_kinds",
         "words",
     )
 
@@ -99,6 +105,7 @@ class FastTables:
         self.kinds_nested: dict[bytes, int] = {}
         self.custom_top: dict[bytes, Registered] = {}
         self.custom_nested: dict[bytes, Registered] = {}
+        self.word_kinds: list[int] = [0] * _SMALL_WORDS
         #: the registered opentypes of one index token, by name: (kind or 0, entry, it)
         self.names: dict[bytes, tuple[int, UnslicerEntry, Opentype]] = {}
         for ot, entry in registry.entries():
@@ -113,15 +120,19 @@ class FastTables:
         for i, w in words.items():
             named = self.names.get(w)
             if named is not None:
-                self._put(b128_encode(i) + b"\x87", named)
+                self._put(b128_encode(i) + b"\x87", named, i)
 
-    def _put(self, key: bytes, found: tuple[int, UnslicerEntry, Opentype]) -> None:
+    def _put(
+        self, key: bytes, found: tuple[int, UnslicerEntry, Opentype], index: int = -1
+    ) -> None:
         kind, entry, ot = found
         if kind:
             if entry.top_level:
                 self.kinds_top[key] = kind
             if entry.nested:
                 self.kinds_nested[key] = kind
+                if 0 <= index < _SMALL_WORDS:
+                    self.word_kinds[index] = kind
         else:
             if entry.top_level:
                 self.custom_top[key] = (entry, ot)
@@ -139,10 +150,12 @@ class FastTables:
             self.kinds_nested.pop(key, None)
             self.custom_top.pop(key, None)
             self.custom_nested.pop(key, None)
+            if index < _SMALL_WORDS:
+                self.word_kinds[index] = 0
         self.words[index] = word
         found = self.names.get(word)
         if found is not None:
-            self._put(key, found)
+            self._put(key, found, index)
 
     def copy(self) -> FastTables:
         """Tables of the same registry version over a copy of the vocabulary, to change
@@ -154,6 +167,7 @@ class FastTables:
         new.kinds_nested = dict(self.kinds_nested)
         new.custom_top = dict(self.custom_top)
         new.custom_nested = dict(self.custom_nested)
+        new.word_kinds = list(self.word_kinds)
         new.names = self.names
         return new
 

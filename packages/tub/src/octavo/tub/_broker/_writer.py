@@ -43,10 +43,14 @@ class CorkedWriter:
         """True while writes are held back."""
         return self._corked is not None
 
-    def cork(self) -> None:
-        """Hold writes back until :meth:`uncork` (a burst begins)."""
+    def cork(self) -> bool:
+        """Hold writes back until :meth:`uncork` (a burst begins). True if this call
+        corked the writer; False if it already was (an outer burst is running, and
+        the outer caller uncorks)."""
         if self._corked is None:
             self._corked = []
+            return True
+        return False
 
     def write(self, data: bytes) -> None:
         """Write ``data`` (held back while corked)."""

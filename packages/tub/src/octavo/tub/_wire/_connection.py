@@ -259,7 +259,9 @@ class PBConnection:
         #: our calls waiting for an answer, by reqID
         self.waiting: dict[int, Any] = {}
         self._next_reqid = itertools.count(1)  # 0 means "no answer wanted"
-        self._events: list[PBEvent] = []
+        #: events not taken yet (read-only: take them with :meth:`events`)
+        self.pending_events: list[PBEvent] = []
+        self._events = self.pending_events
         #: the far end's calls on their way to the owner, in arrival order
         self.inbound = InboundCalls(self.admission, self._events)
         self._unfinished = 0  # bytes of the message being received
