@@ -122,9 +122,7 @@ class FastTables:
             if named is not None:
                 self._put(b128_encode(i) + b"\x87", named, i)
 
-    def _put(
-        self, key: bytes, found: tuple[int, UnslicerEntry, Opentype], index: int = -1
-    ) -> None:
+    def _put(self, key: bytes, found: tuple[int, UnslicerEntry, Opentype], index: int = -1) -> None:
         kind, entry, ot = found
         if kind:
             if entry.top_level:

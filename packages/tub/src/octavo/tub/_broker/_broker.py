@@ -210,9 +210,7 @@ class Broker(Protocol):
             except BananaError as e:
                 error = str(e)
             except Exception as e:  # a bug of ours: never let it kill other connections
-                _log.failure(
-                    "unexpected error while decoding from {peer}", peer=self.short_tubid()
-                )
+                _log.failure("unexpected error while decoding from {peer}", peer=self.short_tubid())
                 error = f"exception while processing data: {type(e).__name__}"
             if outer:
                 self._handle_events()
