@@ -73,6 +73,16 @@ class Bob(Referenceable):  # type: ignore[misc]
         return defer.gatherResults([first.callRemote("name"), second.callRemote("add", 1)])
 
 
+def start_tub(case: unittest.TestCase, cert: bytes) -> Tub:
+    """A running Tub listening on 127.0.0.1, stopped when ``case`` ends."""
+    t = Tub(certData=cert)
+    t.startService()
+    case.addCleanup(t.stopService)
+    port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+    t.setLocation(f"127.0.0.1:{port}")
+    return t
+
+
 class ThreeTubs(unittest.TestCase):
     async def setUp(self) -> None:  # type: ignore[override]
         self.a, self.b, self.c = (self.make_tub(cert) for cert in CERTS)
@@ -81,12 +91,7 @@ class ThreeTubs(unittest.TestCase):
         self.a_to_c = await self.a.getReference(self.c.registerReference(self.carol))
 
     def make_tub(self, cert: bytes) -> Tub:
-        t = Tub(certData=cert)
-        t.startService()
-        self.addCleanup(t.stopService)
-        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
-        t.setLocation(f"127.0.0.1:{port}")
-        return t
+        return start_tub(self, cert)
 
     def gifts_of_a_to_b(self) -> dict[Any, Any]:
         broker = self.a.brokers[TubRef(self.b.getTubID())]
@@ -181,3 +186,41 @@ class ThreeTubs(unittest.TestCase):
         assert isinstance(got, RemoteReference)
         assert await got.callRemote("add", 6) == 6
         assert got.getSturdyRef() == self.a_to_c.getSturdyRef()
+
+
+class Maker(Referenceable):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.made: list[weakref.ref[Child]] = []
+
+    def remote_make(self, n: int) -> list[Child]:
+        children = [Child(str(i)) for i in range(n)]
+        self.made.extend(weakref.ref(c) for c in children)
+        return children
+
+
+class FurlsDoNotKeepObjectsAlive(unittest.TestCase):
+    async def test_sent_referenceables_are_freed_after_decref(self) -> None:
+        """Referenceables sent by reference get a FURL (so they can be gifted), but
+        once the receiver drops its proxies (decref) the sender frees them: the name
+        tables hold them weakly, as Foolscap's do (benchmarks/bench_gift_furls.py
+        measures 100,000)."""
+        server, client = start_tub(self, CERTS[0]), start_tub(self, CERTS[1])
+        maker = Maker()
+        rref = await client.getReference(server.registerReference(maker))
+        for _ in range(5):
+            got = await rref.callRemote("make", 100)
+            assert all(r.getSturdyRef().tubID == server.getTubID() for r in got)
+            del got
+        assert len(maker.made) == 500
+        assert len(server.referenceToName) >= 1
+
+        def all_freed() -> bool:
+            gc.collect()
+            return all(r() is None for r in maker.made)
+
+        await until(all_freed)
+        assert list(server.nameToReference.values()) == [maker]
+        assert server.strongReferences == [maker]
+        (broker,) = server.brokers.values()
+        (held,) = broker.connection.my_references.by_clid.values()
+        assert held.obj is maker
