@@ -206,7 +206,8 @@ class FoolscapReceives(GiftInterop):
         await other.stopListeningOn(listener)
         gone = other.getTubID()
         # keep A's connection to the doomed Tub: the gift is sent, B cannot reach it
-        with pytest.raises(Exception, match=r"(?i)connect|refused|gift"):
+        with pytest.raises(Exception, match="ConnectionRefusedError"):
+            # Foolscap fails the call itself with the failure of resolving the gift
             await self.a_to_b.callRemote("use", doomed, "add", [1])
         assert TubRef(gone) in self.a.brokers
         assert await self.a_to_b.callRemote("use", self.a_to_c, "add", [1]) == 1
