@@ -114,7 +114,7 @@ class FoolscapGives(GiftInterop):
     """A is Foolscap; B and C are Octavo."""
 
     async def setUp(self) -> None:  # type: ignore[override]
-        self.peer, _ = await self.foolscap()
+        self.peer, self.target = await self.foolscap()
         self.b, self.c = self.make_tub(), self.make_tub()
         self.bob, self.carol = Bob(), Carol()
         self.b_furl = self.b.registerReference(self.bob)
@@ -149,6 +149,12 @@ class FoolscapGives(GiftInterop):
         self.bob.kept.clear()
         await until(freed(kid))
 
+    async def test_foolscap_gives_its_own_object_through_loopback(self) -> None:
+        """Foolscap passes B its loopback reference to its own object: a gift naming
+        Foolscap itself, which B resolves over its connection to Foolscap."""
+        assert await self.command(self.peer, "gift_give", self.b_furl, "use", [5], self.target) == 5
+        await until(self.no_gifts_held)
+
     async def test_octavo_receiver_refusing_gifts(self) -> None:
         """With accept-gifts off, B refuses Foolscap's call carrying the gift."""
         self.b.setOption("accept-gifts", False)
@@ -180,6 +186,11 @@ class FoolscapReceives(GiftInterop):
         assert await self.a_to_b.callRemote("use", self.a_to_c, "add", [5]) == 5
         assert await self.a_to_b.callRemote("use", self.a_to_c, "add", [1, 1]) == 7
         assert self.carol.total == 7
+        await until(lambda: not self.gifts_held())
+
+    async def test_same_gift_twice_in_one_call(self) -> None:
+        """Two copies of one gift in a call: Foolscap acknowledges both."""
+        assert await self.a_to_b.callRemote("keep", [self.a_to_c, self.a_to_c]) == "list"
         await until(lambda: not self.gifts_held())
 
     async def test_gift_of_an_object_only_the_giver_holds(self) -> None:

@@ -16,7 +16,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from octavo.furl import TubRef
-from octavo.tub import Referenceable, RemoteReference, Tub
+from octavo.tub import Referenceable, RemoteReference, Tub, makePromise, send, when
 from octavo.tub._net._identity import create_certificate
 
 from ._raw_peer import until
@@ -65,6 +65,10 @@ class Bob(Referenceable):  # type: ignore[misc]
     def remote_keep(self, ref: Any) -> bool:
         self.kept.append(ref)
         return isinstance(ref, RemoteReference)
+
+    def remote_keep_all(self, refs: list[Any]) -> int:
+        self.kept.extend(refs)
+        return len({id(r) for r in refs})
 
     def remote_ping(self) -> str:
         return "pong"
@@ -169,6 +173,34 @@ class ThreeTubs(unittest.TestCase):
         assert await self.a_to_b.callRemote("keep", a_to_b_child) is False
         assert self.bob.kept == [b_child]
         assert not self.gifts_of_a_to_b()
+
+    async def test_same_reference_twice_in_one_call(self) -> None:
+        """Two copies of one gift in a call arrive as one proxy; both are acknowledged."""
+        assert await self.a_to_b.callRemote("keep_all", [self.a_to_c, self.a_to_c]) == 1
+        await until(lambda: not self.gifts_of_a_to_b())
+        assert await self.bob.kept[1].callRemote("add", 2) == 2
+
+    async def test_gift_in_a_call_without_an_answer(self) -> None:
+        """callRemoteOnly can carry a gift: B gets it and acknowledges it."""
+        self.a_to_b.callRemoteOnly("keep", self.a_to_c)
+        await until(lambda: self.bob.kept)
+        assert await self.bob.kept[0].callRemote("add", 1) == 1
+        await until(lambda: not self.gifts_of_a_to_b())
+
+    async def test_gift_of_the_givers_own_object_through_loopback(self) -> None:
+        """A reference A holds to its own object (through its loopback connection)
+        reaches B as a gift naming A: B resolves it over its connection to A."""
+        mine = Child("a's own")
+        loop = await self.a.getReference(self.a.registerReference(mine))
+        assert await self.a_to_b.callRemote("name_of", loop) == "a's own"
+        await until(lambda: not self.gifts_of_a_to_b())
+
+    async def test_gift_through_a_promise(self) -> None:
+        """send() through a promise of B's reference can carry a gift of C's object."""
+        p, resolve = makePromise()
+        result = when(send(p).use(self.a_to_c, 9))
+        resolve(self.a_to_b)
+        assert await result == 9
 
     async def test_answer_carrying_a_gift(self) -> None:
         """B's answer can carry a gift too: B returns to A a reference to C's object."""
