@@ -10,7 +10,7 @@ everything is released: how many of them are still alive, how many entries the n
 tables and the per-peer reference table hold, the number of objects the garbage
 collector tracks, RSS, and (with ``GIFT_FURLS_TRACE=1``) tracemalloc's current and peak.
 
-``python benchmarks/run.py gift_furls`` (about 25 s for Octavo, 70 s for Foolscap;
+``python benchmarks/run.py gift_furls`` (about 40 s for Octavo, 105 s for Foolscap;
 ``GIFT_FURLS_SYSTEMS=octavo`` for one system, ``GIFT_FURLS_COUNT=N`` for another count).
 Measured, never asserted (``tests/tub/test_gifts.py`` asserts the objects are freed).
 """
