@@ -17,10 +17,13 @@ from typing import Any
 
 from octavo.banana import Decoder, ObjectReceived, Unslicer
 from octavo.furl import TubRef
+from octavo.tub._errors import Violation
 from octavo.tub._net._identity import TubIdentity, create_certificate
 from octavo.tub._tub import Tub
+from octavo.tub._wire._events import CallReceived, CallRefused, GiftReceived
 from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES
 
+from ._pb_pair import Obj, Pair
 from ._raw_peer import (
     CERTS,
     REPLIES,
@@ -33,6 +36,29 @@ from ._raw_peer import (
     tstr,
     until,
 )
+
+
+def test_the_pending_gift_bound_refuses_one_message_only() -> None:
+    """Sans-IO: past ``max_pending_gifts`` unresolved gifts, a call carrying one more
+    is refused with a Violation; resolving the waiting gifts makes room again."""
+    pair = Pair()
+    proxy = pair.publish("echo", Obj(echo=lambda v: v))
+    pair.b.max_pending_gifts = 2
+    gift = Pair().publish("g", Obj())
+    for _ in range(3):
+        pair.b.receive_data(pair.call(pair.a, proxy.tracker.clid, "echo", gift)[1])
+    events = pair.b.events()
+    gifts = [e for e in events if isinstance(e, GiftReceived)]
+    refused = [e for e in events if isinstance(e, CallRefused)]
+    assert len(gifts) == 2 and pair.b.gifts_pending == 2
+    assert len(refused) == 1 and isinstance(refused[0].reason, Violation)
+    assert "too many gifts waiting" in str(refused[0].reason)
+    for g in gifts:
+        pair.b.gift_resolved(g.gift, "ref")
+    assert pair.b.gifts_pending == 0
+    assert [type(e) for e in pair.b.events()] == [CallReceived, CallReceived]
+    pair.b.receive_data(pair.call(pair.a, proxy.tracker.clid, "echo", gift)[1])
+    assert [type(e) for e in pair.b.events()] == [GiftReceived]
 
 
 def their_reference(gift_id: int, furl: str, n: int = 950) -> bytes:
