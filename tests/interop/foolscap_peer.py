@@ -12,6 +12,8 @@ and then obeys one command per stdin line (``<id> <python-literal>``), answering
 - ``["call_result", furl, method, args, method2, args2]``: call, then call
   ``method2`` on the reference that came back
 - ``["stop"]``: stop the Tub and exit.
+- gifts (third-party references): ``gift_give``, ``gift_count`` and the published
+  ``gift-target``, described in the gifts block below.
 
 Only the standard library, Twisted and Foolscap are used here.
 """
@@ -19,6 +21,7 @@ Only the standard library, Twisted and Foolscap are used here.
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import sys
 
@@ -96,6 +99,69 @@ class Target(Referenceable):
         return tub.getTubID()
 
 
+# ======================================================================= gifts
+# Third-party references (their-reference / decgift): this Tub as giver, receiver or
+# host. The GiftTarget is published as ".../gift-target" (the FURL of ``target`` with
+# its name replaced); the commands:
+#
+# - ``["gift_give", to_furl, method, args, host_furl, host_method, host_args]``:
+#   get a reference R to ``host_furl`` (or, if ``host_method`` is not None, the
+#   reference that ``R.callRemote(host_method, *host_args)`` returns), drop every other
+#   local hold on it, and call ``to_furl``'s ``method(R, *args)``.
+# - ``["gift_count"]``: gifts this Tub sent and still holds (not yet decgift'ed).
+
+
+class GiftTarget(Referenceable):
+    """Receives gifts and uses them (this Tub as receiver B)."""
+
+    def __init__(self):
+        self.kept = []
+
+    def remote_use(self, ref, method, args):
+        return ref.callRemote(method, *args)
+
+    def remote_keep(self, ref):
+        self.kept.append(ref)
+        return type(ref).__name__
+
+    def remote_call_kept(self, index, method, args):
+        return self.kept[index].callRemote(method, *args)
+
+    def remote_drop_kept(self):
+        self.kept = []
+        gc.collect()  # proxies caught in Deferred cycles are freed (and decref'd) now
+        return True
+
+    def remote_child(self, name):
+        return Child(name)
+
+
+def gift_give(to_furl, method, args, host_furl, *host_call):
+    holder = {}
+
+    def got_host(rref):
+        if not host_call or host_call[0] is None:
+            return rref
+        host_method, host_args = host_call
+        return rref.callRemote(host_method, *host_args)
+
+    d = tub.getReference(host_furl)
+    d.addCallback(got_host)
+    d.addCallback(lambda gift: holder.update(gift=gift))
+    d.addCallback(lambda _: tub.getReference(to_furl))
+    d.addCallback(lambda to: to.callRemote(method, holder.pop("gift"), *args))
+    return d
+
+
+def gift_count():
+    return sum(len(b.myGifts) for b in tub.brokers.values())
+
+
+GIFT_COMMANDS = {"gift_give": gift_give, "gift_count": gift_count}
+
+# =================================================================== end of gifts
+
+
 class Commands(LineReceiver):
     delimiter = b"\n"
     MAX_LENGTH = 1 << 26
@@ -109,6 +175,13 @@ class Commands(LineReceiver):
         if cmd[0] == "stop":
             d = tub.stopService()
             d.addBoth(lambda _: reactor.stop())
+            return
+        if cmd[0] in GIFT_COMMANDS:
+            d = defer.maybeDeferred(GIFT_COMMANDS[cmd[0]], *cmd[1:])
+            d.addCallbacks(
+                lambda res: self.answer("R", ident, repr(res)),
+                lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
+            )
             return
         kind, furl, method, args = cmd[:4]
         if kind == "call_with_target":
@@ -138,6 +211,7 @@ def main(argv):
     tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")
     TARGET = Target()
     FURL = tub.registerReference(TARGET, "target")
+    tub.registerReference(GiftTarget(), "gift-target")  # the gifts block
     stdio.StandardIO(Commands())
     reactor.run()
 

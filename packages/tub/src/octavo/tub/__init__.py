@@ -36,6 +36,7 @@ from ._net._hints import DefaultTCP, IConnectionHintHandler
 from ._net._listener import Listener
 from ._net._tor import TorHintHandler, tor_handler
 from ._options import PLUGIN_GROUP, TubLoggingPlugin
+from ._promise import Promise, UsageError, makePromise, resolvedPromise, send, sendOnly, when
 from ._referenceable import (
     IReferenceable,
     IRemoteReference,
@@ -73,6 +74,7 @@ __all__ = [
     "NoLocationHintsError",
     "OnlyReferenceable",
     "PBError",
+    "Promise",
     "Referenceable",
     "RemoteException",
     "RemoteMethodReference",
@@ -87,6 +89,7 @@ __all__ = [
     "TubRef",
     "TubStoppedError",
     "UnknownMethodError",
+    "UsageError",
     "Violation",
     "WrongNameError",
     "WrongTubIdError",
@@ -95,5 +98,10 @@ __all__ = [
     "fireEventually",
     "flushEventualQueue",
     "generateSwissnumber",
+    "makePromise",
+    "resolvedPromise",
+    "send",
+    "sendOnly",
     "tor_handler",
+    "when",
 ]

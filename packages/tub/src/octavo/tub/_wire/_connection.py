@@ -92,6 +92,7 @@ from ._vocabulary import INITIAL_VOCAB_TABLES
 __all__ = [
     "DEFAULT_MAX_INBOUND_CALLS",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_PENDING_GIFTS",
     "ConnectionHost",
     "PBConnection",
 ]
@@ -100,6 +101,9 @@ __all__ = [
 DEFAULT_MAX_INBOUND_CALLS = 10_000
 #: default bound on the wire size of one inbound message
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+#: default bound on their-references received on one connection and not resolved yet
+#: (a gift loop, where resolving a gift brings another, stops here)
+DEFAULT_MAX_PENDING_GIFTS = 1000
 
 
 class ConnectionHost(Protocol):
@@ -252,6 +256,9 @@ class PBConnection:
         )
         #: proxies we passed on to the far end, for objects of third Tubs
         self.gifts = GiftTable()
+        #: gifts (their-references) received and not resolved yet, and their bound
+        self.gifts_pending = 0
+        self.max_pending_gifts = DEFAULT_MAX_PENDING_GIFTS
         #: clid 0: the far end's calls to this connection itself
         self.own_methods = _OwnMethods(self)
         #: the rule for inbound calls and answers (and the count of inbound calls)
@@ -444,6 +451,11 @@ class PBConnection:
         and a GiftReceived event for the owner; its message waits for it."""
         if not self.host.accepts_gifts():
             raise Violation("gifts are prohibited in this Tub")
+        if self.gifts_pending >= self.max_pending_gifts:
+            raise Violation(
+                f"too many gifts waiting to be resolved on this connection "
+                f"(limit {self.max_pending_gifts}): a gift loop, or a flood of gifts"
+            )
         u = where.parent
         while u is not None and not isinstance(u, MessageUnslicer):
             u = u.parent
@@ -453,6 +465,7 @@ class PBConnection:
             if waiter is None:
                 waiter = u.waiter = GiftWaiter(is_call=u.opentype == ("call",))
             waiter.pending += 1
+        self.gifts_pending += 1
         gift = Gift(giftID, waiter)
         self._events.append(GiftReceived(gift, url))
         return gift.pending
@@ -473,6 +486,7 @@ class PBConnection:
         return ack
 
     def _ack_gift(self, gift: Gift) -> bytes:
+        self.gifts_pending -= 1
         if gift.gift_id == 0 or self.closed:
             return b""
         return self._join(
