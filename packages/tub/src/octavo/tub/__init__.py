@@ -3,12 +3,21 @@
 A :class:`Tub` holds a certificate (its TubID), listens, names local
 :class:`Referenceable` objects with FURLs and reaches remote ones as
 :class:`RemoteReference` objects, talking Foolscap's negotiation and PB
-protocol over TLS.
+protocol over TLS. A :class:`Copyable` is sent by value and arrives as the
+:class:`RemoteCopy` registered for its copytype.
 """
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 
 from ._broker._failure import CopiedFailure
+from ._copy_registry import (
+    CopyableRegistry,
+    registerCopier,
+    registerRemoteCopyFactory,
+    registerRemoteCopyUnslicerFactory,
+)
+from ._copy_schema import AttributeDictConstraint
+from ._copyable import Copyable, RemoteCopy, registerRemoteCopy
 from ._errors import (
     BadArgumentsError,
     BananaError,
@@ -49,15 +58,19 @@ from ._referenceable import (
 from ._registry import generateSwissnumber
 from ._tub import Tub
 from ._version import __version__
+from ._wire._copyables import RemoteCopyUnslicer
 
 __all__ = [
     "PLUGIN_GROUP",
+    "AttributeDictConstraint",
     "BadArgumentsError",
     "BadFURLError",
     "BananaError",
     "CertificateError",
     "ConnectionInfo",
     "CopiedFailure",
+    "Copyable",
+    "CopyableRegistry",
     "DeadReferenceError",
     "DefaultTCP",
     "DuplicateConnection",
@@ -74,6 +87,8 @@ __all__ = [
     "OnlyReferenceable",
     "PBError",
     "Referenceable",
+    "RemoteCopy",
+    "RemoteCopyUnslicer",
     "RemoteException",
     "RemoteMethodReference",
     "RemoteNegotiationError",
@@ -95,5 +110,9 @@ __all__ = [
     "fireEventually",
     "flushEventualQueue",
     "generateSwissnumber",
+    "registerCopier",
+    "registerRemoteCopy",
+    "registerRemoteCopyFactory",
+    "registerRemoteCopyUnslicerFactory",
     "tor_handler",
 ]
