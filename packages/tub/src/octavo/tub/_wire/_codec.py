@@ -10,7 +10,8 @@ Twisted glue builds one codec at import time).
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field, replace
 
 from octavo.banana import SlicerRegistry, UnslicerRegistry, default_unslicers
 
@@ -25,6 +26,7 @@ from ._calls import (
     slice_call,
     slice_error,
 )
+from ._copyables import CopyableLookup, register_copyable_opener
 from ._failures import FAILURE_CLASSNAME, FailureUnslicer, slice_failure
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 from ._reference_sequences import (
@@ -47,10 +49,23 @@ class PBCodec:
     slicers: SlicerRegistry
     unslicers: UnslicerRegistry
     failure_type: type
+    _by_copyables: weakref.WeakKeyDictionary[CopyableLookup, PBCodec] = field(
+        default_factory=weakref.WeakKeyDictionary, compare=False, repr=False
+    )
+
+    def with_copyables(self, copyables: CopyableLookup) -> PBCodec:
+        """This codec, reading ``copyable`` sequences through ``copyables`` (e.g. a
+        Tub's registry); made once per registry."""
+        codec = self._by_copyables.get(copyables)
+        if codec is None:
+            codec = replace(self, unslicers=pb_unslicers(copyables))
+            self._by_copyables[copyables] = codec
+        return codec
 
 
-def pb_unslicers() -> UnslicerRegistry:
-    """The inbound registry of a PB connection."""
+def pb_unslicers(copyables: CopyableLookup | None = None) -> UnslicerRegistry:
+    """The inbound registry of a PB connection, finding copytypes in ``copyables``
+    (None: no copyable but the failure is read)."""
     reg = default_unslicers()
     reg.register(("call",), lambda ot: CallUnslicer(), top_level=True, nested=False)
     reg.register(("answer",), lambda ot: AnswerUnslicer(), top_level=True, nested=False)
@@ -65,16 +80,24 @@ def pb_unslicers() -> UnslicerRegistry:
         top_level=False,
         nested=True,
     )
+    if copyables is not None:
+        register_copyable_opener(reg, copyables)
     return reg
 
 
 def pb_codec(
-    *, referenceable: type, remote_reference: type, failure: type, copied_failure: type
+    *,
+    referenceable: type,
+    remote_reference: type,
+    failure: type,
+    copied_failure: type,
+    copyables: CopyableLookup | None = None,
 ) -> PBCodec:
     """The codec for a host whose objects sent by reference are ``referenceable``
     instances (bound methods and functions go by reference too), whose proxies are
-    ``remote_reference`` instances, whose failures are ``failure`` instances, and
-    which makes ``copied_failure`` instances from the wire."""
+    ``remote_reference`` instances, whose failures are ``failure`` instances, which
+    makes ``copied_failure`` instances from the wire and reads copyables through
+    ``copyables`` (the encoder's copyable slicers are the host's to add)."""
     reg = SlicerRegistry()
     reg.register(CallMessage, slice_call)
     reg.register(Arguments, slice_arguments)
@@ -85,4 +108,4 @@ def pb_codec(
     reg.register(types.MethodType, slice_callable)
     reg.register(types.FunctionType, slice_callable)
     reg.register(remote_reference, slice_remote_reference)
-    return PBCodec(reg, pb_unslicers(), copied_failure)
+    return PBCodec(reg, pb_unslicers(copyables), copied_failure)
