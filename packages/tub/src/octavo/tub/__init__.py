@@ -12,12 +12,13 @@ from octavo.furl import BadFURLError, SturdyRef, TubRef
 from ._broker._failure import CopiedFailure
 from ._copy_registry import (
     CopyableRegistry,
+    copyable_unslicers,
     registerCopier,
     registerRemoteCopyFactory,
     registerRemoteCopyUnslicerFactory,
 )
 from ._copy_schema import AttributeDictConstraint
-from ._copyable import Copyable, RemoteCopy, registerRemoteCopy
+from ._copyable import Copyable, RemoteCopy, copyable_slicers, registerRemoteCopy
 from ._errors import (
     BadArgumentsError,
     BananaError,
@@ -106,6 +107,8 @@ __all__ = [
     "WrongNameError",
     "WrongTubIdError",
     "__version__",
+    "copyable_slicers",
+    "copyable_unslicers",
     "eventually",
     "fireEventually",
     "flushEventualQueue",

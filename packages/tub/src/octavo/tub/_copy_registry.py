@@ -17,15 +17,28 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from octavo.banana import SliceContext, SlicerRegistry, Unslicer, Violation
+from octavo.banana import (
+    SliceContext,
+    SlicerRegistry,
+    Unslicer,
+    UnslicerRegistry,
+    Violation,
+    default_unslicers,
+)
 
-from ._wire._copyables import COPYTYPE_LIMIT, RemoteCopyUnslicer, StateSchema
+from ._wire._copyables import (
+    COPYTYPE_LIMIT,
+    RemoteCopyUnslicer,
+    StateSchema,
+    register_copyable_opener,
+)
 
 __all__ = [
     "PROCESS_COPYABLES",
     "CopyableRegistry",
     "attach_slicer_registry",
     "copy_body",
+    "copyable_unslicers",
     "registerCopier",
     "registerRemoteCopyFactory",
     "registerRemoteCopyUnslicerFactory",
@@ -80,6 +93,16 @@ class CopyableRegistry:
 
 #: the process-wide registry (every Tub's registry falls back to it)
 PROCESS_COPYABLES = CopyableRegistry()
+
+
+def copyable_unslicers(registry: CopyableRegistry | None = None) -> UnslicerRegistry:
+    """An unslicer registry for ``octavo.banana.unserialize(data, unslicers=...)`` that
+    reads Copyables through ``registry`` (default: the process-wide one)."""
+    reg = default_unslicers()
+    register_copyable_opener(
+        reg, PROCESS_COPYABLES if registry is None else registry, top_level=True
+    )
+    return reg
 
 
 def registerRemoteCopyUnslicerFactory(

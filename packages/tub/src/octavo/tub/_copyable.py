@@ -28,6 +28,7 @@ __all__ = [
     "STURDYREF_COPYTYPE",
     "Copyable",
     "RemoteCopy",
+    "copyable_slicers",
     "install_copy_slicers",
     "registerRemoteCopy",
 ]
@@ -119,3 +120,11 @@ class RemoteCopy:
     def setCopyableState(self, state: dict[str, Any]) -> None:
         """Take the received attributes (default: they become ``self.__dict__``)."""
         self.__dict__ = state
+
+
+def copyable_slicers() -> SlicerRegistry:
+    """A slicer registry for ``octavo.banana.serialize(obj, slicers=...)`` that stores
+    Copyables (and copiers' classes) as ``foolscap.storage`` does."""
+    reg = SlicerRegistry()
+    install_copy_slicers(reg)
+    return reg

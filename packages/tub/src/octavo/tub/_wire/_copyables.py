@@ -133,7 +133,10 @@ class RemoteCopyUnslicer(Unslicer):
             self._take_name(obj)
             return
         if type(obj) is Pending:
-            raise Violation(f"attribute {self.attrname!r} refers to an unfinished object")
+            raise Violation(
+                f"attribute {self.attrname!r} refers to an unfinished object (a gift or a"
+                " reference to an enclosing tuple: a copy cannot wait for it)"
+            )
         if self.attr_constraint is not None:
             self.attr_constraint.checkObject(obj, True)
         if self.keep:
