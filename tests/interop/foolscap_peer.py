@@ -173,8 +173,10 @@ def describe(obj):
 
 
 def error_report(f):
-    """What the shared error classes make of a failure: which of them it matches."""
-    return ["failure", f.type.__module__ + "." + f.type.__name__] + [
+    """A failure as the tests see it: its type, the start of its traceback text, and
+    which of the shared error classes it matches."""
+    head = getattr(f, "traceback", "")[:21]
+    return ["failure", f.type.__module__ + "." + f.type.__name__, head] + [
         name for name, cls in sorted(SHARED_ERRORS.items()) if f.check(cls)
     ]
 

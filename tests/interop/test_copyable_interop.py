@@ -88,11 +88,12 @@ async def failure_of(d: Any) -> Failure:
 class CopyableInterop(unittest.TestCase):
     timeout = 60
 
-    async def connect(self) -> tuple[Any, str]:
+    async def connect(self, *, unsafe_tracebacks: bool = True) -> tuple[Any, str]:
         peer = FoolscapPeer.start()
         self.addCleanup(peer.kill)
         target_furl = await peer.furl
         tub = Tub()
+        tub.unsafeTracebacks = unsafe_tracebacks
         tub.startService()
         self.addCleanup(tub.stopService)
         port = tub.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
@@ -141,7 +142,9 @@ class CopyableInterop(unittest.TestCase):
         taker = Taker()
         for name in sorted(SHARED):
             got = await rref.callRemote("call_and_report", taker, "raise", name)
-            assert got[0] == "failure" and got[2:] == [name], (name, got)
+            assert got[0] == "failure" and got[3:] == [name], (name, got)
+            # unsafeTracebacks is on, but a Violation is always sent without one
+            assert got[2] == ("" if name == "Violation" else "Traceback (most recen"), got
 
     async def test_state_schema_violation_each_way(self) -> None:
         """A Card breaking the schema is refused by the receiver as a Violation, in
@@ -150,7 +153,7 @@ class CopyableInterop(unittest.TestCase):
         f = await failure_of(rref.callRemote("describe", Card("seven", 7)))
         assert f.check(Violation) and "IntegerConstraint" in f.getErrorMessage()
         got = await rref.callRemote("call_and_report", Taker(), "bad_card")
-        assert got[0] == "failure" and "Violation" in got[2:], got
+        assert got[0] == "failure" and "Violation" in got[3:], got
         # the connection is fine afterwards
         assert await rref.callRemote("describe", Card(1, "hearts")) == ["RemoteCard", 1, "hearts"]
 
@@ -162,3 +165,10 @@ class CopyableInterop(unittest.TestCase):
         f2 = await failure_of(rref.callRemote("describe", Stranger()))
         assert f2.check(Violation) and "interop.OctavoOnly" in f2.getErrorMessage()
         assert await rref.callRemote("deal", 2) is not None
+
+    async def test_no_traceback_leaves_a_tub_that_hides_them(self) -> None:
+        """With unsafeTracebacks off, Foolscap gets 'Traceback unavailable', not ours."""
+        rref, _ = await self.connect(unsafe_tracebacks=False)
+        got = await rref.callRemote("call_and_report", Taker(), "raise", "BananaError")
+        assert got[0] == "failure" and got[2] == "Traceback unavailable", got
+        assert got[3:] == ["BananaError"]
