@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from octavo.banana import (
     Decoder,
@@ -335,7 +337,7 @@ def test_copyable_registry_attribute_of_a_remote_copy() -> None:
 
 def test_remote_copy_subclass_must_name_its_copytype() -> None:
     """Leaving out copytype is an error at class definition; None opts out."""
-    with pytest.raises(TypeError, match="copytype"):
+    with pytest.raises(RuntimeError, match="copytype"):
 
         class Nameless(RemoteCopy):
             pass
@@ -409,3 +411,73 @@ def test_attribute_dict_constraint_check_object() -> None:
         c.checkObject([1], True)
     with pytest.raises(ValueError, match="twice"):
         AttributeDictConstraint(("a", int), attributes={"a": int})
+
+
+def test_a_tubs_codec_is_made_once_and_goes_with_its_registry() -> None:
+    """codec_for(tub) is built once per Tub registry and kept by that registry alone,
+    so it is freed with the Tub (no process-wide cache holds it)."""
+    import gc
+    import weakref
+
+    from octavo.tub import Tub
+    from octavo.tub._broker._host import CODEC, codec_for
+
+    tub = Tub()
+    codec = codec_for(tub)
+    assert codec is codec_for(tub) and codec is not CODEC
+    assert codec.slicers is CODEC.slicers
+    gone = weakref.ref(tub.copyables)
+    del tub, codec
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_copyable_in_its_own_state_cannot_be_sent() -> None:
+    """A Copyable that holds itself would be sent forever: refused with a Violation."""
+
+    class Selfish(Copyable):
+        typeToCopy = "test.copyable.Selfish"
+
+        def __init__(self) -> None:
+            self.me = self
+
+    with pytest.raises(Violation, match="nested too deeply"):
+        Encoder(slicers=_slicers()).encode(Selfish())
+
+
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.binary(max_size=20),
+    st.text(max_size=20),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.tuples(kids, kids),
+        st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(state=st.dictionaries(st.text(max_size=20), _VALUES, max_size=6))
+def test_any_inert_state_round_trips(state: dict[str, Any]) -> None:
+    """Whatever inert values a Copyable's state holds arrive unchanged in the copy."""
+
+    class Holder(Copyable):
+        typeToCopy = "test.copyable.Named"
+
+        def getStateToCopy(self) -> dict[str, Any]:
+            return state
+
+    got = send(Holder(), CopyableRegistry(parent=None))
+    assert isinstance(got, Violation)  # an empty registry knows no copytype
+    mine = CopyableRegistry()
+    registerRemoteCopyFactory("test.copyable.Named", dict, registry=mine)
+    back = send(Holder(), mine)
+    assert back == state

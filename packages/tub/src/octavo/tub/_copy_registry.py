@@ -62,6 +62,9 @@ class CopyableRegistry:
     def __init__(self, parent: CopyableRegistry | None = None) -> None:
         self.parent = parent
         self._factories: dict[str, UnslicerFactory] = {}
+        #: what readers built to read through this registry (a Tub's PB codec, its
+        #: storage unslicers), made once and kept here so they live as long as it does
+        self.derived: dict[str, Any] = {}
 
     def register(self, copytype: str, factory: UnslicerFactory) -> None:
         """Read ``copytype`` with ``factory()`` (ValueError if it is taken here)."""

@@ -112,7 +112,7 @@ class RemoteCopy:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "copytype" not in cls.__dict__:
-            raise TypeError(f"RemoteCopy subclass {cls.__name__} must specify 'copytype'")
+            raise RuntimeError(f"RemoteCopy subclass {cls.__name__} must specify 'copytype'")
         copytype = cls.__dict__["copytype"]
         if copytype:
             registerRemoteCopy(copytype, cls, cls.__dict__.get("copyableRegistry"))

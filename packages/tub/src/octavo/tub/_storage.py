@@ -11,7 +11,6 @@ registry of copyables (``tub.copyables``, else the process-wide one).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -94,19 +93,16 @@ def _unslicers(copyables: CopyableLookup) -> UnslicerRegistry:
 
 _SLICERS = _slicers()
 _UNSLICERS = _unslicers(PROCESS_COPYABLES)
-#: the inbound registry of each Tub registry of copyables other than the process's
-_UNSLICERS_BY_COPYABLES: weakref.WeakKeyDictionary[CopyableLookup, UnslicerRegistry] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _unslicers_for(tub: StorageTub) -> UnslicerRegistry:
+    """The inbound registry reading copyables through ``tub.copyables`` (if any)."""
     copyables = getattr(tub, "copyables", None)
     if copyables is None or copyables is PROCESS_COPYABLES:
         return _UNSLICERS
-    reg = _UNSLICERS_BY_COPYABLES.get(copyables)
+    reg: UnslicerRegistry | None = copyables.derived.get("storage-unslicers")
     if reg is None:
-        reg = _UNSLICERS_BY_COPYABLES[copyables] = _unslicers(copyables)
+        reg = copyables.derived["storage-unslicers"] = _unslicers(copyables)
     return reg
 
 

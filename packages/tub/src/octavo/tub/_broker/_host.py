@@ -51,7 +51,10 @@ def codec_for(tub: object) -> PBCodec:
     copyables = getattr(tub, "copyables", None)
     if copyables is None or copyables is PROCESS_COPYABLES:
         return CODEC
-    return CODEC.with_copyables(copyables)
+    codec: PBCodec | None = copyables.derived.get("pb-codec")
+    if codec is None:
+        codec = copyables.derived["pb-codec"] = CODEC.with_copyables(copyables)
+    return codec
 
 
 class BrokerHost:

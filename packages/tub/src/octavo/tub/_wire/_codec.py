@@ -1,17 +1,18 @@
 """The PB sequences on octavo.banana's extension point: slicer and unslicer registries.
 
-Inbound, the registry is the same for every PB connection: ``call``, ``answer`` and
-``error`` at the top level only; ``arguments``, the three reference sequences and
-the failure copyable nested. Outbound, what is sent by reference, as a proxy or as
-a failure depends on the host's classes, so :func:`pb_codec` is given them (the
-Twisted glue builds one codec at import time).
+Inbound, the registry is the same for every PB connection of a host: ``call``,
+``answer`` and ``error`` at the top level only; ``arguments``, the three reference
+sequences, the failure copyable and other copyables (``("copyable", NAME)``, found
+through the host's registry of copytypes: a Tub's) nested. Outbound, what is sent by
+reference, as a proxy or as a failure depends on the host's classes, so
+:func:`pb_codec` is given them (the Twisted glue builds one codec at import time, and
+one per Tub registry of copytypes with :meth:`PBCodec.with_copyables`).
 """
 
 from __future__ import annotations
 
 import types
-import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from octavo.banana import SlicerRegistry, UnslicerRegistry, default_unslicers
 
@@ -49,18 +50,11 @@ class PBCodec:
     slicers: SlicerRegistry
     unslicers: UnslicerRegistry
     failure_type: type
-    _by_copyables: weakref.WeakKeyDictionary[CopyableLookup, PBCodec] = field(
-        default_factory=weakref.WeakKeyDictionary, compare=False, repr=False
-    )
 
     def with_copyables(self, copyables: CopyableLookup) -> PBCodec:
         """This codec, reading ``copyable`` sequences through ``copyables`` (e.g. a
-        Tub's registry); made once per registry."""
-        codec = self._by_copyables.get(copyables)
-        if codec is None:
-            codec = replace(self, unslicers=pb_unslicers(copyables))
-            self._by_copyables[copyables] = codec
-        return codec
+        Tub's registry); a new codec each time, for the caller to keep."""
+        return replace(self, unslicers=pb_unslicers(copyables))
 
 
 def pb_unslicers(copyables: CopyableLookup | None = None) -> UnslicerRegistry:
