@@ -481,3 +481,20 @@ def test_any_inert_state_round_trips(state: dict[str, Any]) -> None:
     registerRemoteCopyFactory("test.copyable.Named", dict, registry=mine)
     back = send(Holder(), mine)
     assert back == state
+
+
+class Thing:
+    """A class registered with a copier that names no copytype."""
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+
+def test_a_copier_without_a_copytype_uses_the_qualified_class_name() -> None:
+    """registerCopier's copier may return None: the class's module.qualname is sent."""
+    registerCopier(Thing, lambda t: (None, {"v": t.v}))
+    data = Encoder(slicers=_slicers()).encode(Thing(4))
+    name = f"{Thing.__module__}.Thing".encode()
+    assert name in data and b"copyable" in data
+    got = send(Thing(4))
+    assert isinstance(got, Violation) and name.decode() in str(got)
