@@ -15,6 +15,9 @@ and then obeys one command per stdin line (``<id> <python-literal>``), answering
 - gifts (third-party references): ``gift_give``, ``gift_count`` and the published
   ``gift-target``, described in the gifts block below.
 
+A ``CopyTarget`` (Copyables, SturdyRefs, failure names) is registered as
+``copytarget`` at the same location (see its block below).
+
 Only the standard library, Twisted and Foolscap are used here.
 """
 
@@ -200,6 +203,96 @@ class Commands(LineReceiver):
         self.transport.write(f"{kind} {ident} {text}".replace("\n", " ").encode() + b"\n")
 
 
+# ==== Copyables and failure names (branch copyable) ==================================
+# A second object, registered as "copytarget" next to the Target (its FURL is the
+# Target's with the last segment replaced), for the tests of
+# tests/interop/test_copyable_interop.py.
+
+from foolscap.api import Copyable, RemoteCopy  # noqa: E402
+from foolscap.copyable import AttributeDictConstraint  # noqa: E402
+from foolscap.ipb import DeadReferenceError  # noqa: E402
+from foolscap.referenceable import SturdyRef  # noqa: E402
+from foolscap.tokens import BananaError, RemoteException, Violation  # noqa: E402
+
+SHARED_ERRORS = {
+    "Violation": Violation,
+    "BananaError": BananaError,
+    "RemoteException": RemoteException,
+    "DeadReferenceError": DeadReferenceError,
+}
+
+
+class Card(Copyable):
+    typeToCopy = "interop.Card"
+
+    def __init__(self, rank, suit):
+        self.rank = rank
+        self.suit = suit
+
+
+class RemoteCard(RemoteCopy):
+    copytype = "interop.Card"
+    stateSchema = AttributeDictConstraint(("rank", int), ("suit", str))
+
+
+class Stranger(Copyable):
+    typeToCopy = "interop.NobodyKnowsMe"
+
+
+def describe(obj):
+    if isinstance(obj, RemoteCard):
+        return ["RemoteCard", obj.rank, obj.suit]
+    return [type(obj).__name__]
+
+
+def error_report(f):
+    """A failure as the tests see it: its type, the start of its traceback text, and
+    which of the shared error classes it matches."""
+    head = getattr(f, "traceback", "")[:21]
+    return ["failure", f.type.__module__ + "." + f.type.__name__, head] + [
+        name for name, cls in sorted(SHARED_ERRORS.items()) if f.check(cls)
+    ]
+
+
+class CopyTarget(Referenceable):
+    def remote_describe(self, card):
+        return describe(card)
+
+    def remote_deal(self, rank):
+        return Card(rank, "clubs")
+
+    def remote_stranger(self):
+        return Stranger()
+
+    def remote_sturdy(self, furl):
+        return SturdyRef(furl)
+
+    def remote_check_sturdy(self, ref):
+        return [type(ref).__name__, ref.getURL(), ref.getTubRef().getTubID()]
+
+    def remote_raise(self, name):
+        raise SHARED_ERRORS[name]("foolscap raised " + name)
+
+    def remote_exchange(self, taker, rank, suit):
+        """Send a Card to the caller's ``take``; describe what comes back."""
+        d = taker.callRemote("take", Card(rank, suit))
+        d.addCallbacks(describe, error_report)
+        return d
+
+    def remote_call_and_report(self, ref, method, *args):
+        """Call ``method`` on the caller's object; report the result or its failure."""
+        d = ref.callRemote(method, *args)
+        d.addCallbacks(lambda res: ["result", res], error_report)
+        return d
+
+
+def setup_copyables(tub):
+    tub.registerReference(CopyTarget(), "copytarget")
+
+
+# ==== end of the Copyables block =======================================================
+
+
 def main(argv):
     global tub, FURL, TARGET  # noqa: PLW0603 (a one-shot script)
     certfile = argv[argv.index("--certfile") + 1] if "--certfile" in argv else None
@@ -212,6 +305,7 @@ def main(argv):
     TARGET = Target()
     FURL = tub.registerReference(TARGET, "target")
     tub.registerReference(GiftTarget(), "gift-target")  # the gifts block
+    setup_copyables(tub)
     stdio.StandardIO(Commands())
     reactor.run()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from octavo.banana._vocabulary import _SHARED_VOCABS
-from octavo.tub._broker._host import CODEC
+from octavo.tub._broker._host import codec_for
 from octavo.tub._tub import Tub
 
 from ._raw_peer import (
@@ -52,12 +52,15 @@ class VocabularyAttacks(RawPeerCase):
     async def test_add_vocab_flood_is_per_connection(self) -> None:
         """3,000 add-vocab messages are applied to that connection's table alone:
         nothing shared by the process grows, and the connection goes on."""
-        shared, cached = len(_SHARED_VOCABS), len(CODEC.unslicers.cache)
+        shared, cached = len(_SHARED_VOCABS), len(codec_for(self.server).unslicers.cache)
         self.raw.send(b"".join(add_vocab(1000 + i, b"w%07d" % i) for i in range(3000)))
         await self.assert_raw_alive()
         decoder = self.server_broker().connection.decoder
         assert decoder.vocab[1000 + 2999] == b"w0002999"
-        assert (len(_SHARED_VOCABS), len(CODEC.unslicers.cache)) == (shared, cached)
+        assert (len(_SHARED_VOCABS), len(codec_for(self.server).unslicers.cache)) == (
+            shared,
+            cached,
+        )
         await self.assert_good_client_served()
 
     async def test_add_vocab_past_the_limit_closes_that_connection(self) -> None:
@@ -83,7 +86,7 @@ class VocabularyAttacks(RawPeerCase):
     async def test_vocabularies_go_with_their_connections(self) -> None:
         """Five connections in turn, each with its own 4,000-entry set-vocab, then
         closed: the process keeps none of their tables (nothing shared grows)."""
-        shared, cached = len(_SHARED_VOCABS), len(CODEC.unslicers.cache)
+        shared, cached = len(_SHARED_VOCABS), len(codec_for(self.server).unslicers.cache)
         for n in range(5):
             raw = await self.attacker(CERTS[3 + n])
             words = negotiated_words(raw)
@@ -96,7 +99,10 @@ class VocabularyAttacks(RawPeerCase):
             assert len(broker.connection.decoder.vocab) == 4000
             raw.transport.loseConnection()  # type: ignore[union-attr]
             await until(lambda broker=broker: broker.disconnected)
-        assert (len(_SHARED_VOCABS), len(CODEC.unslicers.cache)) == (shared, cached)
+        assert (len(_SHARED_VOCABS), len(codec_for(self.server).unslicers.cache)) == (
+            shared,
+            cached,
+        )
         await self.assert_raw_alive()
         await self.assert_good_client_served()
 

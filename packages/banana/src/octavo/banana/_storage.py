@@ -8,6 +8,7 @@ from ._encoder import Encoder, encode_message
 from ._errors import BananaError
 from ._events import ErrorReceived, ObjectReceived, ViolationReceived
 from ._registry import UnslicerRegistry
+from ._slicers import SlicerRegistry
 
 __all__ = ["serialize", "unserialize"]
 
@@ -15,9 +16,16 @@ __all__ = ["serialize", "unserialize"]
 _STORAGE_ENCODER = Encoder()  # read-only: encode_message never changes it
 
 
-def serialize(obj: object) -> bytes:
-    """Encode ``obj`` exactly as ``foolscap.storage.serialize`` does (no vocabulary)."""
-    return encode_message(_STORAGE_ENCODER, obj, 0)[0]
+def serialize(obj: object, *, slicers: SlicerRegistry | None = None) -> bytes:
+    """Encode ``obj`` exactly as ``foolscap.storage.serialize`` does (no vocabulary).
+
+    ``slicers`` adds encoders for more Python types (e.g. octavo-tub's
+    ``copyable_slicers()`` for Copyables), as ``unslicers`` adds opentypes to
+    :func:`unserialize`.
+    """
+    if slicers is None:
+        return encode_message(_STORAGE_ENCODER, obj, 0)[0]
+    return Encoder(slicers=slicers).encode(obj)
 
 
 def unserialize(

@@ -3,12 +3,22 @@
 A :class:`Tub` holds a certificate (its TubID), listens, names local
 :class:`Referenceable` objects with FURLs and reaches remote ones as
 :class:`RemoteReference` objects, talking Foolscap's negotiation and PB
-protocol over TLS.
+protocol over TLS. A :class:`Copyable` is sent by value and arrives as the
+:class:`RemoteCopy` registered for its copytype.
 """
 
 from octavo.furl import BadFURLError, SturdyRef, TubRef
 
 from ._broker._failure import CopiedFailure
+from ._copy_registry import (
+    CopyableRegistry,
+    copyable_unslicers,
+    registerCopier,
+    registerRemoteCopyFactory,
+    registerRemoteCopyUnslicerFactory,
+)
+from ._copy_schema import AttributeDictConstraint
+from ._copyable import Copyable, RemoteCopy, copyable_slicers, registerRemoteCopy
 from ._errors import (
     BadArgumentsError,
     BananaError,
@@ -50,15 +60,19 @@ from ._referenceable import (
 from ._registry import generateSwissnumber
 from ._tub import Tub
 from ._version import __version__
+from ._wire._copyables import RemoteCopyUnslicer
 
 __all__ = [
     "PLUGIN_GROUP",
+    "AttributeDictConstraint",
     "BadArgumentsError",
     "BadFURLError",
     "BananaError",
     "CertificateError",
     "ConnectionInfo",
     "CopiedFailure",
+    "Copyable",
+    "CopyableRegistry",
     "DeadReferenceError",
     "DefaultTCP",
     "DuplicateConnection",
@@ -76,6 +90,8 @@ __all__ = [
     "PBError",
     "Promise",
     "Referenceable",
+    "RemoteCopy",
+    "RemoteCopyUnslicer",
     "RemoteException",
     "RemoteMethodReference",
     "RemoteNegotiationError",
@@ -94,6 +110,8 @@ __all__ = [
     "WrongNameError",
     "WrongTubIdError",
     "__version__",
+    "copyable_slicers",
+    "copyable_unslicers",
     "eventually",
     "fireEventually",
     "flushEventualQueue",
@@ -102,6 +120,10 @@ __all__ = [
     "resolvedPromise",
     "send",
     "sendOnly",
+    "registerCopier",
+    "registerRemoteCopy",
+    "registerRemoteCopyFactory",
+    "registerRemoteCopyUnslicerFactory",
     "tor_handler",
     "when",
 ]

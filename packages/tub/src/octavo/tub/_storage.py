@@ -5,6 +5,8 @@ As Foolscap's Tub storage (a ``StorageBroker``): inert values are encoded exactl
 RemoteReference becomes ``their-reference`` with gift id 0 and its FURL, so whoever
 unserializes the data gets a live RemoteReference through ``tub.getReference(furl)``.
 Nothing ties the bytes to a connection: references are only as durable as their FURLs.
+Copyables are stored by value as on a connection, and read back through the Tub's
+registry of copyables (``tub.copyables``, else the process-wide one).
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from octavo.banana import (
 )
 from octavo.banana import unserialize as banana_unserialize
 
+from ._copy_registry import PROCESS_COPYABLES
+from ._copyable import install_copy_slicers
 from ._referenceable import Referenceable, RemoteReferenceOnly
+from ._wire._copyables import CopyableLookup, register_copyable_opener
 from ._wire._reference_sequences import TheirReferenceUnslicer
 
 __all__ = ["StorageTub", "serialize", "unserialize"]
@@ -75,17 +80,30 @@ def _slicers() -> SlicerRegistry:
     reg = SlicerRegistry()
     reg.register(Referenceable, _slice_referenceable)
     reg.register(RemoteReferenceOnly, _slice_remote_reference)
+    install_copy_slicers(reg)
     return reg
 
 
-def _unslicers() -> UnslicerRegistry:
+def _unslicers(copyables: CopyableLookup) -> UnslicerRegistry:
     reg = default_unslicers()
     reg.register(("their-reference",), lambda ot: TheirReferenceUnslicer(), top_level=True)
+    register_copyable_opener(reg, copyables, top_level=True)
     return reg
 
 
 _SLICERS = _slicers()
-_UNSLICERS = _unslicers()
+_UNSLICERS = _unslicers(PROCESS_COPYABLES)
+
+
+def _unslicers_for(tub: StorageTub) -> UnslicerRegistry:
+    """The inbound registry reading copyables through ``tub.copyables`` (if any)."""
+    copyables = getattr(tub, "copyables", None)
+    if copyables is None or copyables is PROCESS_COPYABLES:
+        return _UNSLICERS
+    reg: UnslicerRegistry | None = copyables.derived.get("storage-unslicers")
+    if reg is None:
+        reg = copyables.derived["storage-unslicers"] = _unslicers(copyables)
+    return reg
 
 
 class _GiftResolver:
@@ -112,8 +130,9 @@ class _GiftResolver:
 
 
 def serialize(tub: StorageTub, obj: object) -> bytes:
-    """Encode ``obj``; references become ``their-reference`` FURLs (Violation if
-    something cannot be stored, e.g. a function, or a Referenceable without location)."""
+    """Encode ``obj``; references become ``their-reference`` FURLs, Copyables their
+    state (Violation if something cannot be stored, e.g. a function, or a
+    Referenceable without location)."""
     return Encoder(slicers=_SLICERS, context=tub).encode(obj)
 
 
@@ -133,7 +152,7 @@ def unserialize(
     try:
         obj = banana_unserialize(
             data,
-            unslicers=_UNSLICERS,
+            unslicers=_unslicers_for(tub),
             context=gifts,
             max_depth=max_depth,
             max_token_size=max_token_size,

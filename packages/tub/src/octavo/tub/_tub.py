@@ -10,7 +10,8 @@ behind ``setOption`` and Foolscap's attribute names), ``_names`` (NameRegistry),
 ``_logging`` (TubLogging: the octavo-logging plug-in), ``_connections``
 (ConnectionManager: Brokers by TubRef, connectors, who waits; listeners and connectors
 reach it through this Tub, Brokers through ``brokerDetached``) and ``_state``
-(NegotiationView: what negotiation reads of us).
+(NegotiationView: what negotiation reads of us); ``copyables`` (CopyableRegistry: the
+copytypes this Tub reads besides the process-wide ones).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ._broker._broker import Broker
 from ._broker._loopback import make_loopback_brokers
 from ._broker._tub_protocol import ManagedBroker
 from ._connections import ConnectionManager, Connector
+from ._copy_registry import PROCESS_COPYABLES, CopyableRegistry
 from ._errors import NoLocationError, PBError, TubStoppedError, WrongTubIdError
 from ._furl_file import name_for_furl_file, write_furl_file
 from ._info import ConnectionInfo
@@ -104,6 +106,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self.master_table: dict[str, int] = {}
         self.slave_table: dict[str, tuple[str, str]] = {}
         self._names = NameRegistry()
+        self.copyables = CopyableRegistry(parent=PROCESS_COPYABLES)  #: this Tub's copytypes
         self.reconnectors: list[Any] = []
         self._connectionHandlers: dict[str, Any] = {"tcp": DefaultTCP()}
         self._connections = ConnectionManager(
@@ -282,8 +285,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     ) -> defer.Deferred[None]:
         """Set our location from the default route's address, 127.0.0.1 and extras.
 
-        Listen first. Returns a Deferred that fires once the location is set.
-        """
+        Listen first. Returns a Deferred that fires once the location is set."""
         finder = _get_local_ip if _get_local_ip is not None else get_local_ip_for
 
         def set_it(local: str | None) -> None:
@@ -422,9 +424,8 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         """Foolscap's Tub.serialize: a Deferred firing with Banana bytes for ``obj``.
 
         Referenceables (named here on demand, so the Tub needs a location) and
-        RemoteReferences are stored as their FURLs; ``unserialize`` turns them back
-        into live RemoteReferences. Fails with Violation for what cannot be stored.
-        """
+        RemoteReferences are stored as their FURLs (``unserialize`` makes them live
+        RemoteReferences again), Copyables by value; Violation if it cannot be stored."""
         return defer.maybeDeferred(storage_serialize, self, obj)
 
     def unserialize(self, data: bytes) -> defer.Deferred[object]:

@@ -61,7 +61,7 @@ from octavo.tub._wire._references import DEFAULT_MAX_REFERENCES, RemoteReference
 from ._delivery import Delivery
 from ._failure import wrap_remote_failure
 from ._flow import FlowControl
-from ._host import CODEC, BrokerHost
+from ._host import BrokerHost, codec_for
 from ._keepalive import KeepaliveTimers
 from ._requests import PendingRequest
 from ._tub_protocol import BrokerTub, TubRefLike
@@ -146,7 +146,7 @@ class Broker(Protocol):
         #: the PB protocol state of this connection (sans-IO)
         self.connection = PBConnection(
             BrokerHost(self),
-            CODEC,
+            codec_for(tub),
             owner=self,
             remote_tubid=remote_tubref.getTubID() if remote_tubref is not None else None,
             vocab_table_index=_as_int(params.get("initial-vocab-table-index")),

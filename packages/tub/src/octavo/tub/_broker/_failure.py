@@ -17,6 +17,7 @@ from twisted.python import reflect
 from twisted.python.failure import Failure
 
 from octavo.tub._errors import CALL_REFUSALS, FailureStateError, RemoteException, Violation
+from octavo.tub._failure_names import wire_name
 from octavo.tub._wire._failures import (
     PARENT_LIMIT,
     PARENTS_MAX,
@@ -76,7 +77,7 @@ def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
         return state
     value = _exception_text(f.value)
     ftype: Any = f.type
-    type_name = ftype if isinstance(ftype, str) else reflect.qual(ftype)
+    type_name = wire_name(ftype if isinstance(ftype, str) else reflect.qual(ftype))
     if isinstance(f.value, CALL_REFUSALS):
         tb = ""
     elif unsafe_tracebacks:
@@ -92,7 +93,7 @@ def failure_state(f: Failure, unsafe_tracebacks: bool) -> dict[str, Any]:
         "value": _to_bytes(value, VALUE_LIMIT),
         "type": _to_bytes(type_name, TYPE_LIMIT),
         "traceback": _to_bytes(tb, TRACEBACK_LIMIT),
-        "parents": [_to_bytes(str(p), PARENT_LIMIT) for p in f.parents],
+        "parents": [_to_bytes(wire_name(str(p)), PARENT_LIMIT) for p in f.parents],
     }
 
 
@@ -125,7 +126,8 @@ class CopiedFailure(Failure):
     ``type_name`` and ``value`` are text (the remote class's qualified name and
     ``str(exception)``); ``parents`` lists the qualified names of the remote class's
     MRO, so :meth:`check` and :meth:`trap` match the remote exception class (or any
-    of its bases) by class or by name. ``traceback`` is the remote traceback text.
+    of its bases) by class or by name, and Octavo's and Foolscap's shared errors
+    match each other (``_failure_names``). ``traceback`` is the remote traceback text.
     ``.type`` is a stand-in class whose qualified name equals the remote one.
     Re-raising one (``raiseException``, or ``yield`` in inlineCallbacks) raises a
     :class:`RemoteException` around it, since the remote exception object does not
@@ -167,6 +169,17 @@ class CopiedFailure(Failure):
             _text(state, "traceback", TRACEBACK_LIMIT) if "traceback" in state else "",
             parents,
         )
+
+    def check(self, *errorTypes: Any) -> Any:
+        """The first of ``errorTypes`` (classes or qualified names) that the remote
+        exception's class is or derives from; shared errors match by either name
+        (``Violation`` matches ``foolscap.tokens.Violation``). None if none does."""
+        names = {wire_name(p) for p in self.parents}
+        for error in errorTypes:
+            name = reflect.qual(error) if isinstance(error, type) else error
+            if isinstance(name, str) and wire_name(name) in names:
+                return error
+        return None
 
     def getErrorMessage(self) -> str:
         """The remote ``str(exception)``."""

@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.python.failure import Failure
 
+from octavo.tub._copy_registry import PROCESS_COPYABLES
+from octavo.tub._copyable import install_copy_slicers
 from octavo.tub._referenceable import (
     Referenceable,
     RemoteMethodReference,
     RemoteReference,
     RemoteReferenceOnly,
 )
-from octavo.tub._wire._codec import pb_codec
+from octavo.tub._wire._codec import PBCodec, pb_codec
 from octavo.tub._wire._references import RemoteReferenceTracker
 
 from ._failure import CopiedFailure, failure_state
@@ -29,15 +31,30 @@ from ._failure import CopiedFailure, failure_state
 if TYPE_CHECKING:
     from ._roles import HostBroker
 
-__all__ = ["CODEC", "BrokerHost"]
+__all__ = ["CODEC", "BrokerHost", "codec_for"]
 
-#: the PB codec of every Broker: our Referenceables, proxies and failures
+#: the PB codec of every Broker: our Referenceables, proxies, failures and Copyables
+#: (a Tub's Brokers read copyables through its registry: :func:`codec_for`)
 CODEC = pb_codec(
     referenceable=Referenceable,
     remote_reference=RemoteReferenceOnly,
     failure=Failure,
     copied_failure=CopiedFailure,
+    copyables=PROCESS_COPYABLES,
 )
+install_copy_slicers(CODEC.slicers)
+
+
+def codec_for(tub: object) -> PBCodec:
+    """The codec of a Broker of ``tub``: copytypes found in ``tub.copyables`` (its
+    registry, which falls back to the process-wide one) if it has one."""
+    copyables = getattr(tub, "copyables", None)
+    if copyables is None or copyables is PROCESS_COPYABLES:
+        return CODEC
+    codec: PBCodec | None = copyables.derived.get("pb-codec")
+    if codec is None:
+        codec = copyables.derived["pb-codec"] = CODEC.with_copyables(copyables)
+    return codec
 
 
 class BrokerHost:

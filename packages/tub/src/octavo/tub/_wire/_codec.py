@@ -1,16 +1,18 @@
 """The PB sequences on octavo.banana's extension point: slicer and unslicer registries.
 
-Inbound, the registry is the same for every PB connection: ``call``, ``answer`` and
-``error`` at the top level only; ``arguments``, the three reference sequences and
-the failure copyable nested. Outbound, what is sent by reference, as a proxy or as
-a failure depends on the host's classes, so :func:`pb_codec` is given them (the
-Twisted glue builds one codec at import time).
+Inbound, the registry is the same for every PB connection of a host: ``call``,
+``answer`` and ``error`` at the top level only; ``arguments``, the three reference
+sequences, the failure copyable and other copyables (``("copyable", NAME)``, found
+through the host's registry of copytypes: a Tub's) nested. Outbound, what is sent by
+reference, as a proxy or as a failure depends on the host's classes, so
+:func:`pb_codec` is given them (the Twisted glue builds one codec at import time, and
+one per Tub registry of copytypes with :meth:`PBCodec.with_copyables`).
 """
 
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from octavo.banana import SlicerRegistry, UnslicerRegistry, default_unslicers
 
@@ -25,6 +27,7 @@ from ._calls import (
     slice_call,
     slice_error,
 )
+from ._copyables import CopyableLookup, register_copyable_opener
 from ._failures import FAILURE_CLASSNAME, FailureUnslicer, slice_failure
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 from ._reference_sequences import (
@@ -48,9 +51,15 @@ class PBCodec:
     unslicers: UnslicerRegistry
     failure_type: type
 
+    def with_copyables(self, copyables: CopyableLookup) -> PBCodec:
+        """This codec, reading ``copyable`` sequences through ``copyables`` (e.g. a
+        Tub's registry); a new codec each time, for the caller to keep."""
+        return replace(self, unslicers=pb_unslicers(copyables))
 
-def pb_unslicers() -> UnslicerRegistry:
-    """The inbound registry of a PB connection."""
+
+def pb_unslicers(copyables: CopyableLookup | None = None) -> UnslicerRegistry:
+    """The inbound registry of a PB connection, finding copytypes in ``copyables``
+    (None: no copyable but the failure is read)."""
     reg = default_unslicers()
     reg.register(("call",), lambda ot: CallUnslicer(), top_level=True, nested=False)
     reg.register(("answer",), lambda ot: AnswerUnslicer(), top_level=True, nested=False)
@@ -65,16 +74,24 @@ def pb_unslicers() -> UnslicerRegistry:
         top_level=False,
         nested=True,
     )
+    if copyables is not None:
+        register_copyable_opener(reg, copyables)
     return reg
 
 
 def pb_codec(
-    *, referenceable: type, remote_reference: type, failure: type, copied_failure: type
+    *,
+    referenceable: type,
+    remote_reference: type,
+    failure: type,
+    copied_failure: type,
+    copyables: CopyableLookup | None = None,
 ) -> PBCodec:
     """The codec for a host whose objects sent by reference are ``referenceable``
     instances (bound methods and functions go by reference too), whose proxies are
-    ``remote_reference`` instances, whose failures are ``failure`` instances, and
-    which makes ``copied_failure`` instances from the wire."""
+    ``remote_reference`` instances, whose failures are ``failure`` instances, which
+    makes ``copied_failure`` instances from the wire and reads copyables through
+    ``copyables`` (the encoder's copyable slicers are the host's to add)."""
     reg = SlicerRegistry()
     reg.register(CallMessage, slice_call)
     reg.register(Arguments, slice_arguments)
@@ -85,4 +102,4 @@ def pb_codec(
     reg.register(types.MethodType, slice_callable)
     reg.register(types.FunctionType, slice_callable)
     reg.register(remote_reference, slice_remote_reference)
-    return PBCodec(reg, pb_unslicers(), copied_failure)
+    return PBCodec(reg, pb_unslicers(copyables), copied_failure)
