@@ -9,7 +9,7 @@ start here (``checkOpentype``), and does a finished object fit
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any as _Any
 
 from ._errors import BananaError, Violation, short_repr
@@ -52,6 +52,8 @@ __all__ = [
     "TupleOf",
     "UnicodeConstraint",
     "adapt_constraint",
+    "register_constraint_maker",
+    "register_constraint_shorthand",
 ]
 
 Opentype = tuple[str, ...]
@@ -465,7 +467,33 @@ def adapt_constraint(spec: object) -> Constraint:
         return IntegerConstraint(maxBytes=1024)
     if isinstance(spec, tuple):
         return TupleConstraint(*spec)
+    if isinstance(spec, type):
+        shorthand = _SHORTHANDS.get(spec)
+        if shorthand is not None:
+            return shorthand()
+    for kind, maker in _MAKERS:
+        if isinstance(spec, kind):
+            return maker(spec)
     raise TypeError(f"can't make constraint from {spec!r} ({type(spec)})")
+
+
+#: (kind, maker): ``adapt_constraint`` turns an instance of ``kind`` into ``maker(it)``;
+#: the latest registration is asked first
+_MAKERS: list[tuple[type, Callable[[_Any], Constraint]]] = []
+#: a class used as a shorthand (e.g. ``Referenceable``) -> a maker of its constraint
+_SHORTHANDS: dict[type, Callable[[], Constraint]] = {}
+
+
+def register_constraint_maker(kind: type, maker: Callable[[_Any], Constraint]) -> None:
+    """Let ``adapt_constraint`` turn instances of ``kind`` into ``maker(instance)``
+    (Foolscap's ``addToConstraintTypeMap``: how an Interface becomes a constraint)."""
+    _MAKERS.insert(0, (kind, maker))
+
+
+def register_constraint_shorthand(cls: type, maker: Callable[[], Constraint]) -> None:
+    """Let ``adapt_constraint`` turn the class ``cls`` itself into ``maker()``
+    (Foolscap's ``constraintMap[Referenceable]``)."""
+    _SHORTHANDS[cls] = maker
 
 
 def select_for(constraint: Constraint | None, kind: type[Constraint]) -> Constraint | None:

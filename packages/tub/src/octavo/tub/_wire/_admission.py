@@ -17,8 +17,14 @@ What is decided here, in this order:
 2. the target: clid 0 is the connection's own methods, another clid must name
    one of our objects the far end holds (an unknown or revoked one is refused);
 3. the method name: at most :data:`MAX_METHOD_NAME` bytes of UTF-8;
-4. the argument checks the target asks for (none: any argument is taken, within
-   the connection's size and depth limits);
+4. the method's schema, if the target has a RemoteInterface (``getMethodSchema``):
+   a method the interface lacks is refused here, before any argument is read; each
+   argument is then checked against its constraint as its tokens arrive (so the
+   fast path, which checks nothing, steps aside), and the whole call (missing or
+   repeated arguments) and its answer are checked against the schema where the
+   call is run; without a schema, the argument checks the target asks for
+   (``getArgumentConstraint``; none: any argument is taken, within the
+   connection's size and depth limits);
 5. each keyword argument name: at most :data:`MAX_KWARG_NAME` bytes of UTF-8, not
    repeated;
 6. an answer or error: it must answer one of our calls still waiting.
@@ -70,11 +76,13 @@ def _argument_checks(target: object) -> Callable[[str, int | str], Any] | None:
 @dataclass(slots=True)
 class CallAdmission:
     """What an admitted call is: its target, its method name (None: the target is
-    a callable) and the target's per-argument constraint lookup (None: none)."""
+    a callable), the target's per-argument constraint lookup (None: none) and the
+    method's schema (None: none; it also checks the whole call and its answer)."""
 
     target: Any
     methodname: str | None
     argument_constraint: Callable[[str, int | str], Any] | None
+    schema: Any = None
 
 
 class Admission:
@@ -117,6 +125,11 @@ class Admission:
                 methodname = raw_name.decode("utf-8")
             except UnicodeDecodeError:
                 raise Violation("method name is not UTF-8") from None
+        get_schema = getattr(type(target), "getMethodSchema", None) if methodname else None
+        if get_schema is not None:
+            schema = get_schema(target, methodname)  # Violation: no such method
+            if schema is not None:
+                return CallAdmission(target, methodname, schema.argument_constraint, schema)
         return CallAdmission(target, methodname, _argument_checks(target))
 
     def begin_call(self, reqid: int) -> None:
