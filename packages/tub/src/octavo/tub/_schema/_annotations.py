@@ -40,6 +40,7 @@ from octavo.banana import (
     ListOf,
     Nothing,
     Optional,
+    PolyConstraint,
     SetOf,
     TupleOf,
     Violation,
@@ -74,25 +75,20 @@ class MinLength:
     n: int
 
 
-class OneOf(Constraint):
-    """Exactly one of the given values (``Literal[...]``); tokens as their types allow."""
+class OneOf(PolyConstraint):
+    """Exactly one of the given values (``Literal[...]``); tokens as their types allow
+    (the alternatives are the values' types, so sequence readers find theirs)."""
 
     name = "OneOf"
 
     def __init__(self, *values: object) -> None:
-        self.values = values
-        kinds = []
+        kinds: list[Constraint] = []
         for v in values:
             c = adapt_constraint(None if v is None else type(v))
             if all(type(k) is not type(c) for k in kinds):
                 kinds.append(c)
-        self._kinds = kinds[0] if len(kinds) == 1 else ChoiceOf(*kinds)
-
-    def checkToken(self, typebyte: int, size: int) -> None:
-        self._kinds.checkToken(typebyte, size)
-
-    def checkOpentype(self, opentype: tuple[str, ...]) -> None:
-        self._kinds.checkOpentype(opentype)
+        super().__init__(*kinds)
+        self.values = values
 
     def checkObject(self, obj: object, inbound: bool) -> None:
         for v in self.values:
