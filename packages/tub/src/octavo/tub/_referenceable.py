@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
@@ -27,7 +27,7 @@ from ._errors import (
     Violation,
 )
 from ._eventual import queue_for
-from ._schema._interface import getRemoteInterface
+from ._schema._interface import getRemoteInterface, remote_method_name
 from ._schema._ipb import IReferenceable, IRemoteReference
 from ._schema._refs import RemoteInterfaceConstraint
 from ._wire._admission import accepts_any_arguments
@@ -51,6 +51,8 @@ __all__ = [
 
 
 _UNKNOWN: Any = object()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @implementer(IReferenceable)
@@ -223,6 +225,14 @@ class RemoteReference(RemoteReferenceOnly):
         """Call without asking for an answer; failures (even a dead connection) vanish."""
         d = maybeDeferred(self._broker.callRemote, self, _name, args, kwargs, True)
         d.addErrback(lambda _f: None)
+
+    def call(
+        self, method: Callable[Concatenate[Any, _P], _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Deferred[_R]:
+        """The typed ``callRemote``: ``rref.call(RIFoo.add, 1, 2)`` is a ``Deferred[int]``
+        when RIFoo declares ``def add(self, a: int, b: int) -> int``, and a type checker
+        checks the arguments against that declaration (as the schema does at run time)."""
+        return self.callRemote(remote_method_name(method), *args, **kwargs)
 
     def _method_name(self, name: str) -> str:
         return name

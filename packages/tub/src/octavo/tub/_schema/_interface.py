@@ -22,7 +22,7 @@ from ._method import RemoteMethodSchema, UnconstrainedMethod
 from ._refs import RemoteInterfaceConstraint
 from ._registry import registerRemoteInterface
 
-__all__ = ["RemoteInterface", "RemoteInterfaceClass", "getRemoteInterface"]
+__all__ = ["RemoteInterface", "RemoteInterfaceClass", "getRemoteInterface", "remote_method_name"]
 
 _SCHEMAS = (RemoteMethodSchema, UnconstrainedMethod)
 
@@ -72,8 +72,8 @@ class RemoteInterfaceClass(InterfaceClass):  # type: ignore[misc]
         raise AttributeError(name)
 
 
-RemoteInterface = RemoteInterfaceClass("RemoteInterface", (Interface,), None, __module__=__name__)
-RemoteInterface.__doc__ = """Base of remote interfaces: ``class RIFoo(RemoteInterface): ...``."""
+class RemoteInterface(Interface, metaclass=RemoteInterfaceClass):  # type: ignore[misc]
+    """Base of remote interfaces: ``class RIFoo(RemoteInterface): ...``."""
 
 
 def getRemoteInterface(obj: object) -> Any:
@@ -83,6 +83,17 @@ def getRemoteInterface(obj: object) -> Any:
     if len(found) > 1:
         raise TypeError(f"don't use multiple RemoteInterfaces! {obj!r} uses {found}")
     return found[0] if found else None
+
+
+def remote_method_name(method: object) -> str:
+    """The remote name of ``RIFoo.bar`` (a method schema), or of a function or bound
+    method ``remote_bar`` / ``bar`` (its name without the ``remote_`` prefix)."""
+    if isinstance(method, _SCHEMAS) and method.name:
+        return method.name
+    name = getattr(method, "__name__", None)
+    if not isinstance(name, str):
+        raise TypeError(f"not a remote method: {method!r}")
+    return name.removeprefix("remote_")
 
 
 register_constraint_maker(RemoteInterfaceClass, RemoteInterfaceConstraint)

@@ -23,7 +23,8 @@ __all__ = ["LocalInterfaceConstraint", "RemoteInterfaceConstraint"]
 
 
 def _iface_name(iface: Any) -> str:
-    return getattr(iface, "__remote_name__", None) or getattr(iface, "__name__", repr(iface))
+    name = getattr(iface, "__remote_name__", None) or getattr(iface, "__name__", None)
+    return name if isinstance(name, str) else repr(iface)
 
 
 class RemoteInterfaceConstraint(OpenerConstraint):
