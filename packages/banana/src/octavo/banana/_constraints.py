@@ -169,6 +169,8 @@ class IntegerConstraint(Constraint):
         if maxBytes != -1:
             self.taster[LONGINT] = maxBytes
             self.taster[LONGNEG] = maxBytes
+        #: |n| must stay below this (None: no bound); computed once, 2**8192 is not free
+        self._bound = None if maxBytes is None or maxBytes == -1 else 2 ** (8 * maxBytes)
 
     def checkToken(self, typebyte: int, size: int) -> None:
         Constraint.checkToken(self, typebyte, size)
@@ -176,11 +178,7 @@ class IntegerConstraint(Constraint):
         if self.maxBytes == -1:
             if (typebyte == INT and size >= 2**31) or (typebyte == NEG and size > 2**31):
                 raise Violation("number too large")
-        elif (
-            self.maxBytes is not None
-            and typebyte in (INT, NEG)
-            and size >= 2 ** (8 * self.maxBytes)
-        ):
+        elif self._bound is not None and typebyte in (INT, NEG) and size >= self._bound:
             raise Violation("number too large")
 
     def checkObject(self, obj: object, inbound: bool) -> None:
@@ -189,7 +187,7 @@ class IntegerConstraint(Constraint):
         if self.maxBytes == -1:
             if obj >= 2**31 or obj < -(2**31):
                 raise Violation("number too large")
-        elif self.maxBytes is not None and abs(obj) >= 2 ** (8 * self.maxBytes):
+        elif self._bound is not None and (obj >= self._bound or -obj >= self._bound):
             raise Violation("number too large")
 
 
