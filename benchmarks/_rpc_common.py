@@ -170,9 +170,7 @@ def typed_interface(system: str) -> Any:
     if system not in _TYPED:
         api = importlib.import_module("foolscap.api" if system == "foolscap" else "octavo.tub")
         namespace: dict[str, Any] = {"int": int, "ListOf": api.ListOf}
-        exec(
-            "def store(n=int, items=ListOf(bytes)):\n    return None\n", namespace
-        )
+        exec("def store(n=int, items=ListOf(bytes)):\n    return None\n", namespace)
         _TYPED[system] = api.RemoteInterface.__class__(
             "RIBenchStore",
             (api.RemoteInterface,),
