@@ -38,7 +38,7 @@ def _invoke(call: CallReceived) -> Any:
     if do_call is None:
         raise Violation(f"{type(obj).__name__} is not remotely callable")
     schema = call.schema
-    if schema is not None:
+    if schema is not None and not call.args_checked:
         # each argument was checked as it arrived; now the whole call (missing,
         # repeated), and gifts as what they resolved to
         schema.checkAllArgs(call.args, call.kwargs, True)
