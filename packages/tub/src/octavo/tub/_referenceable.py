@@ -101,7 +101,8 @@ class Referenceable(OnlyReferenceable):
 
         Called by the inbound call decoder as each argument arrives. The default,
         None, accepts any value (the connection's own size and depth limits still
-        apply). RemoteInterface schemas will override this.
+        apply). Asked only when the method has no schema (:meth:`getMethodSchema`):
+        override it to check a Referenceable's arguments without a RemoteInterface.
         """
         return None
 
