@@ -15,6 +15,7 @@ from octavo.tub import (
     InvalidRemoteInterface,
     ListOf,
     LocalInterfaceConstraint,
+    LocalReferenceable,
     MaxLength,
     Nothing,
     Optional,
@@ -142,6 +143,9 @@ def test_reference_constraints() -> None:
         any_ref.checkObject(b"not a ref", False)
     adder_ref = RITyped["watch"].argConstraints["adder"]
     adder_ref.checkObject(Adder(), False)
+    adder_ref.checkObject(LocalReferenceable(Adder()), True)
+    with pytest.raises(Violation, match="does not provide"):
+        adder_ref.checkObject(LocalReferenceable(Typed()), True)
     with pytest.raises(Violation, match="does not provide"):
         adder_ref.checkObject(Typed(), False)
 

@@ -39,7 +39,13 @@ class RemoteInterfaceConstraint(OpenerConstraint):
     def _check_proxy(self, obj: Any) -> None:
         if self.interface is None:
             return
-        got = getattr(obj.tracker, "interface", None)
+        # (a LocalReferenceable has no tracker: its interface is its original's)
+        tracker = getattr(obj, "tracker", None)
+        if tracker is not None:
+            got = getattr(tracker, "interface", None)
+        else:
+            original = getattr(obj, "original", None)
+            got = self.interface if self.interface.providedBy(original) else None
         if got is None or got != self.interface:
             raise Violation(
                 f"{obj!r} does not provide RemoteInterface {_iface_name(self.interface)}"
