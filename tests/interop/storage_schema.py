@@ -1,12 +1,14 @@
 # ruff: noqa: N805, B008 - Foolscap's spelling of RemoteInterfaces: no self, constraints as defaults
 """A storage-server protocol declared the way a real Foolscap application declares it.
 
-The interfaces, method names, argument names and constraints are those of
-Tahoe-LAFS's storage and introducer protocols (the facts a peer must match to
-interoperate), written here for these tests in Foolscap's own spelling: shared
-constraint names, ``ListOf(..., maxLength=...)``, ``DictOf``, ``ChoiceOf``,
-``SetOf``, ``TupleOf``, ``Any()``, a RemoteInterface as an argument and a result
-type, ``Referenceable`` as a canary, a plain tuple as a shorthand.
+Modelled on Tahoe-LAFS 1.20's storage and introducer interfaces (the interface
+names, method names, argument names and most constraints are theirs), written
+afresh for these tests in Foolscap's own spelling: shared constraint names,
+``ListOf(..., maxLength=...)``, ``DictOf``, ``ChoiceOf``, ``SetOf``, ``TupleOf``,
+``Any()``, a RemoteInterface as an argument and a result type, ``Referenceable`` as a
+canary, a plain tuple as a shorthand. Where Tahoe says ``str`` for byte strings
+(operators, share types, reasons, version keys) this says ``bytes``, and the
+announcement list has a ``maxLength``; Tahoe's docstrings are left out.
 
 This module imports Foolscap. ``test_schema_interop`` loads the very same text a
 second time with only the import line changed to ``octavo.tub``: both libraries
