@@ -87,7 +87,9 @@ class Referenceable(OnlyReferenceable):
     def getMethodSchema(self, methodname: str) -> Any:
         """The schema inbound calls of ``methodname`` obey: None without a
         RemoteInterface; Violation if the RemoteInterface has no such method."""
-        iface = self.getInterface()
+        iface = self._interface  # (asked for every inbound call: no call when known)
+        if iface is _UNKNOWN:
+            iface = self.getInterface()
         if iface is None:
             return None
         schema = iface.get(methodname)

@@ -334,7 +334,7 @@ class FastDecoder:
             req = Admission.admit_answer(conn.waiting, reqid)
         except Violation:
             raise _NotFastError from None
-        if not Admission.answer_taken_whole(req, result):
+        if req.constraint is not None and not Admission.answer_taken_whole(req, result):
             raise _NotFastError  # a result to check: the general path does it
         return partial(conn.answer_arrived, AnswerReceived(req, result), None), p, opens + 1
 
@@ -402,7 +402,9 @@ class FastDecoder:
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:
             raise _NotFastError from None
-        if not Admission.call_taken_whole(admitted, args, kwargs):
+        if admitted.argument_constraint is not None and not Admission.call_taken_whole(
+            admitted, args, kwargs
+        ):
             raise _NotFastError  # arguments to check: the general path does it
         return partial(self._deliver, reqid, admitted, args, kwargs), p, opens
 
