@@ -41,3 +41,11 @@ class TypedCalls(unittest.TestCase):
         module = load_example()
         assert remote_method_name(module.RICalculator.add) == "add"
         assert remote_method_name(module.Calculator.remote_describe) == "describe"
+
+    async def test_local_reference_call(self) -> None:
+        """LocalReferenceable offers the same typed call (no schema check: local)."""
+        from octavo.tub import LocalReferenceable
+
+        module = load_example()
+        local = LocalReferenceable(module.Calculator())
+        assert await local.call(module.RICalculator.add, 2, 3) == 5

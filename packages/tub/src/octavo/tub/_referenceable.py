@@ -280,6 +280,12 @@ class LocalReferenceable:
 
         return queue_for(self._clock).fireEventually(None).addCallback(_call)
 
+    def call(
+        self, method: Callable[Concatenate[Any, _P], _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Deferred[_R]:
+        """The typed ``callRemote`` (see :meth:`RemoteReference.call`)."""
+        return self.callRemote(remote_method_name(method), *args, **kwargs)
+
     def callRemoteOnly(self, _name: str, /, *args: Any, **kwargs: Any) -> None:
         """Call eventually and ignore the outcome."""
         self.callRemote(_name, *args, **kwargs).addErrback(lambda _f: None)
