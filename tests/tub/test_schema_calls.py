@@ -147,3 +147,26 @@ class SchemaCalls(unittest.TestCase):
         """Without a RemoteInterface, remote_* methods take anything (no schema)."""
         plain = await self.a.getReference(self.b.registerReference(Plain()))
         assert await plain.callRemote("echo", [1, b"x"]) == [1, b"x"]
+
+    async def test_broken_schema_lookup_fails_that_call_only(self) -> None:
+        """A schema lookup that raises fails that call with a Violation (the connection
+        goes on); an object declaring two RemoteInterfaces cannot be sent at all."""
+        from zope.interface import implementer
+
+        from ._schema_ifaces import RITyped
+
+        class Broken(Plain):
+            def getMethodSchema(self, methodname: str) -> Any:
+                raise RuntimeError("lookup broke")
+
+        broken = await self.a.getReference(self.b.registerReference(Broken()))
+        f = await failure_of(broken.callRemote("echo", 1))
+        assert f.check(Violation) and "lookup broke" in str(f.value), f
+
+        @implementer(RIAdder, RITyped)
+        class Both(Referenceable):  # type: ignore[misc]
+            pass
+
+        f = await failure_of(self.a.getReference(self.b.registerReference(Both())))
+        assert "multiple RemoteInterfaces" in str(f.value), f
+        assert await self.rref.callRemote("add", 1, 2) == 3

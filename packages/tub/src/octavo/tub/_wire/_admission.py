@@ -179,7 +179,12 @@ class Admission:
                 raise Violation("method name is not UTF-8") from None
         get_schema = getattr(type(target), "getMethodSchema", None) if methodname else None
         if get_schema is not None:
-            schema = get_schema(target, methodname)  # Violation: no such method
+            try:
+                schema = get_schema(target, methodname)  # Violation: no such method
+            except Violation:
+                raise
+            except Exception as e:  # e.g. two RemoteInterfaces: that call fails, no more
+                raise Violation(f"no schema for {methodname!r}: {type(e).__name__}: {e}") from e
             if schema is not None:
                 return CallAdmission(target, methodname, schema.argument_constraint, schema)
         return CallAdmission(target, methodname, _argument_checks(target))
