@@ -23,12 +23,15 @@ from _rpc_common import (
     CONNECT_CERTS,
     LOAD_CERT_BASE,
     MEGABYTE,
+    STORE_ARGS,
+    TYPED_NAME,
     bounded,
     global_reactor,
     load_certificates,
     nested_dict,
     rss_kib,
     tub_classes,
+    typed_interface,
 )
 from twisted.internet import defer, endpoints, task
 from twisted.python.failure import Failure
@@ -125,6 +128,28 @@ async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
     return out
 
 
+async def schema_figures(
+    system: str, tub: Any, ref: Any, furl: str, scale: float
+) -> dict[str, float]:
+    """store(int, ListOf(bytes)) calls/s (serial, and 100 in flight), without a schema and
+    through a RemoteInterface both ends know (the caller checks before sending, the
+    callee as the call arrives)."""
+    typed_interface(system)  # known here too: the caller checks
+    typed = await tub.getReference(furl.rsplit("/", 1)[0] + "/" + TYPED_NAME)
+    out: dict[str, float] = {}
+    for target in (ref, typed):
+        await serial(lambda t=target: t.callRemote("store", *STORE_ARGS), 0.3 * scale, 300)
+    for _ in range(2):  # alternate, so both figures see the same machine
+        for key, target in (("store", ref), ("typed_store", typed)):
+            call = lambda t=target: t.callRemote("store", *STORE_ARGS)  # noqa: E731
+            rate = await serial(call, 1.5 * scale, 50_000)
+            out[f"{key}_per_s"] = max(out.get(f"{key}_per_s", 0.0), rate)
+            rate = await in_flight(call, 100, 1.5 * scale, 100_000)
+            key100 = f"{key}_inflight100_per_s"
+            out[key100] = max(out.get(key100, 0.0), rate)
+    return out
+
+
 async def micro_suite(system: str, furl: str, certs: list[str], scale: float) -> dict[str, float]:
     """One RPC system's call figures and its new-connection time."""
     tub_class, _ = tub_classes(system)
@@ -138,6 +163,7 @@ async def micro_suite(system: str, furl: str, certs: list[str], scale: float) ->
         lambda: ref.callRemote("take", payload),
         scale,
     )
+    out.update(await schema_figures(system, tub, ref, furl, scale))
     await tub.stopService()
     times: list[float] = []
     more = bounded(len(CONNECT_CERTS), 6.0 * scale)

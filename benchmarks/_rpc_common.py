@@ -154,3 +154,26 @@ def bounded(max_count: int, seconds: float) -> Callable[[int], bool]:
         return done < max_count and time.perf_counter() < deadline
 
     return more
+
+
+#: the arguments of the schema figure: an int and a ListOf(bytes) (10 items of 32 bytes)
+STORE_ARGS = (7, [b"i" * 32] * 10)
+#: the name under which the server registers its typed service (next to "bench")
+TYPED_NAME = "bench-typed"
+
+_TYPED: dict[str, Any] = {}
+
+
+def typed_interface(system: str) -> Any:
+    """``system``'s RemoteInterface of the schema figure (declared once per process):
+    ``store(n=int, items=ListOf(bytes))`` answering None, in Foolscap's spelling."""
+    if system not in _TYPED:
+        api = importlib.import_module("foolscap.api" if system == "foolscap" else "octavo.tub")
+        namespace: dict[str, Any] = {"int": int, "ListOf": api.ListOf}
+        exec("def store(n=int, items=ListOf(bytes)):\n    return None\n", namespace)
+        _TYPED[system] = api.RemoteInterface.__class__(
+            "RIBenchStore",
+            (api.RemoteInterface,),
+            {"__remote_name__": "RIBenchStore.octavo.benchmarks", "store": namespace["store"]},
+        )
+    return _TYPED[system]

@@ -13,7 +13,15 @@ import os
 import sys
 from typing import Any
 
-from _rpc_common import SERVER_CERT, global_reactor, load_certificates, rss_kib, tub_classes
+from _rpc_common import (
+    SERVER_CERT,
+    TYPED_NAME,
+    global_reactor,
+    load_certificates,
+    rss_kib,
+    tub_classes,
+    typed_interface,
+)
 from twisted.internet import protocol, stdio
 from twisted.python.failure import Failure
 
@@ -38,10 +46,21 @@ def make_service(base: type) -> Any:
             self.calls += 1
             return value
 
+        def remote_store(self, n: int, items: list[bytes]) -> None:
+            self.calls += 1
+
         def remote_stats(self) -> dict[str, int]:
             return {"calls": self.calls, "rss_kib": rss_kib()}
 
     return Service()
+
+
+def make_typed_service(system: str, base: type) -> Any:
+    """The same service, declaring the RemoteInterface of the schema figure."""
+    from zope.interface import implementer
+
+    service = make_service(base)
+    return implementer(typed_interface(system))(type(service))()
 
 
 class _StopOnEOF(protocol.Protocol):
@@ -66,6 +85,7 @@ def start(system: str, cert: str) -> dict[str, object]:
     portnum = tub.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
     tub.setLocation(f"tcp:127.0.0.1:{portnum}")
     furl = tub.registerReference(make_service(referenceable), "bench")
+    tub.registerReference(make_typed_service(system, referenceable), TYPED_NAME)
     return {"port": portnum, "furl": furl}
 
 

@@ -11,7 +11,9 @@ baseline is clean; its client Tubs all live in one client process.
 Figures (each a ratio "how many times better Octavo is than Foolscap", beside the bare
 TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s for a
 1 MB bytes argument; calls/s with a 7.7 KB nested dict argument; new-connection time
-(``getReference`` from a fresh client Tub, TLS and negotiation included). Then a load
+(``getReference`` from a fresh client Tub, TLS and negotiation included); and
+``store(n=int, items=ListOf(bytes))`` calls/s through a RemoteInterface both ends know
+(checked by caller and callee) beside the same call without a schema. Then a load
 run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
 call answered exactly once (counted on both sides), and server memory per idle
 connection (RSS delta / connections).
@@ -294,6 +296,7 @@ def report(data: dict[str, Any]) -> Report:
         ],
         rows,
     )
+    _schema_table(rep, fool, octa)
     base = data.get("micro.baseline", {})
     if base:
         rows = []
@@ -379,6 +382,33 @@ def report(data: dict[str, Any]) -> Report:
                 f"{load.get('server_counted')}; calls stop at the {opts_seconds(data)} s bound)"
             )
     return rep
+
+
+def _schema_table(rep: Report, fool: dict[str, Any], octa: dict[str, Any]) -> None:
+    """store(int, ListOf(bytes)) through a RemoteInterface that both ends know, and the
+    same call without one: what checking costs each library, serial and 100 in flight."""
+    rows: list[list[object]] = []
+    for mode, suffix in (("serial", "_per_s"), ("100 in flight", "_inflight100_per_s")):
+        o_plain, o_typed = octa.get("store" + suffix), octa.get("typed_store" + suffix)
+        f_plain, f_typed = fool.get("store" + suffix), fool.get("typed_store" + suffix)
+        met_speed = met_cost = "-"
+        if isinstance(o_typed, int | float) and isinstance(f_typed, int | float) and f_typed:
+            met_speed = "yes" if o_typed >= 5 * f_typed else "no"
+        if isinstance(o_plain, int | float) and isinstance(o_typed, int | float) and o_typed:
+            met_cost = "yes" if o_plain / o_typed <= 1.2 else "no"
+        rows += [
+            [f"calls/s, no schema, {mode}", _fmt(f_plain), _fmt(o_plain),
+             _ratio(o_plain, f_plain), "", ""],
+            [f"calls/s, RemoteInterface, {mode}", _fmt(f_typed), _fmt(o_typed),
+             _ratio(o_typed, f_typed), ">= 5x", met_speed],
+            [f"time typed / untyped, {mode}", _ratio(f_typed, f_plain, invert=True),
+             _ratio(o_typed, o_plain, invert=True), "", "<= 1.2x", met_cost],
+        ]  # fmt: skip
+    rep.table(
+        "RemoteInterface calls: store(n=int, items=ListOf(bytes)), 10 x 32-byte items",
+        ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap", "target", "met"],
+        rows,
+    )
 
 
 def opts_seconds(data: dict[str, Any]) -> float:

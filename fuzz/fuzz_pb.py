@@ -9,7 +9,9 @@ owner (no Twisted) as the Tub's broker runs one. Before the stream, it is where 
 connection is after the far end asked for its object "obj" (``getReferenceByName``):
 the far end holds "obj" as clid 1, and eight calls of ours wait for their answers
 (two with a result constraint). The objects take any arguments: "echo" (or any name
-but "fail") answers with what it was given, "fail" raises.
+but "fail") answers with what it was given, "fail" raises; but "typed" obeys a
+RemoteInterface method schema (an int, a list of at most three byte strings, an
+optional str), checked token by token or, for sure scalar calls, by the admission.
 
 Each input is three bytes, then the stream (what the far end sends next):
 
@@ -64,8 +66,9 @@ from _fuzzing import chunk_sizes, describe, run
 
 # (atheris includes whole top-level packages: all of octavo, none of Twisted)
 with atheris.instrument_imports(include=["octavo"]):
-    from octavo.banana import IntegerConstraint, ListOf
+    from octavo.banana import IntegerConstraint, ListOf, Optional
     from octavo.tub._errors import BananaError, Violation
+    from octavo.tub._schema._method import RemoteMethodSchema
     from octavo.tub._wire._codec import pb_codec
     from octavo.tub._wire._connection import (
         DEFAULT_MAX_INBOUND_CALLS,
@@ -94,6 +97,12 @@ C_TUBID = "c" * 32  # a third Tub, whose object the far end passes on as a gift
 # ---------------------------------------------------------------- a plain-Python host
 
 
+#: the schema of the objects' "typed" method
+TYPED = RemoteMethodSchema(
+    _response=int, n=int, items=ListOf(bytes, maxLength=3), label=Optional(str, "")
+)
+
+
 class Obj:
     """One of our objects: "fail" raises, any other method answers with its arguments."""
 
@@ -108,6 +117,10 @@ class Obj:
 
     def getInterfaceName(self) -> str | None:
         return None
+
+    def getMethodSchema(self, name: str) -> Any:
+        """ "typed" obeys TYPED; any other method takes anything."""
+        return TYPED if name == "typed" else None
 
     def doRemoteCall(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if name == "fail":
@@ -600,6 +613,15 @@ def seed_streams() -> list[bytes]:
     far.call("echo", *VALUES)
     far.call("echo", 1, b"x", name="value", other=[1.5, {"k": None}])
     far.call("fail")
+    streams.append(far.stream())
+
+    far = FarEnd()  # a schema'd method: fitting, refused and missing arguments
+    far.call("typed", 1, [b"a", b"b"], label="x")
+    far.call("typed", 2, [])
+    far.call("typed", b"x", [])
+    far.call("typed", 1, [b"a"] * 4)
+    far.call("typed", True, [], "x", 5)
+    far.call("typed", items=[b"z"])
     streams.append(far.stream())
 
     far = FarEnd()  # references: ours, theirs coming home, callables, shared and cycles

@@ -11,12 +11,17 @@ and then obeys one command per stdin line (``<id> <python-literal>``), answering
   object as the first argument
 - ``["call_result", furl, method, args, method2, args2]``: call, then call
   ``method2`` on the reference that came back
+- ``["iface", furl]``: getReference(furl); answer the interface name it announced
+- ``["call_schema", furl, method, args, use_schema]``: callRemote with ``_useSchema``
 - ``["stop"]``: stop the Tub and exit.
 - gifts (third-party references): ``gift_give``, ``gift_count`` and the published
   ``gift-target``, described in the gifts block below.
 
 A ``CopyTarget`` (Copyables, SturdyRefs, failure names) is registered as
 ``copytarget`` at the same location (see its block below).
+
+It also registers ``Calc`` (RIPeerCalc: ``add(a=int, b=int) -> int``, and ``lie()``
+answering a str where an int is due) as ``calc``.
 
 Only the standard library, Twisted and Foolscap are used here.
 """
@@ -28,9 +33,10 @@ import gc
 import os
 import sys
 
-from foolscap.api import Referenceable, Tub
+from foolscap.api import Referenceable, RemoteInterface, Tub
 from twisted.internet import defer, reactor, stdio
 from twisted.protocols.basic import LineReceiver
+from zope.interface import implementer
 
 
 def literal(text):
@@ -62,6 +68,25 @@ class Child(Referenceable):
 
     def remote_name(self):
         return self.name
+
+
+class RIPeerCalc(RemoteInterface):
+    __remote_name__ = "RIPeerCalc.octavo-interop.example"
+
+    def add(a=int, b=int):  # noqa: N805 - Foolscap's spelling
+        return int
+
+    def lie():
+        return int
+
+
+@implementer(RIPeerCalc)
+class Calc(Referenceable):
+    def remote_add(self, a, b):
+        return a + b
+
+    def remote_lie(self):
+        return "not an int"
 
 
 class Target(Referenceable):
@@ -186,6 +211,9 @@ class Commands(LineReceiver):
                 lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
             )
             return
+        if cmd[0] in ("iface", "call_schema"):
+            self.schema_command(ident, cmd)
+            return
         kind, furl, method, args = cmd[:4]
         if kind == "call_with_target":
             args = [TARGET, *args]
@@ -197,6 +225,18 @@ class Commands(LineReceiver):
         d.addCallbacks(
             lambda res: self.answer("R", ident, repr(res)),
             lambda f: self.answer("E", ident, f"{f.type.__name__}: {f.getErrorMessage()}"),
+        )
+
+    def schema_command(self, ident, cmd):
+        d = tub.getReference(cmd[1])
+        if cmd[0] == "iface":
+            d.addCallback(lambda rref: rref.tracker.interfaceName)
+        else:
+            method, args, use_schema = cmd[2:5]
+            d.addCallback(lambda rref: rref.callRemote(method, *args, _useSchema=use_schema))
+        d.addCallbacks(
+            lambda res: self.answer("R", ident, repr(res)),
+            lambda f: self.answer("E", ident, f"{f.type}: {f.getErrorMessage()}"),
         )
 
     def answer(self, kind, ident, text):
@@ -306,6 +346,7 @@ def main(argv):
     FURL = tub.registerReference(TARGET, "target")
     tub.registerReference(GiftTarget(), "gift-target")  # the gifts block
     setup_copyables(tub)
+    tub.registerReference(Calc(), "calc")
     stdio.StandardIO(Commands())
     reactor.run()
 

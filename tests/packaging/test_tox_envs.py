@@ -184,10 +184,12 @@ def test_tool_envs_install_the_packages_they_use(
 def test_interop_adds_foolscap_and_typecheck_covers_every_package(
     config: dict[str, dict[str, list[str]]],
 ) -> None:
-    """interop talks to Foolscap 24.9.0; mypy checks every packages/NAME/src of the list."""
+    """interop talks to Foolscap 24.9.0; mypy checks every packages/NAME/src of the list,
+    and the typed-caller example."""
     assert "foolscap==24.9.0" in config["interop"]["deps"]
     src_dirs = [f"packages/{n}/src" for n in NAMES]
-    assert config["typecheck"]["commands"] == ["mypy " + " ".join(src_dirs)]
+    want = "mypy " + " ".join(src_dirs) + " examples/typed_calls.py"
+    assert config["typecheck"]["commands"] == [want]
     assert f"MYPYPATH={os.pathsep.join(src_dirs)}" in config["typecheck"]["set_env"]
 
 

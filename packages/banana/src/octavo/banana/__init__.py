@@ -25,6 +25,8 @@ from ._constraints import (
     TupleOf,
     UnicodeConstraint,
     adapt_constraint,
+    register_constraint_maker,
+    register_constraint_shorthand,
 )
 from ._decoder import Decoder, RootUnslicer
 from ._encoder import Encoder, int_token, open_close_tokens
@@ -164,6 +166,8 @@ __all__ = [
     "int_token",
     "open_close_tokens",
     "read_header",
+    "register_constraint_maker",
+    "register_constraint_shorthand",
     "serialize",
     "tokenNames",
     "unserialize",

@@ -9,7 +9,7 @@ start here (``checkOpentype``), and does a finished object fit
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any as _Any
 
 from ._errors import BananaError, Violation, short_repr
@@ -52,6 +52,8 @@ __all__ = [
     "TupleOf",
     "UnicodeConstraint",
     "adapt_constraint",
+    "register_constraint_maker",
+    "register_constraint_shorthand",
 ]
 
 Opentype = tuple[str, ...]
@@ -167,6 +169,8 @@ class IntegerConstraint(Constraint):
         if maxBytes != -1:
             self.taster[LONGINT] = maxBytes
             self.taster[LONGNEG] = maxBytes
+        #: |n| must stay below this (None: no bound); computed once, 2**8192 is not free
+        self._bound = None if maxBytes is None or maxBytes == -1 else 2 ** (8 * maxBytes)
 
     def checkToken(self, typebyte: int, size: int) -> None:
         Constraint.checkToken(self, typebyte, size)
@@ -174,11 +178,7 @@ class IntegerConstraint(Constraint):
         if self.maxBytes == -1:
             if (typebyte == INT and size >= 2**31) or (typebyte == NEG and size > 2**31):
                 raise Violation("number too large")
-        elif (
-            self.maxBytes is not None
-            and typebyte in (INT, NEG)
-            and size >= 2 ** (8 * self.maxBytes)
-        ):
+        elif self._bound is not None and typebyte in (INT, NEG) and size >= self._bound:
             raise Violation("number too large")
 
     def checkObject(self, obj: object, inbound: bool) -> None:
@@ -187,7 +187,7 @@ class IntegerConstraint(Constraint):
         if self.maxBytes == -1:
             if obj >= 2**31 or obj < -(2**31):
                 raise Violation("number too large")
-        elif self.maxBytes is not None and abs(obj) >= 2 ** (8 * self.maxBytes):
+        elif self._bound is not None and (obj >= self._bound or -obj >= self._bound):
             raise Violation("number too large")
 
 
@@ -465,7 +465,33 @@ def adapt_constraint(spec: object) -> Constraint:
         return IntegerConstraint(maxBytes=1024)
     if isinstance(spec, tuple):
         return TupleConstraint(*spec)
+    if isinstance(spec, type):
+        shorthand = _SHORTHANDS.get(spec)
+        if shorthand is not None:
+            return shorthand()
+    for kind, maker in _MAKERS:
+        if isinstance(spec, kind):
+            return maker(spec)
     raise TypeError(f"can't make constraint from {spec!r} ({type(spec)})")
+
+
+#: (kind, maker): ``adapt_constraint`` turns an instance of ``kind`` into ``maker(it)``;
+#: the latest registration is asked first
+_MAKERS: list[tuple[type, Callable[[_Any], Constraint]]] = []
+#: a class used as a shorthand (e.g. ``Referenceable``) -> a maker of its constraint
+_SHORTHANDS: dict[type, Callable[[], Constraint]] = {}
+
+
+def register_constraint_maker(kind: type, maker: Callable[[_Any], Constraint]) -> None:
+    """Let ``adapt_constraint`` turn instances of ``kind`` into ``maker(instance)``
+    (Foolscap's ``addToConstraintTypeMap``: how an Interface becomes a constraint)."""
+    _MAKERS.insert(0, (kind, maker))
+
+
+def register_constraint_shorthand(cls: type, maker: Callable[[], Constraint]) -> None:
+    """Let ``adapt_constraint`` turn the class ``cls`` itself into ``maker()``
+    (Foolscap's ``constraintMap[Referenceable]``)."""
+    _SHORTHANDS[cls] = maker
 
 
 def select_for(constraint: Constraint | None, kind: type[Constraint]) -> Constraint | None:

@@ -9,16 +9,27 @@ numbered, counted and released on the wire is the connection's business
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
-from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
+from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
+from octavo.banana import register_constraint_shorthand
 from octavo.furl import SturdyRef, decode_furl
 from octavo.reconnector import ClockLike
 
-from ._errors import BadArgumentsError, DeadReferenceError, NoLocationError, UnknownMethodError
+from ._errors import (
+    BadArgumentsError,
+    DeadReferenceError,
+    NoLocationError,
+    UnknownMethodError,
+    Violation,
+)
 from ._eventual import queue_for
+from ._schema._interface import getRemoteInterface, remote_method_name
+from ._schema._ipb import IReferenceable, IRemoteReference
+from ._schema._refs import RemoteInterfaceConstraint
 from ._wire._admission import accepts_any_arguments
 
 if TYPE_CHECKING:
@@ -39,12 +50,9 @@ __all__ = [
 ]
 
 
-class IReferenceable(Interface):  # type: ignore[misc]
-    """Sent by reference: the far end gets a RemoteReference."""
-
-
-class IRemoteReference(Interface):  # type: ignore[misc]
-    """A proxy for an object living in another Tub."""
+_UNKNOWN: Any = object()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @implementer(IReferenceable)
@@ -59,14 +67,35 @@ class OnlyReferenceable:
 class Referenceable(OnlyReferenceable):
     """Base class for objects whose ``remote_*`` methods can be called from afar."""
 
+    #: the RemoteInterface found by :meth:`getInterface` (_UNKNOWN: not looked up yet)
+    _interface: Any = _UNKNOWN
+
     def getInterface(self) -> Any:
-        """The RemoteInterface this object provides (schemas: a later issue; None)."""
-        return None
+        """The RemoteInterface this object provides (``@implementer(RIFoo)``), or None."""
+        iface = self._interface
+        if iface is _UNKNOWN:
+            iface = getRemoteInterface(self)
+            with suppress(AttributeError):  # __slots__: look it up each time
+                self._interface = iface
+        return iface
 
     def getInterfaceName(self) -> str | None:
         """The name of :meth:`getInterface`, sent with the first my-reference."""
         iface = self.getInterface()
         return getattr(iface, "__remote_name__", None) if iface is not None else None
+
+    def getMethodSchema(self, methodname: str) -> Any:
+        """The schema inbound calls of ``methodname`` obey: None without a
+        RemoteInterface; Violation if the RemoteInterface has no such method."""
+        iface = self._interface  # (asked for every inbound call: no call when known)
+        if iface is _UNKNOWN:
+            iface = self.getInterface()
+        if iface is None:
+            return None
+        schema = iface.get(methodname)
+        if schema is None or not hasattr(schema, "checkAllArgs"):
+            raise Violation(f"method '{methodname}' not defined in {iface.__remote_name__}")
+        return schema
 
     @accepts_any_arguments
     def getArgumentConstraint(self, methodname: str, which: int | str) -> Any:
@@ -74,7 +103,8 @@ class Referenceable(OnlyReferenceable):
 
         Called by the inbound call decoder as each argument arrives. The default,
         None, accepts any value (the connection's own size and depth limits still
-        apply). RemoteInterface schemas will override this.
+        apply). Asked only when the method has no schema (:meth:`getMethodSchema`):
+        override it to check a Referenceable's arguments without a RemoteInterface.
         """
         return None
 
@@ -126,6 +156,11 @@ class RemoteReferenceOnly:
         if rt is None:
             raise DeadReferenceError("no remote TubID known for this connection")
         return rt.getTubID()
+
+    def getRemoteInterfaceName(self) -> str | None:
+        """The RemoteInterface name the far object announced (None: none)."""
+        name: str | None = self.tracker.interfaceName
+        return name
 
     def getPeer(self) -> IAddress:
         """The transport address of the far end (a LoopbackAddress for ourselves)."""
@@ -194,6 +229,14 @@ class RemoteReference(RemoteReferenceOnly):
         d = maybeDeferred(self._broker.callRemote, self, _name, args, kwargs, True)
         d.addErrback(lambda _f: None)
 
+    def call(
+        self, method: Callable[Concatenate[Any, _P], _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Deferred[_R]:
+        """The typed ``callRemote``: ``rref.call(RIFoo.add, 1, 2)`` is a ``Deferred[int]``
+        when RIFoo declares ``def add(self, a: int, b: int) -> int``, and a type checker
+        checks the arguments against that declaration (as the schema does at run time)."""
+        return self.callRemote(remote_method_name(method), *args, **kwargs)
+
     def _method_name(self, name: str) -> str:
         return name
 
@@ -237,6 +280,12 @@ class LocalReferenceable:
 
         return queue_for(self._clock).fireEventually(None).addCallback(_call)
 
+    def call(
+        self, method: Callable[Concatenate[Any, _P], _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Deferred[_R]:
+        """The typed ``callRemote`` (see :meth:`RemoteReference.call`)."""
+        return self.callRemote(remote_method_name(method), *args, **kwargs)
+
     def callRemoteOnly(self, _name: str, /, *args: Any, **kwargs: Any) -> None:
         """Call eventually and ignore the outcome."""
         self.callRemote(_name, *args, **kwargs).addErrback(lambda _f: None)
@@ -257,3 +306,7 @@ class LocalReferenceable:
 
 def _positional_refused() -> None:
     raise TypeError("a RemoteMethodReference takes keyword arguments only")
+
+
+# ``Referenceable`` as an argument type: any reference (Foolscap's shorthand)
+register_constraint_shorthand(Referenceable, lambda: RemoteInterfaceConstraint(None))

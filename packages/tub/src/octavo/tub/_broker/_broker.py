@@ -40,6 +40,7 @@ from octavo.reconnector import ClockLike
 from octavo.tub._errors import BananaError, DeadReferenceError
 from octavo.tub._eventual import EventualQueue, default_clock, queue_for
 from octavo.tub._referenceable import RemoteReference
+from octavo.tub._schema._outbound import NOT_GIVEN, check_outbound_call
 from octavo.tub._wire._connection import (
     DEFAULT_MAX_INBOUND_CALLS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -471,14 +472,18 @@ class Broker(Protocol):
         """Send a call to the object behind ``rref``; used by RemoteReference.
 
         Foolscap's special keywords are taken out of ``kwargs``: ``_resultConstraint``
-        (a constraint the answer must satisfy), ``_methodConstraint`` and
-        ``_useSchema`` (schemas: ignored until RemoteInterfaces exist).
+        (a constraint the answer must satisfy), ``_methodConstraint`` (a method schema
+        replacing the RemoteInterface's) and ``_useSchema`` (False: do not check the
+        arguments here). If the far object announced a RemoteInterface we know, the
+        call is checked against it before anything is sent (Violation).
         """
         result_constraint = None
+        method_constraint = NOT_GIVEN
+        use_schema = True
         if kwargs:
             result_constraint = kwargs.pop("_resultConstraint", None)
-            kwargs.pop("_methodConstraint", None)
-            kwargs.pop("_useSchema", None)
+            method_constraint = kwargs.pop("_methodConstraint", NOT_GIVEN)
+            use_schema = bool(kwargs.pop("_useSchema", True))
             for k in kwargs:
                 if type(k) is not str:
                     raise TypeError("keyword argument names must be strings")
@@ -490,6 +495,19 @@ class Broker(Protocol):
         conn = self.connection
         tracker = rref.tracker
         method = rref._method_name(name)
+        iface = tracker.interface
+        if iface is not None or method_constraint is not NOT_GIVEN:
+            schema_constraint = check_outbound_call(
+                iface,
+                rref,
+                method,
+                args,
+                kwargs,
+                method_constraint=method_constraint,
+                use_schema=use_schema,
+            )
+            if result_constraint is None:
+                result_constraint = schema_constraint
         req: PendingRequest | None = None
         if call_only:
             if self.disconnected:

@@ -37,7 +37,21 @@ def _invoke(call: CallReceived) -> Any:
     do_call = getattr(obj, "doRemoteCall", None)
     if do_call is None:
         raise Violation(f"{type(obj).__name__} is not remotely callable")
+    schema = call.schema
+    if schema is not None and not call.args_checked:
+        # each argument was checked as it arrived; now the whole call (missing,
+        # repeated), and gifts as what they resolved to
+        schema.checkAllArgs(call.args, call.kwargs, True)
     return do_call(call.methodname, tuple(call.args), call.kwargs)
+
+
+def _check_result(res: Any, call: CallReceived) -> None:
+    """Violation if the method's schema refuses the value it returned."""
+    try:
+        call.schema.checkResults(res, False)
+    except Violation as v:
+        v.prependLocation(f"in return value of {call.obj!r}.{call.methodname}")
+        raise
 
 
 class Delivery:
@@ -72,6 +86,8 @@ class Delivery:
         if reqid == 0 or broker.disconnected:
             return
         try:
+            if call.schema is not None:
+                _check_result(res, call)
             data = self._conn.send_answer(reqid, res)
         except Exception:
             f = Failure()

@@ -23,6 +23,7 @@ from octavo.tub._referenceable import (
     RemoteReference,
     RemoteReferenceOnly,
 )
+from octavo.tub._schema._registry import getRemoteInterfaceByName
 from octavo.tub._wire._codec import PBCodec, pb_codec
 from octavo.tub._wire._references import RemoteReferenceTracker
 
@@ -76,7 +77,10 @@ class BrokerHost:
         return tub.getReferenceForName(name)
 
     def make_proxy(self, tracker: RemoteReferenceTracker) -> Any:
-        """A RemoteReference (a RemoteMethodReference for a bare callable)."""
+        """A RemoteReference (a RemoteMethodReference for a bare callable); the
+        tracker learns the RemoteInterface its name stands for here, if we know it."""
+        if tracker.interfaceName:
+            tracker.interface = getRemoteInterfaceByName(tracker.interfaceName)
         if tracker.clid < 0:
             return RemoteMethodReference(tracker)
         return RemoteReference(tracker)

@@ -17,8 +17,17 @@ What is decided here, in this order:
 2. the target: clid 0 is the connection's own methods, another clid must name
    one of our objects the far end holds (an unknown or revoked one is refused);
 3. the method name: at most :data:`MAX_METHOD_NAME` bytes of UTF-8;
-4. the argument checks the target asks for (none: any argument is taken, within
-   the connection's size and depth limits);
+4. the method's schema, if the target has a RemoteInterface (``getMethodSchema``):
+   a method the interface lacks is refused here, before any argument is read; each
+   argument is then checked against its constraint as its tokens arrive, and the
+   whole call (missing or repeated arguments) and its answer are checked against the
+   schema where the call is run. The fast path takes such a call only if the schema
+   surely takes its scalar arguments and its shape (:meth:`Admission.call_taken_whole`),
+   and an answer only if its result surely fits (:meth:`Admission.answer_taken_whole`);
+   anything else, refusals included, is read and decided by the general path.
+   Without a schema, the argument checks the target asks for
+   (``getArgumentConstraint``; none: any argument is taken, within the
+   connection's size and depth limits);
 5. each keyword argument name: at most :data:`MAX_KWARG_NAME` bytes of UTF-8, not
    repeated;
 6. an answer or error: it must answer one of our calls still waiting.
@@ -30,6 +39,17 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from octavo.banana import Any as AnyConstraint
+from octavo.banana import (
+    BooleanConstraint,
+    ByteStringConstraint,
+    IntegerConstraint,
+    Nothing,
+    NumberConstraint,
+    Optional,
+    Shared,
+    UnicodeConstraint,
+)
 from octavo.tub._errors import Violation
 
 from ._references import MyReferenceTable
@@ -58,6 +78,44 @@ def accepts_any_arguments(method: _F) -> _F:
     return method
 
 
+#: scalar constraint -> the exact types of a value it may take without its tokens being
+#: looked at (the general path would take the same tokens: see :func:`surely_fits`)
+_SCALARS: dict[type, tuple[type, ...]] = {
+    IntegerConstraint: (int,),
+    NumberConstraint: (int, float),
+    ByteStringConstraint: (bytes,),
+    UnicodeConstraint: (str,),
+    BooleanConstraint: (bool,),
+}
+
+
+def surely_fits(constraint: Any, value: object) -> bool:
+    """True only if a scalar ``value`` (int, float, bytes, str, bool or None, as the
+    whole-message fast path reads them) is surely taken under ``constraint`` by the
+    general path, token checks and ``checkObject`` alike. False means "not sure": the
+    general path then reads the message and decides (and says why it refuses).
+
+    For these exact types a constraint's token checks take what its ``checkObject``
+    takes (an int's header against the same bound, a byte string's length, a str's
+    UTF-8 length within four bytes a character), so ``checkObject`` decides here;
+    containers, choices and references are never sure.
+    """
+    while type(constraint) is Optional or type(constraint) is Shared:
+        constraint = constraint.constraint
+    if constraint is None or type(constraint) is AnyConstraint:
+        return True
+    if type(constraint) is Nothing:
+        return value is None
+    kinds = _SCALARS.get(type(constraint))
+    if kinds is None or type(value) not in kinds:
+        return False
+    try:
+        constraint.checkObject(value, True)
+    except Violation:
+        return False
+    return True
+
+
 def _argument_checks(target: object) -> Callable[[str, int | str], Any] | None:
     """The target's ``getArgumentConstraint``, or None if it takes any argument."""
     get = getattr(type(target), "getArgumentConstraint", None)
@@ -70,11 +128,13 @@ def _argument_checks(target: object) -> Callable[[str, int | str], Any] | None:
 @dataclass(slots=True)
 class CallAdmission:
     """What an admitted call is: its target, its method name (None: the target is
-    a callable) and the target's per-argument constraint lookup (None: none)."""
+    a callable), the target's per-argument constraint lookup (None: none) and the
+    method's schema (None: none; it also checks the whole call and its answer)."""
 
     target: Any
     methodname: str | None
     argument_constraint: Callable[[str, int | str], Any] | None
+    schema: Any = None
 
 
 class Admission:
@@ -117,6 +177,16 @@ class Admission:
                 methodname = raw_name.decode("utf-8")
             except UnicodeDecodeError:
                 raise Violation("method name is not UTF-8") from None
+        get_schema = getattr(type(target), "getMethodSchema", None) if methodname else None
+        if get_schema is not None:
+            try:
+                schema = get_schema(target, methodname)  # Violation: no such method
+            except Violation:
+                raise
+            except Exception as e:  # e.g. two RemoteInterfaces: that call fails, no more
+                raise Violation(f"no schema for {methodname!r}: {type(e).__name__}: {e}") from e
+            if schema is not None:
+                return CallAdmission(target, methodname, schema.argument_constraint, schema)
         return CallAdmission(target, methodname, _argument_checks(target))
 
     def begin_call(self, reqid: int) -> None:
@@ -152,6 +222,38 @@ class Admission:
         if name in seen:
             raise Violation(f"duplicate keyword argument {name!r}")
         return name
+
+    @staticmethod
+    def call_taken_whole(adm: CallAdmission, args: list[Any], kwargs: dict[str, Any]) -> bool:
+        """Whether an admitted call read whole (scalar arguments) may run without the
+        general path's token checks: no argument checks, or a schema that surely takes
+        every argument (:func:`surely_fits`) and the call's shape (none missing, none
+        repeated or unknown). False: let the general path read and check it."""
+        get = adm.argument_constraint
+        if get is None:
+            return True
+        schema = adm.schema
+        if schema is None:
+            return False  # the target's own getArgumentConstraint: token by token
+        name = adm.methodname or ""
+        try:
+            for i, value in enumerate(args):
+                if not surely_fits(get(name, i), value):
+                    return False
+            for key, value in kwargs.items():
+                if not surely_fits(get(name, key), value):
+                    return False
+            schema.checkAllArgs(args, kwargs, True)
+        except Violation:
+            return False
+        return True
+
+    @staticmethod
+    def answer_taken_whole(request: Any, result: object) -> bool:
+        """Whether an answer read whole (a scalar result) surely fits the request's
+        result constraint (or it has none). False: the general path checks it."""
+        c = request.constraint
+        return c is None or surely_fits(c, result)
 
     @staticmethod
     def admit_answer(waiting: dict[int, Any], reqid: int) -> Any:

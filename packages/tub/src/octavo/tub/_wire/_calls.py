@@ -217,7 +217,9 @@ class CallUnslicer(MessageUnslicer, _ConstrainedChild):
         if self.stage != 4 or args is None or self.reqID is None:
             raise BananaError("'call' sequence ended too early")
         adm = self.admitted
-        event = CallReceived(self.reqID, adm.target, adm.methodname, args.args, args.kwargs)
+        event = CallReceived(
+            self.reqID, adm.target, adm.methodname, args.args, args.kwargs, adm.schema
+        )
         self.conn.call_arrived(event, self.waiter)
         return event
 

@@ -49,6 +49,10 @@ class CallReceived:
     methodname: str | None
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: the method's schema (a RemoteMethodSchema), checked before and after the call
+    schema: Any = None
+    #: the schema already took the whole call (the fast path asked the admission)
+    args_checked: bool = False
 
     def describe(self) -> str:
         """A short text for logs."""

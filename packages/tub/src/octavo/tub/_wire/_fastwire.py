@@ -334,7 +334,7 @@ class FastDecoder:
             req = Admission.admit_answer(conn.waiting, reqid)
         except Violation:
             raise _NotFastError from None
-        if req.constraint is not None:
+        if req.constraint is not None and not Admission.answer_taken_whole(req, result):
             raise _NotFastError  # a result to check: the general path does it
         return partial(conn.answer_arrived, AnswerReceived(req, result), None), p, opens + 1
 
@@ -402,8 +402,10 @@ class FastDecoder:
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:
             raise _NotFastError from None
-        if admitted.argument_constraint is not None:
-            raise _NotFastError  # the target checks its arguments: the general path
+        if admitted.argument_constraint is not None and not Admission.call_taken_whole(
+            admitted, args, kwargs
+        ):
+            raise _NotFastError  # arguments to check: the general path does it
         return partial(self._deliver, reqid, admitted, args, kwargs), p, opens
 
     def _deliver(
@@ -412,4 +414,7 @@ class FastDecoder:
         conn = self._conn
         conn.admission.begin_call(reqid)
         event = CallReceived(reqid, admitted.target, admitted.methodname, args, kwargs)
+        if admitted.schema is not None:
+            event.schema = admitted.schema
+            event.args_checked = True  # by call_taken_whole
         conn.call_arrived(event, None)

@@ -176,7 +176,7 @@ class RemoteReferenceTracker:
             if expected is not None and claimed != expected:
                 raise BananaError(f"inbound reference claims bad tubid, {expected} vs {claimed}")
         self.interfaceName = interfaceName
-        self.interface = None
+        self.interface: Any = None
         self.received_count = 0
         self.ref: weakref.ref[Any] | None = None
 
