@@ -246,15 +246,13 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                 t = buf[pos + 1]
                 if c < 128 and t > 127:  # a one-digit header: the digit
                     if t == 0x87:  # VOCAB 0-127 (on a Tub, the commonest): by index
-                        kend = pos + 2
-                        k = word_kinds[c]
+                        k, kend = word_kinds[c], pos + 2
                     else:
                         kend = pos + 2 + c if t == 0x82 else pos + 2
                         k = kinds.get(buf[pos:kend], 0)
                 else:
                     t, c, kend = read_header(buf, pos, end, _SHORT)
-                    if t == 0x82:
-                        kend += c
+                    kend += c if t == 0x82 else 0
                     k = kinds.get(buf[pos:kend], 0)
                 if k > REF:  # a frame of its own
                     frames.append((kind, header, ccount, coll, flat))
