@@ -27,6 +27,7 @@ from _rpc_common import (
     TYPED_NAME,
     bounded,
     global_reactor,
+    has_schemas,
     load_certificates,
     nested_dict,
     rss_kib,
@@ -134,6 +135,8 @@ async def schema_figures(
     """store(int, ListOf(bytes)) calls/s (serial, and 100 in flight), without a schema and
     through a RemoteInterface both ends know (the caller checks before sending, the
     callee as the call arrives)."""
+    if not has_schemas(system):
+        return {}
     typed_interface(system)  # known here too: the caller checks
     typed = await tub.getReference(furl.rsplit("/", 1)[0] + "/" + TYPED_NAME)
     out: dict[str, float] = {}

@@ -164,6 +164,13 @@ TYPED_NAME = "bench-typed"
 _TYPED: dict[str, Any] = {}
 
 
+def has_schemas(system: str) -> bool:
+    """Whether ``system`` has RemoteInterfaces (an Octavo baseline from before issue 11
+    has none: its schema figures are left out)."""
+    api = importlib.import_module("foolscap.api" if system == "foolscap" else "octavo.tub")
+    return hasattr(api, "RemoteInterface") and hasattr(api, "ListOf")
+
+
 def typed_interface(system: str) -> Any:
     """``system``'s RemoteInterface of the schema figure (declared once per process):
     ``store(n=int, items=ListOf(bytes))`` answering None, in Foolscap's spelling."""

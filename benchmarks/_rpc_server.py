@@ -17,6 +17,7 @@ from _rpc_common import (
     SERVER_CERT,
     TYPED_NAME,
     global_reactor,
+    has_schemas,
     load_certificates,
     rss_kib,
     tub_classes,
@@ -85,7 +86,8 @@ def start(system: str, cert: str) -> dict[str, object]:
     portnum = tub.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
     tub.setLocation(f"tcp:127.0.0.1:{portnum}")
     furl = tub.registerReference(make_service(referenceable), "bench")
-    tub.registerReference(make_typed_service(system, referenceable), TYPED_NAME)
+    if has_schemas(system):
+        tub.registerReference(make_typed_service(system, referenceable), TYPED_NAME)
     return {"port": portnum, "furl": furl}
 
 
