@@ -44,10 +44,12 @@ from octavo.banana import (
     BooleanConstraint,
     ByteStringConstraint,
     IntegerConstraint,
+    ListConstraint,
     Nothing,
     NumberConstraint,
     Optional,
     Shared,
+    TupleConstraint,
     UnicodeConstraint,
 )
 from octavo.tub._errors import Violation
@@ -94,6 +96,8 @@ def surely_fits(constraint: Any, value: object) -> bool:
     whole-message fast path reads them) is surely taken under ``constraint`` by the
     general path, token checks and ``checkObject`` alike. False means "not sure": the
     general path then reads the message and decides (and says why it refuses).
+    A flat list or tuple of such values is sure under a ListOf or TupleOf whose items
+    surely take them and whose ``checkObject`` takes the whole (its length).
 
     For these exact types a constraint's token checks take what its ``checkObject``
     takes (an int's header against the same bound, a byte string's length, a str's
@@ -107,7 +111,36 @@ def surely_fits(constraint: Any, value: object) -> bool:
     if type(constraint) is Nothing:
         return value is None
     kinds = _SCALARS.get(type(constraint))
-    if kinds is None or type(value) not in kinds:
+    if kinds is None:
+        return _surely_fits_items(constraint, value)
+    if type(value) not in kinds:
+        return False
+    try:
+        constraint.checkObject(value, True)
+    except Violation:
+        return False
+    return True
+
+
+def _surely_fits_items(constraint: Any, value: object) -> bool:
+    """:func:`surely_fits` for a ListOf or TupleOf of a flat list or tuple of scalars:
+    each item surely fits its own constraint (then its tokens do too), and the whole
+    passes ``checkObject`` (length and item checks, as the general path ends with)."""
+    if type(constraint) is ListConstraint and type(value) is list:
+        item = constraint.constraint
+        kinds = _SCALARS.get(type(item))
+        if kinds is not None:  # the whole's checkObject checks each item's value
+            for v in value:
+                if type(v) not in kinds:
+                    return False
+        elif not all(surely_fits(item, v) for v in value):
+            return False
+    elif type(constraint) is TupleConstraint and type(value) is tuple:
+        if len(value) != len(constraint.constraints) or not all(
+            surely_fits(c, v) for c, v in zip(constraint.constraints, value, strict=True)
+        ):
+            return False
+    else:
         return False
     try:
         constraint.checkObject(value, True)

@@ -74,6 +74,8 @@ class _Tokens(NamedTuple):
     unicode: bytes
     none: bytes
     boolean: bytes
+    list: bytes
+    tuple: bytes
 
 
 #: a message bigger than this is handed over as pieces (a big byte string is not copied)
@@ -91,6 +93,8 @@ class FastEncoder:
         self._generation = -1
         self._tokens = self._refresh()
         self._names: dict[str, bytes] = {}
+        #: ids of the lists and tuples written in the message being written
+        self._containers: list[int] = []
 
     def _refresh(self) -> _Tokens:
         enc = self._encoder
@@ -99,7 +103,7 @@ class FastEncoder:
             tok = enc.index_token
             self._tokens = _Tokens(
                 tok("call"), tok("arguments"), tok("answer"), tok("unicode"), tok("none"),
-                tok("boolean"),
+                tok("boolean"), tok("list"), tok("tuple"),
             )  # fmt: skip
             self._names = {}
         return self._tokens
@@ -115,6 +119,8 @@ class FastEncoder:
         """The bytes of a call whose arguments are all simple (see _joined), or None."""
         enc = self._encoder
         tokens = self._refresh()
+        if self._containers:
+            self._containers.clear()  # left by a message that was not simple
         name = self._names.get(methodname)
         if name is None:
             name = enc.bytes_token(methodname.encode("utf-8"))
@@ -137,6 +143,12 @@ class FastEncoder:
                 n = self._value(kwargs[key], n, out, tokens)
                 if n < 0:
                     return None
+        containers = self._containers
+        if containers:
+            if len(containers) > 1 and len(set(containers)) < len(containers):
+                containers.clear()
+                return None  # one list twice: the general encoder sends a reference
+            containers.clear()
         call_open, call_close = open_close_tokens(k)
         args_open, args_close = open_close_tokens(k + 1)
         out[0] = call_open
@@ -153,6 +165,8 @@ class FastEncoder:
         k = enc.open_count
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
+        if self._containers:
+            self._containers.clear()  # (one value: no list twice)
         if n < 0:
             return None
         opening, closing = open_close_tokens(k)
@@ -199,7 +213,29 @@ class FastEncoder:
         if t is float:
             out.append(b"\x84" + _DOUBLE.pack(value))
             return n
+        if t is list or t is tuple:
+            return self._items(value, n, out, tokens, tokens.list if t is list else tokens.tuple)
         return -1
+
+    def _items(
+        self, value: list[Any] | tuple[Any, ...], n: int, out: list[bytes], tokens: _Tokens,
+        kind: bytes,
+    ) -> int:  # fmt: skip
+        """:meth:`_value` for a flat list or tuple of simple values."""
+        self._containers.append(id(value))
+        opening, closing = open_close_tokens(n)
+        out.append(opening)
+        out.append(kind)
+        m = n + 1
+        for x in value:
+            t = type(x)
+            if t is list or t is tuple:
+                return -1  # nested: the general encoder
+            m = self._value(x, m, out, tokens)
+            if m < 0:
+                return -1
+        out.append(closing)
+        return m
 
 
 def _joined(out: list[bytes]) -> bytes | list[bytes]:
@@ -262,8 +298,9 @@ class FastDecoder:
             raise _NotFastError
         return buf[p:e], e
 
-    def _value(self, buf: bytes, p: int) -> tuple[object, int, int]:
-        """One simple value: (value, position after it, OPENs in it)."""
+    def _value(self, buf: bytes, p: int, flat: bool = False) -> tuple[object, int, int]:
+        """One simple value, or (unless ``flat``) a flat list or tuple of simple values:
+        (value, position after it, OPENs in it)."""
         typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == INT:
             return header, p, 0
@@ -300,12 +337,39 @@ class FastDecoder:
             if t != INT or v > 1:
                 raise _NotFastError
             obj = v == 1
+        elif kind in {b"list", b"tuple"} and not flat:
+            return self._items(buf, p, header, kind == b"tuple")
         else:
             raise _NotFastError
         t, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if t != CLOSE or number != header:
             raise _NotFastError
         return obj, p, 1
+
+    def _items(self, buf: bytes, p: int, number: int, as_tuple: bool) -> tuple[object, int, int]:
+        """The simple items of the list or tuple OPENed as ``number``, up to its CLOSE:
+        (the list or tuple, position after it, OPENs in it, its own included)."""
+        items: list[object] = []
+        opens = 1
+        while True:
+            typ, header, q = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ == CLOSE:
+                if header != number:
+                    raise _NotFastError
+                return (tuple(items) if as_tuple else items), q, opens
+            value, p, n = self._value(buf, p, True)
+            items.append(value)
+            opens += n
+
+    def _cost(self, value: object, opens: int) -> tuple[int, int]:
+        """What a value read by :meth:`_value` with ``opens`` OPENs adds to its message
+        beyond one object: (objects, levels of nesting below its parent)."""
+        if not opens:
+            return 0, 0
+        t = type(value)
+        if t is list or t is tuple:
+            return len(value), (2 if opens > 1 else 1)  # type: ignore[arg-type]
+        return 0, 1
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
@@ -327,7 +391,8 @@ class FastDecoder:
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        if (opens and self._max_depth < 2) or self._max_objects < 3:
+        extra, deeper = self._cost(result, opens)
+        if self._max_depth < 1 + deeper or self._max_objects < 3 + extra:
             raise _NotFastError  # the general path refuses the nesting or the objects
         conn = self._conn
         try:
@@ -362,11 +427,16 @@ class FastDecoder:
         if 6 + numargs > self._max_objects:
             raise _NotFastError
         opens = 2
+        extra = deeper = 0  # objects in lists and tuples; nesting below an argument
         args: list[Any] = []
         for _ in range(numargs):
             value, p, n = self._value(buf, p)
             args.append(value)
-            opens += n
+            if n:
+                opens += n
+                e, d = self._cost(value, n)
+                extra += e
+                deeper = max(deeper, d)
         kwargs: dict[str, Any] = {}
         kwarg_name = Admission.kwarg_name
         try:
@@ -389,16 +459,23 @@ class FastDecoder:
                     raw = w
                 else:
                     raise _NotFastError
-                if 8 + numargs + 2 * len(kwargs) > self._max_objects:
+                if 8 + numargs + 2 * len(kwargs) + extra > self._max_objects:
                     raise _NotFastError
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
-                kwargs[name], p, n = self._value(buf, p)
-                opens += n
+                value, p, n = self._value(buf, p)
+                kwargs[name] = value
+                if n:
+                    opens += n
+                    e, d = self._cost(value, n)
+                    extra += e
+                    deeper = max(deeper, d)
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
-            if self._max_depth < (3 if opens > 2 else 2):
-                raise _NotFastError  # the general path refuses the nesting
+            if self._max_depth < 2 + deeper or (
+                extra and 6 + numargs + 2 * len(kwargs) + extra > self._max_objects
+            ):
+                raise _NotFastError  # the general path refuses the nesting or the objects
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:
             raise _NotFastError from None
