@@ -361,16 +361,6 @@ class FastDecoder:
             items.append(value)
             opens += n
 
-    def _cost(self, value: object, opens: int) -> tuple[int, int]:
-        """What a value read by :meth:`_value` with ``opens`` OPENs adds to its message
-        beyond one object: (objects, levels of nesting below its parent)."""
-        if not opens:
-            return 0, 0
-        t = type(value)
-        if t is list or t is tuple:
-            return len(value), (2 if opens > 1 else 1)  # type: ignore[arg-type]
-        return 0, 1
-
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
         typ, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
@@ -391,8 +381,13 @@ class FastDecoder:
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        extra, deeper = self._cost(result, opens)
-        if self._max_depth < 1 + deeper or self._max_objects < 3 + extra:
+        extra = deepest = 1
+        if opens:  # a sequence: one level deeper; a list or tuple: its items, maybe two
+            deepest = 2
+            if type(result) is list or type(result) is tuple:
+                extra += len(result)
+                deepest += opens > 1
+        if self._max_depth < deepest or self._max_objects < 2 + extra:
             raise _NotFastError  # the general path refuses the nesting or the objects
         conn = self._conn
         try:
@@ -427,16 +422,17 @@ class FastDecoder:
         if 6 + numargs > self._max_objects:
             raise _NotFastError
         opens = 2
-        extra = deeper = 0  # objects in lists and tuples; nesting below an argument
+        extra = 0  # objects in lists and tuples, beyond one an argument
+        nested = False  # a sequence in a list or tuple: one level deeper
         args: list[Any] = []
         for _ in range(numargs):
             value, p, n = self._value(buf, p)
             args.append(value)
             if n:
                 opens += n
-                e, d = self._cost(value, n)
-                extra += e
-                deeper = max(deeper, d)
+                if type(value) is list or type(value) is tuple:
+                    extra += len(value)
+                    nested = nested or n > 1
         kwargs: dict[str, Any] = {}
         kwarg_name = Admission.kwarg_name
         try:
@@ -466,13 +462,13 @@ class FastDecoder:
                 kwargs[name] = value
                 if n:
                     opens += n
-                    e, d = self._cost(value, n)
-                    extra += e
-                    deeper = max(deeper, d)
+                    if type(value) is list or type(value) is tuple:
+                        extra += len(value)
+                        nested = nested or n > 1
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
-            if self._max_depth < 2 + deeper or (
+            if self._max_depth < (4 if nested else 3 if opens > 2 else 2) or (
                 extra and 6 + numargs + 2 * len(kwargs) + extra > self._max_objects
             ):
                 raise _NotFastError  # the general path refuses the nesting or the objects
