@@ -84,6 +84,12 @@ def test_surely_fits_only_what_the_general_path_takes(c: Any, value: Any) -> Non
     flat lists and tuples of them)."""
     if surely_fits(c, value):
         assert general_path_takes(c, value), (c, value)
+    if surely_fits(c, value, checked_after=True):  # then checkObject, as checkAllArgs runs it
+        try:
+            c.checkObject(value, True)
+        except Violation:
+            return
+        assert general_path_takes(c, value), (c, value)
 
 
 def test_surely_fits_says_yes_to_plain_cases() -> None:

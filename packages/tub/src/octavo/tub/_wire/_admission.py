@@ -91,7 +91,7 @@ _SCALARS: dict[type, tuple[type, ...]] = {
 }
 
 
-def surely_fits(constraint: Any, value: object) -> bool:
+def surely_fits(constraint: Any, value: object, checked_after: bool = False) -> bool:
     """True only if a scalar ``value`` (int, float, bytes, str, bool or None, as the
     whole-message fast path reads them) is surely taken under ``constraint`` by the
     general path, token checks and ``checkObject`` alike. False means "not sure": the
@@ -102,7 +102,9 @@ def surely_fits(constraint: Any, value: object) -> bool:
     For these exact types a constraint's token checks take what its ``checkObject``
     takes (an int's header against the same bound, a byte string's length, a str's
     UTF-8 length within four bytes a character), so ``checkObject`` decides here;
-    containers, choices and references are never sure.
+    other containers, choices and references are never sure. ``checked_after``: the
+    caller runs ``constraint.checkObject(value, True)`` itself next (a schema's
+    ``checkAllArgs``), so it is not run here.
     """
     while type(constraint) is Optional or type(constraint) is Shared:
         constraint = constraint.constraint
@@ -112,9 +114,11 @@ def surely_fits(constraint: Any, value: object) -> bool:
         return value is None
     kinds = _SCALARS.get(type(constraint))
     if kinds is None:
-        return _surely_fits_items(constraint, value)
+        return _surely_fits_items(constraint, value, checked_after)
     if type(value) not in kinds:
         return False
+    if checked_after:
+        return True
     try:
         constraint.checkObject(value, True)
     except Violation:
@@ -122,7 +126,7 @@ def surely_fits(constraint: Any, value: object) -> bool:
     return True
 
 
-def _surely_fits_items(constraint: Any, value: object) -> bool:
+def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> bool:
     """:func:`surely_fits` for a ListOf or TupleOf of a flat list or tuple of scalars:
     each item surely fits its own constraint (then its tokens do too), and the whole
     passes ``checkObject`` (length and item checks, as the general path ends with)."""
@@ -142,6 +146,8 @@ def _surely_fits_items(constraint: Any, value: object) -> bool:
             return False
     else:
         return False
+    if checked_after:
+        return True
     try:
         constraint.checkObject(value, True)
     except Violation:
@@ -269,12 +275,15 @@ class Admission:
         if schema is None:
             return False  # the target's own getArgumentConstraint: token by token
         name = adm.methodname or ""
+        # a schema whose checkAllArgs runs each argument's checkObject (under the
+        # constraint ``get`` gives) leaves surely_fits only the tokens to judge
+        later = getattr(schema, "checks_each_argument", False)
         try:
             for i, value in enumerate(args):
-                if not surely_fits(get(name, i), value):
+                if not surely_fits(get(name, i), value, later):
                     return False
             for key, value in kwargs.items():
-                if not surely_fits(get(name, key), value):
+                if not surely_fits(get(name, key), value, later):
                     return False
             schema.checkAllArgs(args, kwargs, True)
         except Violation:
