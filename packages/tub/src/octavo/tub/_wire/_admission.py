@@ -22,7 +22,8 @@ What is decided here, in this order:
    argument is then checked against its constraint as its tokens arrive, and the
    whole call (missing or repeated arguments) and its answer are checked against the
    schema where the call is run. The fast path takes such a call only if the schema
-   surely takes its scalar arguments and its shape (:meth:`Admission.call_taken_whole`),
+   surely takes its arguments (scalars, and flat lists and tuples of them under
+   ``ListOf``/``TupleOf``) and its shape (:meth:`Admission.call_taken_whole`),
    and an answer only if its result surely fits (:meth:`Admission.answer_taken_whole`);
    anything else, refusals included, is read and decided by the general path.
    Without a schema, the argument checks the target asks for

@@ -1,8 +1,9 @@
 """Whole-message fast paths for the commonest PB messages.
 
 Most calls and answers carry only simple values: ints, floats, byte strings, short
-strs, None and booleans. For those, the codec's general machinery (a slicer or an
-unslicer per sequence, a method call per token) costs more than the message itself.
+strs, None and booleans, and flat lists and tuples of them. For those, the codec's
+general machinery (a slicer or an unslicer per sequence, a method call per token) costs
+more than the message itself.
 This module writes and reads such messages in one pass, with exactly the bytes and the
 effects of the general path:
 
@@ -16,7 +17,10 @@ effects of the general path:
   :class:`~._admission.Admission` (the rule the unslicers ask) and takes a message
   only if it is admitted and needs no further checks (argument or result
   constraints); for anything else it stops, and the general decoder reads that
-  message, with its errors and its checks.
+  message, with its errors and its checks. A list or tuple counts as the general path
+  counts it: its OPEN and each item are objects of the message budget
+  (``Decoder.sure_message_objects``), and a str, None or bool in it is one level
+  deeper than the list (``max_depth``).
 """
 
 from __future__ import annotations
