@@ -123,8 +123,6 @@ class FastEncoder:
         """The bytes of a call whose arguments are all simple (see _joined), or None."""
         enc = self._encoder
         tokens = self._refresh()
-        if self._containers:
-            self._containers.clear()  # left by a message that was not simple
         name = self._names.get(methodname)
         if name is None:
             name = enc.bytes_token(methodname.encode("utf-8"))
@@ -138,14 +136,17 @@ class FastEncoder:
         for value in args:
             n = self._value(value, n, out, tokens)
             if n < 0:
+                self._containers.clear()
                 return None
         if kwargs:
             for key in sorted(kwargs):
                 if type(key) is not str:
+                    self._containers.clear()
                     return None
                 out.append(enc.bytes_token(key.encode("utf-8")))
                 n = self._value(kwargs[key], n, out, tokens)
                 if n < 0:
+                    self._containers.clear()
                     return None
         containers = self._containers
         if containers:
@@ -388,8 +389,9 @@ class FastDecoder:
         extra = deepest = 1
         if opens:  # a sequence: one level deeper; a list or tuple: its items, maybe two
             deepest = 2
-            if type(result) is list or type(result) is tuple:
-                extra += len(result)
+            t = type(result)
+            if t is list or t is tuple:
+                extra += len(result)  # type: ignore[arg-type]
                 deepest += opens > 1
         if self._max_depth < deepest or self._max_objects < 2 + extra:
             raise _NotFastError  # the general path refuses the nesting or the objects
