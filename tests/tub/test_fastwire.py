@@ -43,13 +43,17 @@ simple = st.one_of(
     st.booleans(),
     st.floats(allow_nan=False),
 )
+#: flat lists and tuples of simple values, which the fast paths also take
+flat = st.one_of(st.lists(simple, max_size=5), st.lists(simple, max_size=3).map(tuple))
+values = st.one_of(simple, flat)
 not_simple = st.one_of(
-    st.lists(st.integers(), max_size=3),
-    st.tuples(st.integers()),
+    st.lists(st.lists(st.integers(), max_size=2), min_size=1, max_size=3),
+    st.tuples(st.integers(), st.tuples(st.integers())),
+    st.lists(st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), min_size=1),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     st.sets(st.integers(), max_size=2),
 )
-kwargs_of = st.dictionaries(st.one_of(st.text(min_size=1, max_size=10), _words), simple, max_size=4)
+kwargs_of = st.dictionaries(st.one_of(st.text(min_size=1, max_size=10), _words), values, max_size=4)
 
 
 def encoders(start: int) -> tuple[Encoder, Encoder]:
@@ -68,7 +72,7 @@ def encoders(start: int) -> tuple[Encoder, Encoder]:
     reqid=st.integers(min_value=0, max_value=2**31 - 1),
     clid=st.integers(min_value=-(2**20), max_value=2**20),
     method=st.one_of(st.text(min_size=1, max_size=30), _words),
-    args=st.lists(simple, max_size=6),
+    args=st.lists(values, max_size=6),
     kwargs=kwargs_of,
 )
 def test_fast_call_bytes_equal_the_general_encoders(  # noqa: PLR0917 - drawn by Hypothesis
@@ -77,6 +81,10 @@ def test_fast_call_bytes_equal_the_general_encoders(  # noqa: PLR0917 - drawn by
     fast, general = encoders(start)
     got = FastEncoder(fast).call(reqid, clid, method, tuple(args), kwargs)
     want = general.encode(CallMessage(reqid, clid, method, tuple(args), kwargs))
+    if got is None:  # one list or tuple twice (the empty tuple is one object): a reference
+        ids = [id(v) for v in [*args, *kwargs.values()] if type(v) in (list, tuple)]
+        assert len(set(ids)) < len(ids)
+        return
     assert got == want
     assert fast.open_count == general.open_count
 
@@ -85,7 +93,7 @@ def test_fast_call_bytes_equal_the_general_encoders(  # noqa: PLR0917 - drawn by
 @given(
     start=st.integers(min_value=0, max_value=2**22),
     reqid=st.integers(min_value=1, max_value=2**31 - 1),
-    result=simple,
+    result=values,
 )
 def test_fast_answer_bytes_equal_the_general_encoders(start: int, reqid: int, result: Any) -> None:
     from octavo.tub._wire._messages import AnswerMessage
@@ -105,6 +113,20 @@ def test_fast_encoder_declines_what_is_not_simple(args: list[Any], odd: Any, whe
     assert fast.call(1, 1, "m", (), {"k": odd}) is None
     assert fast.answer(1, odd) is None
     assert enc.open_count == 0
+
+
+@pytest.mark.parametrize("shared", [[1, b"x"], (1, "y"), ()])
+def test_one_list_twice_is_left_to_the_general_encoder(shared: Any) -> None:
+    """The same list or tuple twice in one call: the general encoder sends the second
+    as a reference, so the fast encoder declines (and forgets it for the next call)."""
+    enc = Encoder(slicers=_SLICERS, vocab=VOCAB)
+    fast = FastEncoder(enc)
+    assert fast.call(1, 1, "m", (shared,), {"k": shared}) is None
+    assert fast.call(1, 1, "m", (shared, 2, shared), {}) is None
+    assert enc.open_count == 0
+    fast_enc, general = encoders(0)
+    got = FastEncoder(fast_enc).call(2, 1, "m", (shared, list(shared)), {})
+    assert got == general.encode(CallMessage(2, 1, "m", (shared, list(shared)), {}))
 
 
 def test_unencodable_str_is_left_to_the_general_encoder() -> None:
@@ -166,6 +188,26 @@ class FastSpy:
             fast.consume = counting  # type: ignore[method-assign]
 
 
+def fast_shaped(args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether the fast decoder reads this call: no int past 31 bits (a LONGINT token)
+    and no list or tuple twice (the general encoder sends a reference)."""
+    given = [*args, *kwargs.values()]
+    containers = [id(v) for v in given if type(v) in (list, tuple)]
+    return len(set(containers)) == len(containers) and all(
+        type(v) is not int or -(2**31) <= v < 2**31
+        for arg in given
+        for v in (arg if type(arg) in (list, tuple) else [arg])
+    )
+
+
+def described(value: Any) -> tuple[str, ...]:
+    """A value's type and repr, and a list's or tuple's item types (True and 1 look
+    alike otherwise)."""
+    if type(value) in (list, tuple):
+        return (type(value).__name__, repr(value), *(type(x).__name__ for x in value))
+    return (type(value).__name__, repr(value))
+
+
 def outcome_of(pair: Pair, stream: bytes, chunk: int) -> list[Any]:
     """What b makes of ``stream`` fed in ``chunk``-byte pieces: its events (calls as
     plain tuples, refusals by their text), and the protocol error, if any."""
@@ -185,8 +227,8 @@ def outcome_of(pair: Pair, stream: bytes, chunk: int) -> list[Any]:
                     "call",
                     ev.reqID,
                     ev.methodname,
-                    [(type(x).__name__, repr(x)) for x in ev.args],
-                    sorted((k, type(v).__name__, repr(v)) for k, v in ev.kwargs.items()),
+                    [described(x) for x in ev.args],
+                    sorted((k, *described(v)) for k, v in ev.kwargs.items()),
                     type(ev.obj).__name__,
                 )
             )
@@ -210,7 +252,7 @@ def call_stream(pair: Pair, clid: int, calls: list[tuple[list[Any], dict[str, An
 
 @settings(max_examples=100, deadline=None)
 @given(
-    calls=st.lists(st.tuples(st.lists(simple, max_size=4), kwargs_of), min_size=1, max_size=5),
+    calls=st.lists(st.tuples(st.lists(values, max_size=4), kwargs_of), min_size=1, max_size=5),
     chunk=st.integers(min_value=1, max_value=400),
 )
 def test_fast_decoder_delivers_what_the_general_decoder_does(
@@ -224,19 +266,14 @@ def test_fast_decoder_delivers_what_the_general_decoder_does(
         stream = call_stream(pair, proxy.tracker.clid, calls)
         results.append(outcome_of(pair, stream, len(stream) if whole else chunk))
         # ints beyond 31 bits are LONGINT tokens, which the fast path leaves alone
-        small = all(
-            type(v) is not int or -(2**31) <= v < 2**31
-            for args, kwargs in calls
-            for v in [*args, *kwargs.values()]
-        )
-        if fast and whole and small:
+        if fast and whole and all(fast_shaped(args, kwargs) for args, kwargs in calls):
             assert spy.taken == len(calls), "the fast path was not used"
     assert results[1] == results[0]
     assert results[2] == results[0]
 
 
 @settings(max_examples=100, deadline=None)
-@given(value=simple)
+@given(value=values)
 def test_answers_arrive_through_the_fast_path(value: Any) -> None:
     """A simple result comes back equal, of the same type, through the fast path."""
     pair, proxy = wire_pair(True)
@@ -245,7 +282,9 @@ def test_answers_arrive_through_the_fast_path(value: Any) -> None:
     assert isinstance(ev, AnswerReceived)
     assert same(ev.result, value)
     assert pair.a.messages_completed == 2  # the getReferenceByName answer, and this one
-    if not (type(value) is int and not -(2**31) <= value < 2**31):  # LONGINT: general path
+    if type(value) in (list, tuple):
+        assert all(same(x, y) for x, y in zip(ev.result, value, strict=True))
+    if fast_shaped([value], {}):
         assert spy.taken == 1
 
 
@@ -262,6 +301,20 @@ def test_index_tokens_as_string_or_vocab() -> None:
          [("k", "bool", "True")], "Obj"),
     ]  # fmt: skip
     assert spy.taken == 1
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 5])
+def test_the_depth_limit_decides_for_the_fast_path_too(depth: int) -> None:
+    """Lists (of strs) as arguments and results around max_depth: refused or taken
+    alike with the fast paths on and off; the fast path takes only what fits."""
+    calls = [([[1, 2]], {}), ([["a"]], {}), ([("b", None)], {"k": [True]}), ([[]], {})]
+    outcomes = []
+    for fast in (True, False):
+        pair = Pair(fast_paths=fast, decoder_limits={"max_depth": depth})
+        proxy = pair.publish("t", Obj(take=lambda *a, **k: None))
+        stream = call_stream(pair, proxy.tracker.clid, calls)
+        outcomes.append(outcome_of(pair, stream, len(stream)))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_refused_calls_take_the_general_path() -> None:
@@ -314,7 +367,7 @@ def test_big_payload_travels_uncopied_and_arrives_whole() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    calls=st.lists(st.tuples(st.lists(simple, max_size=3), kwargs_of), min_size=1, max_size=3),
+    calls=st.lists(st.tuples(st.lists(values, max_size=3), kwargs_of), min_size=1, max_size=3),
     edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4),
     cut=st.integers(0, 10_000),
 )
@@ -339,7 +392,7 @@ def test_mutated_calls_get_the_same_treatment_with_or_without_the_fast_path(
 
 
 @pytest.mark.parametrize("limit", [12, 30, 60])
-@pytest.mark.parametrize("shape", ["args", "kwargs"])
+@pytest.mark.parametrize("shape", ["args", "kwargs", "list", "tuple"])
 def test_the_message_budget_decides_for_the_fast_path_too(limit: int, shape: str) -> None:
     """Flat calls around max_message_objects: refused or taken alike with the fast
     paths on and off; the fast path takes only what the budget surely admits."""
@@ -349,13 +402,16 @@ def test_the_message_budget_decides_for_the_fast_path_too(limit: int, shape: str
             pair = Pair(fast_paths=fast, decoder_limits={"max_message_objects": limit})
             proxy = pair.publish("t", Obj(take=lambda *a, **k: None))
             spy = FastSpy(pair.b)
-            args, kwargs = (
-                (list(range(n)), {}) if shape == "args" else ([], {f"k{i}": i for i in range(n)})
-            )
+            args, kwargs, objects = {
+                "args": (list(range(n)), {}, 6 + n),
+                "kwargs": ([], {f"k{i}": i for i in range(n)}, 6 + 2 * n),
+                "list": ([1, list(range(n))], {}, 8 + n),
+                "tuple": ([], {"k": tuple(map(str, range(n)))}, 8 + n),
+            }[shape]
             stream = call_stream(pair, proxy.tracker.clid, [(args, kwargs)])
             outcomes.append(outcome_of(pair, stream, len(stream)))
             if fast and spy.taken:
-                assert pair.b.decoder.sure_message_objects >= 6 + n * (1 if shape == "args" else 2)
+                assert pair.b.decoder.sure_message_objects >= objects
         assert outcomes[0] == outcomes[1], n
         refused = outcomes[0][0][0] == "refused"
         assert refused == ("max_message_objects" in str(outcomes[0])), outcomes[0]

@@ -25,6 +25,7 @@ from octavo.banana import (
     Nothing,
     NumberConstraint,
     Optional,
+    TupleOf,
     UnicodeConstraint,
     Violation,
     serialize,
@@ -34,7 +35,7 @@ from octavo.tub import RemoteMethodSchema
 from octavo.tub._wire._admission import surely_fits
 
 from ._pb_pair import Obj, Pair
-from .test_fastwire import FastSpy, call_stream, outcome_of, simple
+from .test_fastwire import FastSpy, call_stream, outcome_of, values
 
 SCALAR_CONSTRAINTS = [
     IntegerConstraint(),
@@ -53,6 +54,16 @@ SCALAR_CONSTRAINTS = [
     Optional(IntegerConstraint(), 0),
     ChoiceOf(int, bytes),
     ListOf(int),
+    ListOf(ByteStringConstraint(maxLength=3), maxLength=2, minLength=1),
+    ListOf(UnicodeConstraint(maxLength=2)),
+    ListOf(Optional(IntegerConstraint(), 0)),
+    ListOf(ChoiceOf(int, bytes)),
+    ListOf(BooleanConstraint(), maxLength=3),
+    ListOf(AnyC()),
+    Optional(ListOf(NumberConstraint()), None),
+    TupleOf(int, bytes),
+    TupleOf(),
+    TupleOf(Nothing(), UnicodeConstraint(), bool),
 ]
 
 
@@ -67,10 +78,17 @@ def general_path_takes(c: Any, value: object) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(c=st.sampled_from(SCALAR_CONSTRAINTS), value=simple)
+@given(c=st.sampled_from(SCALAR_CONSTRAINTS), value=values)
 def test_surely_fits_only_what_the_general_path_takes(c: Any, value: Any) -> None:
-    """surely_fits never says yes where the general path would refuse."""
+    """surely_fits never says yes where the general path would refuse (scalars, and
+    flat lists and tuples of them)."""
     if surely_fits(c, value):
+        assert general_path_takes(c, value), (c, value)
+    if surely_fits(c, value, checked_after=True):  # then checkObject, as checkAllArgs runs it
+        try:
+            c.checkObject(value, True)
+        except Violation:
+            return
         assert general_path_takes(c, value), (c, value)
 
 
@@ -81,6 +99,12 @@ def test_surely_fits_says_yes_to_plain_cases() -> None:
     assert surely_fits(Nothing(), None)
     assert not surely_fits(IntegerConstraint(), True)  # a bool arrives as ('boolean',)
     assert not surely_fits(ChoiceOf(int, bytes), 1)  # choices are left to the general path
+    assert surely_fits(ListOf(bytes), [b"i" * 32] * 10)
+    assert surely_fits(ListOf(Optional(int, 0), maxLength=2), [1, 2])
+    assert not surely_fits(ListOf(int, maxLength=2), [1, 2, 3])
+    assert not surely_fits(ListOf(int), (1, 2))  # a tuple arrives as ('tuple',)
+    assert surely_fits(TupleOf(int, str), (1, "a"))
+    assert not surely_fits(TupleOf(int, str), (1, "a", 2))
 
 
 SCHEMA = RemoteMethodSchema(
@@ -91,6 +115,8 @@ SCHEMA = RemoteMethodSchema(
     d=Optional(bool, False),
     e=Optional(None, None),
     f=Optional(float, 0.0),
+    g=Optional(ListOf(ByteStringConstraint(maxLength=3), maxLength=2), None),
+    h=Optional(TupleOf(int, str), None),
 )
 
 
@@ -103,13 +129,13 @@ class SchemaObj(Obj):
         return SCHEMA
 
 
-names = st.sampled_from(["a", "b", "c", "d", "e", "f", "zz"])
+names = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h", "zz"])
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     calls=st.lists(
-        st.tuples(st.lists(simple, max_size=3), st.dictionaries(names, simple, max_size=3)),
+        st.tuples(st.lists(values, max_size=3), st.dictionaries(names, values, max_size=3)),
         min_size=1,
         max_size=4,
     ),
@@ -145,3 +171,21 @@ def test_sure_scalar_calls_take_the_fast_path() -> None:
     assert spy.taken == 1
     assert out[0][0] == "call" and out[1][0] == "refused"
     assert "rejected by IntegerConstraint" in out[1][2]
+
+
+def test_sure_list_calls_take_the_fast_path() -> None:
+    """Lists and tuples of scalars that surely fit their ListOf and TupleOf are read
+    whole too; a list too long is left to the general path, which refuses it."""
+    pair = Pair(fast_paths=True)
+    proxy = pair.publish("t", SchemaObj(take=lambda *args, **kwargs: 0))
+    spy = FastSpy(pair.b)
+    calls = [
+        ([1], {"g": [b"ab", b"c"], "h": (2, "x")}),
+        ([1, b"", "", False, None, 0.5, [], (3, "")], {}),
+        ([1], {"g": [b"a", b"b", b"c"]}),
+    ]
+    stream = call_stream(pair, proxy.tracker.clid, calls)
+    out = [e for e in outcome_of(pair, stream, len(stream)) if e[0] != "message refused"]
+    assert spy.taken == 2
+    assert [e[0] for e in out] == ["call", "call", "refused"]
+    assert "list" in out[2][2]

@@ -73,6 +73,9 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
     interface: _Any = None
     ignoreUnknown = False
     acceptUnknown = False
+    #: checkAllArgs runs checkObject on each argument with the very constraint that
+    #: argument_constraint gives for it (the inbound fast path relies on it)
+    checks_each_argument = True
 
     def __init__(
         self, method: Callable[..., object] | None = None, _response: object = None, **kwargs: _Any

@@ -22,7 +22,8 @@ What is decided here, in this order:
    argument is then checked against its constraint as its tokens arrive, and the
    whole call (missing or repeated arguments) and its answer are checked against the
    schema where the call is run. The fast path takes such a call only if the schema
-   surely takes its scalar arguments and its shape (:meth:`Admission.call_taken_whole`),
+   surely takes its arguments (scalars, and flat lists and tuples of them under
+   ``ListOf``/``TupleOf``) and its shape (:meth:`Admission.call_taken_whole`),
    and an answer only if its result surely fits (:meth:`Admission.answer_taken_whole`);
    anything else, refusals included, is read and decided by the general path.
    Without a schema, the argument checks the target asks for
@@ -44,10 +45,12 @@ from octavo.banana import (
     BooleanConstraint,
     ByteStringConstraint,
     IntegerConstraint,
+    ListConstraint,
     Nothing,
     NumberConstraint,
     Optional,
     Shared,
+    TupleConstraint,
     UnicodeConstraint,
 )
 from octavo.tub._errors import Violation
@@ -89,16 +92,20 @@ _SCALARS: dict[type, tuple[type, ...]] = {
 }
 
 
-def surely_fits(constraint: Any, value: object) -> bool:
+def surely_fits(constraint: Any, value: object, checked_after: bool = False) -> bool:
     """True only if a scalar ``value`` (int, float, bytes, str, bool or None, as the
     whole-message fast path reads them) is surely taken under ``constraint`` by the
     general path, token checks and ``checkObject`` alike. False means "not sure": the
     general path then reads the message and decides (and says why it refuses).
+    A flat list or tuple of such values is sure under a ListOf or TupleOf whose items
+    surely take them and whose ``checkObject`` takes the whole (its length).
 
     For these exact types a constraint's token checks take what its ``checkObject``
     takes (an int's header against the same bound, a byte string's length, a str's
     UTF-8 length within four bytes a character), so ``checkObject`` decides here;
-    containers, choices and references are never sure.
+    other containers, choices and references are never sure. ``checked_after``: the
+    caller runs ``constraint.checkObject(value, True)`` itself next (a schema's
+    ``checkAllArgs``), so it is not run here.
     """
     while type(constraint) is Optional or type(constraint) is Shared:
         constraint = constraint.constraint
@@ -107,8 +114,41 @@ def surely_fits(constraint: Any, value: object) -> bool:
     if type(constraint) is Nothing:
         return value is None
     kinds = _SCALARS.get(type(constraint))
-    if kinds is None or type(value) not in kinds:
+    if kinds is None:
+        return _surely_fits_items(constraint, value, checked_after)
+    if type(value) not in kinds:
         return False
+    if checked_after:
+        return True
+    try:
+        constraint.checkObject(value, True)
+    except Violation:
+        return False
+    return True
+
+
+def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> bool:
+    """:func:`surely_fits` for a ListOf or TupleOf of a flat list or tuple of scalars:
+    each item surely fits its own constraint (then its tokens do too), and the whole
+    passes ``checkObject`` (length and item checks, as the general path ends with)."""
+    if type(constraint) is ListConstraint and type(value) is list:
+        item = constraint.constraint
+        kinds = _SCALARS.get(type(item))
+        if kinds is not None:  # the whole's checkObject checks each item's value
+            for v in value:
+                if type(v) not in kinds:
+                    return False
+        elif not all(surely_fits(item, v) for v in value):
+            return False
+    elif type(constraint) is TupleConstraint and type(value) is tuple:
+        if len(value) != len(constraint.constraints) or not all(
+            surely_fits(c, v) for c, v in zip(constraint.constraints, value, strict=True)
+        ):
+            return False
+    else:
+        return False
+    if checked_after:
+        return True
     try:
         constraint.checkObject(value, True)
     except Violation:
@@ -236,12 +276,15 @@ class Admission:
         if schema is None:
             return False  # the target's own getArgumentConstraint: token by token
         name = adm.methodname or ""
+        # a schema whose checkAllArgs runs each argument's checkObject (under the
+        # constraint ``get`` gives) leaves surely_fits only the tokens to judge
+        later = getattr(schema, "checks_each_argument", False)
         try:
             for i, value in enumerate(args):
-                if not surely_fits(get(name, i), value):
+                if not surely_fits(get(name, i), value, later):
                     return False
             for key, value in kwargs.items():
-                if not surely_fits(get(name, key), value):
+                if not surely_fits(get(name, key), value, later):
                     return False
             schema.checkAllArgs(args, kwargs, True)
         except Violation:

@@ -1,8 +1,9 @@
 """Whole-message fast paths for the commonest PB messages.
 
 Most calls and answers carry only simple values: ints, floats, byte strings, short
-strs, None and booleans. For those, the codec's general machinery (a slicer or an
-unslicer per sequence, a method call per token) costs more than the message itself.
+strs, None and booleans, and flat lists and tuples of them. For those, the codec's
+general machinery (a slicer or an unslicer per sequence, a method call per token) costs
+more than the message itself.
 This module writes and reads such messages in one pass, with exactly the bytes and the
 effects of the general path:
 
@@ -16,7 +17,10 @@ effects of the general path:
   :class:`~._admission.Admission` (the rule the unslicers ask) and takes a message
   only if it is admitted and needs no further checks (argument or result
   constraints); for anything else it stops, and the general decoder reads that
-  message, with its errors and its checks.
+  message, with its errors and its checks. A list or tuple counts as the general path
+  counts it: its OPEN and each item are objects of the message budget
+  (``Decoder.sure_message_objects``), and a str, None or bool in it is one level
+  deeper than the list (``max_depth``).
 """
 
 from __future__ import annotations
@@ -74,6 +78,8 @@ class _Tokens(NamedTuple):
     unicode: bytes
     none: bytes
     boolean: bytes
+    list: bytes
+    tuple: bytes
 
 
 #: a message bigger than this is handed over as pieces (a big byte string is not copied)
@@ -91,6 +97,8 @@ class FastEncoder:
         self._generation = -1
         self._tokens = self._refresh()
         self._names: dict[str, bytes] = {}
+        #: ids of the lists and tuples written in the message being written
+        self._containers: list[int] = []
 
     def _refresh(self) -> _Tokens:
         enc = self._encoder
@@ -99,7 +107,7 @@ class FastEncoder:
             tok = enc.index_token
             self._tokens = _Tokens(
                 tok("call"), tok("arguments"), tok("answer"), tok("unicode"), tok("none"),
-                tok("boolean"),
+                tok("boolean"), tok("list"), tok("tuple"),
             )  # fmt: skip
             self._names = {}
         return self._tokens
@@ -128,15 +136,24 @@ class FastEncoder:
         for value in args:
             n = self._value(value, n, out, tokens)
             if n < 0:
+                self._containers.clear()
                 return None
         if kwargs:
             for key in sorted(kwargs):
                 if type(key) is not str:
+                    self._containers.clear()
                     return None
                 out.append(enc.bytes_token(key.encode("utf-8")))
                 n = self._value(kwargs[key], n, out, tokens)
                 if n < 0:
+                    self._containers.clear()
                     return None
+        containers = self._containers
+        if containers:
+            if len(containers) > 1 and len(set(containers)) < len(containers):
+                containers.clear()
+                return None  # one list twice: the general encoder sends a reference
+            containers.clear()
         call_open, call_close = open_close_tokens(k)
         args_open, args_close = open_close_tokens(k + 1)
         out[0] = call_open
@@ -153,6 +170,8 @@ class FastEncoder:
         k = enc.open_count
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
+        if self._containers:
+            self._containers.clear()  # (one value: no list twice)
         if n < 0:
             return None
         opening, closing = open_close_tokens(k)
@@ -199,7 +218,29 @@ class FastEncoder:
         if t is float:
             out.append(b"\x84" + _DOUBLE.pack(value))
             return n
+        if t is list or t is tuple:
+            return self._items(value, n, out, tokens, tokens.list if t is list else tokens.tuple)
         return -1
+
+    def _items(
+        self, value: list[Any] | tuple[Any, ...], n: int, out: list[bytes], tokens: _Tokens,
+        kind: bytes,
+    ) -> int:  # fmt: skip
+        """:meth:`_value` for a flat list or tuple of simple values."""
+        self._containers.append(id(value))
+        opening, closing = open_close_tokens(n)
+        out.append(opening)
+        out.append(kind)
+        m = n + 1
+        for x in value:
+            t = type(x)
+            if t is list or t is tuple:
+                return -1  # nested: the general encoder
+            m = self._value(x, m, out, tokens)
+            if m < 0:
+                return -1
+        out.append(closing)
+        return m
 
 
 def _joined(out: list[bytes]) -> bytes | list[bytes]:
@@ -262,8 +303,9 @@ class FastDecoder:
             raise _NotFastError
         return buf[p:e], e
 
-    def _value(self, buf: bytes, p: int) -> tuple[object, int, int]:
-        """One simple value: (value, position after it, OPENs in it)."""
+    def _value(self, buf: bytes, p: int, flat: bool = False) -> tuple[object, int, int]:
+        """One simple value, or (unless ``flat``) a flat list or tuple of simple values:
+        (value, position after it, OPENs in it)."""
         typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == INT:
             return header, p, 0
@@ -300,12 +342,29 @@ class FastDecoder:
             if t != INT or v > 1:
                 raise _NotFastError
             obj = v == 1
+        elif kind in {b"list", b"tuple"} and not flat:
+            return self._items(buf, p, header, kind == b"tuple")
         else:
             raise _NotFastError
         t, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if t != CLOSE or number != header:
             raise _NotFastError
         return obj, p, 1
+
+    def _items(self, buf: bytes, p: int, number: int, as_tuple: bool) -> tuple[object, int, int]:
+        """The simple items of the list or tuple OPENed as ``number``, up to its CLOSE:
+        (the list or tuple, position after it, OPENs in it, its own included)."""
+        items: list[object] = []
+        opens = 1
+        while True:
+            typ, header, q = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ == CLOSE:
+                if header != number:
+                    raise _NotFastError
+                return (tuple(items) if as_tuple else items), q, opens
+            value, p, n = self._value(buf, p, True)
+            items.append(value)
+            opens += n
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
@@ -327,7 +386,14 @@ class FastDecoder:
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        if (opens and self._max_depth < 2) or self._max_objects < 3:
+        extra = deepest = 1
+        if opens:  # a sequence: one level deeper; a list or tuple: its items, maybe two
+            deepest = 2
+            t = type(result)
+            if t is list or t is tuple:
+                extra += len(result)  # type: ignore[arg-type]
+                deepest += opens > 1
+        if self._max_depth < deepest or self._max_objects < 2 + extra:
             raise _NotFastError  # the general path refuses the nesting or the objects
         conn = self._conn
         try:
@@ -362,11 +428,17 @@ class FastDecoder:
         if 6 + numargs > self._max_objects:
             raise _NotFastError
         opens = 2
+        extra = 0  # objects in lists and tuples, beyond one an argument
+        nested = False  # a sequence in a list or tuple: one level deeper
         args: list[Any] = []
         for _ in range(numargs):
             value, p, n = self._value(buf, p)
             args.append(value)
-            opens += n
+            if n:
+                opens += n
+                if type(value) is list or type(value) is tuple:
+                    extra += len(value)
+                    nested = nested or n > 1
         kwargs: dict[str, Any] = {}
         kwarg_name = Admission.kwarg_name
         try:
@@ -389,16 +461,23 @@ class FastDecoder:
                     raw = w
                 else:
                     raise _NotFastError
-                if 8 + numargs + 2 * len(kwargs) > self._max_objects:
+                if 8 + numargs + 2 * len(kwargs) + extra > self._max_objects:
                     raise _NotFastError
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
-                kwargs[name], p, n = self._value(buf, p)
-                opens += n
+                value, p, n = self._value(buf, p)
+                kwargs[name] = value
+                if n:
+                    opens += n
+                    if type(value) is list or type(value) is tuple:
+                        extra += len(value)
+                        nested = nested or n > 1
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
-            if self._max_depth < (3 if opens > 2 else 2):
-                raise _NotFastError  # the general path refuses the nesting
+            if self._max_depth < (4 if nested else 3 if opens > 2 else 2) or (
+                extra and 6 + numargs + 2 * len(kwargs) + extra > self._max_objects
+            ):
+                raise _NotFastError  # the general path refuses the nesting or the objects
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:
             raise _NotFastError from None
