@@ -45,6 +45,14 @@ class Plain(Referenceable):  # type: ignore[misc]
         return x
 
 
+class Greeter(Referenceable):  # type: ignore[misc]
+    def remote_greet(self, name: bytes) -> bytes:
+        return b"hello " + name
+
+    def getMethodSchema(self, methodname: str) -> RemoteMethodSchema:
+        return RemoteMethodSchema(_response=bytes, name=bytes, __ignoreUnknown__=True)
+
+
 class SchemaCalls(unittest.TestCase):
     async def setUp(self) -> None:  # type: ignore[override]
         self.a, self.b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
@@ -170,3 +178,13 @@ class SchemaCalls(unittest.TestCase):
         f = await failure_of(self.a.getReference(self.b.registerReference(Both())))
         assert "multiple RemoteInterfaces" in str(f.value), f
         assert await self.rref.callRemote("add", 1, 2) == 3
+
+    async def test_unknown_keywords_are_dropped(self) -> None:
+        """``__ignoreUnknown__``: a keyword the schema does not name never reaches the
+        method (fast path or not), the named ones are still checked."""
+        rref = await self.a.getReference(self.b.registerReference(Greeter()))
+        assert await rref.callRemote("greet", name=b"bob", extra=5, _useSchema=False) == (
+            b"hello bob"
+        )
+        f = await failure_of(rref.callRemote("greet", name=5, extra=5, _useSchema=False))
+        assert f.check(Violation), f

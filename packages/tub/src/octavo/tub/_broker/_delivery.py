@@ -42,7 +42,12 @@ def _invoke(call: CallReceived) -> Any:
         # each argument was checked as it arrived; now the whole call (missing,
         # repeated), and gifts as what they resolved to
         schema.checkAllArgs(call.args, call.kwargs, True)
-    return do_call(call.methodname, tuple(call.args), call.kwargs)
+    kwargs = call.kwargs
+    if kwargs and schema is not None and getattr(schema, "ignoreUnknown", False):
+        # ``__ignoreUnknown__``: keyword arguments the schema does not name are dropped
+        # (as Foolscap documents; its own callee asserts instead), on both paths
+        kwargs = {k: v for k, v in kwargs.items() if k in schema.argConstraints}
+    return do_call(call.methodname, tuple(call.args), kwargs)
 
 
 def _check_result(res: Any, call: CallReceived) -> None:
