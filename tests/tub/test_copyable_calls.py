@@ -21,6 +21,8 @@ from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
 
+from ._loopback import LoopbackTubs
+
 CERTS = [create_certificate() for _ in range(2)]
 
 
@@ -73,15 +75,7 @@ async def failure_of(d: Deferred[Any]) -> Failure:
     return box[0]
 
 
-class CopyableCalls(unittest.TestCase):
-    def make_tub(self, cert: bytes) -> Tub:
-        t = Tub(certData=cert)
-        t.startService()
-        self.addCleanup(t.stopService)
-        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
-        t.setLocation(f"127.0.0.1:{port}")
-        return t
-
+class CopyableCalls(LoopbackTubs, unittest.TestCase):
     async def connect(self) -> tuple[Tub, Tub, Any]:
         a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
         rref = await a.getReference(b.registerReference(Echo()))

@@ -14,7 +14,6 @@ from octavo.tub import (
     LocalReferenceable,
     Promise,
     Referenceable,
-    Tub,
     UsageError,
     makePromise,
     resolvedPromise,
@@ -23,6 +22,8 @@ from octavo.tub import (
     when,
 )
 from octavo.tub._net._identity import create_certificate
+
+from ._loopback import LoopbackTubs
 
 
 class Target:
@@ -250,15 +251,7 @@ class Counter(Referenceable):  # type: ignore[misc]
         return sum(self.seen)
 
 
-class PromiseOverTubs(unittest.TestCase):
-    def make_tub(self, cert: bytes) -> Tub:
-        t = Tub(certData=cert)
-        t.startService()
-        self.addCleanup(t.stopService)
-        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
-        t.setLocation(f"127.0.0.1:{port}")
-        return t
-
+class PromiseOverTubs(LoopbackTubs, unittest.TestCase):
     async def test_promise_resolving_to_a_remote_reference(self) -> None:
         """Messages sent to a promise before it resolves to a RemoteReference (over a
         real loopback Tub pair) are delivered with callRemote, in order, with results."""

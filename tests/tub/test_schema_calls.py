@@ -22,8 +22,8 @@ from octavo.tub import (
     Violation,
 )
 from octavo.tub._net._identity import create_certificate
-from octavo.tub._tub import Tub
 
+from ._loopback import LoopbackTubs
 from ._schema_ifaces import Adder, RIAdder, Typed
 
 CERTS = [create_certificate() for _ in range(2)]
@@ -53,19 +53,11 @@ class Greeter(Referenceable):  # type: ignore[misc]
         return RemoteMethodSchema(_response=bytes, name=bytes, __ignoreUnknown__=True)
 
 
-class SchemaCalls(unittest.TestCase):
+class SchemaCalls(LoopbackTubs, unittest.TestCase):
     async def setUp(self) -> None:  # type: ignore[override]
         self.a, self.b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])
         self.adder = Adder()
         self.rref = await self.a.getReference(self.b.registerReference(self.adder))
-
-    def make_tub(self, cert: bytes) -> Tub:
-        t = Tub(certData=cert)
-        t.startService()
-        self.addCleanup(t.stopService)
-        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
-        t.setLocation(f"127.0.0.1:{port}")
-        return t
 
     async def test_good_calls(self) -> None:
         """Calls that fit the interface are answered, positionally or by keyword."""

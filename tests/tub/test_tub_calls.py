@@ -14,6 +14,8 @@ from octavo.tub._net._identity import create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
 
+from ._loopback import LoopbackTubs
+
 CERTS = [create_certificate() for _ in range(2)]
 
 
@@ -35,15 +37,7 @@ async def settle(seconds: float = 0.05) -> None:
     await d
 
 
-class TubCalls(unittest.TestCase):
-    def make_tub(self, cert: bytes) -> Tub:
-        t = Tub(certData=cert)
-        t.startService()
-        self.addCleanup(t.stopService)
-        port = t.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
-        t.setLocation(f"127.0.0.1:{port}")
-        return t
-
+class TubCalls(LoopbackTubs, unittest.TestCase):
     async def test_call_reaches_the_peer_socket_before_the_reactor_runs(self) -> None:
         """Right after callRemote returns, with no reactor turn in between, the call's
         bytes are already readable on the far end's socket (both Tubs are in this

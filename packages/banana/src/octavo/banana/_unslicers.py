@@ -120,6 +120,16 @@ class Unslicer:
         """Look ``opentype`` up in the decoder's registry (nested objects)."""
         return self.decoder.open(opentype, top_level=False)
 
+    def open_constrained(self, opentype: Opentype, constraint: Any) -> Unslicer | None:
+        """:meth:`open` a child that must obey ``constraint`` (None: any): Violation if
+        the constraint refuses ``opentype``, else the child gets the constraint."""
+        if constraint is not None:
+            constraint.checkOpentype(opentype)
+        child = self.open(opentype)
+        if child is not None and constraint is not None:
+            child.setConstraint(constraint)
+        return child
+
     def receiveChild(self, obj: object) -> None:
         """Take one child: a primitive value, a finished child object, or a Pending."""
 
@@ -272,11 +282,7 @@ class TupleUnslicer(Unslicer):
             if len(self.list) >= len(self.constraints):
                 raise Violation("the tuple is full")
             c = self.constraints[len(self.list)]
-            c.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and c is not None:
-            child.setConstraint(c)
-        return child
+        return self.open_constrained(opentype, c)
 
     def receiveChild(self, obj: object) -> None:
         if self.constraints is not None and len(self.list) >= len(self.constraints):
@@ -433,12 +439,7 @@ class DictUnslicer(Unslicer):
         if self.maxKeys is not None and len(self.items) >= 2 * self.maxKeys:
             raise Violation("the dict is full")
         c = self.keyConstraint if self.gettingKey else self.valueConstraint
-        if c is not None:
-            c.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and c is not None:
-            child.setConstraint(c)
-        return child
+        return self.open_constrained(opentype, c)
 
     def receiveChild(self, obj: object) -> None:
         if type(obj) is Pending:

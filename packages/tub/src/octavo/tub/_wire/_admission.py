@@ -118,13 +118,7 @@ def surely_fits(constraint: Any, value: object, checked_after: bool = False) -> 
         return _surely_fits_items(constraint, value, checked_after)
     if type(value) not in kinds:
         return False
-    if checked_after:
-        return True
-    try:
-        constraint.checkObject(value, True)
-    except Violation:
-        return False
-    return True
+    return checked_after or _passes(constraint, value)
 
 
 def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> bool:
@@ -147,8 +141,11 @@ def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> b
             return False
     else:
         return False
-    if checked_after:
-        return True
+    return checked_after or _passes(constraint, value)
+
+
+def _passes(constraint: Any, value: object) -> bool:
+    """Whether ``constraint.checkObject`` takes the inbound ``value``."""
     try:
         constraint.checkObject(value, True)
     except Violation:

@@ -136,13 +136,7 @@ class _ConstrainedChild(Unslicer):
             self.child_constraint.checkToken(typebyte, size)
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
-        c = self.child_constraint
-        if c is not None:
-            c.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and c is not None:
-            child.setConstraint(c)
-        return child
+        return self.open_constrained(opentype, self.child_constraint)
 
 
 class CallUnslicer(MessageUnslicer, _ConstrainedChild):

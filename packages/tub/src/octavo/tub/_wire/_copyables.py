@@ -121,12 +121,7 @@ class RemoteCopyUnslicer(Unslicer):
 
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
         c = _ATTRNAME_AS_STR if self.attrname is None else self.attr_constraint
-        if c is not None:
-            c.checkOpentype(opentype)
-        child = self.open(opentype)
-        if child is not None and c is not None:
-            child.setConstraint(c)
-        return child
+        return self.open_constrained(opentype, c)
 
     def receiveChild(self, obj: object) -> None:
         if self.attrname is None:
