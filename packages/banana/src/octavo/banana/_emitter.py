@@ -4,9 +4,11 @@
 An emitter is a set of closures made once per Encoder and outbound vocabulary
 (:func:`make_emitter`) and used for one message at a time: ``run(obj, count)`` encodes
 ``obj`` with OPENs numbered from ``count`` and returns the bytes and the next number.
-The closures share the output list, the table of shared objects (a list, tuple, dict
-or set met again becomes a ``reference`` sequence) and the OPEN counter, a one-element
-list (``ctr``), so that they can be made by three factories:
+The closures share the output list and the table of shared objects (a list, tuple, dict
+or set met again becomes a ``reference`` sequence). The OPEN counter is a plain number
+handed from call to call: each emitter takes the next OPEN number and returns the one
+after what it wrote (no cell or list read and written per OPEN). They are made by three
+factories:
 
 - :func:`_leaf_emitters`: byte strings (VOCAB when the vocabulary has them), strs,
   references, None and Decimal (``enc_leaf``);
@@ -93,20 +95,16 @@ def make_emitter(  # noqa: PLR0917
     out: list[bytes] = []
     refs: dict[int, int] = {}
     keep: list[object] = []  # keeps slicer-made objects alive so their ids stay unique
-    ctr = [0]  # the next OPEN number
-    leaves = _leaf_emitters(tables, out, ctr, vocab, max_vocab_len, ot)
-    later: dict[str, Callable[..., None]] = {}  # frozensets, customs, subclasses
-    containers = _container_emitters(tables, out, ctr, refs, ot, leaves, later, int_runs)
-    later.update(
-        _other_emitters(tables, out, ctr, refs, keep, ot, slicers, ctx, leaves, containers)
-    )
+    leaves = _leaf_emitters(tables, out, vocab, max_vocab_len, ot)
+    later: dict[str, Callable[..., int]] = {}  # frozensets, customs, subclasses
+    containers = _container_emitters(tables, out, refs, ot, leaves, later, int_runs)
+    later.update(_other_emitters(tables, out, refs, keep, ot, slicers, ctx, leaves, containers))
     enc = containers[0]
 
     def run(root: object, count: int) -> tuple[bytes, int]:
-        ctr[0] = count
         try:
-            enc(root)
-            return b"".join(out), ctr[0]
+            after = enc(root, count)
+            return b"".join(out), after
         finally:
             refs.clear()
             keep.clear()
@@ -115,26 +113,27 @@ def make_emitter(  # noqa: PLR0917
     return run
 
 
-#: enc (the dispatch), enc_list, enc_tuple, enc_dict
+#: enc (the dispatch), enc_list, enc_tuple, enc_dict: (object[, opentype], next OPEN
+#: number) -> the next OPEN number after it
 _Containers = tuple[
-    Callable[[object], None],
-    Callable[[Any, bytes], None],
-    Callable[[Any], None],
-    Callable[[Any], None],
+    Callable[[object, int], int],
+    Callable[[Any, bytes, int], int],
+    Callable[[Any, int], int],
+    Callable[[Any, int], int],
 ]
 
+#: emit_bytes, enc_str, emit_ref, enc_leaf
 _Leaves = tuple[
     Callable[[bytes], None],
-    Callable[[str], None],
-    Callable[[int], None],
-    Callable[[bytes, "bytes | None"], None],
+    Callable[[str, int], int],
+    Callable[[int, int], int],
+    Callable[[bytes, "bytes | None", int], int],
 ]
 
 
-def _leaf_emitters(  # noqa: PLR0917
+def _leaf_emitters(
     tables: Tables,
     out: list[bytes],
-    ctr: list[int],
     vocab: dict[bytes, int],
     max_vocab_len: int,
     ot: dict[str, bytes],
@@ -167,15 +166,12 @@ def _leaf_emitters(  # noqa: PLR0917
         append(STR_T[L] if L < TABLE else b128_encode(L) + b"\x82")
         append(data)
 
-    def emit_ref(refid: int) -> None:
-        k = ctr[0]
-        ctr[0] = k + 1
+    def emit_ref(refid: int, k: int) -> int:
         o_h, c_h = open_close(k)
         extend((o_h, OT_REF, int_token(refid), c_h))
+        return k + 1
 
-    def enc_str(o: str) -> None:
-        k = ctr[0]
-        ctr[0] = k + 1
+    def enc_str(o: str, k: int) -> int:
         data = o.encode("utf-8")
         if k < OPEN_TABLE:
             o_h = OPEN_T[k]
@@ -190,19 +186,19 @@ def _leaf_emitters(  # noqa: PLR0917
             extend((o_h, OT_UNI))
             emit_bytes(data)
             append(c_h)
-            return
+            return k + 1
         L = len(data)
         extend((o_h, OT_UNI, STR_T[L] if L < TABLE else b128_encode(L) + b"\x82", data, c_h))
+        return k + 1
 
-    def enc_leaf(opentype: bytes, body: bytes | None) -> None:
-        k = ctr[0]
-        ctr[0] = k + 1
+    def enc_leaf(opentype: bytes, body: bytes | None, k: int) -> int:
         o_h, c_h = (OPEN_T[k], CLOSE_T[k]) if k < OPEN_TABLE else open_close(k)
         append(o_h)
         append(opentype)
         if body is not None:
             emit_bytes(body)
         append(c_h)
+        return k + 1
 
     return emit_bytes, enc_str, emit_ref, enc_leaf
 
@@ -210,11 +206,10 @@ def _leaf_emitters(  # noqa: PLR0917
 def _container_emitters(  # noqa: PLR0917
     tables: Tables,
     out: list[bytes],
-    ctr: list[int],
     refs: dict[int, int],
     ot: dict[str, bytes],
     leaves: _Leaves,
-    later: dict[str, Callable[..., None]],
+    later: dict[str, Callable[..., int]],
     int_runs: bool,
 ) -> _Containers:
     """``enc`` (the dispatch), ``enc_list`` (lists and sets), ``enc_tuple``, ``enc_dict``."""
@@ -241,9 +236,7 @@ def _container_emitters(  # noqa: PLR0917
     OT_BOOL = ot["boolean"]
     OT_DEC = ot["decimal"]
 
-    def enc_list(o: list[Any], opentype: bytes) -> None:
-        k = ctr[0]
-        ctr[0] = k + 1
+    def enc_list(o: list[Any], opentype: bytes, k: int) -> int:
         if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
@@ -265,37 +258,35 @@ def _container_emitters(  # noqa: PLR0917
         ):
             extend(map(INT_T.__getitem__, o))  # a run of small ints: all in C
             append(c_h)
-            return
+            return k + 1
+        n = k + 1
         for x in o:
             t = type(x)
             if t is int:
                 append(INT_T[x] if 0 <= x < INT_TABLE else int_token(x))
             elif t is str:
-                enc_str(x)
+                n = enc_str(x, n)
             elif t is tuple:
-                enc_tuple(x)
+                n = enc_tuple(x, n)
             else:
-                enc(x)
+                n = enc(x, n)
         append(c_h)
+        return n
 
-    def enc_tuple(o: tuple[Any, ...]) -> None:
+    def enc_tuple(o: tuple[Any, ...], k: int) -> int:
         r = refs.get(id(o))
         if r is not None:
-            emit_ref(r)
-        else:
-            enc_list(o, OT_TUPLE)  # type: ignore[arg-type]
+            return emit_ref(r, k)
+        return enc_list(o, OT_TUPLE, k)  # type: ignore[arg-type]
 
-    def enc_dict(o: dict[Any, Any]) -> None:
+    def enc_dict(o: dict[Any, Any], k: int) -> int:
         r = refs.get(id(o))
         if r is not None:
-            emit_ref(r)
-            return
+            return emit_ref(r, k)
         try:
             keys = sorted(o)
         except TypeError as e:
             raise Violation(f"cannot sort the keys of a dict: {e}") from None
-        k = ctr[0]
-        ctr[0] = k + 1
         if k < OPEN_TABLE:
             o_h = OPEN_T[k]
             c_h = CLOSE_T[k]
@@ -308,54 +299,52 @@ def _container_emitters(  # noqa: PLR0917
         refs[id(o)] = k
         append(o_h)
         append(OT_DICT)
+        n = k + 1
         for key in keys:
             value = o[key]
-            if type(key) is str:
-                enc_str(key)
-            else:
-                enc(key)
+            n = enc_str(key, n) if type(key) is str else enc(key, n)
             t = type(value)
             if t is int:
                 append(INT_T[value] if 0 <= value < INT_TABLE else int_token(value))
             elif t is str:
-                enc_str(value)
+                n = enc_str(value, n)
             else:
-                enc(value)
+                n = enc(value, n)
         append(c_h)
+        return n
 
-    def enc(o: object) -> None:
+    def enc(o: object, k: int) -> int:
         t = type(o)
         if t is int:
             append(int_token(o))  # type: ignore[arg-type]
         elif t is str:
-            enc_str(o)  # type: ignore[arg-type]
+            return enc_str(o, k)  # type: ignore[arg-type]
         elif t is bytes:
             emit_bytes(o)  # type: ignore[arg-type]
         elif t is list or t is set:
             r = refs.get(id(o))
             if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_LIST if t is list else OT_SET)  # type: ignore[arg-type]
+                return emit_ref(r, k)
+            return enc_list(o, OT_LIST if t is list else OT_SET, k)  # type: ignore[arg-type]
         elif t is dict:
-            enc_dict(o)  # type: ignore[arg-type]
+            return enc_dict(o, k)  # type: ignore[arg-type]
         elif t is tuple:
-            enc_tuple(o)  # type: ignore[arg-type]
+            return enc_tuple(o, k)  # type: ignore[arg-type]
         elif t is float:
             append(b"\x84" + _pack_double(o))
         elif o is None:
-            enc_leaf(OT_NONE, None)
+            return enc_leaf(OT_NONE, None, k)
         elif t is bool:
-            k = ctr[0]
-            ctr[0] = k + 1
             o_h, c_h = open_close(k)
             extend((o_h, OT_BOOL, INT_T[1] if o else INT_T[0], c_h))
+            return k + 1
         elif t is frozenset:
-            later["frozenset"](o)
+            return later["frozenset"](o, k)
         elif t is Decimal:
-            enc_leaf(OT_DEC, str(o).encode())
+            return enc_leaf(OT_DEC, str(o).encode(), k)
         else:
-            later["generic"](o)
+            return later["generic"](o, k)
+        return k  # an int, bytes or float: no OPEN
 
     return enc, enc_list, enc_tuple, enc_dict
 
@@ -363,7 +352,6 @@ def _container_emitters(  # noqa: PLR0917
 def _other_emitters(  # noqa: PLR0917
     tables: Tables,
     out: list[bytes],
-    ctr: list[int],
     refs: dict[int, int],
     keep: list[object],
     ot: dict[str, bytes],
@@ -371,7 +359,7 @@ def _other_emitters(  # noqa: PLR0917
     ctx: SliceContext,
     leaves: _Leaves,
     containers: _Containers,
-) -> dict[str, Callable[..., None]]:
+) -> dict[str, Callable[..., int]]:
     """``frozenset``, ``generic`` (custom slicers, subclasses of built-ins)."""
     append = out.append
     emit_bytes, enc_str, emit_ref, enc_leaf = leaves
@@ -382,25 +370,22 @@ def _other_emitters(  # noqa: PLR0917
     OT_FSET = ot["immutable-set"]
     OT_DEC = ot["decimal"]
 
-    def enc_frozenset(o: frozenset[Any]) -> None:
-        k = ctr[0]
-        ctr[0] = k + 1
+    def enc_frozenset(o: frozenset[Any], k: int) -> int:
         o_h, c_h = open_close(k)
         append(o_h)
         append(OT_FSET)
+        n = k + 1
         for x in o:
-            enc(x)
+            n = enc(x, n)
         append(c_h)
+        return n
 
-    def enc_custom(o: object, entry: SlicerEntry) -> None:
+    def enc_custom(o: object, entry: SlicerEntry, k: int) -> int:
         if entry.track_references:
             r = refs.get(id(o))
             if r is not None:
-                emit_ref(r)
-                return
+                return emit_ref(r, k)
         opentype, children = entry.slicer(o, ctx)
-        k = ctr[0]
-        ctr[0] = k + 1
         o_h, c_h = open_close(k)
         if entry.track_references:
             refs[id(o)] = k
@@ -412,20 +397,21 @@ def _other_emitters(  # noqa: PLR0917
                 emit_bytes(name.encode())
             else:
                 append(tok)
+        n = k + 1
         for child in children:
             # a slicer may make its children on the fly (a fresh state dict): keep them
             # alive until the message is done, so their ids cannot be reused
             keep.append(child)
-            enc(child)
+            n = enc(child, n)
         append(c_h)
+        return n
 
-    def enc_generic(o: object) -> None:
+    def enc_generic(o: object, k: int) -> int:
         """Objects whose exact type is not a built-in of the dispatch."""
         t = type(o)
         entry = slicers.lookup(t)
         if entry is not None:
-            enc_custom(o, entry)
-            return
+            return enc_custom(o, entry, k)
         # subclasses of built-ins get the built-in behaviour (Foolscap adapts by MRO)
         for klass in t.__mro__:
             handler = _SUBCLASS_HANDLERS.get(klass)
@@ -434,20 +420,18 @@ def _other_emitters(  # noqa: PLR0917
         else:
             raise Violation(f"cannot serialize {short_repr(o)} ({t})")
         if handler == "str":
-            enc_str(o)  # type: ignore[arg-type]
-        elif handler in ("list", "set"):
+            return enc_str(o, k)  # type: ignore[arg-type]
+        if handler in ("list", "set"):
             r = refs.get(id(o))
             if r is not None:
-                emit_ref(r)
-            else:
-                enc_list(o, OT_LIST if handler == "list" else OT_SET)
-        elif handler == "frozenset":
-            enc_frozenset(o)  # type: ignore[arg-type]
-        elif handler == "decimal":
-            enc_leaf(OT_DEC, str(o).encode())
-        elif handler == "tuple":
-            enc_tuple(o)
-        else:  # "dict"
-            enc_dict(o)
+                return emit_ref(r, k)
+            return enc_list(o, OT_LIST if handler == "list" else OT_SET, k)
+        if handler == "frozenset":
+            return enc_frozenset(o, k)  # type: ignore[arg-type]
+        if handler == "decimal":
+            return enc_leaf(OT_DEC, str(o).encode(), k)
+        if handler == "tuple":
+            return enc_tuple(o, k)
+        return enc_dict(o, k)  # "dict"
 
     return {"frozenset": enc_frozenset, "generic": enc_generic}
