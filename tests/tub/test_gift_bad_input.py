@@ -133,6 +133,9 @@ def closed_port() -> int:
 
 
 class BadGifts(RawPeerCase):
+    #: a small bound of gifts waiting on one connection, set as the Tub option
+    server_options = {"max-pending-gifts": 5}
+
     async def setUp(self) -> None:  # type: ignore[override]
         await super().setUp()
         self.peer = await self.gift_peer()
@@ -203,7 +206,7 @@ class BadGifts(RawPeerCase):
         server refuses the gift past its bound of gifts waiting on one connection,
         every waiting gift then fails, and so does the call that started it."""
         conn = self.server_broker(self.peer).connection
-        conn.max_pending_gifts = 5
+        assert conn.max_pending_gifts == 5  # (from the Tub option)
         furl = f"pb://{self.peer.tub.getTubID()}@127.0.0.1:1/loop"
         self.send_gift(20, 100, furl)
         answered = 0
@@ -230,7 +233,7 @@ class BadGifts(RawPeerCase):
         Violation; the gifts taken before the bound are still resolved (and
         acknowledged), and nothing else is disturbed."""
         conn = self.server_broker(self.peer).connection
-        conn.max_pending_gifts = 5
+        assert conn.max_pending_gifts == 5  # (from the Tub option)
         nobody = TubIdentity.from_pem(create_certificate()).tubid
         furl = f"pb://{nobody}@tcp:127.0.0.1:{closed_port()}/swiss"
         gifts = b"".join(their_reference(200 + i, furl, 951 + i) for i in range(10))

@@ -30,6 +30,7 @@ ROUND_TRIPS = [
     ("negotiation-timeout", "2.5", 2.5),
     ("max-inbound-calls", 50, 50),
     ("max-references-per-peer", 1000, 1000),
+    ("max-pending-gifts", "12", 12),
     ("max-message-size", 1 << 20, 1 << 20),
     ("max-vocab-entries", "100", 100),
     ("max-vocab-bytes", 5000, 5000),
@@ -64,6 +65,7 @@ NOT_DEFAULTS = {
     "negotiation_timeout": 9.0,
     "max_inbound_calls": 11,
     "max_references_per_peer": 13,
+    "max_pending_gifts": 31,
     "max_message_size": 17,
     "max_vocab_entries": 19,
     "max_vocab_bytes": 23,
@@ -174,6 +176,7 @@ def test_every_broker_arg_is_a_broker_keyword():
         "disconnect_timeout",
         "max_inbound_calls",
         "max_references",
+        "max_pending_gifts",
         "max_message_size",
     }
     assert args <= set(params)
@@ -183,6 +186,7 @@ def test_every_broker_arg_is_a_broker_keyword():
         "disconnect_timeout": 9,
         "max_inbound_calls": 10_000,
         "max_references": 100_000,
+        "max_pending_gifts": 1_000,
         "max_message_size": 64 * 1024 * 1024,
         "codec_limits": {},  # None: the decoder's own defaults
     }

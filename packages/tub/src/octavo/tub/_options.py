@@ -134,6 +134,9 @@ class TubOptions:
     #: ``max-references-per-peer``: our objects one peer may hold references to; past
     #: it, sending one more to that peer fails with a Violation.
     max_references_per_peer: int = 100_000
+    #: ``max-pending-gifts``: third-party references (gifts) received from one peer and
+    #: not resolved yet; one more is refused with a Violation (a gift loop, or a flood).
+    max_pending_gifts: int = 1_000
     #: ``max-message-size``: bytes one inbound message may take on the wire; a bigger
     #: one is a protocol error that closes that connection.
     max_message_size: int = 64 * 1024 * 1024
@@ -252,6 +255,9 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
         ),
         "max-references-per-peer": Option(
             "max_references_per_peer", coerce_count, broker_arg="max_references"
+        ),
+        "max-pending-gifts": Option(
+            "max_pending_gifts", coerce_count, broker_arg="max_pending_gifts"
         ),
         "max-message-size": Option("max_message_size", coerce_count, broker_arg="max_message_size"),
         "max-vocab-entries": Option(

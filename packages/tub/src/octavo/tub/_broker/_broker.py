@@ -42,6 +42,7 @@ from octavo.tub._eventual import EventualQueue, default_clock, queue_for
 from octavo.tub._referenceable import RemoteReference
 from octavo.tub._schema._outbound import NOT_GIVEN, check_outbound_call
 from octavo.tub._wire._connection import (
+    DEFAULT_MAX_PENDING_GIFTS,
     DEFAULT_MAX_INBOUND_CALLS,
     DEFAULT_MAX_MESSAGE_SIZE,
     PBConnection,
@@ -100,6 +101,8 @@ class Broker(Protocol):
         wire; a bigger one is a protocol error and closes the connection.
     :param max_references: our objects the far end may hold references to at once;
         sending it one more fails with a Violation.
+    :param max_pending_gifts: third-party references from the far end not resolved yet;
+        one more is refused with a Violation.
     :param codec_limits: keyword limits handed to the decoder (depth, token sizes).
     :param fast_paths: use the whole-message fast paths (None: the process default).
     """
@@ -120,6 +123,7 @@ class Broker(Protocol):
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_references: int = DEFAULT_MAX_REFERENCES,
+        max_pending_gifts: int = DEFAULT_MAX_PENDING_GIFTS,
         codec_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -154,6 +158,7 @@ class Broker(Protocol):
             max_inbound_calls=max_inbound_calls,
             max_message_size=max_message_size,
             max_references=max_references,
+            max_pending_gifts=max_pending_gifts,
             decoder_limits=codec_limits,
             fast_paths=fast_paths,
         )

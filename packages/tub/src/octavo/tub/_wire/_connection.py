@@ -199,6 +199,7 @@ class PBConnection:
     :param max_inbound_calls: calls from the far end queued or running at once.
     :param max_message_size: bytes one inbound message may take on the wire.
     :param max_references: our objects the far end may hold at once.
+    :param max_pending_gifts: gifts from the far end not resolved yet, at most.
     :param decoder_limits: keyword limits for the Banana decoder (``max_depth``,
         ``max_token_size``).
     :param fast_paths: use the fast paths, ours (whole messages) and the codec's (None:
@@ -216,6 +217,7 @@ class PBConnection:
         max_inbound_calls: int = DEFAULT_MAX_INBOUND_CALLS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_references: int = DEFAULT_MAX_REFERENCES,
+        max_pending_gifts: int = DEFAULT_MAX_PENDING_GIFTS,
         decoder_limits: Mapping[str, int] | None = None,
         fast_paths: bool | None = None,
     ) -> None:
@@ -258,7 +260,7 @@ class PBConnection:
         self.gifts = GiftTable()
         #: gifts (their-references) received and not resolved yet, and their bound
         self.gifts_pending = 0
-        self.max_pending_gifts = DEFAULT_MAX_PENDING_GIFTS
+        self.max_pending_gifts = max_pending_gifts
         #: clid 0: the far end's calls to this connection itself
         self.own_methods = _OwnMethods(self)
         #: the rule for inbound calls and answers (and the count of inbound calls)
