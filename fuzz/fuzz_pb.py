@@ -12,6 +12,9 @@ the far end holds "obj" as clid 1, and eight calls of ours wait for their answer
 but "fail") answers with what it was given, "fail" raises; but "typed" obeys a
 RemoteInterface method schema (an int, a list of at most three byte strings, an
 optional str), checked token by token or, for sure scalar calls, by the admission.
+Copyables of two copytypes are known to the receiving end: "fuzz.Point" with a
+``stateSchema`` (two ints, checked as its tokens arrive) and "fuzz.Bag" with none;
+any other copytype is a Violation of its message.
 
 Each input is three bytes, then the stream (what the far end sends next):
 
@@ -49,7 +52,7 @@ chunks chosen. Checks:
   kept as regressions.)
 
 Unless a corpus directory is given, the fuzzer starts from seeds that are real streams
-of the far end (calls with assorted arguments, references, a gift from a third Tub,
+of the far end (calls with assorted arguments, references, Copyables, a gift from a third Tub,
 answers and errors to our calls, PING, ``add-vocab``/``set-vocab``, an ERROR token),
 in a temporary directory kept between runs. Inputs that once failed are kept as
 fuzz/regressions/pb-*.bin and replayed first.
@@ -67,6 +70,9 @@ from _fuzzing import chunk_sizes, describe, run
 # (atheris includes whole top-level packages: all of octavo, none of Twisted)
 with atheris.instrument_imports(include=["octavo"]):
     from octavo.banana import IntegerConstraint, ListOf, Optional
+    from octavo.tub._copy_registry import CopyableRegistry
+    from octavo.tub._copy_schema import AttributeDictConstraint
+    from octavo.tub._copyable import Copyable, RemoteCopy, install_copy_slicers
     from octavo.tub._errors import BananaError, Violation
     from octavo.tub._schema._method import RemoteMethodSchema
     from octavo.tub._wire._codec import pb_codec
@@ -152,9 +158,44 @@ class CopiedProblem:
         return f"CopiedProblem({self.state.get('value')!r})"
 
 
+#: the copytypes the receiving end knows (none from the process-wide registry)
+COPYABLES = CopyableRegistry()
+
+
+class Point(RemoteCopy):
+    """A received "fuzz.Point": two ints, checked by its stateSchema."""
+
+    copytype = "fuzz.Point"
+    stateSchema = AttributeDictConstraint(("x", int), ("y", int))
+    copyableRegistry = COPYABLES
+
+
+class Bag(RemoteCopy):
+    """A received "fuzz.Bag": any attributes."""
+
+    copytype = "fuzz.Bag"
+    copyableRegistry = COPYABLES
+
+
+class Sent(Copyable):
+    """A Copyable the far end sends: any copytype, any state."""
+
+    def __init__(self, copytype: str, **state: object) -> None:
+        self.typeToCopy = copytype
+        self.state = state
+
+    def getStateToCopy(self) -> dict[str, Any]:
+        return self.state
+
+
 CODEC = pb_codec(
-    referenceable=Obj, remote_reference=Proxy, failure=Problem, copied_failure=CopiedProblem
+    referenceable=Obj,
+    remote_reference=Proxy,
+    failure=Problem,
+    copied_failure=CopiedProblem,
+    copyables=COPYABLES,
 )
+install_copy_slicers(CODEC.slicers)
 
 
 class Host:
@@ -282,6 +323,8 @@ def leaf(node: object, again: Callable[[object], object]) -> object:
         return ("obj", node.name)
     if type(node) is CopiedProblem:
         return ("failure", again(node.state))
+    if type(node) in (Point, Bag):
+        return ("copy", type(node).__name__, again(dict(vars(node))))
     return None  # a Pending, or anything else: a bug
 
 
@@ -634,6 +677,17 @@ def seed_streams() -> list[bytes]:
     shared = {"x": 1}
     far.call("echo", looped, (shared, shared))
     far.call("echo", value=far.mine, home=far.obj)
+    streams.append(far.stream())
+
+    far = FarEnd()  # Copyables: fitting, refused by the schema, unknown, nested, shared
+    point = Sent("fuzz.Point", x=1, y=2)
+    far.call("echo", point)
+    far.call("echo", Sent("fuzz.Point", x="one", y=2))
+    far.call("echo", Sent("fuzz.Point", x=1, y=2, z=3))
+    far.call("echo", Sent("fuzz.Unknown", a=1))
+    far.call("echo", [point, point], bag=Sent("fuzz.Bag", inner=point, items=[b"a", None]))
+    far.call("echo", Sent("fuzz.Bag", ref=far.mine, gift=far.gift))
+    far.call("echo", "after the Copyables")
     streams.append(far.stream())
 
     far = FarEnd()  # a gift, a call behind it, a gift in kwargs
