@@ -29,6 +29,7 @@ from octavo.banana import (
     ObjectTable,
     Pending,
     SliceContext,
+    SlicerEntry,
     SlicerRegistry,
     TupleUnslicer,
     Unslicer,
@@ -339,6 +340,35 @@ def test_context_mro_and_reference_tracking() -> None:
     assert got[0] == RemoteRef(1)
     assert got[1] == RemoteRef(2)
     assert got[2] is got[0]  # the second occurrence was a reference sequence
+
+
+def test_fallback_is_asked_about_unregistered_types() -> None:
+    """set_fallback: asked about a type no registered class of its MRO covers; an
+    entry it gives is kept, a None is asked again (something may be registered later)."""
+    asked: list[type] = []
+    answer: dict[type, SlicerEntry] = {}
+
+    def fallback(cls: type) -> SlicerEntry | None:
+        asked.append(cls)
+        return answer.get(cls)
+
+    class Late:
+        pass
+
+    slicers = SlicerRegistry()
+    slicers.register(Referenceable, lambda obj, ctx: (("ref",), ()))
+    slicers.set_fallback(fallback)
+    assert slicers.lookup(Sub) is not None and asked == []  # registered: not asked
+    assert slicers.lookup(Late) is None
+    assert slicers.lookup(Late) is None
+    assert asked == [Late, Late]
+    entry = SlicerEntry(lambda obj, ctx: (("late",), ()))
+    answer[Late] = entry
+    assert slicers.lookup(Late) is entry
+    assert slicers.lookup(Late) is entry
+    assert asked == [Late, Late, Late]  # kept once given
+    assert slicers.copy().lookup(Late) is entry  # a copy has the fallback too
+    assert Encoder(slicers=slicers).encode(Late()) == b"\x00\x88\x04\x82late\x00\x89"
 
 
 def test_extra_index_tokens_for_copyable() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from twisted.python.components import globalRegistry, registerAdapter
+from zope.interface import implementedBy, implementer
 
 from octavo.banana import (
     Decoder,
@@ -28,6 +30,7 @@ from octavo.tub import (
     AttributeDictConstraint,
     Copyable,
     CopyableRegistry,
+    ICopyable,
     RemoteCopy,
     RemoteCopyUnslicer,
     registerCopier,
@@ -310,6 +313,67 @@ def test_register_copier_sends_a_third_party_class(scratch: list[str]) -> None:
     (ev,) = dec.events()
     assert isinstance(ev, ObjectReceived)
     assert isinstance(ev.obj, Third) and ev.obj.v == 7
+
+
+def test_a_class_declaring_icopyable_is_sent_by_value() -> None:
+    """A class that only declares ICopyable (no Copyable base) is sent as its
+    copytype and state, as Foolscap sends it."""
+
+    @implementer(ICopyable)
+    class Declared:
+        def getTypeToCopy(self) -> str:
+            return "test.copyable.Point"
+
+        def getStateToCopy(self) -> dict[str, Any]:
+            return {"x": 5, "y": 6}
+
+    assert Encoder(slicers=_slicers()).encode(Declared()) == Encoder(slicers=_slicers()).encode(
+        Point(5, 6)
+    )
+    got = send(Declared())
+    assert isinstance(got, RemotePoint) and (got.x, got.y) == (5, 6)
+
+
+def test_an_adapter_to_icopyable_makes_a_class_copyable() -> None:
+    """registerAdapter(Adapter, cls, ICopyable): instances of cls are sent as the
+    adapter says, even when the encoder refused one of them before."""
+
+    class Plain:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    @implementer(ICopyable)
+    class PlainAsPoint:
+        def __init__(self, original: Plain) -> None:
+            self.original = original
+
+        def getTypeToCopy(self) -> str:
+            return "test.copyable.Point"
+
+        def getStateToCopy(self) -> dict[str, Any]:
+            return {"x": self.original.x, "y": 0}
+
+    enc, dec = codec()
+    with pytest.raises(Violation, match="cannot serialize"):
+        enc.encode(Plain(1))
+    registerAdapter(PlainAsPoint, Plain, ICopyable)
+    try:
+        dec.receive_data(enc.encode([Plain(7), Plain(8)]))
+    finally:
+        globalRegistry.unregister([implementedBy(Plain)], ICopyable, "", PlainAsPoint)
+    (ev,) = dec.events()
+    assert isinstance(ev, ObjectReceived)
+    assert [(p.x, p.y) for p in ev.obj] == [(7, 0), (8, 0)]
+
+
+def test_a_class_neither_declaring_nor_adapted_is_refused() -> None:
+    """Without a Copyable base, a declaration or an adapter, an object is not sent."""
+
+    class Other:
+        pass
+
+    with pytest.raises(Violation, match="cannot serialize"):
+        Encoder(slicers=_slicers()).encode(Other())
 
 
 def test_a_per_tub_registry_comes_first_and_falls_back() -> None:

@@ -47,6 +47,15 @@ class SlicerRegistry:
     def __init__(self) -> None:
         self._table: dict[type, SlicerEntry] = {}
         self._cache: dict[type, SlicerEntry | None] = {}
+        self._fallback: Callable[[type], SlicerEntry | None] | None = None
+
+    def set_fallback(self, fallback: Callable[[type], SlicerEntry | None] | None) -> None:
+        """Ask ``fallback(cls)`` about a type that no registered class of its MRO
+        covers (octavo-tub: zope adapters to ICopyable). An entry it gives is kept like
+        a registered one; a None is asked again next time, so adapters registered later
+        count."""
+        self._fallback = fallback
+        self._cache.clear()
 
     def register(self, cls: type, slicer: Slicer, *, track_references: bool = False) -> None:
         """Use ``slicer`` for instances of ``cls`` (and subclasses without their own)."""
@@ -70,6 +79,10 @@ class SlicerRegistry:
             if entry is not None:
                 found = entry
                 break
+        if found is None and self._fallback is not None:
+            found = self._fallback(cls)
+            if found is None:
+                return None
         self._cache[cls] = found
         return found
 
@@ -77,4 +90,5 @@ class SlicerRegistry:
         """An independent registry with the same entries (for per-connection scope)."""
         new = SlicerRegistry()
         new._table = dict(self._table)
+        new._fallback = self._fallback
         return new

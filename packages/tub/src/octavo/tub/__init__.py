@@ -37,7 +37,13 @@ from ._copy_registry import (
     registerRemoteCopyUnslicerFactory,
 )
 from ._copy_schema import AttributeDictConstraint
-from ._copyable import Copyable, RemoteCopy, copyable_slicers, registerRemoteCopy
+from ._copyable import (
+    Copyable,
+    ICopyable,
+    RemoteCopy,
+    copyable_slicers,
+    registerRemoteCopy,
+)
 from ._errors import (
     BadArgumentsError,
     BananaError,
@@ -119,6 +125,7 @@ __all__ = [
     "DuplicateConnection",
     "DuplicateRemoteInterfaceError",
     "IConnectionHintHandler",
+    "ICopyable",
     "IReferenceable",
     "IRemoteReference",
     "InstanceOf",

@@ -6,6 +6,11 @@ A :class:`Copyable` crosses a connection as its copytype and a dict of attribute
 :class:`RemoteCopy` subclass, an instance made without arguments and given the state
 with ``setCopyableState``. Defining a RemoteCopy subclass registers it, as in
 Foolscap. The two ends need not share code, only the copytype and the attribute names.
+
+As in Foolscap, a class need not inherit from Copyable: one declared
+``@implementer(ICopyable)`` (with both methods), or one with an adapter to
+:class:`ICopyable` (``twisted.python.components.registerAdapter(Adapter, cls,
+ICopyable)``), is sent the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from octavo.banana import SliceContext, SlicerRegistry, Violation
+from twisted.python.components import getAdapterFactory
+from zope.interface import Interface, implementer  # type: ignore[import-untyped,unused-ignore]
+
+from octavo.banana import SliceContext, SlicerEntry, SlicerRegistry, Violation
 
 from ._copy_registry import (
     CopyableRegistry,
@@ -27,6 +35,7 @@ from ._wire._copyables import StateSchema
 __all__ = [
     "STURDYREF_COPYTYPE",
     "Copyable",
+    "ICopyable",
     "RemoteCopy",
     "copyable_slicers",
     "install_copy_slicers",
@@ -34,6 +43,18 @@ __all__ = [
 ]
 
 
+class ICopyable(Interface):  # type: ignore[misc,unused-ignore]
+    """Sent by value (Foolscap's ``ICopyable``): provided by Copyable, declarable by any
+    class, or given to one by an adapter."""
+
+    def getTypeToCopy() -> str:  # type: ignore[misc,empty-body,unused-ignore]
+        """The copytype sent."""
+
+    def getStateToCopy() -> dict[str, Any]:  # type: ignore[misc,empty-body,unused-ignore]
+        """The attributes sent: a dict with str keys."""
+
+
+@implementer(ICopyable)
 class Copyable:
     """Sent by value: set ``typeToCopy`` (a name in a namespace you control).
 
@@ -66,9 +87,30 @@ def slice_copyable(obj: Copyable, ctx: SliceContext) -> tuple[tuple[str, ...], I
     return ("copyable", copytype), copy_body(state)
 
 
+def slice_adapted(obj: object, ctx: SliceContext) -> tuple[tuple[str, ...], Iterable[object]]:
+    """An object with an adapter to ICopyable: the adapter's copytype and state."""
+    return slice_copyable(ICopyable(obj), ctx)
+
+
+_DECLARED = SlicerEntry(slice_copyable)
+_ADAPTED = SlicerEntry(slice_adapted)
+
+
+def copyable_by_interface(cls: type) -> SlicerEntry | None:
+    """How a class that is not a Copyable subclass is sent by value, if it is: it
+    declares ICopyable, or an adapter to ICopyable is registered for it."""
+    if ICopyable.implementedBy(cls):
+        return _DECLARED
+    if getAdapterFactory(cls, ICopyable, None) is not None:  # type: ignore[no-untyped-call]
+        return _ADAPTED
+    return None
+
+
 def install_copy_slicers(reg: SlicerRegistry) -> None:
-    """Let an encoder with ``reg`` send Copyables and registered copiers' classes."""
+    """Let an encoder with ``reg`` send Copyables (subclasses, classes declaring
+    ICopyable, classes with an adapter to it) and registered copiers' classes."""
     reg.register(Copyable, slice_copyable)
+    reg.set_fallback(copyable_by_interface)
     attach_slicer_registry(reg)
 
 

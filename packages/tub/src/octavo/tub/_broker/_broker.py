@@ -42,9 +42,9 @@ from octavo.tub._eventual import EventualQueue, default_clock, queue_for
 from octavo.tub._referenceable import RemoteReference
 from octavo.tub._schema._outbound import NOT_GIVEN, check_outbound_call
 from octavo.tub._wire._connection import (
-    DEFAULT_MAX_PENDING_GIFTS,
     DEFAULT_MAX_INBOUND_CALLS,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_PENDING_GIFTS,
     PBConnection,
 )
 from octavo.tub._wire._events import (
