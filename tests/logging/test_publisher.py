@@ -13,33 +13,7 @@ from twisted.python.failure import Failure
 from octavo.logging._publisher import LogPublisher, Subscription, app_versions
 from octavo.tub import DeadReferenceError
 
-
-class FakeLogger:
-    logdir: str | None = None
-
-    def __init__(self, buffered: list[dict[str, Any]] | None = None) -> None:
-        self.observers: list[Callable[[dict[str, Any]], object]] = []
-        self.incident_observers: list[Any] = []
-        self.buffered = buffered or []
-
-    def addImmediateObserver(self, o: Callable[[dict[str, Any]], object]) -> None:
-        self.observers.append(o)
-
-    def removeImmediateObserver(self, o: Callable[[dict[str, Any]], object]) -> None:
-        self.observers.remove(o)
-
-    def get_buffered_events(self) -> Iterator[dict[str, Any]]:
-        return iter(self.buffered)
-
-    def addImmediateIncidentObserver(self, o: Any) -> None:
-        self.incident_observers.append(o)
-
-    def removeImmediateIncidentObserver(self, o: Any) -> None:
-        self.incident_observers.remove(o)
-
-    def emit(self, num: int) -> None:
-        for o in list(self.observers):
-            o({"num": num, "message": f"e{num}", "level": 20, "time": 1.0})
+from ._fakes import FakeLogger
 
 
 class FakeObserver:
@@ -101,7 +75,7 @@ def subscribe(
 
 def test_events_are_sent_in_order_with_a_window() -> None:
     logger = FakeLogger()
-    sub, observer, turns = subscribe(logger, max_in_flight=3)
+    _, observer, turns = subscribe(logger, max_in_flight=3)
     for n in range(5):
         logger.emit(n)
     turns.run()
@@ -147,7 +121,7 @@ def test_unsubscribe_and_disconnect_stop_the_flow() -> None:
     logger.emit(1)
     turns.run()
     assert observer.calls == [] and logger.observers == []
-    sub2, observer2, turns2 = subscribe(logger)
+    sub2, observer2, _ = subscribe(logger)
     for cb in list(observer2.disconnect_callbacks.values()):
         cb()
     assert logger.observers == [] and not sub2.subscribed

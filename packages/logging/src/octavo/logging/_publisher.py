@@ -18,10 +18,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
@@ -61,9 +63,7 @@ class PublishingLogger(Protocol):
     def removeImmediateObserver(self, observer: Callable[[Event], object]) -> None: ...
     def get_buffered_events(self) -> Iterator[Event]: ...
     def addImmediateIncidentObserver(self, observer: Callable[[str, Event], object]) -> None: ...
-    def removeImmediateIncidentObserver(
-        self, observer: Callable[[str, Event], object]
-    ) -> None: ...
+    def removeImmediateIncidentObserver(self, observer: Callable[[str, Event], object]) -> None: ...
 
 
 def app_versions() -> dict[str, str]:
@@ -89,8 +89,6 @@ def _text(value: object, what: str) -> str:
 
 
 def _connection_gone(failure: Failure) -> bool:
-    from twisted.internet.error import ConnectionDone, ConnectionLost
-
     return failure.check(DeadReferenceError, ConnectionDone, ConnectionLost) is not None
 
 
@@ -177,9 +175,7 @@ class Subscription(Referenceable):  # type: ignore[misc]
 class IncidentSubscription(Referenceable):  # type: ignore[misc]
     """One observer's subscription to incident announcements."""
 
-    def __init__(
-        self, observer: Any, logger: PublishingLogger, publisher: LogPublisher
-    ) -> None:
+    def __init__(self, observer: Any, logger: PublishingLogger, publisher: LogPublisher) -> None:
         self.observer = observer
         self.logger = logger
         self.publisher = publisher
@@ -238,8 +234,6 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
         max_queue: int = 2000,
         max_in_flight: int = 10,
     ) -> None:
-        import time
-
         self._logger = logger
         self._now = now or time.time
         self._schedule = schedule
