@@ -54,6 +54,8 @@ HOSTILE: list[tuple[str, object]] = [
     ("bool num", {"num": True}),
     ("message not a string", {"message": ["a"]}),
     ("an object", {"o": object()}),
+    ("huge format width", {"format": "%(num)999999999d", "num": 1}),
+    ("star format width", {"message": "%*d", "args": [10**9, 1]}),
 ]
 
 
@@ -67,6 +69,7 @@ def test_check_accepts_ordinary_events_and_normalises_bytes_keys() -> None:
     ev = check_remote_event({b"message": b"hi", "num": 3, "level": 20, "time": 1.5})
     assert ev == {"message": "hi", "num": 3, "level": 20, "time": 1.5}
     assert check_remote_event(nested(MAX_DEPTH - 1))["num"] == 1
+    assert check_remote_event({"format": "100%% %(n)5.2f", "n": 1.0})["n"] == 1.0
 
 
 @given(st.recursive(st.none() | st.integers() | st.text(), lambda c: st.lists(c, max_size=4)))
