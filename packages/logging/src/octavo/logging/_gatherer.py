@@ -125,6 +125,8 @@ class GathererStats:
     flooded: Counter[str] = field(default_factory=Counter)
     #: logport() calls accepted
     logports: int = 0
+    #: subscriptions those logports confirmed
+    subscribed: int = 0
 
 
 def _report(stats: GathererStats, reason: str, detail: str) -> None:
@@ -315,8 +317,11 @@ class LogGatherer(Referenceable):  # type: ignore[misc]
             raise
         self.stats.logports += 1
         d: Deferred[Any] = logport.callRemote("subscribe_to_all", _EventObserver(tubid, self))
-        d.addCallback(lambda _: None)
+        d.addCallback(self._subscribed)
         return d
+
+    def _subscribed(self, _: object) -> None:
+        self.stats.subscribed += 1
 
     def msg(self, tubid: str, logmsg: object) -> None:
         """Write one event from ``tubid`` (checked; refused ones are reported)."""
