@@ -212,7 +212,7 @@ class LoggingInterop(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        out, err, code = await getProcessOutputAndValue(
+        _, err, code = await getProcessOutputAndValue(
             FLOGTOOL,
             ["create-gatherer", "--port", f"tcp:{port}:interface=127.0.0.1",
              "--location", f"tcp:127.0.0.1:{port}", basedir],
