@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
@@ -104,7 +105,7 @@ class Subscription(Referenceable):  # type: ignore[misc]
         now: Callable[[], float],
         schedule: Schedule = eventually,
         max_queue: int = 2000,
-        max_in_flight: int = 10,
+        max_in_flight: int = 100,
     ) -> None:
         self.observer = observer
         self.logger = logger
@@ -232,13 +233,15 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
         now: Callable[[], float] | None = None,
         schedule: Schedule = eventually,
         max_queue: int = 2000,
-        max_in_flight: int = 10,
+        max_in_flight: int = 100,
     ) -> None:
         self._logger = logger
         self._now = now or time.time
         self._schedule = schedule
         self._max_queue = max_queue
         self._max_in_flight = max_in_flight
+        #: the event subscriptions handed out (while they live)
+        self.subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
 
     def remote_get_versions(self) -> dict[str, str]:
         return app_versions()
@@ -255,6 +258,7 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
             max_queue=self._max_queue,
             max_in_flight=self._max_in_flight,
         )
+        self.subscriptions.add(s)
         # answer the call before any event is sent
         self._schedule(s.subscribe, bool(catch_up))
         return s
