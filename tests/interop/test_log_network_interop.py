@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
 from typing import Any
 
 from foolscap.logging import interfaces as fi
@@ -134,6 +135,11 @@ class LoggingInterop(unittest.TestCase):
         register_plugin_factory(LOGGING_PLUGIN, lambda tub: LoggingPlugin(tub, self.logger))
         self.addCleanup(unregister_plugin_factory, LOGGING_PLUGIN)
 
+    def fresh_dir(self) -> str:
+        directory = tempfile.mkdtemp(prefix="octavo-log-interop-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        return os.path.join(directory, "d")
+
     def octavo_tub(self, cert: bytes) -> Tub:
         t = Tub(certData=cert)
         t.startService()
@@ -184,7 +190,7 @@ class LoggingInterop(unittest.TestCase):
         assert {t for t, _ in got} == {follower.tubid}
 
     async def test_foolscap_pushes_to_an_octavo_gatherer(self) -> None:
-        basedir = os.path.abspath(self.mktemp())
+        basedir = self.fresh_dir()
         gatherer = LogGatherer(basedir)
         gatherer.start()
         self.addCleanup(gatherer.stop)
@@ -208,7 +214,7 @@ class LoggingInterop(unittest.TestCase):
         assert f": push {first}\n" in text and f": push {first + 1}\n" in text
 
     async def test_octavo_pushes_to_a_foolscap_gatherer(self) -> None:
-        basedir = os.path.abspath(self.mktemp())
+        basedir = self.fresh_dir()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -243,4 +249,3 @@ class LoggingInterop(unittest.TestCase):
         assert [e["d"]["args"] for e in events] == [[i] for i in range(5)]
         assert all(e["from"] == tub.getTubID() for e in events)
         assert all(e["d"]["tubID"] == tub.getTubID() and e["d"]["level"] == 25 for e in events)
-        shutil.rmtree(basedir, ignore_errors=True)

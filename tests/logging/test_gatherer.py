@@ -19,7 +19,7 @@ from octavo.tub._net._identity import create_certificate
 from octavo.tub._options import LOGGING_PLUGIN, register_plugin_factory, unregister_plugin_factory
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import turns
+from ._fakes import fresh_path, turns
 
 CERTS = [create_certificate() for _ in range(5)]
 TUBID = "aaaabbbbccccddddeeeeffffgggghhhh"
@@ -54,7 +54,7 @@ class GatheringOverTheNetwork(LoopbackTubs, unittest.TestCase):
         return gt.registerReference(gatherer)
 
     async def test_many_tubs_into_one_file(self) -> None:
-        basedir = self.mktemp()
+        basedir = fresh_path(self)
         gatherer = LogGatherer(basedir)
         gatherer.start()
         self.addCleanup(gatherer.stop)
@@ -78,7 +78,7 @@ class GatheringOverTheNetwork(LoopbackTubs, unittest.TestCase):
             assert all(e["tubID"] == t.getTubID() for e in mine)
 
     async def test_a_tub_that_goes_away_loses_nothing_that_arrived(self) -> None:
-        gatherer = LogGatherer(self.mktemp())
+        gatherer = LogGatherer(fresh_path(self))
         gatherer.start()
         self.addCleanup(gatherer.stop)
         furl = self.gatherer_tub(gatherer)
@@ -111,7 +111,7 @@ class GathererFiles(unittest.SynchronousTestCase):
     def test_rotation_by_time_renames_and_compresses(self) -> None:
         clock = Clock()
         clock.advance(1_700_000_000)
-        basedir = self.mktemp()
+        basedir = fresh_path(self)
         gatherer = LogGatherer(
             basedir,
             rotate=60,
@@ -139,7 +139,7 @@ class GathererFiles(unittest.SynchronousTestCase):
 
     def test_rotation_by_size(self) -> None:
         clock = Clock()
-        basedir = self.mktemp()
+        basedir = fresh_path(self)
         gatherer = LogGatherer(basedir, rotate_size=2000, clock=clock)
         gatherer.start()
         for n in range(100):
@@ -156,7 +156,7 @@ class GathererFiles(unittest.SynchronousTestCase):
         assert sorted(nums) == list(range(100))
 
     def test_events_after_stop_are_ignored(self) -> None:
-        gatherer = LogGatherer(self.mktemp(), clock=Clock())
+        gatherer = LogGatherer(fresh_path(self), clock=Clock())
         gatherer.start()
         gatherer.stop()
         gatherer.msg(TUBID, self.event(1))
@@ -166,14 +166,14 @@ class GathererFiles(unittest.SynchronousTestCase):
 class IncidentGathering(LoopbackTubs, unittest.TestCase):
     async def test_incidents_are_fetched_stored_and_classified(self) -> None:
         logger = FoolscapLogger()
-        logger.setLogDir(self.mktemp())
+        logger.setLogDir(fresh_path(self))
         logger.setIncidentReporterFactory(NonTrailingIncidentReporter)
         register_plugin_factory(LOGGING_PLUGIN, lambda tub: LoggingPlugin(tub, logger))
         self.addCleanup(unregister_plugin_factory, LOGGING_PLUGIN)
         # one incident before the gatherer connects (caught up), one after
         logger.msg("first problem", level=30)
         await until(lambda: logger.incidents_recorded == 1)
-        basedir = self.mktemp()
+        basedir = fresh_path(self)
         seen: list[str] = []
 
         def classify(trigger: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from octavo.tub._net._identity import create_certificate
 from octavo.tub._options import LOGGING_PLUGIN, register_plugin_factory, unregister_plugin_factory
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import turns
+from ._fakes import fresh_path, turns
 from .test_gatherer import until
 
 CERT = create_certificate()
@@ -83,7 +83,7 @@ def test_not_a_gatherer_directory(tmp_path: Any) -> None:
 
 class RunningFromTheTac(LoopbackTubs, unittest.TestCase):
     async def test_tac_runs_a_log_gatherer_that_tubs_can_reach(self) -> None:
-        basedir = os.path.abspath(self.mktemp())
+        basedir = os.path.abspath(fresh_path(self))
         port = free_port()
         args = parse(
             "create-gatherer", basedir, "-q", "-p", f"tcp:{port}:interface=127.0.0.1",
@@ -118,7 +118,7 @@ class RunningFromTheTac(LoopbackTubs, unittest.TestCase):
 
 class RunGathererCommand(unittest.TestCase):
     async def test_run_gatherer_in_a_subprocess_until_interrupted(self) -> None:
-        basedir = os.path.abspath(self.mktemp())
+        basedir = os.path.abspath(fresh_path(self))
         port = free_port()
         args = parse(
             "create-incident-gatherer", basedir, "-q", "-p", f"tcp:{port}:interface=127.0.0.1",

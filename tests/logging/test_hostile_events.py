@@ -27,7 +27,7 @@ from octavo.tub import Referenceable
 from octavo.tub._net._identity import create_certificate
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import turns
+from ._fakes import fresh_path, turns
 
 TUBID = "aaaabbbbccccddddeeeeffffgggghhhh"
 CERTS = [create_certificate() for _ in range(2)]
@@ -97,7 +97,7 @@ def test_bad_incident_names(name: object) -> None:
 class GathererSurvives(unittest.SynchronousTestCase):
     def make(self, **kw: Any) -> tuple[LogGatherer, Clock]:
         clock = Clock()
-        gatherer = LogGatherer(self.mktemp(), clock=clock, **kw)
+        gatherer = LogGatherer(fresh_path(self), clock=clock, **kw)
         gatherer.start()
         self.addCleanup(gatherer.stop)
         return gatherer, clock
@@ -174,7 +174,7 @@ class HostilePublisher(Referenceable):  # type: ignore[misc]
 
 class GathererSurvivesTheNetwork(LoopbackTubs, unittest.TestCase):
     async def test_garbage_over_the_wire_is_skipped(self) -> None:
-        gatherer = LogGatherer(self.mktemp())
+        gatherer = LogGatherer(fresh_path(self))
         gatherer.start()
         self.addCleanup(gatherer.stop)
         gt = self.make_tub(CERTS[0])
@@ -203,7 +203,7 @@ class GathererSurvivesTheNetwork(LoopbackTubs, unittest.TestCase):
         assert gatherer.stats.refused["bad nodeid"] == 1
 
     async def test_incident_gatherer_refuses_bad_names_and_incidents(self) -> None:
-        basedir = self.mktemp()
+        basedir = fresh_path(self)
         gatherer = IncidentGatherer(basedir)
         os.makedirs(basedir)
         gatherer.start()

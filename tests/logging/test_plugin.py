@@ -24,7 +24,7 @@ from octavo.tub._options import (
 )
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import Collector, FakeLogger, turns
+from ._fakes import Collector, FakeLogger, fresh_path, turns
 
 CERTS = [create_certificate() for _ in range(3)]
 
@@ -69,7 +69,7 @@ class PluginThroughTub(LoopbackTubs, unittest.TestCase):
             t.getLogPort()
 
     def test_logport_furl_is_stable_and_kept_in_its_file(self) -> None:
-        furlfile = os.path.join(self.mktemp() + "-dir", "logport.furl")
+        furlfile = os.path.join(fresh_path(self) + "-dir", "logport.furl")
         os.makedirs(os.path.dirname(furlfile))
         t = self.make_tub(CERTS[0])
         t.setOption("logport-furlfile", furlfile)
@@ -124,7 +124,7 @@ class PluginThroughTub(LoopbackTubs, unittest.TestCase):
     async def test_gatherer_furlfile_with_several_gatherers(self) -> None:
         gatherers = [RecordingGatherer(), RecordingGatherer()]
         furls = [self.make_tub(CERTS[1 + i]).registerReference(g) for i, g in enumerate(gatherers)]
-        path = self.mktemp()
+        path = fresh_path(self)
         with open(path, "w") as f:
             f.write("\n".join(furls) + "\n\n")
         t = self.make_tub(CERTS[0])

@@ -23,7 +23,7 @@ from octavo.tub import Referenceable
 from octavo.tub._net._identity import create_certificate
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import Collector, FakeLogger, turns
+from ._fakes import Collector, FakeLogger, fresh_path, turns
 
 CERTS = [create_certificate() for _ in range(2)]
 FURL = "pb://aaaabbbbccccddddeeeeffffgggghhhh@tcp:127.0.0.1:1/swiss"
@@ -145,9 +145,9 @@ class TailCommand(LoopbackTubs, unittest.TestCase):
     async def test_the_command_in_a_subprocess(self) -> None:
         source = self.make_tub(CERTS[0])
         publisher = ThreeEvents()
-        furlfile = os.path.join(self.mktemp())
+        furlfile = fresh_path(self)
         source.registerReference(publisher, furlFile=furlfile)
-        saved = self.mktemp() + ".flog"
+        saved = fresh_path(self) + ".flog"
         script = (
             "import argparse, sys\n"
             "from octavo.logging._cli import tail\n"

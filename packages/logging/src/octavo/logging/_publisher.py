@@ -30,6 +30,7 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 
 from octavo.tub import DeadReferenceError, Referenceable, eventually
 
+from ._flogfile import FlogFileError, read_flogfile
 from ._flow import EventQueue
 from ._interfaces import RILogPublisher, RISubscription
 
@@ -292,8 +293,6 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
 
     def incident_trigger(self, path: str) -> Event | None:
         """The triggering event recorded in an incident file's header (None: unreadable)."""
-        from ._flogfile import FlogFileError, read_flogfile
-
         try:
             header = next(iter(read_flogfile(path)))
         except (OSError, EOFError, ValueError, FlogFileError, StopIteration):
@@ -315,8 +314,6 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
         return self.list_incidents(since)
 
     def remote_get_incident(self, incident_name: object) -> tuple[Event, list[Event]]:
-        from ._flogfile import FlogFileError, read_flogfile
-
         name = _text(incident_name, "incident name")
         if not _INCIDENT_NAME.match(name) or ".." in name:
             raise BadIncidentNameError(f"bad incident name {name!r}")
