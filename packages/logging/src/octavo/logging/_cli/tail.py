@@ -164,7 +164,9 @@ async def follow(tub: Any, furl: str, printer: TailPrinter, catch_up: bool) -> L
 
 def run(args: argparse.Namespace, output: IO[str] | None = None) -> int:
     """Run ``tail`` until the logport goes away (or Ctrl-C); returns the exit status."""
-    from twisted.internet import reactor  # noqa: PLC0415 - only the command runs a reactor
+    from twisted.internet import reactor as global_reactor  # noqa: PLC0415 - only the command runs a reactor
+
+    reactor: Any = global_reactor
 
     from octavo.tub import Tub  # noqa: PLC0415
 
@@ -196,9 +198,9 @@ def run(args: argparse.Namespace, output: IO[str] | None = None) -> int:
         finally:
             printer.close()
             await tub.stopService()
-            if reactor.running:  # type: ignore[attr-defined]
-                reactor.stop()  # type: ignore[attr-defined]
+            if reactor.running:
+                reactor.stop()
 
-    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(main()))  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(main()))
+    reactor.run()
     return status[0]
