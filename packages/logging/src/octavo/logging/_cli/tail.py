@@ -92,6 +92,7 @@ class TailPrinter:
         print("Remote Versions:", file=self.output)
         for k in sorted(versions):
             print(f" {k}: {versions[k]}", file=self.output)
+        self.output.flush()
         if self.save_to:
             self._saver = FlogWriter(self.save_to, "tail", versions=versions, pid=pid)
 
@@ -103,7 +104,7 @@ class TailPrinter:
         level = event.get("level", OPERATIONAL)
         if self.min_level is not None and isinstance(level, int) and level < self.min_level:
             return
-        print(self.format(event), file=self.output)
+        print(self.format(event), file=self.output, flush=True)
 
     def format(self, event: dict[str, Any]) -> str:
         """The text for one event (Foolscap's layout)."""
