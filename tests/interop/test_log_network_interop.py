@@ -28,7 +28,8 @@ from twisted.trial import unittest
 from octavo.logging import _interfaces as oi
 from octavo.logging._flogfile import read_flogfile
 from octavo.logging._follower import LogFollower
-from octavo.logging._gatherer import IncidentGatherer, LogGatherer
+from octavo.logging._gatherer import LogGatherer
+from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._plugin import LoggingPlugin
