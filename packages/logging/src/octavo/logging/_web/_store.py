@@ -45,7 +45,12 @@ class EventStore:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call *listener* with every event added from now on; returns the unsubscribe."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def add(self, record: Mapping[str, Any]) -> ViewEvent | None:
         """Take one record (header or event); returns the stored event, None otherwise."""
