@@ -19,7 +19,7 @@ class FlogTail:
     """The complete JSON lines added to the flogfile at *path* since the last read.
 
     Lines that are not JSON objects, or longer than MAX_LINE, are skipped and counted in
-    ``skipped``. A file that shrinks (truncated, replaced) is read again from its start.
+    ``skipped``. A file that shrinks or is replaced is read again from its start.
     """
 
     def __init__(self, path: str, max_line: int = MAX_LINE) -> None:
@@ -45,13 +45,20 @@ class FlogTail:
         self._offset = len(MAGIC)
         return handle
 
+    def _replaced(self, handle: IO[bytes]) -> bool:
+        """True when the path now names another file, or this one shrank."""
+        try:
+            now = os.stat(self.path)
+        except OSError as exc:
+            raise TailError(f"{self.path}: {exc.strerror or exc}") from None
+        return now.st_ino != os.fstat(handle.fileno()).st_ino or now.st_size < self._offset
+
     def read(self) -> list[dict[str, Any]]:
         """The records of the complete lines written since the last call."""
-        if self._file is None:
-            self._file = self._open()
-        elif os.stat(self.path).st_size < self._offset:
+        if self._file is not None and self._replaced(self._file):
             self.close()
             self._buffer, self._discarding = b"", False
+        if self._file is None:
             self._file = self._open()
         chunk = self._file.read()
         self._offset += len(chunk)
