@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     except ViewerError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
-    from twisted.internet import reactor  # noqa: PLC0415 - installs the default reactor
+    from twisted.internet import reactor as installed  # noqa: PLC0415 - installs the reactor
+
+    reactor: Any = installed
 
     outcome = {"code": 0}
 

@@ -68,7 +68,8 @@ class RunningViewer:
         for stopper in reversed(stoppers):
             await defer.maybeDeferred(stopper)
         self.resource.close()
-        await defer.maybeDeferred(self.port.stopListening)
+        port: Any = self.port
+        await defer.maybeDeferred(port.stopListening)
 
 
 def check_options(options: ViewerOptions) -> None:
@@ -100,9 +101,13 @@ def load_file(options: ViewerOptions, store: EventStore) -> FlogTail:
 
 
 def _endpoint(reactor: Any, interface: str, port: int) -> Any:
-    if ":" in interface:
-        return TCP6ServerEndpoint(reactor, port, interface=interface)
-    return TCP4ServerEndpoint(reactor, port, interface=interface)
+    endpoint = TCP6ServerEndpoint if ":" in interface else TCP4ServerEndpoint
+    return endpoint(reactor, port, interface=interface)  # type: ignore[no-untyped-call,unused-ignore]
+
+
+def site(resource: ViewerResource) -> Any:
+    """The twisted.web Site serving *resource*."""
+    return Site(resource)  # type: ignore[no-untyped-call,unused-ignore]
 
 
 async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
@@ -123,7 +128,7 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
     live = options.follow or is_furl(options.source)
     resource = ViewerResource(store, DENY_ALL, source=options.source, live=live)
     try:
-        port = await _endpoint(reactor, options.interface, options.port).listen(Site(resource))
+        port = await _endpoint(reactor, options.interface, options.port).listen(site(resource))
     except Exception as exc:
         for stopper in stoppers:
             stopper()

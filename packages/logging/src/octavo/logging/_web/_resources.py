@@ -7,13 +7,15 @@ from importlib.resources import files
 from typing import Any
 
 from twisted.web import resource, server
-from twisted.web.iweb import IRequest
 
 from ._access import AccessPolicy
 from ._filter import FilterError, parse_filter
 from ._json import MAX_PAGE, events_body, incidents_body, info_body, sse_message
 from ._model import ViewEvent
 from ._store import EventStore
+
+#: twisted.web's Request, whose methods carry no annotations: handled as Any here.
+Request = Any
 
 #: The page's files: URL path -> (file under static/, content type).
 STATIC = {
@@ -40,12 +42,12 @@ def load_static() -> dict[bytes, tuple[bytes, bytes]]:
     return {path: ((folder / name).read_bytes(), kind) for path, (name, kind) in STATIC.items()}
 
 
-def _arg(request: IRequest, name: bytes) -> str | None:
+def _arg(request: Request, name: bytes) -> str | None:
     values = (request.args or {}).get(name)
     return values[0].decode("utf-8", "replace") if values else None
 
 
-def _int_arg(request: IRequest, name: bytes, default: int) -> int:
+def _int_arg(request: Request, name: bytes, default: int) -> int:
     value = _arg(request, name)
     if value is None or value == "":
         return default
@@ -60,16 +62,16 @@ class ViewerResource(resource.Resource):
     isLeaf = True
 
     def __init__(self, store: EventStore, policy: AccessPolicy, *, source: str, live: bool) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call,unused-ignore]
         self.store = store
         self.policy = policy
         self.source = source
         self.live = live
-        self.streams: list[IRequest] = []
+        self.streams: list[Request] = []
         self._static = load_static()
         self._unsubscribe: Callable[[], None] = store.subscribe(self._broadcast)
 
-    def render(self, request: IRequest) -> bytes | int:
+    def render(self, request: Request) -> bytes | int:
         """Check access, then answer GET and HEAD by path."""
         for name, value in SECURITY_HEADERS.items():
             request.setHeader(name, value)
@@ -87,7 +89,7 @@ class ViewerResource(resource.Resource):
             request.setHeader(b"Content-Type", kind)
             query = b"" if self.policy.token is None else b"?token=" + self.policy.token.encode()
             return body.replace(b"{{query}}", query) if path == b"/" else body
-        routes: dict[bytes, Callable[[IRequest], bytes | int]] = {
+        routes: dict[bytes, Callable[[Request], bytes | int]] = {
             b"/events.json": self._events,
             b"/incidents.json": self._incidents,
             b"/info.json": self._info,
@@ -102,17 +104,17 @@ class ViewerResource(resource.Resource):
             return self._plain(request, 400, f"bad request: {exc}\n".encode())
 
     @staticmethod
-    def _plain(request: IRequest, code: int, body: bytes) -> bytes:
+    def _plain(request: Request, code: int, body: bytes) -> bytes:
         request.setResponseCode(code)
         request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
         return body
 
     @staticmethod
-    def _json(request: IRequest, body: bytes) -> bytes:
+    def _json(request: Request, body: bytes) -> bytes:
         request.setHeader(b"Content-Type", b"application/json")
         return body
 
-    def _events(self, request: IRequest) -> bytes:
+    def _events(self, request: Request) -> bytes:
         args = request.args or {}
         chosen = parse_filter(
             {
@@ -125,13 +127,13 @@ class ViewerResource(resource.Resource):
         found = self.store.select(chosen, after, limit + 1)
         return self._json(request, events_body(found[:limit], self.store, more=len(found) > limit))
 
-    def _incidents(self, request: IRequest) -> bytes:
+    def _incidents(self, request: Request) -> bytes:
         return self._json(request, incidents_body(self.store))
 
-    def _info(self, request: IRequest) -> bytes:
+    def _info(self, request: Request) -> bytes:
         return self._json(request, info_body(self.store, self.source, live=self.live))
 
-    def _stream(self, request: IRequest) -> bytes | int:
+    def _stream(self, request: Request) -> bytes | int:
         if len(self.streams) >= MAX_STREAMS:
             return self._plain(request, 503, b"too many live pages open\n")
         last_id = request.getHeader(b"last-event-id")
@@ -146,7 +148,7 @@ class ViewerResource(resource.Resource):
         request.notifyFinish().addBoth(self._stream_closed, request)
         return server.NOT_DONE_YET
 
-    def _stream_closed(self, reason: Any, request: IRequest) -> None:
+    def _stream_closed(self, reason: Any, request: Request) -> None:
         if request in self.streams:
             self.streams.remove(request)
 
