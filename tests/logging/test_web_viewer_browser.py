@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,17 @@ def read_url(proc: subprocess.Popen[str]) -> str:
     return url
 
 
-@pytest.fixture
-def viewer(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A viewer following a flogfile: (its URL, the file)."""
-    flog = write_flogfile(tmp_path / "app.flog", records())
+@contextmanager
+def running_viewer(flog: Path, *options: str) -> Iterator[str]:
+    """A viewer subprocess following *flog*; yields its URL, kills it on the way out."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(flog), "--follow"],
+        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(flog), "--follow", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        yield read_url(proc), flog
+        yield read_url(proc)
     finally:
         proc.terminate()
         try:
@@ -86,6 +86,14 @@ def viewer(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=WAIT)
+
+
+@pytest.fixture
+def viewer(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A viewer following a flogfile: (its URL, the file)."""
+    flog = write_flogfile(tmp_path / "app.flog", records())
+    with running_viewer(flog) as url:
+        yield url, flog
 
 
 @pytest.fixture
@@ -192,3 +200,20 @@ def test_the_page_shows_filters_follows_and_links_events(
     print(f"web viewer screenshot: {shot}")
     assert shot.stat().st_size > 0
     assert errors == []
+
+
+def test_the_page_keeps_no_more_events_than_the_viewer(page: Page, tmp_path: Path) -> None:
+    """With --max-events 5 the page starts with 5 rows and trims live ones in batches."""
+    flog = write_flogfile(tmp_path / "many.flog", [record(event(n, f"old {n}")) for n in range(20)])
+    with running_viewer(flog, "--max-events", "5") as url:
+        open_viewer(page, url)
+        rows = page.locator("#event-body tr")
+        expect(rows).to_have_count(5)
+        expect(page.locator("#counts")).to_have_text("5 events, 5 shown, 15 oldest dropped")
+        append(flog, [record(event(n, f"new {n}")) for n in range(100, 250)])
+        expect(page.locator("#event-body tr", has_text="new 249")).to_have_count(1)
+        # 5 + 150 rows: trimmed back to 5 when 101 were over, then 49 more arrived
+        expect(rows).to_have_count(54)
+        expect(page.locator("#counts")).to_have_text("54 events, 54 shown, 116 oldest dropped")
+        assert page.locator("#event-body tr", has_text="new 195").count() == 0
+        assert page.locator("#event-body tr", has_text="new 196").count() == 1

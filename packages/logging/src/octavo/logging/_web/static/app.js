@@ -17,7 +17,9 @@
     byKey: new Map(),     // key -> entry {ev, row, depth, children: []}
     entries: [],          // in arrival order
     last: -1,             // highest seq received
-    dropped: 0,
+    dropped: 0,           // dropped by the viewer's store, as it last said
+    trimmed: 0,           // dropped by this page, past `limit`
+    limit: 100000,        // the store's limit: this page keeps no more rows than it
     filter: { level: 0, facility: "", tubid: "", text: "" },
     collapsed: new Set(), // keys of folded events
     selected: null,
@@ -165,7 +167,8 @@
   function updateCounts(shown) {
     if (shown === undefined) shown = state.entries.filter((e) => !e.row.hidden).length;
     let text = state.entries.length + " events, " + shown + " shown";
-    if (state.dropped) text += ", " + state.dropped + " oldest dropped by the viewer";
+    const dropped = state.dropped + state.trimmed;
+    if (dropped) text += ", " + dropped + " oldest dropped";
     $("counts").textContent = text;
   }
 
@@ -183,6 +186,7 @@
     link.href = permalink(ev.key);
     link.textContent = shortTime(ev.time) + " " + levelName(ev.level) + ": " + ev.text.slice(0, 200);
     item.appendChild(link);
+    entry.incidentItem = item;
     $("incident-list").appendChild(item);
     $("incident-count").textContent = String($("incident-list").childElementCount);
   }
@@ -205,7 +209,23 @@
     if (entry.parent) setFoldButton(entry.parent);
     applyVisibility(entry);
     if (ev.incident) addIncident(entry);
+    trim();
     return entry;
+  }
+
+  // Keep at most `limit` rows (plus some slack, to trim in batches): the oldest go first.
+  function trim() {
+    const excess = state.entries.length - state.limit;
+    if (excess <= Math.max(100, state.limit / 100)) return;
+    for (const entry of state.entries.splice(0, excess)) {
+      entry.row.remove();
+      if (entry.incidentItem) entry.incidentItem.remove();
+      if (state.byKey.get(entry.ev.key) === entry) state.byKey.delete(entry.ev.key);
+      state.collapsed.delete(entry.ev.key);
+      if (state.selected === entry) state.selected = null;
+    }
+    state.trimmed += excess;
+    $("incident-count").textContent = String($("incident-list").childElementCount);
   }
 
   function followTail(entry) {
@@ -219,7 +239,7 @@
   function scheduleChart() {
     if (state.chartQueued) return;
     state.chartQueued = true;
-    window.requestAnimationFrame(() => { state.chartQueued = false; drawChart(); });
+    window.setTimeout(() => { state.chartQueued = false; drawChart(); }, 250);
   }
 
   function svg(name, attrs) {
@@ -318,6 +338,7 @@
   async function loadInitial() {
     const info = await getJSON("info.json");
     $("source").textContent = info.source + (info.live ? " (live)" : "");
+    if (Number.isInteger(info.limit) && info.limit > 0) state.limit = info.limit;
     let more = true;
     while (more) {
       const page = await getJSON("events.json", { after: state.last });
