@@ -10,9 +10,10 @@ from twisted.web import resource, server
 
 from ._access import AccessPolicy
 from ._filter import FilterError, parse_filter
-from ._json import MAX_PAGE, events_body, incidents_body, info_body, sse_message
+from ._json import MAX_PAGE, events_body, incidents_body, info_body
 from ._model import ViewEvent
 from ._store import EventStore
+from ._stream import EventStream
 
 #: twisted.web's Request, whose methods carry no annotations: handled as Any here.
 Request = Any
@@ -67,7 +68,7 @@ class ViewerResource(resource.Resource):
         self.policy = policy
         self.source = source
         self.live = live
-        self.streams: list[Request] = []
+        self.streams: list[EventStream] = []
         self._static = load_static()
         self._unsubscribe: Callable[[], None] = store.subscribe(self._broadcast)
 
@@ -141,25 +142,24 @@ class ViewerResource(resource.Resource):
         if last_id is not None and last_id.isdigit() and len(last_id) <= 20:
             after = int(last_id)
         request.setHeader(b"Content-Type", b"text/event-stream")
-        request.write(b"retry: 2000\n\n")
-        for event in self.store.after(after, len(self.store)):
-            request.write(sse_message(event))
-        self.streams.append(request)
-        request.notifyFinish().addBoth(self._stream_closed, request)
+        stream = EventStream(request, self.store, after)
+        self.streams.append(stream)
+        request.notifyFinish().addBoth(self._stream_closed, stream)
+        stream.start()
         return server.NOT_DONE_YET
 
-    def _stream_closed(self, reason: Any, request: Request) -> None:
-        if request in self.streams:
-            self.streams.remove(request)
+    def _stream_closed(self, reason: Any, stream: EventStream) -> None:
+        stream.closed = True
+        if stream in self.streams:
+            self.streams.remove(stream)
 
     def _broadcast(self, event: ViewEvent) -> None:
-        message = sse_message(event)
-        for request in list(self.streams):
-            request.write(message)
+        for stream in list(self.streams):
+            stream.catch_up()
 
     def close(self) -> None:
         """Stop following the store and end every open stream."""
         self._unsubscribe()
-        for request in list(self.streams):
-            self.streams.remove(request)
-            request.finish()
+        for stream in list(self.streams):
+            self.streams.remove(stream)
+            stream.finish()
