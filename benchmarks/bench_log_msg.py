@@ -1,0 +1,89 @@
+"""``log.msg`` of an event nobody watches: octavo.logging against Foolscap 24.9.
+
+The goal of issue 12: Octavo's cost per unwatched event at most half of Foolscap's,
+so the ratio column (Foolscap's time / Octavo's time) should be 2 or more. Each logger
+is a fresh ``FoolscapLogger`` of its library with no observers and no log directory,
+as in a process that logs but publishes nothing. Then 10 million events (with 50
+facilities and all eight levels) go into one Octavo logger while the RSS is read
+before and after: the ring buffers keep memory flat.
+
+Run: ``python benchmarks/bench_log_msg.py`` (or ``benchmarks/run.py log_msg``) in an
+env with foolscap and octavo-logging (``.tox/interop/bin/python``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from _harness import Report, best_of
+from foolscap.logging import log as foolscap_log
+
+from octavo.logging import FoolscapLogger
+
+EVENTS_FOR_MEMORY = 10_000_000
+
+
+def _rss_mib() -> float:
+    """The current resident set size in MiB (Linux /proc)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _cases(msg: Callable[..., int]) -> dict[str, Callable[[], object]]:
+    return {
+        'msg("hello")': lambda: msg("hello"),
+        'msg("got %s", 1, level=UNUSUAL)': lambda: msg("got %s", 1, level=23),
+        "msg(format=..., facility=..., k=)": lambda: msg(
+            format="%(k)s", facility="app/sub", k=1, level=20
+        ),
+        'msg("deep", parent=3, x=1, y="z")': lambda: msg("deep", parent=3, x=1, y="z"),
+    }
+
+
+def run() -> Report:
+    """Time both loggers on the same calls, then check memory over 10M events."""
+    report = Report("log_msg")
+    ours = FoolscapLogger()
+    theirs = foolscap_log.FoolscapLogger()
+    rows: list[list[object]] = []
+    for (name, f_ours), f_theirs in zip(
+        _cases(ours.msg).items(), _cases(theirs.msg).values(), strict=True
+    ):
+        t_theirs = best_of(f_theirs, repeat=7, budget=1.0)
+        t_ours = best_of(f_ours, repeat=7, budget=1.0)
+        ratio = t_theirs / t_ours
+        rows.append([name, f"{t_ours * 1e9:.0f}", f"{t_theirs * 1e9:.0f}", f"{ratio:.2f}"])
+        report.data[name] = {"octavo_ns": t_ours * 1e9, "foolscap_ns": t_theirs * 1e9}
+    report.table(
+        "log.msg with no observers (ns per call; ratio = Foolscap / Octavo, goal >= 2)",
+        ["call", "octavo ns", "foolscap ns", "ratio"],
+        rows,
+    )
+
+    logger = FoolscapLogger()
+    msg = logger.msg
+    facilities = [f"app/f{i}" for i in range(50)]
+    levels = [10, 20, 23, 25, 28, 30, 35, 40]
+    for i in range(200_000):  # fill every buffer once, so growth after this is a leak
+        msg("warm", facility=facilities[i % 50], level=levels[i % 8])
+    before = _rss_mib()
+    start = time.perf_counter()
+    for i in range(EVENTS_FOR_MEMORY):
+        msg("event %d", i, facility=facilities[i % 50], level=levels[i % 8])
+    elapsed = time.perf_counter() - start
+    after = _rss_mib()
+    buffered = sum(1 for _ in logger.get_buffered_events())
+    report.table(
+        f"memory over {EVENTS_FOR_MEMORY:,} events (50 facilities x 8 levels)",
+        ["RSS before MiB", "RSS after MiB", "growth MiB", "buffered events", "seconds"],
+        [[f"{before:.1f}", f"{after:.1f}", f"{after - before:.1f}", buffered, f"{elapsed:.1f}"]],
+    )
+    report.data["memory"] = {"before_mib": before, "after_mib": after, "buffered": buffered}
+    return report
+
+
+if __name__ == "__main__":
+    print(run().render())
