@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import json
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.task import Clock
@@ -20,12 +24,19 @@ from tests.tub._loopback import LoopbackTubs
 
 from ._fakes import FakeLogger
 from ._web_http import get, open_stream, turns
-from ._web_records import append, event, header, record, write_flogfile
+from ._web_records import MAGIC, append, event, header, line, record, write_flogfile
+
+
+def scratch(test: Any, name: str = "app.flog") -> Path:
+    """A path *name* in a folder removed after *test* (trial's mktemp writes under the cwd)."""
+    folder = tempfile.mkdtemp(prefix="octavo-web-")
+    test.addCleanup(shutil.rmtree, folder, True)
+    return Path(folder) / name
 
 
 class Following(unittest.SynchronousTestCase):
     def test_the_follower_reads_now_then_at_each_interval(self) -> None:
-        flog = write_flogfile(Path(self.mktemp()), [header(), record(event(1, "first"))])
+        flog = write_flogfile(scratch(self), [header(), record(event(1, "first"))])
         clock, store = Clock(), EventStore(format_message, 10)
         follower = FileFollower(clock, FlogTail(str(flog)), store, interval=0.5)
         follower.start()
@@ -39,7 +50,7 @@ class Following(unittest.SynchronousTestCase):
         assert clock.getDelayedCalls() == []
 
     def test_a_vanished_file_is_an_error_that_clears_when_it_returns(self) -> None:
-        flog = write_flogfile(Path(self.mktemp()), [record(event(1, "first"))])
+        flog = write_flogfile(scratch(self), [record(event(1, "first"))])
         clock, store = Clock(), EventStore(format_message, 10)
         follower = FileFollower(clock, FlogTail(str(flog)), store, interval=1.0)
         follower.start()
@@ -60,9 +71,9 @@ class Options(unittest.TestCase):
         assert reason in str(caught.exception), str(caught.exception)
 
     async def test_bad_sources_and_options_are_refused_by_name(self) -> None:
-        missing = str(Path(self.mktemp()))
+        missing = str(scratch(self))
         await self.refused(ViewerOptions(missing), "no such flogfile")
-        notes = Path(self.mktemp())
+        notes = scratch(self)
         notes.write_text("hello\n", "utf-8")
         await self.refused(ViewerOptions(str(notes)), "not a flogfile")
         furl = "pb://abc@tcp:127.0.0.1:1/x"
@@ -75,7 +86,7 @@ class Options(unittest.TestCase):
 
 class FromAFile(unittest.TestCase):
     async def test_a_followed_file_is_served_and_its_new_lines_streamed(self) -> None:
-        flog = write_flogfile(Path(self.mktemp()), [header(), record(event(1, "first"))])
+        flog = write_flogfile(scratch(self), [header(), record(event(1, "first"))])
         viewer = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
         self.addCleanup(viewer.stop)
         assert viewer.url == f"http://127.0.0.1:{viewer.port.getHost().port}/"
@@ -89,7 +100,7 @@ class FromAFile(unittest.TestCase):
         await reader.closed
 
     async def test_a_file_read_once_and_a_token(self) -> None:
-        flog = write_flogfile(Path(self.mktemp()), [record(event(n, f"e{n}")) for n in range(5)])
+        flog = write_flogfile(scratch(self), [record(event(n, f"e{n}")) for n in range(5)])
         token = "a-token-of-twenty-chars"
         viewer = await start_viewer(reactor, ViewerOptions(str(flog), token=token, limit=3))
         self.addCleanup(viewer.stop)
@@ -100,6 +111,22 @@ class FromAFile(unittest.TestCase):
         decoded = json.loads(body)
         assert [e["num"] for e in decoded["events"]] == [2, 3, 4]
         assert decoded["dropped"] == 2
+
+
+class FromACompressedFile(unittest.TestCase):
+    async def test_a_bz2_flogfile_is_read_and_its_bad_lines_counted(self) -> None:
+        flog = scratch(self, "app.flog.bz2")
+        text = MAGIC + line(header()) + "{not json\n" + line(record(event(1, "packed")))
+        flog.write_bytes(bz2.compress(text.encode()))
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog)))
+        self.addCleanup(viewer.stop)
+        _, _, body = await get(viewer.url + "info.json")
+        info = json.loads(body)
+        assert (info["live"], info["held"], info["rejected"]) == (False, 1, 1)
+        assert "line 3: not JSON" in info["last_rejection"]
+        with self.assertRaises(ViewerError) as caught:
+            await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        assert "cannot be followed" in str(caught.exception)
 
 
 class FromALogPort(LoopbackTubs, unittest.TestCase):

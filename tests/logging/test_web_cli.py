@@ -85,7 +85,7 @@ def test_a_file_that_is_no_flogfile_is_one_line_and_exit_1(tmp_path: Path) -> No
     done = run_viewer(str(notes), "--follow")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "not a flogfile" in done.stderr
+    assert "holds a FURL, not log events" in done.stderr
 
 
 def test_the_url_is_the_first_line_on_stdout(tmp_path: Path) -> None:

@@ -262,7 +262,7 @@ def test_a_truncated_file_is_read_again_from_its_start(tmp_path: Path) -> None:
 def test_a_tail_refuses_what_is_not_a_plain_flogfile(tmp_path: Path) -> None:
     """Wrong magic, a missing file and a .bz2 file are TailErrors naming the file."""
     other = tmp_path / "notes.txt"
-    other.write_text("pb://abc@tcp:1/x\n", "utf-8")
+    other.write_text("hello\n", "utf-8")
     with pytest.raises(TailError, match=r"notes\.txt: not a flogfile"):
         FlogTail(str(other)).read()
     with pytest.raises(TailError, match=r"missing\.flog"):

@@ -14,6 +14,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.web.server import Site
 
 from octavo.logging._events import format_message
+from octavo.logging._flogfile import FlogFileError, read_flogfile
 from octavo.logging._follower import LogFollower
 from octavo.tub import Tub
 
@@ -88,15 +89,22 @@ def check_options(options: ViewerOptions) -> None:
         raise ViewerError(str(exc)) from None
 
 
-def load_file(options: ViewerOptions, store: EventStore) -> FlogTail:
-    """Read the flogfile into *store* now; returns the tail to follow it with."""
-    if not os.path.isfile(options.source):
-        raise ViewerError(f"{options.source}: no such flogfile")
+def load_file(options: ViewerOptions, store: EventStore) -> FlogTail | None:
+    """Read the flogfile into *store* now; returns the tail to follow it with, if asked."""
+    path = options.source
+    if not os.path.isfile(path):
+        raise ViewerError(f"{path}: no such flogfile")
     try:
-        tail = FlogTail(options.source)
+        if not options.follow:
+            records = read_flogfile(path, on_error=lambda err: store.reject(str(err)))
+            load_records(store, records)
+            return None
+        tail = FlogTail(path)
         load_records(store, tail.read())
-    except TailError as exc:
+    except (TailError, FlogFileError) as exc:
         raise ViewerError(str(exc)) from None
+    except OSError as exc:
+        raise ViewerError(f"{path}: {exc.strerror or exc}") from None
     return tail
 
 
@@ -119,12 +127,10 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
         stoppers.extend(await _follow_furl(reactor, options, store))
     else:
         tail = load_file(options, store)
-        if options.follow:
+        if tail is not None:
             follower = FileFollower(reactor, tail, store)
             follower.start()
             stoppers.append(follower.stop)
-        else:
-            tail.close()
     live = options.follow or is_furl(options.source)
     resource = ViewerResource(store, DENY_ALL, source=options.source, live=live)
     try:

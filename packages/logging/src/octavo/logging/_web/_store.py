@@ -61,8 +61,7 @@ class EventStore:
             trigger = self._is_trigger(record)
             event = view_event(record, self._next_seq, self._formatter, trigger=trigger)
         except BadEventError as exc:
-            self.rejected += 1
-            self.last_rejection = str(exc)
+            self.reject(str(exc))
             return None
         if len(self._events) == self._events.maxlen:
             self.dropped += 1
@@ -71,6 +70,11 @@ class EventStore:
         for listener in list(self._listeners):
             listener(event)
         return event
+
+    def reject(self, reason: str) -> None:
+        """Count a record that could not even be read (a bad flogfile line, say)."""
+        self.rejected += 1
+        self.last_rejection = reason[: MAX_ID * 4]
 
     def _add_header(self, header: Mapping[str, Any]) -> None:
         summary: dict[str, Any] = {}

@@ -6,7 +6,9 @@ import json
 import os
 from typing import IO, Any
 
-MAGIC = b"# foolscap flogfile v1\n"
+from octavo.logging._flogfile import MAGIC, FlogFileError, open_flogfile
+
+__all__ = ["MAGIC", "FlogTail", "TailError"]
 #: The longest line taken; longer ones are skipped and counted.
 MAX_LINE = 4 * 1024 * 1024
 
@@ -35,13 +37,11 @@ class FlogTail:
 
     def _open(self) -> IO[bytes]:
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - kept open between reads
+            handle = open_flogfile(self.path)
+        except FlogFileError as exc:
+            raise TailError(str(exc)) from None
         except OSError as exc:
             raise TailError(f"{self.path}: {exc.strerror or exc}") from None
-        magic = handle.read(len(MAGIC))
-        if magic != MAGIC:
-            handle.close()
-            raise TailError(f"{self.path}: not a flogfile (no '# foolscap flogfile v1' first line)")
         self._offset = len(MAGIC)
         return handle
 
