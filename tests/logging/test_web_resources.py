@@ -99,6 +99,11 @@ class Resource(unittest.TestCase):
         code, headers, _ = await get(self.base + "/events.json", method=b"POST")
         assert code == 405
         assert headers.getRawHeaders(b"allow") == [b"GET, HEAD"]
+        code, headers, _ = await get(self.base + "/stream", method=b"HEAD")
+        assert (code, headers.getRawHeaders(b"allow")) == (405, [b"GET"])
+        assert self.resource.streams == []
+        code, _, body = await get(self.base + "/events.json", method=b"HEAD")
+        assert (code, body) == (200, b"")
 
     async def test_the_stream_sends_the_backlog_then_each_new_event(self) -> None:
         response, reader = await open_stream(self.base + "/stream?after=5")

@@ -135,6 +135,9 @@ class ViewerResource(resource.Resource):
         return self._json(request, info_body(self.store, self.source, live=self.live))
 
     def _stream(self, request: Request) -> bytes | int:
+        if request.method != b"GET":
+            request.setHeader(b"Allow", b"GET")
+            return self._plain(request, 405, b"the stream is GET only\n")
         if len(self.streams) >= MAX_STREAMS:
             return self._plain(request, 503, b"too many live pages open\n")
         last_id = request.getHeader(b"last-event-id")
