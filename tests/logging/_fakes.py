@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -68,3 +71,10 @@ async def turns(n: int = 5) -> None:
         d: defer.Deferred[None] = defer.Deferred()
         reactor.callLater(0, d.callback, None)  # type: ignore[attr-defined]
         await d
+
+
+def fresh_path(case: Any) -> str:
+    """A path that does not exist yet, in a temporary directory removed after the test."""
+    directory = tempfile.mkdtemp(prefix="octavo-log-test-")
+    case.addCleanup(shutil.rmtree, directory, True)
+    return os.path.join(directory, "p")

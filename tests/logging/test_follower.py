@@ -10,8 +10,8 @@ from octavo.logging._follower import LogFollower
 from octavo.logging._publisher import LogPublisher
 from octavo.logging._validate import BadEventError
 from octavo.tub._net._identity import create_certificate
+from tests.tub._loopback import LoopbackTubs
 
-from ..tub._loopback import LoopbackTubs
 from ._fakes import Collector, FakeLogger, turns
 
 CERTS = [create_certificate() for _ in range(2)]

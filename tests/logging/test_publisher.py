@@ -3,7 +3,7 @@ whose answers the test releases, so flow control is visible without sockets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest

@@ -2,7 +2,8 @@
 
 ``LogFollower(tub, furl, on_event)`` connects ``tub`` to the logport at
 ``furl``, asks for its pid and versions (kept as :attr:`LogFollower.pid` and
-:attr:`LogFollower.versions`, as ``flogtool tail`` prints them), subscribes
+:attr:`LogFollower.versions`, as ``flogtool tail`` prints them; also given to
+``on_connected(pid, versions)`` before subscribing, if set), subscribes
 and calls ``on_event(tubid, event)`` for each event, ``tubid`` being the
 followed Tub's. Events are checked first (:func:`~._validate.check_remote_event`);
 a bad one goes to ``on_bad_event(tubid, error)`` (default: Twisted's log) and
@@ -81,12 +82,14 @@ class LogFollower:
         *,
         catch_up: bool = False,
         on_bad_event: OnBadEvent = _log_bad_event,
+        on_connected: Callable[[int | None, dict[str, str]], object] | None = None,
     ) -> None:
         self._tub = tub
         self.furl = furl
         #: the followed Tub's TubID
         self.tubid: str = SturdyRef(furl).getTubRef().getTubID()
         self.catch_up = catch_up
+        self._on_connected = on_connected
         self.observer = EventObserver(self.tubid, on_event, on_bad_event)
         #: the logport's pid and versions, once :meth:`start` has fired
         self.pid: int | None = None
@@ -118,6 +121,8 @@ class LogFollower:
                 )
                 for k, v in versions.items()
             }
+        if self._on_connected is not None:
+            self._on_connected(self.pid, self.versions)
         if self.catch_up:
             sub = await publisher.callRemote("subscribe_to_all", self.observer, True)
         else:

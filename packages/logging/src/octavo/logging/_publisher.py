@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 
 from octavo.tub import DeadReferenceError, Referenceable, eventually
 
+from ._flogfile import FlogFileError, read_flogfile
 from ._flow import EventQueue
 from ._interfaces import RILogPublisher, RISubscription
 
@@ -104,7 +106,7 @@ class Subscription(Referenceable):  # type: ignore[misc]
         now: Callable[[], float],
         schedule: Schedule = eventually,
         max_queue: int = 2000,
-        max_in_flight: int = 10,
+        max_in_flight: int = 100,
     ) -> None:
         self.observer = observer
         self.logger = logger
@@ -232,13 +234,15 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
         now: Callable[[], float] | None = None,
         schedule: Schedule = eventually,
         max_queue: int = 2000,
-        max_in_flight: int = 10,
+        max_in_flight: int = 100,
     ) -> None:
         self._logger = logger
         self._now = now or time.time
         self._schedule = schedule
         self._max_queue = max_queue
         self._max_in_flight = max_in_flight
+        #: the event subscriptions handed out (while they live)
+        self.subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
 
     def remote_get_versions(self) -> dict[str, str]:
         return app_versions()
@@ -255,6 +259,7 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
             max_queue=self._max_queue,
             max_in_flight=self._max_in_flight,
         )
+        self.subscriptions.add(s)
         # answer the call before any event is sent
         self._schedule(s.subscribe, bool(catch_up))
         return s
@@ -288,8 +293,6 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
 
     def incident_trigger(self, path: str) -> Event | None:
         """The triggering event recorded in an incident file's header (None: unreadable)."""
-        from ._flogfile import FlogFileError, read_flogfile
-
         try:
             header = next(iter(read_flogfile(path)))
         except (OSError, EOFError, ValueError, FlogFileError, StopIteration):
@@ -311,8 +314,6 @@ class LogPublisher(Referenceable):  # type: ignore[misc]
         return self.list_incidents(since)
 
     def remote_get_incident(self, incident_name: object) -> tuple[Event, list[Event]]:
-        from ._flogfile import FlogFileError, read_flogfile
-
         name = _text(incident_name, "incident name")
         if not _INCIDENT_NAME.match(name) or ".." in name:
             raise BadIncidentNameError(f"bad incident name {name!r}")

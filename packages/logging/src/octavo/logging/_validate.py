@@ -4,14 +4,17 @@ A remote event is a dict we did not make: :func:`check_remote_event` returns a
 plain copy with ``str`` keys (Foolscap's old Tubs send ``bytes``) or raises
 :class:`BadEventError` naming what is wrong: not a dict, keys that are not
 strings, nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_ITEMS`
-values in all, strings longer than :data:`MAX_STRING`, values other than containers, scalars
-and Failures, or well-known fields of
-the wrong type (``num``, ``level``, ``time``, ``format``, ``message``). The
-walk is iterative, so no input can make it recurse without bound.
+values in all, strings longer than :data:`MAX_STRING`, values other than
+containers, scalars and Failures, well-known fields of the wrong type (``num``,
+``level``, ``time``, ``format``, ``message``), or %-conversions in ``format`` /
+``message`` wider than :data:`MAX_FORMAT_WIDTH` (or ``*``), which would make
+formatting the event allocate without bound. The walk is iterative, so no
+input can make it recurse without bound.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from twisted.python.failure import Failure
@@ -32,6 +35,11 @@ MAX_ITEMS = 100_000
 MAX_STRING = 1_000_000
 
 # a Failure (log.err's "failure", a CopiedFailure on arrival) is kept whole
+#: the widest field a %-format of a remote event may ask for
+MAX_FORMAT_WIDTH = 9999
+# a %-conversion's flags, width and precision ("%(name)-*.5d" -> "*", "5")
+_CONVERSION = re.compile(r"%(?:%|(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?)")
+
 _SCALARS = (str, bytes, int, float, bool, type(None), Failure)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "num": (int,),
@@ -96,4 +104,19 @@ def check_remote_event(obj: object) -> dict[str, Any]:
                     f"event field {field!r} must be {'/'.join(t.__name__ for t in types)}, "
                     f"not {type(value).__name__}"
                 )
+    for field in ("format", "message"):
+        text = event.get(field)
+        if isinstance(text, str) and "%" in text:
+            _check_conversions(field, text)
     return event
+
+
+def _check_conversions(field: str, text: str) -> None:
+    """Refuse %-conversions that would make formatting allocate without bound."""
+    for m in _CONVERSION.finditer(text):
+        for spec in m.groups():
+            if spec == "*" or (spec is not None and int(spec) > MAX_FORMAT_WIDTH):
+                raise BadEventError(
+                    f"event field {field!r} asks for a field width {spec!r} "
+                    f"(more than {MAX_FORMAT_WIDTH} or '*')"
+                )
