@@ -216,25 +216,25 @@ class FoolscapLogger:
                     event["message"] = str(event["message"])
                 elif args:
                     first = args[0]
-                    event["message"] = first if type(first) is str else str(first)
-                    if len(args) > 1:
-                        event["args"] = args[1:]
+                    event["message"] = first if first.__class__ is str else str(first)
+                    rest = args[1:]
+                    if rest:
+                        event["args"] = rest
                 else:
                     event["message"] = ""
             if "time" not in event:
                 event["time"] = _now()
             if "stacktrace" in event and event["stacktrace"] is True:
                 event["stacktrace"] = traceback.format_stack()
-            event["incarnation"] = self.incarnation
-            if self._hooked:
-                self._notify(event)
+            # "incarnation" is added when the event is first seen (_notify or
+            # get_buffered_events): one key fewer to store on this path
             try:
                 buf = self._buffers[facility][level]
             except KeyError:
                 buf = self._new_buffer(facility, level)
             buf.append(event)
-            if self._hooked and self._qualifier is not None:
-                self._qualifier.event(event)
+            if self._hooked:
+                self._notify(event)
         except Exception as e:
             self._internal_error(num, args, event, e)
         return num
@@ -250,15 +250,12 @@ class FoolscapLogger:
         if "format" not in event and "message" not in event:
             event["message"] = str(args[0]) if args else ""
         event.setdefault("time", _now())
-        event["incarnation"] = self.incarnation
-        self._notify(event)
         by_level = self._buffers.get(facility)
         buf = None if by_level is None else by_level.get(level)
         if buf is None:
             buf = self._new_buffer(facility, level)
         buf.append(event)
-        if self._qualifier is not None:
-            self._qualifier.event(event)
+        self._notify(event)
 
     def _rehook(self) -> None:
         self._hooked = bool(
@@ -266,10 +263,14 @@ class FoolscapLogger:
         )
 
     def _notify(self, event: Event) -> None:
+        """Observers, then the incident qualifier (which sees the event buffered)."""
+        event["incarnation"] = self.incarnation
         for o in self._immediate_observers:
             o(event)
         for o in self._observers:
             self.eventually(o, event)
+        if self._qualifier is not None:
+            self._qualifier.event(event)
 
     def _new_buffer(self, facility: str | None, level: object) -> deque[Event]:
         if self._buffer_count >= self.MAX_BUFFERS:
@@ -318,6 +319,9 @@ class FoolscapLogger:
             for buf in list(by_level.values()):
                 snapshot.extend(buf)
         snapshot.extend(self._overflow)
+        incarnation = self.incarnation
+        for event in snapshot:
+            event["incarnation"] = incarnation
         return iter(snapshot)
 
     # --- incidents ----------------------------------------------------------------
