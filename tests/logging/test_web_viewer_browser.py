@@ -70,9 +70,9 @@ def read_url(proc: subprocess.Popen[str]) -> str:
 
 @contextmanager
 def running_viewer(flog: Path, *options: str) -> Iterator[str]:
-    """A viewer subprocess following *flog*; yields its URL, kills it on the way out."""
+    """A viewer subprocess on *flog* with *options*; yields its URL, kills it on the way out."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(flog), "--follow", *options],
+        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(flog), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -92,7 +92,7 @@ def running_viewer(flog: Path, *options: str) -> Iterator[str]:
 def viewer(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A viewer following a flogfile: (its URL, the file)."""
     flog = write_flogfile(tmp_path / "app.flog", records())
-    with running_viewer(flog) as url:
+    with running_viewer(flog, "--follow") as url:
         yield url, flog
 
 
@@ -173,8 +173,15 @@ def test_the_page_shows_filters_follows_and_links_events(
     page.locator(f"[id='{key(1)}'] button.fold").click()
     expect(page.locator(f"[id='{key(3)}']")).to_be_visible()
 
-    # the timeline draws bars; the incident list links to the WEIRD event
-    assert page.locator("#chart rect").count() >= 2
+    # the timeline draws bars, the last of which leads to the newest event
+    bars = page.locator("#chart rect")
+    assert bars.count() >= 2
+    bars.last.dispatch_event("click")
+    expect(page.locator("#event-body tr.selected")).to_have_attribute("id", key(11))
+    assert "pid 4242" in (page.locator("#source").get_attribute("title") or "")
+    page.check("#follow")
+
+    # the incident list links to the WEIRD event
     incident = page.locator("#incident-list a")
     expect(incident).to_have_count(1)
     expect(incident).to_contain_text("WEIRD: disk is full")
@@ -205,7 +212,7 @@ def test_the_page_shows_filters_follows_and_links_events(
 def test_the_page_keeps_no_more_events_than_the_viewer(page: Page, tmp_path: Path) -> None:
     """With --max-events 5 the page starts with 5 rows and trims live ones in batches."""
     flog = write_flogfile(tmp_path / "many.flog", [record(event(n, f"old {n}")) for n in range(20)])
-    with running_viewer(flog, "--max-events", "5") as url:
+    with running_viewer(flog, "--follow", "--max-events", "5") as url:
         open_viewer(page, url)
         rows = page.locator("#event-body tr")
         expect(rows).to_have_count(5)
@@ -217,3 +224,18 @@ def test_the_page_keeps_no_more_events_than_the_viewer(page: Page, tmp_path: Pat
         expect(page.locator("#counts")).to_have_text("54 events, 54 shown, 116 oldest dropped")
         assert page.locator("#event-body tr", has_text="new 195").count() == 0
         assert page.locator("#event-body tr", has_text="new 196").count() == 1
+
+
+def test_a_file_read_once_is_shown_without_a_stream(page: Page, tmp_path: Path) -> None:
+    """Without --follow the page says so and opens no event stream."""
+    flog = write_flogfile(tmp_path / "once.flog", records())
+    streams: list[str] = []
+    page.on(
+        "request", lambda request: streams.extend([request.url] if "/stream" in request.url else [])
+    )
+    with running_viewer(flog) as url:
+        open_viewer(page, url)
+        expect(page.locator("#event-body tr")).to_have_count(12)
+        expect(page.locator("#status")).to_have_text("file read once")
+        expect(page.locator("#source")).not_to_contain_text("(live)")
+    assert streams == []

@@ -335,9 +335,19 @@
     return response.json();
   }
 
+  function describeHeader(h) {
+    let text = String(h.type || "header");
+    if (h.pid !== undefined && h.pid !== null) text += ", pid " + h.pid;
+    if (h.versions) {
+      text += ", " + Object.entries(h.versions).map(([k, v]) => k + " " + v).join(", ");
+    }
+    return text;
+  }
+
   async function loadInitial() {
     const info = await getJSON("info.json");
     $("source").textContent = info.source + (info.live ? " (live)" : "");
+    $("source").title = info.headers.map(describeHeader).join("\n");
     if (Number.isInteger(info.limit) && info.limit > 0) state.limit = info.limit;
     let more = true;
     while (more) {
@@ -395,15 +405,20 @@
   async function start() {
     wireControls();
     drawLegend();
+    let info;
     try {
-      await loadInitial();
+      info = await loadInitial();
     } catch (err) {
       setStatus("failed: " + err.message, "down");
       return;
     }
     selectFromHash();
     document.body.dataset.ready = "true";
-    openStream();
+    if (info.live) {
+      openStream();
+    } else {
+      setStatus("file read once", "");
+    }
   }
 
   start();
