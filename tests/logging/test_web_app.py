@@ -143,5 +143,9 @@ class FromALogPort(LoopbackTubs, unittest.TestCase):
         data = await reader.wait_for(b'"text":"e1"')
         assert source.getTubID().encode() in data
         assert viewer.store.headers[0]["type"] == "log-port"
+        await source.stopService()
+        await reader.wait_for(b'event: state\ndata: "the log port is gone')
         reader.disconnect()
         await reader.closed
+        _, _, body = await get(viewer.url + "info.json")
+        assert json.loads(body)["state"].startswith("the log port is gone")

@@ -122,24 +122,28 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
     """Load or follow the source, listen, and return the running viewer (or ViewerError)."""
     check_options(options)
     store = EventStore(format_message, options.limit)
-    stoppers: list[Callable[[], object]] = []
-    if is_furl(options.source):
-        stoppers.extend(await _follow_furl(reactor, options, store))
-    else:
-        tail = load_file(options, store)
-        if tail is not None:
-            follower = FileFollower(reactor, tail, store)
-            follower.start()
-            stoppers.append(follower.stop)
     live = options.follow or is_furl(options.source)
     resource = ViewerResource(store, DENY_ALL, source=options.source, live=live)
+    stoppers: list[Callable[[], object]] = []
     try:
-        port = await _endpoint(reactor, options.interface, options.port).listen(site(resource))
-    except Exception as exc:
-        for stopper in stoppers:
-            stopper()
+        if is_furl(options.source):
+            stoppers.extend(await _follow_furl(options, resource))
+        else:
+            tail = load_file(options, store)
+            if tail is not None:
+                follower = FileFollower(reactor, tail, store)
+                follower.start()
+                stoppers.append(follower.stop)
+        try:
+            port = await _endpoint(reactor, options.interface, options.port).listen(site(resource))
+        except Exception as exc:
+            where = f"{options.interface}:{options.port}"
+            raise ViewerError(f"cannot listen on {where}: {exc}") from None
+    except BaseException:
+        for stopper in reversed(stoppers):
+            await defer.maybeDeferred(stopper)
         resource.close()
-        raise ViewerError(f"cannot listen on {options.interface}:{options.port}: {exc}") from None
+        raise
     number = port.getHost().port
     resource.policy = choose_policy(options.interface, number, options.token)
     url = viewer_url(options.interface, number, resource.policy.token)
@@ -147,9 +151,10 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
 
 
 async def _follow_furl(
-    reactor: Any, options: ViewerOptions, store: EventStore
+    options: ViewerOptions, resource: ViewerResource
 ) -> list[Callable[[], object]]:
     """Subscribe to the log port; returns what stops the subscription and the Tub."""
+    store = resource.store
 
     def on_event(tubid: str, event: dict[str, Any]) -> None:
         store.add({"from": tubid, "rx_time": time.time(), "d": event})
@@ -163,4 +168,7 @@ async def _follow_furl(
         await defer.maybeDeferred(tub.stopService)
         raise ViewerError(f"cannot follow {options.source}: {exc}") from None
     store.add({"header": {"type": "log-port", "pid": follower.pid, "versions": follower.versions}})
+    follower.when_disconnected().addCallback(
+        lambda _: resource.set_state("the log port is gone: no more events will come")
+    )
     return [tub.stopService, follower.stop]

@@ -44,12 +44,13 @@ def incidents_body(store: EventStore, limit: int = MAX_INCIDENTS) -> bytes:
     return encode({"incidents": [e.as_json() for e in store.incidents(limit)]})
 
 
-def info_body(store: EventStore, source: str, *, live: bool) -> bytes:
+def info_body(store: EventStore, source: str, *, live: bool, state: str = "") -> bytes:
     """The /info.json answer: where the events come from and the headers seen."""
     return encode(
         {
             "source": source,
             "live": live,
+            "state": state,
             "headers": list(store.headers),
             "held": len(store),
             "limit": store.limit,
@@ -58,6 +59,11 @@ def info_body(store: EventStore, source: str, *, live: bool) -> bytes:
             "last_rejection": store.last_rejection,
         }
     )
+
+
+def sse_state(text: str) -> bytes:
+    """A server-sent-events message telling the page how its source is doing."""
+    return b"event: state\ndata: %s\n\n" % encode(text)
 
 
 def sse_message(event: ViewEvent) -> bytes:

@@ -10,7 +10,7 @@ from twisted.web import resource, server
 
 from ._access import AccessPolicy
 from ._filter import FilterError, parse_filter
-from ._json import MAX_PAGE, events_body, incidents_body, info_body
+from ._json import MAX_PAGE, events_body, incidents_body, info_body, sse_state
 from ._model import ViewEvent
 from ._store import EventStore
 from ._stream import EventStream
@@ -69,6 +69,8 @@ class ViewerResource(resource.Resource):
         self.source = source
         self.live = live
         self.streams: list[EventStream] = []
+        #: How the source is doing, when that is worth telling ("" while all is well).
+        self.state = ""
         self._static = load_static()
         self._unsubscribe: Callable[[], None] = store.subscribe(self._broadcast)
 
@@ -132,7 +134,8 @@ class ViewerResource(resource.Resource):
         return self._json(request, incidents_body(self.store))
 
     def _info(self, request: Request) -> bytes:
-        return self._json(request, info_body(self.store, self.source, live=self.live))
+        body = info_body(self.store, self.source, live=self.live, state=self.state)
+        return self._json(request, body)
 
     def _stream(self, request: Request) -> bytes | int:
         if request.method != b"GET":
@@ -149,6 +152,8 @@ class ViewerResource(resource.Resource):
         self.streams.append(stream)
         request.notifyFinish().addBoth(self._stream_closed, stream)
         stream.start()
+        if self.state:
+            stream.send(sse_state(self.state))
         return server.NOT_DONE_YET
 
     def _stream_closed(self, reason: Any, stream: EventStream) -> None:
@@ -159,6 +164,12 @@ class ViewerResource(resource.Resource):
     def _broadcast(self, event: ViewEvent) -> None:
         for stream in list(self.streams):
             stream.catch_up()
+
+    def set_state(self, text: str) -> None:
+        """Tell every open page, and those opened later, how the source is doing."""
+        self.state = text
+        for stream in list(self.streams):
+            stream.send(sse_state(text))
 
     def close(self) -> None:
         """Stop following the store and end every open stream."""

@@ -48,6 +48,11 @@ class EventStream:
                 if self.paused or self.closed:
                     return
 
+    def send(self, message: bytes) -> None:
+        """Write one out-of-band message (a state change), unless the stream is closed."""
+        if not self.closed:
+            self.request.write(message)
+
     def pauseProducing(self) -> None:
         """The connection's buffer is full: write nothing until resumed."""
         self.paused = True

@@ -24,6 +24,7 @@
     collapsed: new Set(), // keys of folded events
     selected: null,
     chartQueued: false,
+    sourceState: "",      // the viewer's word on its source ("" while all is well)
   };
 
   const $ = (id) => document.getElementById(id);
@@ -363,8 +364,18 @@
 
   function openStream() {
     const source = new EventSource(api("stream", { after: state.last }));
-    source.addEventListener("open", () => setStatus("live", "live"));
+    source.addEventListener("open", () => {
+      if (!state.sourceState) setStatus("live", "live");
+    });
     source.addEventListener("error", () => setStatus("reconnecting", "down"));
+    source.addEventListener("state", (message) => {
+      let text;
+      try { text = JSON.parse(message.data); } catch (e) { return; }
+      if (typeof text === "string" && text) {
+        state.sourceState = text;
+        setStatus(text, "down");
+      }
+    });
     source.addEventListener("log", (message) => {
       let ev;
       try { ev = JSON.parse(message.data); } catch (e) { return; }
