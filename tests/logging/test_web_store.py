@@ -12,10 +12,12 @@ from octavo.logging._events import format_message
 from octavo.logging._web._filter import EventFilter, FilterError, parse_filter
 from octavo.logging._web._json import encode, events_body, incidents_body, info_body, sse_message
 from octavo.logging._web._model import (
+    MAX_EXPANSION,
     MAX_FACILITY,
     MAX_TEXT,
     BadEventError,
     event_key,
+    expansion_bound,
     view_event,
 )
 from octavo.logging._web._store import EventStore
@@ -101,6 +103,31 @@ def test_a_formatter_that_raises_leaves_a_marker() -> None:
     assert view_event(record(event(1, "x")), 0, broken).text == (
         "[unformattable event: RuntimeError]"
     )
+
+
+def test_a_format_that_could_blow_up_is_shown_unformatted() -> None:
+    """Many references to a long field, or a huge width: no formatting, a marker instead."""
+    long = "x" * 10_000
+    bomb = event(1, "", format="%(a)s" * 200, a=long)
+    assert expansion_bound(bomb) > MAX_EXPANSION
+    shown = view_event(record(bomb), 0, format_message)
+    assert shown.text == "%(a)s" * 200 + " [not formatted: it could grow too large]"
+    wide = event(2, "%99999999d", args=[1])
+    assert view_event(record(wide), 0, format_message).text.endswith(
+        "[not formatted: it could grow too large]"
+    )
+    star = event(3, "", format="%(a)*d", a=1)
+    assert expansion_bound(star) > MAX_EXPANSION
+    nested = event(4, "%s %s", args=[[long] * 60, "b"])
+    assert expansion_bound(nested) > MAX_EXPANSION
+
+
+def test_ordinary_formats_are_formatted() -> None:
+    """A few references to short fields, and widths, are well within the bound."""
+    fine = event(1, "", format="%(who)s has %(n)5d items", who="alice", n=3)
+    assert expansion_bound(fine) < 200
+    assert view_event(record(fine), 0, format_message).text == "alice has     3 items"
+    assert view_event(record(event(2, "%s+%s", args=(1, 2))), 0, format_message).text == "1+2"
 
 
 def test_a_flogfile_failure_shows_its_traceback() -> None:

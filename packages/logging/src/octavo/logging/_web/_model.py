@@ -9,6 +9,7 @@ the page escapes what is left (it only ever sets ``textContent``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,11 @@ MAX_ID = 128
 MAX_FACILITY = 256
 MAX_TEXT = 8192
 MAX_FAILURE = 32768
+#: Most characters formatting an event may produce before the viewer cuts it to MAX_TEXT:
+#: past this, a peer's ``"%(a)s" * n`` with a long ``a`` is shown unformatted instead.
+MAX_EXPANSION = 1_000_000
+
+_WIDTH = re.compile(rb"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)(?:\.(\*|\d+))?")
 
 Formatter = Callable[[Mapping[str, Any]], str]
 
@@ -127,6 +133,62 @@ def failure_text(failure: object) -> str:
     return bounded(str(failure), MAX_FAILURE)
 
 
+def _size(value: object, budget: int) -> int:
+    """Roughly how long ``str(value)`` is, counting no further than *budget*."""
+    total, todo = 0, [value]
+    while todo and total <= budget:
+        item = todo.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item) + 2
+        elif isinstance(item, Mapping):
+            total += 2
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += 2
+            todo.extend(item)
+        else:
+            total += 32
+    return total
+
+
+def expansion_bound(event: Mapping[str, Any]) -> int:
+    """An upper bound (roughly) on the length of the event's formatted text."""
+    if "format" in event:
+        fmt, values = event["format"], list(event.values())
+    elif "args" in event:
+        fmt, args = event.get("message", ""), event["args"]
+        values = list(args) if isinstance(args, (list, tuple)) else [args]
+    else:
+        return 0
+    if isinstance(fmt, str):
+        fmt = fmt.encode("utf-8", "replace")
+    if not isinstance(fmt, bytes):
+        return 0
+    refs = fmt.count(b"%")
+    if refs == 0:
+        return len(fmt)
+    widest = max((_size(v, MAX_EXPANSION) for v in values), default=0)
+    widths = 0
+    for match in _WIDTH.finditer(fmt):
+        for part in match.groups():
+            if part is not None:
+                widths += MAX_EXPANSION if part == b"*" or len(part) > 7 else int(part)
+    return len(fmt) + refs * widest + widths
+
+
+def format_bounded(event: Mapping[str, Any], formatter: Formatter) -> str:
+    """The event's text through *formatter*, unless it could grow past MAX_EXPANSION."""
+    if expansion_bound(event) > MAX_EXPANSION:
+        raw = event.get("format", event.get("message", ""))
+        raw = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        return bounded(raw, MAX_TEXT) + " [not formatted: it could grow too large]"
+    try:
+        return formatter(event)
+    except Exception as exc:  # a peer's format string may break the formatter in any way
+        return f"[unformattable event: {type(exc).__name__}]"
+
+
 def view_event(
     record: Mapping[str, Any], seq: int, formatter: Formatter, *, trigger: bool = False
 ) -> ViewEvent:
@@ -145,10 +207,7 @@ def view_event(
         raise BadEventError(f"time is {when!r:.40}, not a finite number")
     level = as_int(event.get("level", OPERATIONAL), "level")
     facility = as_text(event.get("facility", ""), "facility", MAX_FACILITY)
-    try:
-        text = formatter(event)
-    except Exception as exc:  # a peer's format string may break the formatter in any way
-        text = f"[unformattable event: {type(exc).__name__}]"
+    text = format_bounded(event, formatter)
     failure = failure_text(event["failure"]) if event.get("failure") is not None else None
     key = event_key(tubid, incarnation, num) if num is not None else f"S{seq}"
     return ViewEvent(
