@@ -177,6 +177,18 @@ def test_the_store_drops_its_oldest_events_and_counts_them() -> None:
     assert store.after(9, 10) == []
 
 
+def test_the_store_bounds_the_text_it_holds_too() -> None:
+    """Past max_chars the oldest go as well; the newest always stays."""
+    store = EventStore(format_message, 100, max_chars=3000)
+    for n in range(4):
+        store.add(record(event(n, "m" * 1000)))
+    assert [e.num for e in store] == [2, 3]
+    assert store.dropped == 2 and store.chars == 2 * (256 + 1000)
+    store.add(record(event(9, "m" * 5000)))
+    assert [e.num for e in store] == [9]
+    assert store.dropped == 4
+
+
 def test_the_store_counts_rejected_records_and_keeps_headers() -> None:
     """A bad record is counted with its reason; headers are summarised, not stored as events."""
     bad = event(1, "x")

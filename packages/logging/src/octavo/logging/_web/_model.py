@@ -53,6 +53,11 @@ class ViewEvent:
     trigger: bool = False
 
     @property
+    def size(self) -> int:
+        """The characters this event holds, roughly (for the store's bound)."""
+        return 256 + len(self.text) + len(self.facility) + len(self.failure or "")
+
+    @property
     def parent_key(self) -> str | None:
         """The key of this event's parent: same tubid and incarnation, number ``parent``."""
         if self.parent is None:

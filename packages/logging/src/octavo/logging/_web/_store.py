@@ -11,6 +11,8 @@ from ._filter import EventFilter
 from ._model import MAX_ID, BadEventError, Formatter, ViewEvent, as_text, trigger_of, view_event
 
 DEFAULT_LIMIT = 100_000
+#: Most characters of text the held events may carry together; past it the oldest go too.
+DEFAULT_MAX_CHARS = 100_000_000
 #: How many headers (flogfile and incident headers) the store keeps for the page.
 MAX_HEADERS = 64
 #: How many incident triggers it remembers, to mark their events.
@@ -20,9 +22,15 @@ Listener = Callable[[ViewEvent], None]
 
 
 class EventStore:
-    """The last *limit* events in arrival order, with counts of those dropped and rejected."""
+    """The last *limit* events in arrival order, with counts of those dropped and rejected.
 
-    def __init__(self, formatter: Formatter, limit: int = DEFAULT_LIMIT) -> None:
+    Besides their number, the events' text is bounded: past *max_chars* characters in all,
+    the oldest events are dropped (and counted) as well.
+    """
+
+    def __init__(
+        self, formatter: Formatter, limit: int = DEFAULT_LIMIT, max_chars: int = DEFAULT_MAX_CHARS
+    ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         self._formatter = formatter
@@ -31,6 +39,8 @@ class EventStore:
         self._triggers: dict[tuple[str, int], None] = {}
         self._listeners: list[Listener] = []
         self.limit = limit
+        self.max_chars = max_chars
+        self.chars = 0
         self.dropped = 0
         self.rejected = 0
         self.last_rejection = ""
@@ -64,12 +74,19 @@ class EventStore:
             self.reject(str(exc))
             return None
         if len(self._events) == self._events.maxlen:
-            self.dropped += 1
+            self._drop_oldest()
         self._events.append(event)
+        self.chars += event.size
+        while self.chars > self.max_chars and len(self._events) > 1:
+            self._drop_oldest()
         self._next_seq += 1
         for listener in list(self._listeners):
             listener(event)
         return event
+
+    def _drop_oldest(self) -> None:
+        self.chars -= self._events.popleft().size
+        self.dropped += 1
 
     def reject(self, reason: str) -> None:
         """Count a record that could not even be read (a bad flogfile line, say)."""
