@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from twisted.logger import (
     ILogObserver,
@@ -19,6 +19,7 @@ from twisted.logger import (
     globalLogPublisher,
 )
 from twisted.python import failure
+from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
 from ._events import Event, format_message
 from ._levels import BAD, NOISY, OPERATIONAL, WEIRD
@@ -79,6 +80,7 @@ def _keep_operational(event: Event) -> bool:
 # --- Twisted -> Foolscap -----------------------------------------------------------
 
 
+@implementer(ILogObserver)
 class TwistedLogBridge:
     """Copies each ``twisted.logger`` event into a FoolscapLogger (``from-twisted``)."""
 
@@ -109,6 +111,8 @@ class TwistedLogBridge:
         )
         self.logger.msg(text, **kwargs)
 
+    __call__ = observer
+
 
 _twisted_bridges: dict[tuple[int, int], tuple[object, TwistedLogBridge]] = {}
 
@@ -125,7 +129,7 @@ def bridgeLogsFromTwisted(
     key = (id(twisted_logger), id(foolscap_logger))
     if key not in _twisted_bridges:
         bridge = TwistedLogBridge(tubID, foolscap_logger)
-        twisted_logger.addObserver(ILogObserver(bridge.observer))
+        twisted_logger.addObserver(cast(ILogObserver, bridge))
         _twisted_bridges[key] = (twisted_logger, bridge)
     return _twisted_bridges[key][1]
 
@@ -133,7 +137,7 @@ def bridgeLogsFromTwisted(
 def unbridgeLogsFromTwisted(twisted_logger: LogPublisher, bridge: TwistedLogBridge) -> None:
     """Undo :func:`bridgeLogsFromTwisted`."""
     _twisted_bridges.pop((id(twisted_logger), id(bridge.logger)), None)
-    twisted_logger.removeObserver(ILogObserver(bridge.observer))
+    twisted_logger.removeObserver(cast(ILogObserver, bridge))
 
 
 # --- Foolscap -> Twisted -----------------------------------------------------------

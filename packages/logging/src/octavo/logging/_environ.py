@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO
 
 from ._bridges import bridgeLogsFromTwisted, bridgeLogsToTwisted
@@ -72,8 +72,13 @@ def apply_environment(
     logger: FoolscapLogger,
     environ: MutableMapping[str, str] | None = None,
     stderr: TextIO | None = None,
+    at_shutdown: Callable[[LogFileObserver], object] = LogFileObserver.stop_on_shutdown,
 ) -> LogFileObserver | None:
-    """Apply FLOGFILE, FLOGLEVEL, FLOGTWISTED and FLOGTOTWISTED; the file observer if any."""
+    """Apply FLOGFILE, FLOGLEVEL, FLOGTWISTED and FLOGTOTWISTED; the file observer if any.
+
+    ``at_shutdown(observer)`` arranges for the FLOGFILE to be closed (by default when
+    the reactor shuts down).
+    """
     env = os.environ if environ is None else environ
     err = sys.stderr if stderr is None else stderr
     observer = None
@@ -84,7 +89,7 @@ def apply_environment(
         except OSError as e:
             print(f"FLOGFILE: unable to write to {filename}, ignoring ({e})", file=err)
         else:
-            observer.stop_on_shutdown()
+            at_shutdown(observer)
             logger.addObserver(observer.msg)
     if "FLOGTWISTED" in env:
         bridgeLogsFromTwisted(foolscap_logger=logger)

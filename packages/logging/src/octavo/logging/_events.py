@@ -9,10 +9,11 @@ keyword fields of their own. Events read from files or received from peers may c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Event", "format_message"]
+__all__ = ["FORMAT_TIME_MODES", "Event", "format_message", "format_time"]
 
 #: what an event is at run time
 Event = dict[str, Any]
@@ -54,3 +55,28 @@ def format_message(event: Mapping[Any, Any]) -> str:
         return ""
     except (ValueError, TypeError, KeyError):
         return _text(e.get("message", "[no message]")) + " [formatting failed]"
+
+
+#: the timestamp styles of ``flogtool dump --timestamps``
+FORMAT_TIME_MODES = ("short-local", "long-local", "utc", "epoch")
+
+
+def format_time(when: float, mode: str) -> str:
+    """``when`` (seconds since the epoch) as ``flogtool`` shows it in ``mode``.
+
+    short-local ``12:00:00.123``; long-local ``2024-09-01_12:00:00.123456+0200``;
+    utc ``2024-09-01_10:00:00.123456Z``; epoch ``1725184800.123``.
+    """
+    fraction = when - int(when)
+    if mode == "short-local":
+        return time.strftime("%H:%M:%S", time.localtime(when)) + f".{int(1000 * fraction):03d}"
+    if mode == "long-local":
+        lt = time.localtime(when)
+        stamp = time.strftime("%Y-%m-%d_%H:%M:%S", lt)
+        return f"{stamp}.{int(1000000 * fraction):06d}" + time.strftime("%z", lt)
+    if mode == "utc":
+        stamp = time.strftime("%Y-%m-%d_%H:%M:%S", time.gmtime(when))
+        return f"{stamp}.{int(1000000 * fraction):06d}Z"
+    if mode == "epoch":
+        return f"{when:.03f}"
+    raise ValueError(f"unknown time format {mode!r}: one of {', '.join(FORMAT_TIME_MODES)}")

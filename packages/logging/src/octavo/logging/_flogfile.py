@@ -206,13 +206,16 @@ def _warn(err: FlogLineError) -> None:
     warnings.warn(str(err), FlogFileWarning, stacklevel=3)
 
 
-def open_flogfile(path: str) -> IO[bytes]:
+def open_flogfile(path: str, raw: IO[bytes] | None = None) -> IO[bytes]:
     """Open ``path`` (bz2 if its name ends in ``.bz2``) after checking its magic line.
 
-    Raises :class:`PickleFlogFileError`, :class:`FurlFileError` or
-    :class:`NotAFlogFileError`, and ``OSError`` if it cannot be opened.
+    ``raw``: the file already opened (binary) to read from. Raises
+    :class:`PickleFlogFileError`, :class:`FurlFileError` or :class:`NotAFlogFileError`,
+    and ``OSError`` if it cannot be opened.
     """
-    f: IO[bytes] = bz2.BZ2File(path, "rb") if path.endswith(".bz2") else open(path, "rb")  # noqa: SIM115
+    if raw is None:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    f: IO[bytes] = bz2.BZ2File(raw, "rb") if path.endswith(".bz2") else raw
     try:
         try:
             start = f.read(len(MAGIC))
@@ -228,6 +231,7 @@ def open_flogfile(path: str) -> IO[bytes]:
             raise NotAFlogFileError(f"{path}: not a flogfile (it starts with {start[:30]!r})")
     except BaseException:
         f.close()
+        raw.close()
         raise
     return f
 
@@ -244,25 +248,35 @@ def _check(record: object) -> str | None:
 
 
 def read_flogfile(
-    path: str, on_error: Callable[[FlogLineError], object] | None = None
+    path: str,
+    on_error: Callable[[FlogLineError], object] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The records of the flogfile ``path``: the header first, then event wrappers.
 
     Each unreadable line goes to ``on_error`` (default: a :class:`FlogFileWarning`)
     and is skipped. A compressed file that ends early or is corrupt stops after the
-    records that could be read, reporting the rest as one bad line.
+    records that could be read, reporting the rest as one bad line. ``progress(n)``
+    is called now and then with how many more bytes of the file (as stored, so
+    compressed bytes for ``.bz2``) have been read.
     """
     report = _warn if on_error is None else on_error
-    with open_flogfile(path) as f:
+    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    with raw, open_flogfile(path, raw) as f:
         lineno = 1
+        done = 0
         while True:
             lineno += 1
+            if progress is not None and lineno % 1024 == 0:
+                done = _tell_progress(raw, done, progress)
             try:
                 line = f.readline(MAX_LINE_BYTES + 1)
             except (OSError, EOFError) as e:
                 report(FlogLineError(path, lineno, f"the file ends early or is corrupt: {e}"))
                 return
             if not line:
+                if progress is not None:
+                    _tell_progress(raw, done, progress)
                 return
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 report(FlogLineError(path, lineno, f"longer than {MAX_LINE_BYTES} bytes"))
@@ -280,6 +294,13 @@ def read_flogfile(
                 report(FlogLineError(path, lineno, problem))
                 continue
             yield record
+
+
+def _tell_progress(raw: IO[bytes], done: int, progress: Callable[[int], object]) -> int:
+    now = raw.tell()
+    if now > done:
+        progress(now - done)
+    return max(now, done)
 
 
 def _skip_rest_of_line(
