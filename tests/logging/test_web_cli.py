@@ -67,7 +67,7 @@ def test_contradictory_options_fail_before_anything_starts(
     assert web_viewer.main(argv) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"octavo-log web-viewer: {reason}\n"
+    assert err == f"octavo-log web-viewer: error: {reason}\n"
 
 
 def test_a_missing_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -75,7 +75,9 @@ def test_a_missing_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
     done = run_viewer(str(tmp_path / "nope.flog"))
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr == f"octavo-log web-viewer: {tmp_path / 'nope.flog'}: no such flogfile\n"
+    assert (
+        done.stderr == f"octavo-log web-viewer: error: {tmp_path / 'nope.flog'}: no such flogfile\n"
+    )
 
 
 def test_a_file_that_is_no_flogfile_is_one_line_and_exit_1(tmp_path: Path) -> None:

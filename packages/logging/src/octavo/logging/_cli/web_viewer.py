@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_options(options)
     except ViewerError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     from twisted.internet import reactor as installed  # noqa: PLC0415 - installs the reactor
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     def failed(failure: Any) -> None:
         reason = failure.value if failure.check(ViewerError) else repr(failure.value)
-        print(f"{PROG}: {reason}", file=sys.stderr, flush=True)
+        print(f"{PROG}: error: {reason}", file=sys.stderr, flush=True)
         outcome["code"] = 1
         reactor.stop()
 
