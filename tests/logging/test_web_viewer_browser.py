@@ -163,6 +163,12 @@ def test_the_page_shows_filters_follows_and_links_events(
     page.fill("#text", "")
     expect(page.locator("#event-body tr:not([hidden])")).to_have_count(12)
 
+    # times in UTC on request (event 1 is at 1_700_000_001)
+    page.check("#utc")
+    expect(page.locator(f"[id='{key(1)}'] td.time")).to_have_text("22:13:21.000")
+    expect(page.locator("#incident-list a")).to_have_text("22:13:30.000 WEIRD: disk is full")
+    page.uncheck("#utc")
+
     # nesting: event 1 folds away its child and grandchild
     assert page.locator(f"[id='{key(3)}'] td.fold-cell").get_attribute("style") == (
         "padding-left: 2.2em;"

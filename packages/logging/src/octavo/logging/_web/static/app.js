@@ -60,8 +60,23 @@
 
   function shortTime(t) {
     const d = new Date(t * 1000);
-    return pad(d.getHours(), 2) + ":" + pad(d.getMinutes(), 2) + ":" + pad(d.getSeconds(), 2) +
-      "." + pad(d.getMilliseconds(), 3);
+    if (isNaN(d.getTime())) return String(t);
+    const utc = $("utc").checked;
+    const [h, m, s] = utc
+      ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+      : [d.getHours(), d.getMinutes(), d.getSeconds()];
+    return pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2) + "." + pad(d.getMilliseconds(), 3);
+  }
+
+  function redrawTimes() {
+    for (const entry of state.entries) {
+      entry.row.querySelector("td.time").textContent = shortTime(entry.ev.time);
+      if (entry.incidentItem) entry.incidentItem.firstChild.textContent = incidentText(entry.ev);
+    }
+  }
+
+  function incidentText(ev) {
+    return shortTime(ev.time) + " " + levelName(ev.level) + ": " + ev.text.slice(0, 200);
   }
 
   function longTime(t) {
@@ -185,7 +200,7 @@
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.href = permalink(ev.key);
-    link.textContent = shortTime(ev.time) + " " + levelName(ev.level) + ": " + ev.text.slice(0, 200);
+    link.textContent = incidentText(ev);
     item.appendChild(link);
     entry.incidentItem = item;
     $("incident-list").appendChild(item);
@@ -400,6 +415,7 @@
   function wireControls() {
     $("controls").addEventListener("submit", (e) => e.preventDefault());
     $("level").addEventListener("change", readFilter);
+    $("utc").addEventListener("change", redrawTimes);
     for (const id of ["facility", "tubid", "text"]) $(id).addEventListener("input", readFilter);
     $("expand-all").addEventListener("click", () => {
       state.collapsed.clear();
