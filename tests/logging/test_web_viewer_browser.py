@@ -58,21 +58,36 @@ def records() -> list[dict[str, object]]:
     ]
 
 
-def read_url(proc: subprocess.Popen[str]) -> str:
-    """The first line the viewer prints (its URL), waiting at most WAIT seconds."""
+def first_line(proc: subprocess.Popen[str]) -> str:
+    """The first line *proc* prints, waiting at most WAIT seconds."""
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], WAIT)
-    assert ready, "the viewer printed no URL in time"
-    url = proc.stdout.readline().strip()
+    assert ready, "no line printed in time"
+    return proc.stdout.readline().strip()
+
+
+def read_url(proc: subprocess.Popen[str]) -> str:
+    """The first line the viewer prints: its URL."""
+    url = first_line(proc)
     assert url.startswith("http://127.0.0.1:"), url
     return url
 
 
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Terminate *proc* and wait for it (killing it if it lingers)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=WAIT)
+
+
 @contextmanager
-def running_viewer(flog: Path, *options: str) -> Iterator[str]:
-    """A viewer subprocess on *flog* with *options*; yields its URL, kills it on the way out."""
+def running_viewer(source: str | Path, *options: str) -> Iterator[str]:
+    """A viewer subprocess on *source* with *options*; yields its URL, kills it at the end."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(flog), *options],
+        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(source), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -80,12 +95,7 @@ def running_viewer(flog: Path, *options: str) -> Iterator[str]:
     try:
         yield read_url(proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=WAIT)
+        stop(proc)
 
 
 @pytest.fixture
@@ -245,3 +255,34 @@ def test_a_file_read_once_is_shown_without_a_stream(page: Page, tmp_path: Path) 
         expect(page.locator("#status")).to_have_text("file read once")
         expect(page.locator("#source")).not_to_contain_text("(live)")
     assert streams == []
+
+
+def test_a_log_port_is_followed_live_until_it_goes_away(page: Page) -> None:
+    """A FURL source: events logged by another process appear; its end is shown."""
+    port = subprocess.Popen(
+        [sys.executable, "-m", "tests.logging._web_logport"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        furl = first_line(port)
+        assert furl.startswith("pb://"), furl
+        assert port.stdin is not None
+        with running_viewer(furl) as url:
+            open_viewer(page, url)
+            expect(page.locator("#status")).to_have_text("live")
+            port.stdin.write("20 hello from the log port\n30 something odd <b>here</b>\n")
+            port.stdin.flush()
+            expect(page.locator("#event-body tr")).to_have_count(2)
+            expect(page.locator("#event-body td.msg").first).to_have_text("hello from the log port")
+            expect(page.locator("#incident-list a")).to_contain_text("something odd <b>here</b>")
+            assert "log-port" in (page.locator("#source").get_attribute("title") or "")
+            port.stdin.close()
+            port.wait(timeout=WAIT)
+            expect(page.locator("#status")).to_have_text(
+                "the log port is gone: no more events will come"
+            )
+    finally:
+        stop(port)
