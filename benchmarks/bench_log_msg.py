@@ -8,12 +8,19 @@ facilities and all eight levels) go into one Octavo logger while the RSS is read
 before and after: the ring buffers keep memory flat.
 
 Run: ``python benchmarks/bench_log_msg.py`` (or ``benchmarks/run.py log_msg``) in an
-env with foolscap and octavo-logging (``.tox/interop/bin/python``).
+env with foolscap and octavo-logging (``.tox/interop/bin/python``). Wall-clock ratios on
+a shared machine move by 20%; ``--instructions`` counts instructions per call instead
+(valgrind's callgrind, two child runs per logger and call: the difference of 11,000 and
+1,000 calls, divided by 10,000), which does not drift (about 2 minutes).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -89,5 +96,62 @@ def run() -> Report:
     return report
 
 
+_CHILD = """
+import sys
+sys.path.insert(0, {here!r})
+from bench_log_msg import _cases
+if {which!r} == "octavo":
+    from octavo.logging import FoolscapLogger
+else:
+    from foolscap.logging.log import FoolscapLogger
+call = list(_cases(FoolscapLogger().msg).values())[{index}]
+for _ in range({n}):
+    call()
+"""
+
+
+def _instructions(which: str, index: int, n: int) -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={tmp}/out",
+                sys.executable,
+                "-c",
+                _CHILD.format(here=here, which=which, index=index, n=n),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    found = re.search(r"Collected : ([\d,]+)", done.stderr)
+    assert found is not None, done.stderr
+    return int(found.group(1).replace(",", ""))
+
+
+def run_instructions() -> Report:
+    """Instructions per call of each case, for both loggers (needs valgrind)."""
+    report = Report("log_msg_instructions")
+    rows: list[list[object]] = []
+    for index, name in enumerate(_cases(FoolscapLogger().msg)):
+        per_call = {}
+        for which in ("octavo", "foolscap"):
+            low, high = _instructions(which, index, 1000), _instructions(which, index, 11000)
+            per_call[which] = (high - low) / 10000
+        ratio = per_call["foolscap"] / per_call["octavo"]
+        rows.append(
+            [name, f"{per_call['octavo']:.0f}", f"{per_call['foolscap']:.0f}", f"{ratio:.2f}"]
+        )
+        report.data[name] = per_call
+    report.table(
+        "log.msg with no observers (instructions per call; ratio = Foolscap / Octavo, goal >= 2)",
+        ["call", "octavo", "foolscap", "ratio"],
+        rows,
+    )
+    return report
+
+
 if __name__ == "__main__":
-    print(run().render())
+    print((run_instructions() if "--instructions" in sys.argv else run()).render())

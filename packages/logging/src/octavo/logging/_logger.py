@@ -25,6 +25,7 @@ from twisted.python import failure
 from octavo.reconnector import ClockLike
 
 from ._events import Event
+from ._incidents import IncidentQualifier, IncidentReporter
 from ._levels import NOISY, OPERATIONAL, WEIRD
 
 _now = time.time
@@ -105,8 +106,6 @@ class FoolscapLogger:
         self._incident_observers: list[IncidentObserver] = []
         self._queue: Any = None
         self.logdir: str | None = None
-        from ._incidents import IncidentQualifier, IncidentReporter  # noqa: PLC0415 - cycle
-
         self._inactive_qualifier: IncidentQualifierLike = IncidentQualifier()
         self._qualifier: IncidentQualifierLike | None = None
         self.incident_reporter_factory: IncidentReporterFactory = IncidentReporter
