@@ -39,7 +39,8 @@ BIN = os.path.dirname(sys.executable)
 FLOGTOOL = os.path.join(BIN, "flogtool")
 TWISTD = os.path.join(BIN, "twistd")
 CERTS = [create_certificate() for _ in range(2)]
-ENV = dict(os.environ, PYTHONWARNINGS="ignore")
+# unbuffered: flogtool prints to a pipe, and we read its lines as they come
+ENV = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
 
 
 def test_interfaces_match_foolscap() -> None:

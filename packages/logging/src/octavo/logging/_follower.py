@@ -38,7 +38,7 @@ def _log_bad_event(tubid: str, error: BadEventError) -> None:
 
 
 @implementer(RILogObserver)
-class EventObserver(Referenceable):  # type: ignore[misc]
+class EventObserver(Referenceable):
     """An RILogObserver that hands each checked event to a callback."""
 
     def __init__(self, tubid: str, on_event: OnEvent, on_bad_event: OnBadEvent) -> None:

@@ -34,11 +34,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from twisted.internet import threads
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
@@ -75,6 +74,20 @@ MAX_INCIDENT_EVENTS = 100_000
 _TUBID = re.compile(r"^[a-z2-7]{1,64}$")
 _INCIDENT_NAME = re.compile(r"^incident-[A-Za-z0-9_:+-][A-Za-z0-9_.:+-]{0,199}$")
 _CATEGORY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")
+
+
+class ClockLike(Protocol):
+    """What the gatherers need of a reactor (a ``twisted.internet.task.Clock`` in tests)."""
+
+    def seconds(self) -> float: ...
+    def callLater(self, delay: float, f: Callable[..., object], *a: Any, **kw: Any) -> Any: ...
+
+
+def _default_clock() -> ClockLike:
+    from twisted.internet import reactor  # noqa: PLC0415 - the global reactor, late
+
+    clock: ClockLike = reactor
+    return clock
 
 
 class RemoteInputError(ValueError):
@@ -177,7 +190,7 @@ def bzip_file(path: str) -> str:
 
 
 @implementer(RILogObserver)
-class _EventObserver(Referenceable):  # type: ignore[misc]
+class _EventObserver(Referenceable):
     def __init__(self, tubid: str, gatherer: LogGatherer) -> None:
         self.tubid = tubid
         self.gatherer = gatherer
@@ -219,7 +232,7 @@ class _FloodGate:
 
 
 @implementer(RILogGatherer)
-class LogGatherer(Referenceable):  # type: ignore[misc]
+class LogGatherer(Referenceable):
     """Gathers the events of every Tub that hands it a logport into one flogfile."""
 
     def __init__(
@@ -229,24 +242,19 @@ class LogGatherer(Referenceable):  # type: ignore[misc]
         rotate: float | None = None,
         rotate_size: int | None = None,
         use_bzip: bool = False,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
         max_events_per_second: int = MAX_EVENTS_PER_SECOND,
         max_record_bytes: int = MAX_RECORD_BYTES,
         compress: Callable[[str], Deferred[str]] | None = None,
     ) -> None:
-        if clock is None:
-            from twisted.internet import reactor  # noqa: PLC0415 - the global reactor, late
-
-            clock = reactor  # type: ignore[assignment]
-        assert clock is not None
         self.basedir = basedir
-        self.clock = clock
+        self.clock: ClockLike = clock if clock is not None else _default_clock()
         self.rotate = rotate
         self.rotate_size = rotate_size
         self.use_bzip = use_bzip
         self.max_record_bytes = max_record_bytes
         self.stats = GathererStats()
-        self._gate = _FloodGate(max_events_per_second, clock.seconds)
+        self._gate = _FloodGate(max_events_per_second, self.clock.seconds)
         self._compress = compress or (lambda p: threads.deferToThread(bzip_file, p))
         self._file: _SaveFile | None = None
         self._timer: Any = None
@@ -367,7 +375,7 @@ class LogGatherer(Referenceable):  # type: ignore[misc]
 
 
 @implementer(RILogObserver)
-class _IncidentObserver(Referenceable):  # type: ignore[misc]
+class _IncidentObserver(Referenceable):
     """Fetches one Tub's incidents, one at a time."""
 
     def __init__(self, tubid: str, gatherer: IncidentGatherer, publisher: Any) -> None:
@@ -476,7 +484,7 @@ def _check_incident(incident: object) -> tuple[dict[str, Any], list[dict[str, An
 
 
 @implementer(RILogGatherer)
-class IncidentGatherer(Referenceable):  # type: ignore[misc]
+class IncidentGatherer(Referenceable):
     """Gathers and classifies the incidents of every Tub that hands it a logport."""
 
     def __init__(
@@ -484,15 +492,10 @@ class IncidentGatherer(Referenceable):  # type: ignore[misc]
         basedir: str,
         *,
         classifiers: list[Callable[[dict[str, Any]], Any]] | None = None,
-        clock: IReactorTime | None = None,
+        clock: ClockLike | None = None,
     ) -> None:
-        if clock is None:
-            from twisted.internet import reactor  # noqa: PLC0415 - the global reactor, late
-
-            clock = reactor  # type: ignore[assignment]
-        assert clock is not None
         self.basedir = basedir
-        self.clock = clock
+        self.clock: ClockLike = clock if clock is not None else _default_clock()
         self.stats = GathererStats()
         self.classifier = IncidentClassifier()
         for f in classifiers or []:

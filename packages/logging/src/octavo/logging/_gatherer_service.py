@@ -17,7 +17,7 @@ import signal
 from typing import Any
 
 from twisted.application import service
-from twisted.internet import reactor
+from twisted.internet import reactor as global_reactor
 
 from octavo.tub import Tub
 
@@ -55,11 +55,11 @@ def read_config(basedir: str) -> dict[str, Any]:
     return config
 
 
-class GathererService(service.MultiService):
+class GathererService(service.MultiService):  # type: ignore[misc,unused-ignore]
     """A gatherer's Tub and the gatherer it serves, from a gatherer directory."""
 
     def __init__(self, basedir: str, *, verbose: bool = True) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call,unused-ignore]
         self.basedir = os.path.abspath(basedir)
         config = read_config(self.basedir)
         self.port = _read(self.basedir, "port")
@@ -77,13 +77,13 @@ class GathererService(service.MultiService):
         else:
             self.gatherer = IncidentGatherer(self.basedir)
         self.tub = Tub(certFile=os.path.join(self.basedir, "gatherer.pem"))
-        self.tub.setServiceParent(self)
+        self.tub.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
         self.furl: str | None = None
         self._old_sighup: Any = None
 
     def startService(self) -> None:
         """Start the Tub, listen, publish the gatherer's FURL, start gathering."""
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call,unused-ignore]
         self.gatherer.start()
         self.tub.listenOn(self.port)
         self.tub.setLocation(self.location)
@@ -97,7 +97,8 @@ class GathererService(service.MultiService):
 
     def _sighup(self, signum: int, frame: object) -> None:
         assert isinstance(self.gatherer, LogGatherer)
-        reactor.callFromThread(self.gatherer.do_rotate)  # type: ignore[attr-defined]
+        reactor: Any = global_reactor
+        reactor.callFromThread(self.gatherer.do_rotate)
 
     def stopService(self) -> Any:
         """Stop gathering and the Tub."""
@@ -105,4 +106,4 @@ class GathererService(service.MultiService):
             signal.signal(signal.SIGHUP, self._old_sighup)
             self._old_sighup = None
         self.gatherer.stop()
-        return super().stopService()
+        return super().stopService()  # type: ignore[no-untyped-call,unused-ignore]

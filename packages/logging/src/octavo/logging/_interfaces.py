@@ -1,4 +1,5 @@
 # ruff: noqa: N805, B008 - Foolscap's spelling of RemoteInterfaces: no self, constraints as defaults
+# mypy: disable-error-code="no-untyped-def,misc"
 """Foolscap's logging RemoteInterfaces, under the names Foolscap 24.9 uses on the wire.
 
 A logport (:class:`RILogPublisher`) hands out subscriptions
@@ -126,14 +127,14 @@ class RILogGatherer(RemoteInterface):
 RIIncidentGatherer = RILogGatherer
 
 
-class IIncidentReporter(Interface):  # type: ignore[misc]
+class IIncidentReporter(Interface):
     """Records one incident (a local interface, never on the wire)."""
 
-    def incident_declared(triggering_event):  # type: ignore[no-untyped-def]
+    def incident_declared(triggering_event):
         """An incident was declared by ``triggering_event``: start recording."""
 
-    def new_trigger(triggering_event):  # type: ignore[no-untyped-def]
+    def new_trigger(triggering_event):
         """Another trigger arrived while this incident is still being recorded."""
 
-    def is_active():  # type: ignore[no-untyped-def]
+    def is_active():
         """True while still recording (new triggers join this incident)."""

@@ -77,7 +77,7 @@ class LoggingPlugin:
         tubid = self._tub.getTubID()
         if value is True:
             return log.bridgeLogsFromTwisted(tubid)
-        return log.bridgeLogsFromTwisted(tubid, twisted_logger=value)
+        return log.bridgeLogsFromTwisted(tubid, twisted_logger=value)  # type: ignore[arg-type]
 
     def location_set(self) -> None:
         """The Tub has a location: write the logport FURL file, reach the gatherers."""

@@ -91,11 +91,12 @@ def _text(value: object, what: str) -> str:
 
 
 def _connection_gone(failure: Failure) -> bool:
-    return failure.check(DeadReferenceError, ConnectionDone, ConnectionLost) is not None
+    found = failure.check(DeadReferenceError, ConnectionDone, ConnectionLost)  # type: ignore[no-untyped-call,unused-ignore]
+    return found is not None
 
 
 @implementer(RISubscription)
-class Subscription(Referenceable):  # type: ignore[misc]
+class Subscription(Referenceable):
     """One observer's subscription to every event."""
 
     def __init__(
@@ -174,7 +175,7 @@ class Subscription(Referenceable):  # type: ignore[misc]
 
 
 @implementer(RISubscription)
-class IncidentSubscription(Referenceable):  # type: ignore[misc]
+class IncidentSubscription(Referenceable):
     """One observer's subscription to incident announcements."""
 
     def __init__(self, observer: Any, logger: PublishingLogger, publisher: LogPublisher) -> None:
@@ -224,7 +225,7 @@ class IncidentSubscription(Referenceable):  # type: ignore[misc]
 
 
 @implementer(RILogPublisher)
-class LogPublisher(Referenceable):  # type: ignore[misc]
+class LogPublisher(Referenceable):
     """A Tub's logport: serves the events and incidents of ``logger``."""
 
     def __init__(

@@ -101,16 +101,18 @@ def _create_command(kind: str) -> Any:
 
 def run_gatherer(args: argparse.Namespace) -> int:
     """Run the gatherer in ``args.basedir`` until interrupted."""
-    from twisted.internet import reactor  # noqa: PLC0415 - only this command runs a reactor
+    from twisted.internet import reactor as global_reactor  # noqa: PLC0415 - only this command runs a reactor
+
+    reactor: Any = global_reactor
 
     try:
         gatherer = GathererService(args.basedir)
     except GathererConfigError as e:
         print(f"octavo-log run-gatherer: {e}", file=sys.stderr)
         return 1
-    reactor.callWhenRunning(gatherer.startService)  # type: ignore[attr-defined]
-    reactor.addSystemEventTrigger("before", "shutdown", gatherer.stopService)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(gatherer.startService)
+    reactor.addSystemEventTrigger("before", "shutdown", gatherer.stopService)
+    reactor.run()
     return 0
 
 

@@ -92,6 +92,7 @@ class TailPrinter:
         print("Remote Versions:", file=self.output)
         for k in sorted(versions):
             print(f" {k}: {versions[k]}", file=self.output)
+        self.output.flush()
         if self.save_to:
             self._saver = FlogWriter(self.save_to, "tail", versions=versions, pid=pid)
 
@@ -103,7 +104,7 @@ class TailPrinter:
         level = event.get("level", OPERATIONAL)
         if self.min_level is not None and isinstance(level, int) and level < self.min_level:
             return
-        print(self.format(event), file=self.output)
+        print(self.format(event), file=self.output, flush=True)
 
     def format(self, event: dict[str, Any]) -> str:
         """The text for one event (Foolscap's layout)."""
@@ -164,7 +165,9 @@ async def follow(tub: Any, furl: str, printer: TailPrinter, catch_up: bool) -> L
 
 def run(args: argparse.Namespace, output: IO[str] | None = None) -> int:
     """Run ``tail`` until the logport goes away (or Ctrl-C); returns the exit status."""
-    from twisted.internet import reactor  # noqa: PLC0415 - only the command runs a reactor
+    from twisted.internet import reactor as global_reactor  # noqa: PLC0415 - only the command runs a reactor
+
+    reactor: Any = global_reactor
 
     from octavo.tub import Tub  # noqa: PLC0415
 
@@ -196,9 +199,9 @@ def run(args: argparse.Namespace, output: IO[str] | None = None) -> int:
         finally:
             printer.close()
             await tub.stopService()
-            if reactor.running:  # type: ignore[attr-defined]
-                reactor.stop()  # type: ignore[attr-defined]
+            if reactor.running:
+                reactor.stop()
 
-    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(main()))  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(main()))
+    reactor.run()
     return status[0]
