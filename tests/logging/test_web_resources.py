@@ -83,6 +83,10 @@ class Resource(unittest.TestCase):
         assert (code, body) == (400, b"bad request: level is 'loud', not an integer\n")
         code, _, body = await get(self.base + "/events.json?after=soon")
         assert code == 400 and b"after" in body
+        code, _, body = await get(self.base + "/events.json?after=%C2%B2")
+        assert code == 400 and b"after" in body
+        code, _, body = await get(self.base + "/events.json?limit=" + "9" * 30)
+        assert code == 400 and b"limit" in body
 
     async def test_incidents_and_info(self) -> None:
         incidents = await self.json("/incidents.json")

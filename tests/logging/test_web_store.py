@@ -160,6 +160,8 @@ def test_parse_filter_reads_query_parameters_and_refuses_bad_ones() -> None:
     )
     with pytest.raises(FilterError, match="level"):
         parse_filter({"level": ["high"]})
+    with pytest.raises(FilterError, match="level is '²', not an integer"):
+        parse_filter({"level": ["²"]})
     with pytest.raises(FilterError, match="facility is given 2 times"):
         parse_filter({"facility": ["a", "b"]})
     with pytest.raises(FilterError, match="tubid is longer"):

@@ -5,14 +5,24 @@ The page applies the same four tests in its script; the JSON endpoint applies th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._model import MAX_FACILITY, MAX_ID, MAX_TEXT, ViewEvent
 
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
 
 class FilterError(ValueError):
     """A query parameter of a filter was malformed; the message names it."""
+
+
+def parse_int(name: str, value: str) -> int:
+    """*value* as an integer of at most 18 ASCII digits, else a FilterError naming *name*."""
+    if not _INTEGER.fullmatch(value):
+        raise FilterError(f"{name} is {value[:40]!r}, not an integer")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -46,11 +56,9 @@ def _one(query: Mapping[str, Sequence[str]], name: str, limit: int) -> str:
 
 def parse_filter(query: Mapping[str, Sequence[str]]) -> EventFilter:
     """The EventFilter of query parameters ``level``, ``facility``, ``tubid`` and ``text``."""
-    level = _one(query, "level", 12)
-    if level and not level.lstrip("-").isdigit():
-        raise FilterError(f"level is {level!r}, not an integer")
+    level = _one(query, "level", 19)
     return EventFilter(
-        min_level=int(level) if level else 0,
+        min_level=parse_int("level", level) if level else 0,
         facility=_one(query, "facility", MAX_FACILITY),
         tubid=_one(query, "tubid", MAX_ID),
         text=_one(query, "text", MAX_TEXT),

@@ -9,7 +9,7 @@ from typing import Any
 from twisted.web import resource, server
 
 from ._access import AccessPolicy
-from ._filter import FilterError, parse_filter
+from ._filter import FilterError, parse_filter, parse_int
 from ._json import MAX_PAGE, events_body, incidents_body, info_body, sse_state
 from ._model import ViewEvent
 from ._store import EventStore
@@ -52,9 +52,7 @@ def _int_arg(request: Request, name: bytes, default: int) -> int:
     value = _arg(request, name)
     if value is None or value == "":
         return default
-    if not value.lstrip("-").isdigit() or len(value) > 20:
-        raise FilterError(f"{name.decode()} is {value[:40]!r}, not an integer")
-    return int(value)
+    return parse_int(name.decode(), value)
 
 
 class ViewerResource(resource.Resource):
