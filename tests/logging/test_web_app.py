@@ -113,6 +113,22 @@ class FromAFile(unittest.TestCase):
         assert decoded["dropped"] == 2
 
 
+class Errors(unittest.TestCase):
+    async def test_an_error_in_a_request_shows_no_traceback(self) -> None:
+        flog = write_flogfile(scratch(self), [record(event(1, "x"))])
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog)))
+        self.addCleanup(viewer.stop)
+
+        def broken(*_: object) -> bytes:
+            raise RuntimeError("secret detail")
+
+        self.patch(viewer.resource, "_info", broken)
+        code, _, body = await get(viewer.url + "info.json")
+        assert code == 500
+        assert b"secret detail" not in body and b"Traceback" not in body
+        assert len(self.flushLoggedErrors(RuntimeError)) == 1
+
+
 class FromACompressedFile(unittest.TestCase):
     async def test_a_bz2_flogfile_is_read_and_its_bad_lines_counted(self) -> None:
         flog = scratch(self, "app.flog.bz2")

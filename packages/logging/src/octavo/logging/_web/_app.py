@@ -114,8 +114,10 @@ def _endpoint(reactor: Any, interface: str, port: int) -> Any:
 
 
 def site(resource: ViewerResource) -> Any:
-    """The twisted.web Site serving *resource*."""
-    return Site(resource)  # type: ignore[no-untyped-call,unused-ignore]
+    """The twisted.web Site serving *resource*; an error never shows a traceback."""
+    served = Site(resource)  # type: ignore[no-untyped-call,unused-ignore]
+    served.displayTracebacks = False
+    return served
 
 
 async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
