@@ -220,3 +220,15 @@ def test_infinite_floats_round_trip(tmp_path: Path) -> None:
         w.write_event({"num": 1, "v": math.inf}, "t", 1.0)
     (record,) = _read(path)[0]
     assert record["d"]["v"] == math.inf
+
+
+@pytest.mark.parametrize("name", ["p.flog", "p.flog.bz2"])
+def test_progress_adds_up_to_the_file_size(tmp_path: Path, name: str) -> None:
+    """progress(n) is told every byte of the file as stored, compressed or not."""
+    path = tmp_path / name
+    _write_sample(path, 5000)
+    told: list[int] = []
+    records = list(read_flogfile(str(path), progress=told.append))
+    assert len(records) == 5001
+    assert told and all(n > 0 for n in told)
+    assert sum(told) == path.stat().st_size

@@ -241,3 +241,25 @@ def test_public_module_mirrors_foolscap() -> None:
     assert any(e["num"] == num for e in log.theLogger.get_buffered_events())
     log.explain_facility("test/public", "events of this test")
     assert log.theLogger.facility_explanations["test/public"] == "events of this test"
+
+
+def test_format_message_bounds_what_a_peer_can_ask_for() -> None:
+    """Huge field widths, '*' widths, deep nesting: '[formatting failed]', quickly."""
+    assert format_message({"format": "%(num)999999999d", "num": 1}).endswith("[formatting failed]")
+    assert format_message({"message": "%*d", "args": (5, 1)}).endswith("[formatting failed]")
+    assert format_message({"message": "%.5000f", "args": (1.0,)}).endswith("[formatting failed]")
+    assert format_message({"format": "%(n)10d|%(n)-4d|%(f).2f", "n": 7, "f": 1.0}) == (
+        "         7|7   |1.00"
+    )
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert format_message({"message": "%s", "args": (deep,)}).endswith("[formatting failed]")
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert format_message({"message": Unprintable(), "args": ()}) == (
+        "[unprintable message] [formatting failed]"
+    )

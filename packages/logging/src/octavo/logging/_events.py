@@ -9,11 +9,12 @@ keyword fields of their own. Events read from files or received from peers may c
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FORMAT_TIME_MODES", "Event", "format_message", "format_time"]
+__all__ = ["FORMAT_TIME_MODES", "MAX_FIELD_WIDTH", "Event", "format_message", "format_time"]
 
 #: what an event is at run time
 Event = dict[str, Any]
@@ -31,17 +32,32 @@ def _str_keys(event: Mapping[Any, Any]) -> dict[str, Any]:
     return {_text(k): v for k, v in event.items()}
 
 
+#: the widest field a format may ask for: a peer's "%(num)999999999d" must not
+#: make us build a gigabyte string
+MAX_FIELD_WIDTH = 1000
+_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_widths(fmt: str) -> str:
+    for width, precision in _SPEC.findall(fmt):
+        for n in (width, precision):
+            if n == "*" or (n and int(n) > MAX_FIELD_WIDTH):
+                raise ValueError(f"field width {n} is over {MAX_FIELD_WIDTH}")
+    return fmt
+
+
 def format_message(event: Mapping[Any, Any]) -> str:
     """The text of ``event`` as Foolscap shows it.
 
     ``format`` is %-formatted with the event itself, ``message`` with ``args`` when
-    present, else ``message`` is the text. When formatting fails the text is the
-    message followed by ``" [formatting failed]"``; this never raises.
+    present, else ``message`` is the text. When formatting fails (or a field is wider
+    than :data:`MAX_FIELD_WIDTH`) the text is the message followed by
+    ``" [formatting failed]"``; this never raises.
     """
     e = _str_keys(event)
     try:
         if "format" in e:
-            return _text(_text(e["format"]) % e)
+            return _text(_check_widths(_text(e["format"])) % e)
         if "args" in e:
             args = e["args"]
             if isinstance(args, list | tuple):
@@ -49,12 +65,15 @@ def format_message(event: Mapping[Any, Any]) -> str:
                 if isinstance(e["args"], list):
                     # as Foolscap does for args read back from JSON: the list is one argument
                     args = list(args)
-            return _text(_text(e.get("message", "")) % args)
+            return _text(_check_widths(_text(e.get("message", ""))) % args)
         if "message" in e:
             return _text(e["message"])
         return ""
-    except (ValueError, TypeError, KeyError):
-        return _text(e.get("message", "[no message]")) + " [formatting failed]"
+    except Exception:  # whatever a peer's event holds, showing it must not fail
+        try:
+            return _text(e.get("message", "[no message]")) + " [formatting failed]"
+        except Exception:
+            return "[unprintable message] [formatting failed]"
 
 
 #: the timestamp styles of ``flogtool dump --timestamps``
