@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.task import Clock
 
 from octavo.logging._flow import DROP_FACILITY, EventQueue
 
@@ -23,11 +24,13 @@ def test_window_limits_in_flight() -> None:
 
 
 def test_full_queue_drops_new_events_and_then_reports_them() -> None:
-    q = EventQueue(lambda: 7.5, max_queue=2, max_in_flight=1)
+    clock = Clock()
+    q = EventQueue(clock.seconds, max_queue=2, max_in_flight=1)
     assert q.offer(ev(0)) and q.offer(ev(1))
     assert not q.offer(ev(2)) and not q.offer(ev(3))
     assert q.total_dropped == 2 and len(q) == 2
     assert q.take() == [ev(0)]
+    clock.advance(7.5)
     q.acked()
     # room again: the notice goes where the drops happened, before later events
     assert q.offer(ev(4))

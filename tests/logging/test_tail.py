@@ -172,3 +172,17 @@ class TailCommand(LoopbackTubs, unittest.TestCase):
         assert not any("#0 " in line for line in lines)  # L20: below --level
         assert lines[-1] == "Disconnected"
         assert [r["d"]["num"] for r in list(read_flogfile(saved))[1:]] == [0, 1, 2]
+
+
+def test_commands_plug_into_octavo_log(monkeypatch: Any, tmp_path: Any) -> None:
+    """With "tail" and "gatherers" in _main.COMMANDS (log-core's list), octavo-log
+    parses and runs them next to its own commands."""
+    from octavo.logging._cli import _main, gatherers
+
+    monkeypatch.setattr(_main, "COMMANDS", (*_main.COMMANDS, "tail", "gatherers"))
+    parser = _main.build_parser()
+    assert parser.parse_args(["tail", "-c", FURL]).func is tail.run
+    assert parser.parse_args(["run-gatherer", "d"]).func is gatherers.run_gatherer
+    assert parser.parse_args(["dump", "x.flog"]).command == "dump"
+    assert _main.main(["tail", str(tmp_path / "missing")]) == 1
+    assert _main.main(["run-gatherer", str(tmp_path)]) == 1
