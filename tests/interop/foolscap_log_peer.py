@@ -8,6 +8,9 @@ Usage:
 - ``python foolscap_log_peer.py push GATHERER_FURL``: a Tub with the
   ``log-gatherer-furl`` option; it prints ``TUBID <tubid>`` and logs
   ``push <i>`` every 20 ms until killed.
+- ``python foolscap_log_peer.py incident GATHERER_FURL LOGDIR``: records one
+  incident (``a foolscap problem``, level WEIRD) in LOGDIR, then offers its
+  logport to the gatherer; prints ``TUBID <tubid>`` and runs until killed.
 
 Only the standard library, Twisted and Foolscap are used here.
 """
@@ -42,6 +45,21 @@ def main(argv):
             if i < limit:
                 log.msg(format="tick %(i)d", i=i, level=20 + (i % 3) * 5, facility="interop")
 
+    elif mode == "incident":
+        from foolscap.logging import incident
+
+        log.setLogDir(argv[3])
+        log.theLogger.setIncidentReporterFactory(incident.NonTrailingIncidentReporter)
+        log.msg("a foolscap problem", level=log.WEIRD)
+
+        def offer():
+            tub.setOption("log-gatherer-furl", argv[2])
+            tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")
+            print("TUBID", tub.getTubID(), flush=True)
+
+        reactor.callLater(0.5, offer)  # the incident file is finished by then
+        reactor.run()
+        return
     else:
         tub.setOption("log-gatherer-furl", argv[2])
         tub.setLocation(f"127.0.0.1:{listener.getPortnum()}")

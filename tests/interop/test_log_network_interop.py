@@ -6,7 +6,9 @@
 - a Foolscap Tub pushes its events to an Octavo log gatherer, and ``flogtool dump``
   reads the file it wrote;
 - an Octavo Tub pushes its events to a Foolscap gatherer (``flogtool
-  create-gatherer`` run by ``twistd``), and we read the file it wrote.
+  create-gatherer`` run by ``twistd``), and we read the file it wrote;
+- Foolscap's incident gatherer fetches and classifies an Octavo Tub's incident, and
+  ours a Foolscap Tub's (and ``flogtool classify-incident`` reads what we stored).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from octavo.logging import _interfaces as oi
 from octavo.logging._flogfile import read_flogfile
 from octavo.logging._follower import LogFollower
 from octavo.logging._gatherer import LogGatherer
+from octavo.logging._incident_gatherer import IncidentGatherer
+from octavo.logging._incidents import NonTrailingIncidentReporter
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._plugin import LoggingPlugin
 from octavo.tub import Tub
@@ -250,3 +254,59 @@ class LoggingInterop(unittest.TestCase):
         assert [e["d"]["args"] for e in events] == [[i] for i in range(5)]
         assert all(e["from"] == tub.getTubID() for e in events)
         assert all(e["d"]["tubID"] == tub.getTubID() and e["d"]["level"] == 25 for e in events)
+
+    async def test_foolscap_incident_gatherer_fetches_octavo_incidents(self) -> None:
+        self.logger.setLogDir(self.fresh_dir())
+        self.logger.setIncidentReporterFactory(NonTrailingIncidentReporter)
+        self.logger.msg("an octavo problem", level=30)
+        await until(lambda: self.logger.incidents_recorded == 1, "the incident recorded")
+        basedir = self.fresh_dir()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        _, err, code = await getProcessOutputAndValue(
+            FLOGTOOL,
+            ["create-incident-gatherer", "--port", f"tcp:{port}:interface=127.0.0.1",
+             "--location", f"tcp:127.0.0.1:{port}", basedir],
+            env=ENV,
+        )  # fmt: skip
+        assert code == 0, err
+        twistd = self.child(
+            TWISTD, "-n", "--pidfile=", "-l", "twistd.log", "-y", "gatherer.tac", path=basedir
+        )
+        furlfile = os.path.join(basedir, "log_gatherer.furl")
+        await until(lambda: os.path.exists(furlfile), "the incident gatherer's FURL file")
+        await turn(0.2)
+        tub = self.octavo_tub(CERTS[1])
+        tub.setOption("log-gatherer-furlfile", furlfile)
+        unknown = os.path.join(basedir, "classified", "unknown")
+        await until(lambda: os.path.exists(unknown), "the incident classified by Foolscap")
+        with open(unknown) as f:
+            (rel,) = [line.strip() for line in f]
+        assert rel.startswith(os.path.join("incidents", tub.getTubID(), "incident-"))
+        records = list(read_flogfile(os.path.join(basedir, rel)))
+        assert records[0]["header"]["trigger"]["message"] == "an octavo problem"
+        assert [r["d"]["message"] for r in records[1:]] == ["an octavo problem"]
+        await twistd.kill()
+
+    async def test_octavo_incident_gatherer_fetches_foolscap_incidents(self) -> None:
+        basedir = self.fresh_dir()
+        os.makedirs(basedir)
+        gatherer = IncidentGatherer(basedir)
+        gatherer.start()
+        gfurl = self.octavo_tub(CERTS[0]).registerReference(gatherer)
+        peer = self.child(sys.executable, PEER, "incident", gfurl, self.fresh_dir())
+        tubid = (await peer.wait_for(lambda line: line.startswith("TUBID ")))[6:]
+        await until(lambda: gatherer.incidents_received == 1, "the Foolscap incident")
+        with open(os.path.join(basedir, "classified", "unknown")) as f:
+            (rel,) = [line.strip() for line in f]
+        assert rel.startswith(os.path.join("incidents", tubid, "incident-"))
+        records = list(read_flogfile(os.path.join(basedir, rel)))
+        assert records[0]["header"]["type"] == "incident"
+        assert records[0]["header"]["trigger"]["message"] == "a foolscap problem"
+        assert "a foolscap problem" in [r["d"].get("message") for r in records[1:]]
+        # and Foolscap's own classifier reads the file we stored
+        _, err, code = await getProcessOutputAndValue(
+            FLOGTOOL, ["classify-incident", os.path.join(basedir, rel)], env=ENV
+        )
+        assert code == 0, err

@@ -10,7 +10,8 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from octavo.logging._flogfile import read_flogfile
-from octavo.logging._gatherer import IncidentGatherer, LogGatherer, bzip_file
+from octavo.logging._gatherer import LogGatherer, bzip_file
+from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._plugin import LoggingPlugin

@@ -15,12 +15,12 @@ from zope.interface import implementer
 
 from octavo.logging._flogfile import read_flogfile
 from octavo.logging._gatherer import (
-    IncidentGatherer,
     LogGatherer,
     RemoteInputError,
     check_incident_name,
     check_tubid,
 )
+from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._interfaces import RILogPublisher, RISubscription
 from octavo.logging._validate import MAX_DEPTH, BadEventError, check_remote_event
 from octavo.tub import Referenceable

@@ -7,11 +7,16 @@ from typing import Any
 
 import pytest
 from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.logger import LogPublisher as TwistedLogPublisher
 from twisted.trial import unittest
 from zope.interface import implementer
 
+from octavo.logging._bridges import unbridgeLogsFromTwisted
+from octavo.logging._events import format_message
 from octavo.logging._follower import LogFollower
 from octavo.logging._interfaces import RILogGatherer
+from octavo.logging._logger import FoolscapLogger
 from octavo.logging._plugin import LoggingPlugin, plugin_factory
 from octavo.logging._publisher import LogPublisher
 from octavo.tub import NoLocationError, Referenceable, Tub
@@ -138,3 +143,43 @@ class PluginThroughTub(LoopbackTubs, unittest.TestCase):
         t = self.make_tub(CERTS[0])
         assert t.log("hello", level=20) == 7
         assert calls == [(("hello",), {"level": 20, "tubID": t.getTubID()})]
+
+    async def test_reconnects_to_a_gatherer_that_comes_back(self) -> None:
+        """The gatherer's Tub goes away and comes back at the same FURL: the Tub
+        reconnects (as Tub.connectTo does) and hands the new one its logport."""
+        first = RecordingGatherer()
+        gt = Tub(certData=CERTS[1])
+        gt.startService()
+        port = gt.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+        gt.setLocation(f"127.0.0.1:{port}")
+        gfurl = gt.registerReference(first, "gatherer")
+        t = self.make_tub(CERTS[0])
+        t.setLogGathererFURL(gfurl)
+        await first.wait()
+        await gt.stopService()
+        second = RecordingGatherer()
+        again = Tub(certData=CERTS[1])
+        again.startService()
+        self.addCleanup(again.stopService)
+        again.listenOn(f"tcp:{port}:interface=127.0.0.1")
+        again.setLocation(f"127.0.0.1:{port}")
+        assert again.registerReference(second, "gatherer") == gfurl
+        await second.wait()
+        assert second.calls[0][0] == t.getTubID().encode("ascii")
+        assert len(first.calls) == 1
+
+
+class BridgeTwistedLogs(LoopbackTubs, unittest.TestCase):
+    def test_twisted_events_reach_the_tubs_logger(self) -> None:
+        logger = FoolscapLogger()
+        register_plugin_factory(LOGGING_PLUGIN, lambda tub: LoggingPlugin(tub, logger))
+        self.addCleanup(unregister_plugin_factory, LOGGING_PLUGIN)
+        t = self.make_tub(CERTS[0])
+        twisted_logs = TwistedLogPublisher()
+        bridge = t.setOption("bridge-twisted-logs", twisted_logs)
+        self.addCleanup(unbridgeLogsFromTwisted, twisted_logs, bridge)
+        Logger(observer=twisted_logs).info("from twisted {x}", x=5)
+        messages = [format_message(e) for e in logger.get_buffered_events()]
+        assert any("from twisted 5" in m for m in messages)
+        with pytest.raises(TypeError, match="bridge-twisted-logs"):
+            t.setOption("bridge-twisted-logs", "yes")

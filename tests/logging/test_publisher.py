@@ -3,17 +3,27 @@ whose answers the test releases, so flow control is visible without sockets."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
 from twisted.python.failure import Failure
+from twisted.trial import unittest
 
-from octavo.logging._publisher import LogPublisher, Subscription, app_versions
+from octavo.logging._incidents import NonTrailingIncidentReporter
+from octavo.logging._logger import FoolscapLogger
+from octavo.logging._publisher import (
+    BadIncidentNameError,
+    LogPublisher,
+    Subscription,
+    app_versions,
+)
 from octavo.tub import DeadReferenceError
 
-from ._fakes import FakeLogger
+from ._fakes import FakeLogger, fresh_path
 
 
 class FakeObserver:
@@ -152,3 +162,61 @@ def test_versions_and_pid() -> None:
     assert "octavo-logging" in versions and "python" in versions
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in versions.items())
     assert LogPublisher(FakeLogger()).remote_get_pid() > 0
+
+
+class Incidents(unittest.SynchronousTestCase):
+    """list_incidents / get_incident / subscribe_to_incidents over real incident files."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.clock.advance(1_700_000_000)
+        self.logger = FoolscapLogger(clock=self.clock)
+        self.logger.setLogDir(fresh_path(self))
+        self.logger.setIncidentReporterFactory(NonTrailingIncidentReporter)
+        self.turns = Turns()
+        self.publisher = LogPublisher(self.logger, schedule=self.turns)
+
+    def record(self, message: str) -> str:
+        before = self.logger.incidents_recorded
+        self.logger.msg(message, level=30)
+        for _ in range(10):
+            self.clock.advance(0)
+        assert self.logger.incidents_recorded == before + 1
+        return os.path.basename(self.logger.recent_recorded_incidents[-1]).removesuffix(".flog.bz2")
+
+    def test_list_and_get(self) -> None:
+        self.logger.msg("before", level=20)
+        first = self.record("trouble one")
+        self.clock.advance(2)
+        second = self.record("trouble two")
+        listed = self.publisher.remote_list_incidents()
+        assert sorted(listed) == [first, second]
+        assert listed[first]["message"] == "trouble one"
+        assert list(self.publisher.remote_list_incidents(first.encode())) == [second]
+        header, events = self.publisher.remote_get_incident(first)
+        assert header["type"] == "incident" and header["trigger"]["message"] == "trouble one"
+        assert [e["message"] for e in events] == ["before", "trouble one"]
+
+    def test_get_incident_refuses_bad_names(self) -> None:
+        for bad in ["../../etc/passwd", "incident-../x", "incident-a/b", b"\xff", 3, "other"]:
+            with pytest.raises(BadIncidentNameError):
+                self.publisher.remote_get_incident(bad)
+        with pytest.raises(BadIncidentNameError, match="no incident named"):
+            self.publisher.remote_get_incident("incident-2000-01-01--00-00-00Z-none")
+
+    def test_subscription_catches_up_then_announces(self) -> None:
+        first = self.record("trouble one")
+        observer = FakeObserver()
+        sub = self.publisher.remote_subscribe_to_incidents(observer, True, "")
+        self.turns.run()
+        names = [n for n, _, _ in observer.calls]
+        assert names == ["new_incident", "done_with_incident_catchup"]
+        assert observer.calls[0][1][0] == first
+        self.clock.advance(2)
+        second = self.record("trouble two")
+        assert observer.calls[-1][0] == "new_incident" and observer.calls[-1][1][0] == second
+        assert observer.calls[-1][1][1]["message"] == "trouble two"
+        sub.remote_unsubscribe()
+        self.clock.advance(2)
+        self.record("trouble three")
+        assert len(observer.calls) == 3

@@ -21,7 +21,8 @@ from twisted.internet import reactor as global_reactor
 
 from octavo.tub import Tub
 
-from ._gatherer import IncidentGatherer, LogGatherer
+from ._gatherer import LogGatherer
+from ._incident_gatherer import IncidentGatherer
 
 __all__ = ["CONFIG_FILE", "FURL_FILE", "GathererConfigError", "GathererService"]
 

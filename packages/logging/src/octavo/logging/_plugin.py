@@ -19,9 +19,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from twisted.logger import LogPublisher
+
 from octavo.tub import NoLocationError
 
-from ._publisher import LogPublisher, PublishingLogger
+from ._bridges import bridgeLogsFromTwisted
+from ._publisher import LogPublisher as Logport
+from ._publisher import PublishingLogger
 
 __all__ = ["LoggingPlugin", "plugin_factory"]
 
@@ -38,7 +42,7 @@ class LoggingPlugin:
     def __init__(self, tub: Any, logger: PublishingLogger | None = None) -> None:
         self._tub = tub
         self._logger: Any = logger if logger is not None else _default_logger()
-        self._logport: LogPublisher | None = None
+        self._logport: Logport | None = None
         self._logport_furl: str | None = None
         self._logport_furlfile: str | None = None
         self._gatherer_furls: list[str] = []
@@ -72,12 +76,15 @@ class LoggingPlugin:
     def _bridge_twisted_logs(self, value: object) -> object:
         if value is False:
             raise ValueError("option 'bridge-twisted-logs': cannot unbridge Twisted logs")
-        from . import log  # noqa: PLC0415 - as in _default_logger
-
         tubid = self._tub.getTubID()
         if value is True:
-            return log.bridgeLogsFromTwisted(tubid)
-        return log.bridgeLogsFromTwisted(tubid, twisted_logger=value)  # type: ignore[arg-type]
+            return bridgeLogsFromTwisted(tubid, foolscap_logger=self._logger)
+        if not isinstance(value, LogPublisher):
+            raise TypeError(
+                "option 'bridge-twisted-logs' takes True or a twisted.logger.LogPublisher, "
+                f"not {type(value).__name__}"
+            )
+        return bridgeLogsFromTwisted(tubid, twisted_logger=value, foolscap_logger=self._logger)
 
     def location_set(self) -> None:
         """The Tub has a location: write the logport FURL file, reach the gatherers."""
@@ -86,12 +93,12 @@ class LoggingPlugin:
 
     # -- the logport ----------------------------------------------------------------
 
-    def get_log_port(self) -> LogPublisher:
+    def get_log_port(self) -> Logport:
         """The Tub's logport (NoLocationError before ``setLocation``)."""
         if not self._tub.locationHints:
             raise NoLocationError("the logport needs the Tub's location: call setLocation()")
         if self._logport is None:
-            self._logport = LogPublisher(self._logger)
+            self._logport = Logport(self._logger)
         return self._logport
 
     def get_log_port_furl(self) -> str:
