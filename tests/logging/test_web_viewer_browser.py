@@ -11,6 +11,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,17 +86,24 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 @contextmanager
 def running_viewer(source: str | Path, *options: str) -> Iterator[str]:
-    """A viewer subprocess on *source* with *options*; yields its URL, kills it at the end."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(source), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield read_url(proc)
-    finally:
-        stop(proc)
+    """A viewer subprocess on *source* with *options*; yields its URL, kills it at the end.
+
+    Its stderr goes to a file (a pipe nobody reads could fill up and block it), printed
+    afterwards for pytest to show if the test failed.
+    """
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "octavo.logging._cli.web_viewer", str(source), *options],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        try:
+            yield read_url(proc)
+        finally:
+            stop(proc)
+            errors.seek(0)
+            print(f"viewer stderr: {errors.read()[-4000:]!r}")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@
     collapsed: new Set(), // keys of folded events
     selected: null,
     chartQueued: false,
+    shown: 0,             // rows not hidden
     sourceState: "",      // the viewer's word on its source ("" while all is well)
   };
 
@@ -177,12 +178,12 @@
   function refreshAll() {
     let shown = 0;
     for (const entry of state.entries) if (applyVisibility(entry)) shown++;
-    updateCounts(shown);
+    state.shown = shown;
+    updateCounts();
   }
 
-  function updateCounts(shown) {
-    if (shown === undefined) shown = state.entries.filter((e) => !e.row.hidden).length;
-    let text = state.entries.length + " events, " + shown + " shown";
+  function updateCounts() {
+    let text = state.entries.length + " events, " + state.shown + " shown";
     const dropped = state.dropped + state.trimmed;
     if (dropped) text += ", " + dropped + " oldest dropped";
     $("counts").textContent = text;
@@ -223,7 +224,7 @@
     state.entries.push(entry);
     $("event-body").appendChild(entry.row);
     if (entry.parent) setFoldButton(entry.parent);
-    applyVisibility(entry);
+    if (applyVisibility(entry)) state.shown++;
     if (ev.incident) addIncident(entry);
     trim();
     return entry;
@@ -234,6 +235,7 @@
     const excess = state.entries.length - state.limit;
     if (excess <= Math.max(100, state.limit / 100)) return;
     for (const entry of state.entries.splice(0, excess)) {
+      if (!entry.row.hidden) state.shown--;
       entry.row.remove();
       if (entry.incidentItem) entry.incidentItem.remove();
       if (state.byKey.get(entry.ev.key) === entry) state.byKey.delete(entry.ev.key);
