@@ -1,0 +1,96 @@
+"""The upload-file service: Foolscap's ``putfile(name, source)``, pulled block by block.
+
+The client passes a reference to an object with ``read(size)``; the server asks for
+1 MiB at a time (an empty answer ends the file), writes each block to a temporary
+file next to the target and renames it into place once the file is complete. One
+block at a time is held per upload, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from octavo.tub import ByteStringConstraint, Referenceable
+
+from ._errors import BadFilenameError, BadRequestError, QuotaExceededError
+from ._names import Destination, open_destination, split_name
+from ._options import UploadOptions
+
+BLOCKSIZE = 1024 * 1024
+_log = Logger()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class FileUploader(Referenceable):  # type: ignore[misc]
+    """Writes the files clients send into one target directory."""
+
+    def __init__(self, options: UploadOptions, blocksize: int = BLOCKSIZE) -> None:
+        self.options = options
+        self.blocksize = blocksize
+
+    def remote_putfile(self, name: Any, source: Any) -> defer.Deferred[None]:
+        """Store the file ``source`` reads as ``name`` in the target directory."""
+        parts = split_name(name, self.options.allow_subdirectories)
+        if not callable(getattr(source, "callRemote", None)):
+            raise BadRequestError("the source must be a reference with a read(size) method")
+        return defer.ensureDeferred(self._receive(parts, source))
+
+    async def _receive(self, parts: list[str], source: Any) -> None:
+        try:
+            dest = open_destination(self.options.targetdir, parts)
+        except FileNotFoundError:
+            raise BadFilenameError(
+                f"the target directory {self.options.targetdir} is missing"
+            ) from None
+        try:
+            await self._receive_into(dest, source)
+        finally:
+            dest.close()
+
+    async def _receive_into(self, dest: Destination, source: Any) -> None:
+        tmp = f".{dest.name}.{secrets.token_hex(4)}.partial"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600, dir_fd=dest.dir_fd)
+        done = False
+        try:
+            written = 0
+            limit = self.options.max_size
+            constraint = ByteStringConstraint(self.blocksize)
+            while True:
+                data = await source.callRemote("read", self.blocksize, _resultConstraint=constraint)
+                if not isinstance(data, bytes) or len(data) > self.blocksize:
+                    raise BadRequestError("read(size) must answer at most size bytes")
+                if not data:
+                    break
+                written += len(data)
+                if limit is not None and written > limit:
+                    raise QuotaExceededError(
+                        f"'{dest.name}' is larger than this service's limit of {limit} bytes"
+                    )
+                _write_all(fd, data)
+            os.fchmod(fd, self.options.mode)
+            os.close(fd)
+            done = True
+            try:
+                os.replace(tmp, dest.name, src_dir_fd=dest.dir_fd, dst_dir_fd=dest.dir_fd)
+            except IsADirectoryError:
+                raise BadFilenameError(f"'{dest.name}' is a folder in the target") from None
+            _log.info("upload-file: stored {name} ({n} bytes)", name=dest.name, n=written)
+        except BaseException:
+            if not done:
+                os.close(fd)
+            try:
+                os.unlink(tmp, dir_fd=dest.dir_fd)
+            except FileNotFoundError:
+                pass
+            raise
