@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -88,10 +89,8 @@ def run(argv: Sequence[str]) -> int:
     def go(reactor: Any) -> defer.Deferred[None]:
         return defer.ensureDeferred(main(reactor))
 
-    try:
+    with contextlib.suppress(SystemExit):
         task.react(go)
-    except SystemExit:
-        pass
     return codes[0] if codes else 1
 
 

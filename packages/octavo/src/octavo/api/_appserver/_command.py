@@ -104,7 +104,7 @@ class CommandRunner(Referenceable):  # type: ignore[misc]
 
     def __init__(self, options: CommandOptions, reactor: IReactorProcess | None = None) -> None:
         if reactor is None:
-            from twisted.internet import reactor as default
+            from twisted.internet import reactor as default  # noqa: PLC0415 - not at import time
 
             reactor = default  # type: ignore[assignment]
         self.options = options

@@ -6,6 +6,7 @@ flappserver's does; ``--nodaemon`` runs it in the foreground, logging to stdout.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -13,6 +14,8 @@ import sys
 import time
 from collections.abc import Callable
 from typing import IO
+
+from twisted.scripts import twistd
 
 from ._basedir import TAC_FILE, TAC_TEXT, check_basedir, load_services, read_config, write_file
 from ._errors import BasedirError
@@ -36,8 +39,6 @@ def start(basedir: str, nodaemon: bool, stderr: IO[str]) -> int:
     else:
         argv[1:1] = ["--logfile", LOGFILE]
     print("Launching Server...", file=stderr, flush=True)
-    from twisted.scripts import twistd
-
     sys.argv = argv
     twistd.run()
     return 0
@@ -89,13 +90,9 @@ def stop(
         sleep(0.1)
     else:
         print(f"process {pid} ignored SIGTERM for {timeout:g} s: sending SIGKILL", file=stderr)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(pidfile)
-    except FileNotFoundError:
-        pass
     print(f"process {pid} terminated", file=stderr)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -61,10 +62,8 @@ def open_destination(targetdir: str, parts: list[str]) -> Destination:
     fd = os.open(targetdir, _DIR_FLAGS)
     try:
         for part in parts[:-1]:
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=fd)
-            except FileExistsError:
-                pass
             try:
                 child = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError:

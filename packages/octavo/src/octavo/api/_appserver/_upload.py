@@ -8,6 +8,7 @@ block at a time is held per upload, whatever the file's size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from typing import Any
@@ -89,8 +90,6 @@ class FileUploader(Referenceable):  # type: ignore[misc]
         except BaseException:
             if not done:
                 os.close(fd)
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp, dir_fd=dest.dir_fd)
-            except FileNotFoundError:
-                pass
             raise
