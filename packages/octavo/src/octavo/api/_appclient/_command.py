@@ -19,7 +19,7 @@ LOST = 3
 SIGNALLED = 127
 
 
-class Watcher(Referenceable):  # type: ignore[misc]
+class Watcher(Referenceable):
     """Receives ``stdout``, ``stderr`` and ``done`` from the server."""
 
     def __init__(self, stdout: IO[bytes], stderr: IO[bytes]) -> None:

@@ -19,7 +19,7 @@ from octavo.tub import Referenceable
 MAX_READ = 16 * 1024 * 1024
 
 
-class FileSource(Referenceable):  # type: ignore[misc]
+class FileSource(Referenceable):
     """One open file the server reads with ``read(size)``."""
 
     def __init__(self, f: IO[bytes], bar: Any | None = None) -> None:

@@ -11,7 +11,7 @@ connection to the client is backed up, so a slow client cannot make us buffer it
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet import error, protocol
 from twisted.internet.interfaces import IReactorProcess
@@ -41,12 +41,12 @@ class _Output(protocol.ProcessProtocol):
             return
         ready = when_writable()
         if not ready.called:
-            self.transport.pauseProducing()  # type: ignore[attr-defined]
+            self.transport.pauseProducing()
             ready.addBoth(lambda _: self._resume())
 
     def _resume(self) -> None:
         if self.transport is not None:
-            self.transport.resumeProducing()  # type: ignore[attr-defined]
+            self.transport.resumeProducing()
 
     def outReceived(self, data: bytes) -> None:
         if self.options.log_stdout:
@@ -74,7 +74,7 @@ class _Output(protocol.ProcessProtocol):
             _log.info("run-command: could not report the end: {e}", e=e)
 
 
-class CommandStdin(Referenceable):  # type: ignore[misc]
+class CommandStdin(Referenceable):
     """What the client feeds the running command's stdin through."""
 
     def __init__(self, process: Any, log_stdin: bool) -> None:
@@ -99,16 +99,16 @@ class CommandStdin(Referenceable):  # type: ignore[misc]
             self.process.closeStdin()
 
 
-class CommandRunner(Referenceable):  # type: ignore[misc]
+class CommandRunner(Referenceable):
     """Runs one preconfigured command for each client that asks."""
 
     def __init__(self, options: CommandOptions, reactor: IReactorProcess | None = None) -> None:
         if reactor is None:
             from twisted.internet import reactor as default  # noqa: PLC0415 - not at import time
 
-            reactor = default  # type: ignore[assignment]
+            reactor = cast(IReactorProcess, default)
         self.options = options
-        self.reactor = reactor
+        self.reactor: Any = reactor  # zope interfaces: mypy reads their methods oddly
         self.running = 0
 
     def remote_execute(self, watcher: Any) -> CommandStdin | None:
@@ -122,7 +122,7 @@ class CommandRunner(Referenceable):  # type: ignore[misc]
         pp = _Output(self, watcher)
         assert self.reactor is not None
         process = self.reactor.spawnProcess(
-            pp, o.command[0], list(o.command), env=dict(os.environ), path=o.targetdir
+            pp, o.command[0], list(o.command), dict(os.environ), o.targetdir
         )
         self.running += 1
         if not o.accept_stdin:

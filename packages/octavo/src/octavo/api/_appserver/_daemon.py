@@ -40,7 +40,7 @@ def start(basedir: str, nodaemon: bool, stderr: IO[str]) -> int:
         argv[1:1] = ["--logfile", LOGFILE]
     print("Launching Server...", file=stderr, flush=True)
     sys.argv = argv
-    twistd.run()
+    twistd.run()  # type: ignore[no-untyped-call,unused-ignore]
     return 0
 
 

@@ -34,14 +34,14 @@ class AppServer(service.MultiService):
         *,
         port: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call,unused-ignore]
         self.basedir = os.path.abspath(basedir)
         check_basedir(self.basedir)
         self.config = read_config(self.basedir)
         self.umask = self.config.umask
         self.tub = Tub(certFile=os.path.join(self.basedir, "tub.pem"))
         self.listener = self.tub.listenOn(port or self.config.port)
-        self.tub.setServiceParent(self)
+        self.tub.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
         self.tub.setLocation(*self.config.location.split(","))
         self.tub.registerNameLookupHandler(self.lookup)
         self._built: dict[str, tuple[ServiceEntry, Any]] = {}
@@ -50,7 +50,7 @@ class AppServer(service.MultiService):
     def startService(self) -> None:
         if self.umask is not None:
             os.umask(self.umask)
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call,unused-ignore]
 
     def lookup(self, name: str) -> Any:
         """The service whose swissnum is ``name``, or None (logged when broken)."""

@@ -32,7 +32,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-class FileUploader(Referenceable):  # type: ignore[misc]
+class FileUploader(Referenceable):
     """Writes the files clients send into one target directory."""
 
     def __init__(self, options: UploadOptions, blocksize: int = BLOCKSIZE) -> None:
