@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,20 @@ def temp_root(case: Any) -> Path:
     root = Path(tempfile.mkdtemp(prefix="octavo-appserver-"))
     case.addCleanup(shutil.rmtree, root, True)
     return root
+
+
+def wait_for_port(port: int, deadline: float = TIMEOUT) -> None:
+    """Block until 127.0.0.1:port accepts connections (AssertionError past ``deadline`` s)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {deadline} s")
+
+
+def run_script(argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run a console script to its end (bounded by TIMEOUT), capturing its output."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False, **kw)
