@@ -63,8 +63,10 @@ class AppServerOverLoopback(unittest.TestCase):
         source.write_bytes(os.urandom(2_500_000))  # three blocks of 1 MiB
         out = io.StringIO()
         rref = await self.client(up_furl)
-        assert await upload_files(rref, [str(source)], out, io.StringIO(), progress=False) == 0
+        bar = io.StringIO()
+        assert await upload_files(rref, [str(source)], out, bar, progress=True) == 0
         assert out.getvalue() == "payload.bin: uploaded\n"
+        assert "payload.bin" in bar.getvalue() and "%" in bar.getvalue()  # tqdm's bar
         assert (self.target / "payload.bin").read_bytes() == source.read_bytes()
 
         stdin_file = self.root / "stdin"
