@@ -8,7 +8,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from octavo.api._appserver._command import CommandRunner, CommandStdin
+from octavo.api._appserver._command import MAX_RUNNING, CommandRunner, CommandStdin
 from octavo.api._appserver._errors import BadRequestError, BusyError
 from octavo.api._appserver._options import CommandOptions
 
@@ -109,6 +109,14 @@ class RunCommand(unittest.TestCase):
         r.remote_execute(watcher)
         signal, _code = await watcher.done
         assert signal == 15
+
+    def test_commands_at_once_are_bounded(self) -> None:
+        """Past MAX_RUNNING commands of one service a new run is refused."""
+        r = self.runner("pass")
+        r.running = MAX_RUNNING
+        with self.assertRaises(BusyError) as e:
+            r.remote_execute(FakeWatcher())
+        assert str(MAX_RUNNING) in str(e.exception)
 
     def test_garbage_watcher_is_refused(self) -> None:
         r = self.runner("pass")

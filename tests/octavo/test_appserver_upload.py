@@ -12,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from octavo.api._appserver._errors import (
     BadFilenameError,
     BadRequestError,
+    BusyError,
     QuotaExceededError,
 )
 from octavo.api._appserver._names import split_name
@@ -178,6 +179,25 @@ class Upload(SynchronousTestCase):
         assert not (self.target / "victim").is_symlink()
         assert (self.target / "victim").read_bytes() == b"new"
         assert sorted(os.listdir(outside)) == ["victim"]
+
+    def test_uploads_at_once_are_bounded(self) -> None:
+        """Past max_uploads waiting uploads a new one is refused (BusyError); once one
+        ends, another is taken."""
+        up = FileUploader(UploadOptions(str(self.target)), blocksize=4, max_uploads=2)
+        pending: list[defer.Deferred[bytes]] = []
+
+        def answer(size: int) -> defer.Deferred[bytes]:
+            pending.append(defer.Deferred())
+            return pending[-1]
+
+        first = up.remote_putfile("a", FakeSource(b"", answer))
+        up.remote_putfile("b", FakeSource(b"", answer))
+        with self.assertRaises(BusyError):
+            up.remote_putfile("c", FakeSource(b"x"))
+        pending[0].callback(b"")
+        assert self.successResultOf(first) is None
+        self.put(up, "c", FakeSource(b"x"))
+        assert (self.target / "c").read_bytes() == b"x"
 
     def test_upload_onto_a_folder_is_refused(self) -> None:
         (self.target / "d").mkdir()

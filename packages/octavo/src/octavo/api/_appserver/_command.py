@@ -24,6 +24,7 @@ from ._errors import BadRequestError, BusyError
 from ._options import CommandOptions
 
 _log = Logger()
+MAX_RUNNING = 32  # commands at once per service (1 with --single-instance)
 
 
 class _Output(protocol.ProcessProtocol):
@@ -117,6 +118,8 @@ class CommandRunner(Referenceable):
             raise BadRequestError("execute needs a reference to the client's watcher")
         if self.options.single_instance and self.running:
             raise BusyError("this command is already running (single-instance service)")
+        if self.running >= MAX_RUNNING:
+            raise BusyError(f"this service runs {MAX_RUNNING} commands at once; try later")
         o = self.options
         _log.info("run-command in {dir}: {argv}", dir=o.targetdir, argv=o.command)
         pp = _Output(self, watcher)

@@ -18,11 +18,12 @@ from twisted.logger import Logger
 
 from octavo.tub import ByteStringConstraint, Referenceable
 
-from ._errors import BadFilenameError, BadRequestError, QuotaExceededError
+from ._errors import BadFilenameError, BadRequestError, BusyError, QuotaExceededError
 from ._names import Destination, open_destination, split_name
 from ._options import UploadOptions
 
 BLOCKSIZE = 1024 * 1024
+MAX_UPLOADS = 64  # at once per service: at most 64 blocks held in memory
 _log = Logger()
 
 
@@ -35,16 +36,29 @@ def _write_all(fd: int, data: bytes) -> None:
 class FileUploader(Referenceable):
     """Writes the files clients send into one target directory."""
 
-    def __init__(self, options: UploadOptions, blocksize: int = BLOCKSIZE) -> None:
+    def __init__(
+        self, options: UploadOptions, blocksize: int = BLOCKSIZE, max_uploads: int = MAX_UPLOADS
+    ) -> None:
         self.options = options
         self.blocksize = blocksize
+        self.max_uploads = max_uploads
+        self.uploading = 0
 
     def remote_putfile(self, name: Any, source: Any) -> defer.Deferred[None]:
         """Store the file ``source`` reads as ``name`` in the target directory."""
         parts = split_name(name, self.options.allow_subdirectories)
         if not callable(getattr(source, "callRemote", None)):
             raise BadRequestError("the source must be a reference with a read(size) method")
-        return defer.ensureDeferred(self._receive(parts, source))
+        if self.uploading >= self.max_uploads:
+            raise BusyError(f"this service takes {self.max_uploads} uploads at once; try later")
+        self.uploading += 1
+        d = defer.ensureDeferred(self._receive(parts, source))
+        d.addBoth(self._ended)
+        return d
+
+    def _ended(self, result: Any) -> Any:
+        self.uploading -= 1
+        return result
 
     async def _receive(self, parts: list[str], source: Any) -> None:
         try:
