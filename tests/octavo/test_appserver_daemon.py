@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import IO
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -18,6 +21,19 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def read_until(stream: IO[str], text: str) -> str:
+    """Lines of ``stream`` up to one containing ``text`` (bounded by TIMEOUT)."""
+    seen = ""
+    end = time.monotonic() + TIMEOUT
+    while text not in seen:
+        left = end - time.monotonic()
+        assert left > 0 and select.select([stream], [], [], left)[0], seen
+        line = stream.readline()
+        assert line, seen
+        seen += line
+    return seen
 
 
 class Daemon(SynchronousTestCase):
@@ -85,6 +101,7 @@ class Daemon(SynchronousTestCase):
 
     def test_nodaemon_runs_in_the_foreground(self) -> None:
         """start --nodaemon stays attached, logs to stdout and stops on SIGTERM."""
+        up = self.add("upload-file", str(self.target))
         proc = subprocess.Popen(
             [self.server, "start", "--nodaemon", self.basedir],
             stdout=subprocess.PIPE,
@@ -92,10 +109,15 @@ class Daemon(SynchronousTestCase):
             text=True,
         )
         try:
-            wait_for_port(self.port)
+            assert proc.stdout is not None
+            seen = read_until(proc.stdout, f"Listener starting on {self.port}")
+            # a call answered proves its reactor runs (so its SIGTERM handler is set)
+            done = run_script([self.client, "--furl", up, "upload-file", str(self.basedir)])
+            assert done.returncode == 1 and "upload" not in done.stdout
             assert proc.poll() is None
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=TIMEOUT)
+            out = seen + out
         finally:
             if proc.poll() is None:
                 proc.kill()
