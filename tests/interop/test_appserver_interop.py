@@ -171,6 +171,7 @@ class AppServerInterop(SynchronousTestCase):
         self.serve_octavo()
         self.check_upload_and_run("flappclient", up, cmd)
         self.check_upload_and_run("octavo-client", up, cmd)
+        assert not [n for n in os.listdir(self.basedir) if n.startswith("octavo")]
 
     def test_flappserver_reads_an_octavo_basedir(self) -> None:
         """flappserver list and flappserver itself use a BASEDIR octavo-server made."""

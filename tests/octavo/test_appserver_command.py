@@ -8,7 +8,12 @@ from typing import Any
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from octavo.api._appserver._command import MAX_RUNNING, CommandRunner, CommandStdin
+from octavo.api._appserver._command import (
+    MAX_RUNNING,
+    CommandRunner,
+    CommandStdin,
+    _Output,
+)
 from octavo.api._appserver._errors import BadRequestError, BusyError
 from octavo.api._appserver._options import CommandOptions
 
@@ -117,6 +122,32 @@ class RunCommand(unittest.TestCase):
         with self.assertRaises(BusyError) as e:
             r.remote_execute(FakeWatcher())
         assert str(MAX_RUNNING) in str(e.exception)
+
+    def test_output_waits_while_the_client_is_backed_up(self) -> None:
+        """While the watcher's connection is past its high-water mark the command's
+        pipes are not read; they are again once it drains."""
+        r = self.runner("pass")
+        watcher = FakeWatcher()
+        drained: defer.Deferred[None] = defer.Deferred()
+        watcher.when_writable = lambda: drained  # type: ignore[attr-defined]
+        calls: list[str] = []
+
+        class Transport:
+            def pauseProducing(self) -> None:
+                calls.append("pause")
+
+            def resumeProducing(self) -> None:
+                calls.append("resume")
+
+        out = _Output(r, watcher)
+        out.transport = Transport()  # type: ignore[assignment]
+        out.outReceived(b"chunk")
+        assert calls == ["pause"] and watcher.events == [("stdout", b"chunk")]
+        drained.callback(None)
+        assert calls == ["pause", "resume"]
+        watcher.when_writable = lambda: defer.succeed(None)  # type: ignore[attr-defined]
+        out.errReceived(b"more")
+        assert calls == ["pause", "resume"]
 
     def test_garbage_watcher_is_refused(self) -> None:
         r = self.runner("pass")

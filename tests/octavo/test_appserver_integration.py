@@ -110,6 +110,35 @@ class AppServerOverLoopback(unittest.TestCase):
         assert await upload_files(rref, [str(small)], io.StringIO(), io.StringIO()) == 0
         assert (self.target / "small").read_bytes() == b"0123456789"
 
+    async def test_garbage_to_run_command(self) -> None:
+        """execute with no watcher, a str to feed_stdin, an unknown method: each call is
+        refused by name and the command still runs for a proper client."""
+        furl, _ = add_service(
+            self.basedir,
+            "run-command",
+            [
+                "--accept-stdin",
+                str(self.target),
+                sys.executable,
+                "-c",
+                "import sys; sys.stdin.read()",
+            ],
+        )
+        self.start_server()
+        rref = await self.client(furl)
+        for args, error in [
+            ((), "BadArgumentsError"),
+            ((12,), "BadRequestError"),
+            (("w",), "BadRequestError"),
+        ]:
+            with self.assertRaises(RemoteException) as e:
+                await rref.callRemote("execute", *args)
+            assert error in repr(e.exception), e.exception
+        with self.assertRaises(RemoteException):
+            await rref.callRemote("feed_stdin", b"x")
+        code = await run_command(rref, io.BytesIO(), io.BytesIO(), None, reactor)
+        assert code == 0
+
     async def test_corrupt_config_while_running(self) -> None:
         """A corrupt services.json makes new lookups fail (one logged line), the
         services already reached keep working, and a repaired file serves again."""

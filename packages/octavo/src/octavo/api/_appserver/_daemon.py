@@ -17,7 +17,7 @@ from typing import IO
 
 from twisted.scripts import twistd
 
-from ._basedir import TAC_FILE, TAC_TEXT, check_basedir, load_services, read_config, write_file
+from ._basedir import TAC_FILE, check_basedir, load_services, read_config
 from ._errors import BasedirError
 
 PIDFILE = "twistd.pid"
@@ -29,11 +29,14 @@ def start(basedir: str, nodaemon: bool, stderr: IO[str]) -> int:
     check_basedir(basedir)
     read_config(basedir)
     load_services(basedir)
+    # BASEDIR's own octavo-server.tac if it has one; else (a BASEDIR flappserver made)
+    # the same application from our package, so that nothing is added to BASEDIR.
     tac = os.path.join(basedir, TAC_FILE)
     if not os.path.exists(tac):
-        write_file(tac, TAC_TEXT)
+        tac = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_application.py")
+    tac = os.path.abspath(tac)
     os.chdir(basedir)
-    argv = ["twistd", "--no_save", "--pidfile", PIDFILE, "--python", TAC_FILE]
+    argv = ["twistd", "--no_save", "--pidfile", PIDFILE, "--python", tac]
     if nodaemon:
         argv.insert(1, "--nodaemon")
     else:
