@@ -7,5 +7,5 @@ from twisted.application import service
 
 from octavo.api._appserver._server import AppServer
 
-application = service.Application("octavo-server")
+application = service.Application("octavo-server")  # type: ignore[no-untyped-call,unused-ignore]
 AppServer(".").setServiceParent(application)  # type: ignore[no-untyped-call,unused-ignore]
