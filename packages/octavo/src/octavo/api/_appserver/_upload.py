@@ -1,9 +1,10 @@
 """The upload-file service: Foolscap's ``putfile(name, source)``, pulled block by block.
 
 The client passes a reference to an object with ``read(size)``; the server asks for
-1 MiB at a time (an empty answer ends the file), writes each block to a temporary
-file next to the target and renames it into place once the file is complete. One
-block at a time is held per upload, whatever the file's size.
+1 MiB at a time, asking for the next block before writing the last (an empty
+answer ends the file), writes each block to a temporary file next to the target
+and renames it into place once the file is complete. At most two blocks are held
+per upload, whatever the file's size.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ._names import Destination, open_destination, split_name
 from ._options import UploadOptions
 
 BLOCKSIZE = 1024 * 1024
-MAX_UPLOADS = 64  # at once per service: at most 64 blocks held in memory
+MAX_UPLOADS = 64  # at once per service: at most 2 x 64 blocks held in memory
 _log = Logger()
 
 
@@ -77,12 +78,19 @@ class FileUploader(Referenceable):
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(tmp, flags, 0o600, dir_fd=dest.dir_fd)
         done = False
+        asked: list[defer.Deferred[Any]] = []
+        constraint = ByteStringConstraint(self.blocksize)
+
+        def ask() -> None:
+            asked.append(source.callRemote("read", self.blocksize, _resultConstraint=constraint))
+
         try:
             written = 0
             limit = self.options.max_size
-            constraint = ByteStringConstraint(self.blocksize)
+            ask()
             while True:
-                data = await source.callRemote("read", self.blocksize, _resultConstraint=constraint)
+                ask()  # the next block is on its way while this one is written
+                data = await asked.pop(0)
                 if not isinstance(data, bytes) or len(data) > self.blocksize:
                     raise BadRequestError("read(size) must answer at most size bytes")
                 if not data:
@@ -107,3 +115,6 @@ class FileUploader(Referenceable):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp, dir_fd=dest.dir_fd)
             raise
+        finally:
+            for d in asked:  # asked past the end or the failure: answers nobody needs
+                d.addErrback(lambda _: None)
