@@ -1,0 +1,1 @@
+"""The ``octavo-client`` command (Foolscap's ``flappclient``)."""

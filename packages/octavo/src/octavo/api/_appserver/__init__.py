@@ -1,0 +1,1 @@
+"""The application server behind ``octavo-server`` (Foolscap's ``flappserver``)."""
