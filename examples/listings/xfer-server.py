@@ -48,7 +48,7 @@ def options() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("port", help="TCP port on 127.0.0.1 (0: any free one)")
     p.add_argument("targetdir", type=Path, help="where uploaded files go")
-    p.add_argument("--basedir", "-b", default="~/.octavo-xfer-server", help="certificate, FURL")
+    p.add_argument("--basedir", "-b", default="~/.xfer-server", help="certificate, FURL")
     p.add_argument("--mode", "-m", default="0644", help="(octal) mode of the uploaded files")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the FURL")
     p.add_argument("--calls", type=int, help="stop after this many uploads")
