@@ -60,14 +60,18 @@ async def main(reactor: Any, opts: argparse.Namespace) -> None:
     done: defer.Deferred[None] = defer.Deferred()
     count = [0]
 
+    def stop() -> None:
+        if not done.called:
+            done.callback(None)
+
     def answered() -> None:
         count[0] += 1
-        if opts.calls is not None and count[0] >= opts.calls and not done.called:
+        if opts.calls is not None and count[0] >= opts.calls:
             # a moment for the answer to leave before the Tub closes its connections
-            reactor.callLater(0.2, done.callback, None)
+            reactor.callLater(0.2, stop)
 
     if opts.timeout is not None:
-        reactor.callLater(opts.timeout, lambda: done.called or done.callback(None))
+        reactor.callLater(opts.timeout, stop)
     basedir = Path(opts.basedir).expanduser()
     basedir.mkdir(parents=True, exist_ok=True)
     mode = int(opts.mode, 8) if opts.mode.startswith("0") else int(opts.mode)
