@@ -63,9 +63,9 @@ def ported(name: str, lib: str, into: Path) -> Path:
 class Server:
     """A listing's server in a subprocess, bounded by --timeout and a kill."""
 
-    def __init__(self, script: Path, *args: str, cwd: Path) -> None:
+    def __init__(self, script: Path, *args: str, cwd: Path, timeout: float = TIMEOUT) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), *args, "--timeout", str(TIMEOUT)],
+            [sys.executable, str(script), *args, "--timeout", str(timeout)],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -194,3 +194,25 @@ def test_xfer_puts_a_file(tmp_path: Path, server_lib: str, client_lib: str) -> N
     assert received.read_bytes() == local.read_bytes()
     assert received.stat().st_mode & 0o777 == 0o600
     assert (basedir / "tub.pem").exists()
+
+
+@pytest.mark.parametrize("lib", ["octavo", "foolscap"])
+def test_xfer_server_keeps_its_furl(tmp_path: Path, lib: str) -> None:
+    """Restarted on the same basedir, the server offers the same TubID and name."""
+    basedir, target = tmp_path / "private", tmp_path / "target"
+    target.mkdir()
+    script = ported("xfer-server.py", lib, tmp_path)
+    furls = []
+    for _ in range(2):
+        # nobody calls: each run stops after its --timeout
+        server = Server(
+            script, "--basedir", str(basedir), "0", str(target), cwd=tmp_path, timeout=3
+        )
+        out = server.finish()
+        assert out[0] == "Server is listening on:"
+        assert out[2] == "stopped after 0 uploads"
+        furls.append(out[1].strip())
+    assert (basedir / "receiver.furl").read_text().strip() == furls[1]
+    (tubid0, rest0), (tubid1, rest1) = (f.split("@") for f in furls)
+    assert tubid0 == tubid1
+    assert rest0.rsplit("/", 1)[1] == rest1.rsplit("/", 1)[1]
