@@ -75,4 +75,5 @@ async def run(reactor: object) -> None:
 
 
 if __name__ == "__main__":
-    task.react(lambda reactor: defer.ensureDeferred(run(reactor)))
+    # the whole demo takes a few seconds; a bound in case something hangs
+    task.react(lambda reactor: defer.ensureDeferred(run(reactor)).addTimeout(60, reactor))
