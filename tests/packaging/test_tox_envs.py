@@ -197,10 +197,11 @@ def test_interop_adds_foolscap_and_typecheck_covers_every_package(
     config: dict[str, dict[str, list[str]]],
 ) -> None:
     """interop talks to Foolscap 24.9.0; mypy checks every packages/NAME/src of the list,
-    and the typed-caller example."""
+    and the typed examples (examples/README.md) with the ported listings."""
     assert "foolscap==24.9.0" in config["interop"]["deps"]
     src_dirs = [f"packages/{n}/src" for n in NAMES]
-    want = "mypy " + " ".join(src_dirs) + " examples/typed_calls.py"
+    typed = ["typed_calls.py", "echo.py", "calculator.py", "chat.py", "filestore.py", "listings"]
+    want = " ".join(["mypy", *src_dirs, *(f"examples/{e}" for e in typed)])
     assert config["typecheck"]["commands"] == [want]
     assert f"MYPYPATH={os.pathsep.join(src_dirs)}" in config["typecheck"]["set_env"]
 
