@@ -5,7 +5,6 @@ from __future__ import annotations
 import foolscap.api
 
 import octavo.api
-
 from tests.octavo.test_api import FOOLSCAP_API_NAMES
 
 

@@ -1,5 +1,6 @@
 """octavo-logging: Foolscap-compatible structured logging, incidents and flogfiles."""
 
+from . import app_versions
 from ._events import format_message
 from ._flogfile import (
     FlogFileError,
@@ -39,6 +40,7 @@ __all__ = [
     "NotAFlogFileError",
     "PickleFlogFileError",
     "__version__",
+    "app_versions",
     "format_message",
     "read_flogfile",
 ]

@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import IO, Any
 
-import twisted
 from twisted.python import failure
 
-from ._version import __version__
+from .app_versions import add_version, versions
 
 __all__ = [
     "MAGIC",
@@ -49,14 +48,6 @@ MAGIC = b"# foolscap flogfile v1\n"
 #: a line longer than this is reported and skipped, never held in memory whole
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _MAX_DEPTH = 100
-
-#: the application versions written into headers (``flogtool dump`` shows them)
-versions: dict[str, str] = {"twisted": twisted.__version__, "octavo-logging": __version__}
-
-
-def add_version(name: str, version: object) -> None:
-    """Name one more application version for the headers of files written from now on."""
-    versions[name] = str(version)
 
 
 class FlogFileError(Exception):

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -30,6 +28,7 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 
 from octavo.tub import DeadReferenceError, Referenceable, eventually
 
+from . import app_versions as _app_versions
 from ._flogfile import FlogFileError, read_flogfile
 from ._flow import EventQueue
 from ._interfaces import RILogPublisher, RISubscription
@@ -69,14 +68,8 @@ class PublishingLogger(Protocol):
 
 
 def app_versions() -> dict[str, str]:
-    """What ``get_versions`` answers: our distributions, Twisted and Python."""
-    found = {"python": sys.version.split()[0]}
-    for dist in ("octavo-logging", "octavo-tub", "octavo-banana", "twisted"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            continue
-    return found
+    """What ``get_versions`` answers: :data:`octavo.logging.app_versions.versions`."""
+    return dict(_app_versions.versions)
 
 
 def _text(value: object, what: str) -> str:

@@ -23,6 +23,9 @@ COMMANDS: tuple[str, ...] = (
     "dump",
     "filter",
     "classify_incident",
+    "tail",
+    "gatherers",
+    "web_viewer",
 )
 
 
