@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,8 @@ class IncidentTests(SynchronousTestCase):
         self.clock = Clock()
         self.clock.advance(START)
         self.logger = FoolscapLogger(clock=self.clock)
-        self.dir = self.mktemp()
+        self.dir = tempfile.mkdtemp(prefix="octavo-incidents-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.recorded: list[tuple[str, dict[str, Any]]] = []
         self.logger.addImmediateIncidentObserver(lambda n, t: self.recorded.append((n, t)))
 

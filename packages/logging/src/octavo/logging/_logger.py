@@ -200,7 +200,8 @@ class FoolscapLogger:
         else:
             num = event["num"] = self._next_num
             self._next_num = num + 1
-        # the body of _emit, inlined: this is the hot path of every log call
+        # the hot path of every log call, kept inline (_emit is the short form that
+        # internal-error events take)
         try:
             if "level" in event:
                 level = event["level"]
