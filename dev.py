@@ -6,8 +6,10 @@ It needs only python3 and pip. It makes a private virtual environment in `.venv/
 bare venv that the system pip fills through `pip --python`), installs what the
 command needs into it, and runs:
 
-* ``demo``: installs octavo-tub (and octavo-furl, -banana, -reconnector) from this tree
-  and runs ``examples/two_tubs.py``: two Tubs on loopback TLS calling each other.
+* ``demo``: installs the ``octavo`` distribution (and the five it brings) from this tree
+  and runs ``examples/quickstart.py``: Tubs on loopback TLS calling each other (a typed
+  service, a Copyable, a callback, latency and throughput), then the application server
+  and client.
 * ``test``: installs tox and tox-uv and runs every tox environment (the whole suite), then
   adds up the JUnit XML reports the envs' pytest runs wrote (``.tox/ENV/tmp/junit.xml``).
 
@@ -28,9 +30,16 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
-#: what ``demo`` installs (octavo-tub and its siblings, from this tree) and runs
-DEMO_PACKAGES = ("./packages/furl", "./packages/banana", "./packages/reconnector", "./packages/tub")
-DEMO_SCRIPT = ROOT / "examples" / "two_tubs.py"
+#: what ``demo`` installs (the octavo distribution and its siblings, from this tree) and runs
+DEMO_PACKAGES = (
+    "./packages/furl",
+    "./packages/banana",
+    "./packages/reconnector",
+    "./packages/tub",
+    "./packages/logging",
+    "./packages/octavo",
+)
+DEMO_SCRIPT = ROOT / "examples" / "quickstart.py"
 
 
 def _run(*argv: str | os.PathLike[str]) -> None:
@@ -69,12 +78,12 @@ def _pip_install(*requirements: str) -> None:
 
 
 def demo() -> int:
-    """Install octavo-tub (and its siblings) and run two Tubs calling each other."""
+    """Install octavo (and its siblings) and run the Quick start program."""
     _ensure_venv()
     _pip_install(*DEMO_PACKAGES)
     print(f"$ python {DEMO_SCRIPT.relative_to(ROOT)}", flush=True)
     run = subprocess.run(
-        [os.fspath(PY), os.fspath(DEMO_SCRIPT)], check=False, cwd=ROOT, timeout=120
+        [os.fspath(PY), os.fspath(DEMO_SCRIPT)], check=False, cwd=ROOT, timeout=300
     )
     return run.returncode
 

@@ -4,8 +4,11 @@ A server Tub publishes a typed service (a RemoteInterface checked on both ends) 
 an unguessable FURL. A client Tub reaches it over TLS (the server's certificate checked
 against the TubID in the FURL), stores and fetches records sent by value (a Copyable),
 passes one of its own objects for the server to call back, sees a badly typed call
-refused before it leaves, and measures call latency and throughput. Everything runs on
-127.0.0.1 and stops by itself.
+refused before it leaves, and measures call latency and throughput. Then the
+application server: ``octavo-server`` publishes an upload-file and a run-command
+service from a fresh BASEDIR, and ``octavo-client`` uploads a file and runs the command
+through their FURLs. Everything runs on 127.0.0.1, in a temporary directory, and stops
+by itself.
 
 Run it with the ``octavo`` distribution installed: ``python examples/quickstart.py``
 (``python3 dev.py demo`` installs it into ``.venv/`` and runs this).
@@ -13,10 +16,16 @@ Run it with the ``octavo`` distribution installed: ``python examples/quickstart.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from twisted.internet import defer, task
+from twisted.internet import defer, task, threads
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.api import (
@@ -71,7 +80,7 @@ class RINotebook(RemoteInterface):
     def add(note=A_NOTE):  # type: ignore[no-untyped-def]  # noqa: N805
         return int
 
-    def titles():  # type: ignore[no-untyped-def]
+    def titles():  # type: ignore[no-untyped-def,misc]
         return ListOf(TITLE)
 
     def get(title=TITLE):  # type: ignore[no-untyped-def]  # noqa: N805
@@ -80,12 +89,12 @@ class RINotebook(RemoteInterface):
     def watch(watcher=RIWatcher):  # type: ignore[no-untyped-def]  # noqa: N805
         return None
 
-    def ping():  # type: ignore[no-untyped-def]
+    def ping():  # type: ignore[no-untyped-def,misc]
         return None
 
 
 @implementer(RINotebook)
-class Notebook(Referenceable):  # type: ignore[misc]
+class Notebook(Referenceable):
     """The server's object: its remote_* methods are what other Tubs may call."""
 
     def __init__(self) -> None:
@@ -112,7 +121,7 @@ class Notebook(Referenceable):  # type: ignore[misc]
 
 
 @implementer(RIWatcher)
-class Watcher(Referenceable):  # type: ignore[misc]
+class Watcher(Referenceable):
     """The client's object, passed to the server by reference."""
 
     def __init__(self) -> None:
@@ -140,6 +149,71 @@ async def measure(notebook: Any) -> tuple[float, float]:
     await defer.gatherResults([defer.ensureDeferred(worker(share)) for _ in range(IN_FLIGHT)])
     rate = share * IN_FLIGHT / (time.perf_counter() - start)
     return latency_ms, rate
+
+
+def _tool(name: str) -> str:
+    """The console script ``name`` installed beside this Python (or on PATH)."""
+    here = Path(sys.executable).parent / name
+    return os.fspath(here) if here.exists() else name
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _run(*argv: str, cwd: str | None = None) -> str:
+    """Run a command (60 s at most); show it and what it printed; its stdout."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=cwd, check=True)
+    shown = " ".join(os.path.basename(a) if a.startswith("/") else a for a in argv)
+    print(f"  $ {shown}")
+    for line in (done.stdout + done.stderr).splitlines():
+        print(f"    {line}")
+    return done.stdout
+
+
+def app_server() -> None:
+    """octavo-server with two services in a temporary BASEDIR, used by octavo-client."""
+    server, client = _tool("octavo-server"), _tool("octavo-client")
+    with tempfile.TemporaryDirectory(prefix="octavo-quickstart-") as tmp:
+        base, incoming, work = (os.path.join(tmp, d) for d in ("server", "incoming", "work"))
+        os.mkdir(incoming)
+        os.mkdir(work)
+        port = _free_port()
+        _run(
+            server, "create", "--port", f"tcp:{port}:interface=127.0.0.1",
+            "--location", f"tcp:127.0.0.1:{port}", base,
+        )  # fmt: skip
+        upload_furl = _run(server, "add", base, "upload-file", incoming).split()[-1]
+        command_furl = _run(server, "add", base, "run-command", incoming, "ls", "-l").split()[-1]
+        daemon = subprocess.Popen(
+            [server, "start", "--nodaemon", base], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert daemon.stdout is not None
+            deadline = time.monotonic() + 30
+            while "Server Running" not in daemon.stdout.readline():
+                if time.monotonic() > deadline or daemon.poll() is not None:
+                    raise RuntimeError("octavo-server did not start")
+            print("  (octavo-server started in the foreground, listening on 127.0.0.1)")
+            report = Path(work, "report.txt")
+            report.write_text("measured by the Quick start\n" * 100)
+            _run(
+                client,
+                "--furl",
+                upload_furl,
+                "upload-file",
+                "--no-progress",
+                "report.txt",
+                cwd=work,
+            )
+            _run(client, "--furl", command_furl, "run-command")
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=30)
+    print("octavo-server stopped, its BASEDIR removed.")
 
 
 async def run(reactor: Any) -> None:
@@ -177,7 +251,8 @@ async def run(reactor: Any) -> None:
         )
     finally:
         await defer.gatherResults([client.stopService(), server.stopService()])
-    print("both Tubs stopped.")
+    print("both Tubs stopped.\n\nThe application server (Foolscap's flappserver/flappclient):")
+    await threads.deferToThread(app_server)
 
 
 def main() -> None:

@@ -122,3 +122,21 @@ def test_filestore() -> None:
         "put huge.bin refused by the store: True",
         "files left: ['blob.bin']",
     ]
+
+
+def test_quickstart() -> None:
+    """The README's first command runs this: Tubs calling each other, then the app
+    server used through its client, all on 127.0.0.1."""
+    out = run_example("quickstart.py")
+    text = "\n".join(out)
+    assert out[0].startswith("server Tub ") and out[1].strip().startswith("pb://")
+    assert "  add(Note('groceries', 3)) -> 1" in out
+    assert "  (the server called the client back: 'groceries' added, 1 notes)" in out
+    assert "  titles() -> ['groceries', 'poem']" in out
+    assert "  get('poem') -> Note('poem', words=120), a Note sent by value" in out
+    assert any(line.startswith("  add('not a Note') -> refused before sending") for line in out)
+    assert any(" serial calls: " in line and " calls/s" in line for line in out)
+    assert "both Tubs stopped." in out
+    assert "    report.txt: uploaded" in out
+    assert out[-2].endswith(" report.txt"), text  # ls -l in the upload folder
+    assert out[-1] == "octavo-server stopped, its BASEDIR removed."

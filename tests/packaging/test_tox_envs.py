@@ -200,7 +200,8 @@ def test_interop_adds_foolscap_and_typecheck_covers_every_package(
     and the typed examples (examples/README.md) with the ported listings."""
     assert "foolscap==24.9.0" in config["interop"]["deps"]
     src_dirs = [f"packages/{n}/src" for n in NAMES]
-    typed = ["typed_calls.py", "echo.py", "calculator.py", "chat.py", "filestore.py", "listings"]
+    typed = ["typed_calls.py", "echo.py", "calculator.py", "chat.py", "filestore.py"]
+    typed += ["quickstart.py", "listings"]
     want = " ".join(["mypy", *src_dirs, *(f"examples/{e}" for e in typed)])
     assert config["typecheck"]["commands"] == [want]
     assert f"MYPYPATH={os.pathsep.join(src_dirs)}" in config["typecheck"]["set_env"]
