@@ -93,8 +93,9 @@ class ServerSyscalls:
         self._total = 0
 
     async def start(self) -> None:
-        """Counting on."""
+        """Counting on (from the total so far: earlier phases and clients counted too)."""
         if self._ref is not None:
+            self._total = await self._ref.callRemote("syscalls", False) or 0
             await self._ref.callRemote("syscalls", True)
 
     async def per_call(self, calls: int) -> float | None:
