@@ -3,7 +3,9 @@
 ``python _rpc_client.py echo --port P`` measures the bare TLS echo;
 ``python _rpc_client.py micro SYSTEM --furl F`` measures one RPC system's call figures;
 ``python _rpc_client.py load SYSTEM --furl F --server-pid PID --clients N --calls M``
-runs the load test. ``--scale`` multiplies every time budget (the quick mode uses 0.25).
+runs the load test; ``python _rpc_client.py curve SYSTEM --furl F --connections N
+--first K [--measure]`` is one process of a connection-count point (``_rpc_curve.py``).
+``--scale`` multiplies every time budget (the quick mode uses 0.25).
 Every loop stops after a bounded count or a bounded time, whichever comes first.
 """
 
@@ -34,7 +36,7 @@ from _rpc_common import (
     tub_classes,
     typed_interface,
 )
-from twisted.internet import defer, endpoints, task
+from twisted.internet import defer, endpoints, task, threads
 from twisted.python.failure import Failure
 
 Call = Callable[[], Awaitable[object]]
@@ -47,6 +49,10 @@ def sleep(seconds: float) -> defer.Deferred[None]:
     return task.deferLater(reactor, seconds, lambda: None)
 
 
+#: rounds the last serial() or in_flight() made ("last")
+COUNT = {"last": 0}
+
+
 async def serial(call: Call, seconds: float, max_count: int) -> float:
     """Rounds per second of ``call`` made one after another."""
     more = bounded(max_count, seconds)
@@ -55,6 +61,7 @@ async def serial(call: Call, seconds: float, max_count: int) -> float:
     while more(done):
         await call()
         done += 1
+    COUNT["last"] = done
     return done / (clock() - start)
 
 
@@ -73,16 +80,53 @@ async def in_flight(call: Call, width: int, seconds: float, max_count: int) -> f
 
     start = clock()
     await defer.gatherResults([defer.ensureDeferred(worker()) for _ in range(width)])
+    COUNT["last"] = done
     return done / (clock() - start)
 
 
-async def measure_calls(small: Call, big: Call, dict_call: Call, scale: float) -> dict[str, float]:
-    """The call figures shared by the echo and the Tubs, each after a short warm-up."""
+class ServerSyscalls:
+    """The server's system calls during a phase, through its ``syscalls`` method
+    (None for the echo, or when perf cannot count)."""
+
+    def __init__(self, ref: Any = None) -> None:
+        self._ref = ref
+        self._total = 0
+
+    async def start(self) -> None:
+        """Counting on (from the total so far: earlier phases and clients counted too)."""
+        if self._ref is not None:
+            self._total = await self._ref.callRemote("syscalls", False) or 0
+            await self._ref.callRemote("syscalls", True)
+
+    async def per_call(self, calls: int) -> float | None:
+        """Counting off; the system calls since start() per call."""
+        if self._ref is None:
+            return None
+        total = await self._ref.callRemote("syscalls", False)
+        if total is None or not calls:
+            return None
+        count, self._total = total - self._total, total
+        return float(count / calls)
+
+
+async def measure_calls(
+    small: Call, big: Call, dict_call: Call, scale: float, syscalls: ServerSyscalls
+) -> dict[str, float]:
+    """The call figures shared by the echo and the Tubs, each after a short warm-up;
+    for serial and 100-in-flight calls also the server's system calls per call."""
     out: dict[str, float] = {}
     await serial(small, 0.3 * scale, 300)
+    await syscalls.start()
     out["serial_per_s"] = await serial(small, 3.0 * scale, 50_000)
+    per_call = await syscalls.per_call(COUNT["last"])
+    if per_call is not None:
+        out["serial_syscalls_per_call"] = per_call
     await in_flight(small, 100, 0.3 * scale, 500)
+    await syscalls.start()
     out["inflight100_per_s"] = await in_flight(small, 100, 3.0 * scale, 100_000)
+    per_call = await syscalls.per_call(COUNT["last"])
+    if per_call is not None:
+        out["inflight100_syscalls_per_call"] = per_call
     await serial(big, 0.3 * scale, 3)
     out["mb_per_s"] = await serial(big, 3.0 * scale, 500) * len(MEGABYTE) / 1e6
     await serial(dict_call, 0.3 * scale, 20)
@@ -113,6 +157,7 @@ async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
         lambda: client.request(b"A", MEGABYTE),
         lambda: client.request(b"A", dict_sized),
         scale,
+        ServerSyscalls(),
     )
     out["dict_sized_bytes"] = len(dict_sized)
     client.close()
@@ -165,6 +210,7 @@ async def micro_suite(system: str, furl: str, certs: list[str], scale: float) ->
         lambda: ref.callRemote("take", MEGABYTE),
         lambda: ref.callRemote("take", payload),
         scale,
+        ServerSyscalls(ref),
     )
     out.update(await schema_figures(system, tub, ref, furl, scale))
     await tub.stopService()
@@ -271,6 +317,61 @@ async def load_suite(
     return out
 
 
+async def curve_suite(
+    system: str,
+    furl: str,
+    certs: list[str],
+    *,
+    connections: int,
+    first: int,
+    width: int,
+    seconds: float,
+    measure: bool,
+) -> dict[str, object]:
+    """One process of a connection-count point: ``connections`` client Tubs, each
+    keeping ``width`` no-op calls in flight. Connects, says it is ready, waits for the
+    word (a line on stdin), calls. The measuring process reads the server's call count
+    and system calls around a window of ``seconds``; the other calls a little longer."""
+    tub_class, _ = tub_classes(system)
+    tubs = [tub_class(certData=certs[LOAD_CERT_BASE + first + i]) for i in range(connections)]
+    for tub in tubs:
+        tub.startService()
+    refs: list[Any] = []
+    for start in range(0, connections, 25):
+        batch = tubs[start : start + 25]
+        got = [defer.ensureDeferred(t.getReference(furl)) for t in batch]
+        refs += await defer.gatherResults(got)
+    await defer.gatherResults([defer.ensureDeferred(r.callRemote("noop")) for r in refs])
+    print(json.dumps({"ready": True}), flush=True)
+    await threads.deferToThread(sys.stdin.readline)
+    stop = False
+
+    async def worker(ref: Any) -> None:
+        while not stop:
+            await ref.callRemote("noop")
+
+    workers = [defer.ensureDeferred(worker(r)) for r in refs for _ in range(width)]
+    await sleep(0.5)  # every worker running, both processes
+    out: dict[str, object] = {"connections": connections}
+    if measure:
+        syscalls = ServerSyscalls(refs[0])
+        before = await refs[0].callRemote("stats")
+        await syscalls.start()
+        started = clock()
+        await sleep(seconds)
+        after = await refs[0].callRemote("stats")
+        elapsed = clock() - started
+        calls = after["calls"] - before["calls"]
+        out["calls_per_s"] = calls / elapsed
+        out["server_syscalls_per_call"] = await syscalls.per_call(calls)
+    else:
+        await sleep(seconds + 1.5)  # outlast the measuring process's window
+    stop = True
+    await defer.gatherResults(workers)
+    await defer.DeferredList([tub.stopService() for tub in tubs], consumeErrors=True)
+    return out
+
+
 def run_main(coro: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
     """Run ``coro`` on the reactor and return its result (re-raising its failure)."""
     box: list[object] = []
@@ -292,7 +393,7 @@ def run_main(coro: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run one suite, print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=["echo", "micro", "load"])
+    parser.add_argument("suite", choices=["echo", "micro", "load", "curve"])
     parser.add_argument("system", nargs="?", choices=["foolscap", "octavo"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--furl")
@@ -301,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=float, default=120.0, help="load-run bound")
+    parser.add_argument("--connections", type=int, default=1, help="curve: client Tubs")
+    parser.add_argument("--first", type=int, default=0, help="curve: first certificate")
+    parser.add_argument("--width", type=int, default=10, help="curve: calls in flight each")
+    parser.add_argument("--measure", action="store_true", help="curve: the measuring one")
     args = parser.parse_args(argv)
     certs = load_certificates()
     gc.collect()
@@ -312,6 +417,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{args.suite} needs SYSTEM and --furl")
         if args.suite == "micro":
             return await micro_suite(args.system, args.furl, certs, args.scale)
+        if args.suite == "curve":
+            return await curve_suite(
+                args.system,
+                args.furl,
+                certs,
+                connections=args.connections,
+                first=args.first,
+                width=args.width,
+                seconds=args.seconds,
+                measure=args.measure,
+            )
         return await load_suite(
             args.system,
             args.furl,

@@ -23,10 +23,12 @@ from _rpc_common import (
     tub_classes,
     typed_interface,
 )
+from _rpc_syscalls import ServerSyscalls
 from twisted.internet import protocol, stdio
 from twisted.python.failure import Failure
 
 reactor = global_reactor()
+SYSCALLS = ServerSyscalls()
 
 
 def make_service(base: type) -> Any:
@@ -52,6 +54,10 @@ def make_service(base: type) -> Any:
 
         def remote_stats(self) -> dict[str, int]:
             return {"calls": self.calls, "rss_kib": rss_kib()}
+
+        def remote_syscalls(self, on: bool) -> int | None:
+            """perf's counting of our system calls on or off; the total so far."""
+            return SYSCALLS.switch(on)
 
     return Service()
 

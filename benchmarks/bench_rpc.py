@@ -13,14 +13,19 @@ TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s
 1 MB bytes argument; calls/s with a 7.7 KB nested dict argument; new-connection time
 (``getReference`` from a fresh client Tub, TLS and negotiation included); and
 ``store(n=int, items=ListOf(bytes))`` calls/s through a RemoteInterface both ends know
-(checked by caller and callee) beside the same call without a schema. Then a load
+(checked by caller and callee) beside the same call without a schema; the server's
+system calls per call (``perf``, ``_rpc_syscalls.py``) for serial and 100-in-flight
+calls. Then the connection-count curve (``_rpc_curve.py``: 1, 10, 100, 500 client
+Tubs x 10 calls in flight, client work in two processes; calls/s and server system
+calls per call, every system on the same servers). Then a load
 run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
 call answered exactly once (counted on both sides), and server memory per idle
 connection (RSS delta / connections).
 
 ``python benchmarks/run.py rpc`` runs it (options from the environment: ``RPC_QUICK=1``,
 ``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``,
-``RPC_BASELINE=PATH``); ``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
+``RPC_CURVE=1,10,100,500`` (empty: no curve), ``RPC_BASELINE=PATH``);
+``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
 [--baseline PATH]`` does the same with command-line options.
 
 Before and after: with ``RPC_BASELINE`` set to another checkout of this repository (say
@@ -49,6 +54,8 @@ from typing import IO, Any
 
 from _harness import Report
 from _rpc_common import LOAD_CERT_BASE, SYSTEMS, ensure_certificates
+from _rpc_curve import curve_point
+from _rpc_syscalls import perf_command
 
 HERE = Path(__file__).resolve().parent
 SERVER_START_SECONDS = 60.0
@@ -65,6 +72,8 @@ class Options:
     load: bool = True
     #: another checkout whose Octavo runs beside this one ("baseline"), or None
     baseline: str | None = None
+    #: connection counts of the curve (each x 10 calls in flight); empty: no curve
+    curve: tuple[int, ...] = (1, 10, 100, 500)
 
     @property
     def scale(self) -> float:
@@ -97,6 +106,7 @@ def options_from_env(env: dict[str, str] | None = None) -> Options:
         systems=systems,
         load=env.get("RPC_SKIP_LOAD", "") in ("", "0"),
         baseline=env.get("RPC_BASELINE") or None,
+        curve=tuple(int(n) for n in env.get("RPC_CURVE", "1,10,100,500").split(",") if n),
     )
 
 
@@ -121,10 +131,15 @@ def _process(system: str) -> str:
 def server(
     system: str, max_seconds: float, env: dict[str, str] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """A running ``_rpc_server.py`` subprocess; yields its announcement (port, pid, furl)."""
-    with tempfile.TemporaryFile() as log:
+    """A running ``_rpc_server.py`` subprocess; yields its announcement (port, pid, furl).
+    A Tub server runs under ``perf stat`` when perf can count its system calls."""
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as perf_dir:
+        prefix, perf_env = perf_command(perf_dir) if system != "echo" else ([], {})
+        if perf_env:
+            env = dict(env if env is not None else os.environ, **perf_env)
         proc = subprocess.Popen(
             [
+                *prefix,
                 *(sys.executable, str(HERE / "_rpc_server.py"), _process(system)),
                 *("--max-seconds", str(max_seconds)),
             ],
@@ -193,6 +208,8 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = min(values)
         elif key.endswith("_per_s") and all(isinstance(v, int | float) for v in values):
             out[key] = max(values)
+        elif key.endswith("_per_call") and all(isinstance(v, int | float) for v in values):
+            out[key] = min(values)
         else:
             out[key] = values[-1]
     out["rounds"] = len(good)
@@ -203,7 +220,7 @@ def measure(opts: Options) -> dict[str, Any]:
     """Run every part; return raw figures keyed by part and system."""
     data: dict[str, Any] = {"options": opts.__dict__ | {"systems": list(opts.systems)}}
     started = time.perf_counter()
-    ensure_certificates(LOAD_CERT_BASE + (opts.clients if opts.load else 0))
+    ensure_certificates(LOAD_CERT_BASE + max(opts.clients if opts.load else 0, *opts.curve, 0))
     data["certificates_s"] = round(time.perf_counter() - started, 1)
     scale = ["--scale", str(opts.scale)]
     micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
@@ -221,6 +238,10 @@ def measure(opts: Options) -> dict[str, Any]:
             for system in micro:
                 args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
                 rounds[system].append(client(args, 180, envs[system]))
+        for n in opts.curve:
+            for system in micro:
+                point = curve_point(_process(system), infos[system]["furl"], n, env=envs[system])
+                data[f"curve.{system}.{n}"] = point
     data["echo"] = best(rounds["echo"])
     for system in micro:
         data[f"micro.{system}"] = best(rounds[system])
@@ -297,6 +318,7 @@ def report(data: dict[str, Any]) -> Report:
         rows,
     )
     _schema_table(rep, fool, octa)
+    _steady_table(rep, data)
     base = data.get("micro.baseline", {})
     if base:
         rows = []
@@ -407,6 +429,54 @@ def _schema_table(rep: Report, fool: dict[str, Any], octa: dict[str, Any]) -> No
     rep.table(
         "RemoteInterface calls: store(n=int, items=ListOf(bytes)), 10 x 32-byte items",
         ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap", "target", "met"],
+        rows,
+    )
+
+
+def _steady_table(rep: Report, data: dict[str, Any]) -> None:
+    """Steady load: 100 in flight on one connection, and the connection-count curve
+    (N connections x 10 in flight), with the server's system calls per call."""
+    names = [s for s in ("foolscap", "octavo", "baseline") if f"micro.{s}" in data]
+    label = {"foolscap": "Foolscap", "octavo": "Octavo", "baseline": "baseline"}
+    rows: list[list[object]] = []
+    points: list[tuple[str, dict[str, dict[str, Any]], str, str]] = [
+        (
+            "1 connection, 100 in flight (refilled)",
+            {s: data.get(f"micro.{s}", {}) for s in names},
+            "inflight100_per_s",
+            "inflight100_syscalls_per_call",
+        ),
+        (
+            "1 connection, serial",
+            {s: data.get(f"micro.{s}", {}) for s in names},
+            "serial_per_s",
+            "serial_syscalls_per_call",
+        ),
+    ]
+    for n in data.get("options", {}).get("curve", ()):
+        points.append(
+            (
+                f"{n} connection(s) x 10 in flight",
+                {s: data.get(f"curve.{s}.{n}", {}) for s in names},
+                "calls_per_s",
+                "server_syscalls_per_call",
+            )
+        )
+    for title, figs, rate, per_call in points:
+        fool = figs.get("foolscap", {})
+        row: list[object] = [title]
+        for s in names:
+            row += [_fmt(figs[s].get(rate)), _fmt(figs[s].get(per_call), 2)]
+        for s in names[1:]:
+            row.append(_ratio(figs[s].get(rate), fool.get(rate)))
+        rows.append(row)
+    header = ["figure"]
+    for s in names:
+        header += [f"{label[s]} calls/s", f"{label[s]} syscalls/call"]
+    header += [f"{label[s]}/Foolscap" for s in names[1:]]
+    rep.table(
+        "Steady load: calls/s and server system calls per call (perf; '-' without it)",
+        header,
         rows,
     )
 

@@ -434,6 +434,7 @@ class FloodTests(HostileTestCase):
         target = self.tub_b.names["target"]
         for i in range(20):
             self.ref.callRemoteOnly("echo", i)
+        self.clock.advance(0)  # the end of the turn: the held calls are written
         # deliver everything in one chunk
         self.b.dataReceived(self.conn.left_transport.take())
         self.assertEqual(target.seen, [0, 1, 2, 3, 4])

@@ -58,6 +58,7 @@ class FlowTests(PairTestCase):
         out: list[Any] = []
         for _ in range(6):
             self.ref.callRemote("echo", BIG).addBoth(out.append)
+        self.clock.advance(0)  # A's turn ends: its last held call is written
         # deliver A's calls to B, but never B's answers to A
         self.b.dataReceived(self.conn.left_transport.take())
         self.assertTrue(self.b.flow.send_blocked)

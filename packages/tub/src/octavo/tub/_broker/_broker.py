@@ -9,9 +9,11 @@ The Broker is its glue to Twisted:
 - the transport: ``dataReceived`` feeds the connection, and what the connection
   returns is written; a protocol error sends an ERROR token and drops this
   connection only;
-- corking: everything written while one chunk of input is handled (answers,
-  calls made by the code that handles it) leaves in one write at the end, big
-  pieces uncopied; the TLS layer is written to directly (``_tls_write``);
+- adaptive corking (``_writer``): a lone message is written at once; everything
+  written while one socket read is handled (answers, calls made by the code that
+  handles it; every TLS record of the read, ``_tls_read``) leaves in one write at
+  the end, and writes made after a first one in the same reactor turn leave
+  together at the turn's end; the TLS layer is written to directly (``_tls_write``);
 - Deferreds: each ``callRemote`` is a :class:`PendingRequest` that the
   connection hands back with its answer, error or refusal;
 - delivery: received calls run on their targets (``_delivery``), gifts are
@@ -66,6 +68,7 @@ from ._flow import FlowControl
 from ._host import BrokerHost, codec_for
 from ._keepalive import KeepaliveTimers
 from ._requests import PendingRequest
+from ._tls_read import cork_tls_reads
 from ._tub_protocol import BrokerTub, TubRefLike
 from ._writer import CorkedWriter
 
@@ -162,10 +165,12 @@ class Broker(Protocol):
             decoder_limits=codec_limits,
             fast_paths=fast_paths,
         )
-        #: where everything this Broker sends goes (held back during bursts)
-        self.writer = CorkedWriter()
         #: backpressure: when to stop reading, when sending may go on
         self.flow = FlowControl(self.connection, self._reading_changed)
+        #: where everything this Broker sends goes (held back during bursts and turns)
+        self.writer = CorkedWriter(clock, self._send_blocked)
+        #: True while events are being handled (a re-entered call leaves them to it)
+        self._handling = False
         self._delivery = Delivery(self)
         self.disconnectWatchers: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]]
         self.disconnectWatchers = []
@@ -195,7 +200,11 @@ class Broker(Protocol):
         self.remote_broker = RemoteReference(self.connection.remote_broker_tracker())
         self._keepalive.start()
         self.writer.attach(self.transport)
+        cork_tls_reads(self.transport, self.writer)
         self.flow.attach(self.transport)
+
+    def _send_blocked(self) -> bool:
+        return self.flow.send_blocked
 
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the connection and act on what they carry; whatever that
@@ -206,9 +215,11 @@ class Broker(Protocol):
             return
         self._keepalive.data_received()
         writer = self.writer
+        corked = writer.cork()  # False inside a TLS read (it uncorks) or re-entered
         # re-entered (from code run while handling input): the outer call handles
-        # the events and writes
-        outer = writer.cork()
+        # the events
+        outer = not self._handling
+        self._handling = True
         try:
             error = None
             try:
@@ -224,6 +235,8 @@ class Broker(Protocol):
                 self._protocol_error(error)
         finally:
             if outer:
+                self._handling = False
+            if corked:
                 writer.uncork()
         if outer:
             self._update_reading()
@@ -237,7 +250,7 @@ class Broker(Protocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Errback every outstanding call, tell the watchers and the Tub."""
-        self.writer.gone = True
+        self.writer.lost()
         self.flow.lost()
         self._keepalive.stop()
         self.finish(reason)
@@ -250,7 +263,7 @@ class Broker(Protocol):
         self.writer.write(data)
 
     def _lose(self) -> None:
-        self.writer.uncork()
+        self.writer.flush()
         self.flow.detach()
         t: Any = self.transport
         if t is not None:
@@ -270,13 +283,17 @@ class Broker(Protocol):
 
     def _drain(self) -> None:
         """Act on events that arrived outside dataReceived (a gift resolved)."""
-        writer = self.writer
-        if not writer.cork():
+        if self._handling:
             return  # the loop that is running takes them
+        writer = self.writer
+        corked = writer.cork()
+        self._handling = True
         try:
             self._handle_events()
         finally:
-            writer.uncork()
+            self._handling = False
+            if corked:
+                writer.uncork()
         self._update_reading()
 
     def answered(self) -> None:

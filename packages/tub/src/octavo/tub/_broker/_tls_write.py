@@ -3,17 +3,18 @@
 Twisted's TLS transports (``BufferingTLSTransport``) hold every write until the next
 reactor turn so that many small writes become one TLS record, and a socket sends
 what it is given only when the reactor next finds it writable: two reactor turns
-on every message. The Broker already gathers what it writes during a burst (all it
-sends while handling one chunk of input) and hands it over once, so for it those
-turns only add latency and work to every round trip.
+on every message. The Broker already gathers what it writes (``_writer``) and hands
+it over once, so for it those turns only add latency and work to every round trip.
 
 :func:`direct_tls_writer` returns a function that writes to the TLS layer at once
 (``TLSMemoryBIOProtocol.write``, the public method of the unbuffered base class),
 after pushing out anything the buffering layer still holds (the last negotiation
 block), so that bytes never overtake each other; then, for a socket of the reactor
-(a ``FileDescriptor``), it lets the socket send right away (``doWrite``, what the
-reactor calls when the socket is writable). From then on every write of the
-connection must go through it.
+(a ``FileDescriptor``) with nothing buffered, it lets the socket send right away
+(``doWrite``, what the reactor calls when the socket is writable), registering the
+socket for writing only if bytes stay behind. Writes to a socket still sending are
+left in its buffer for the reactor. From then on every write of the connection
+must go through it.
 
 Anything else (plain TCP, a loopback or test transport, a TLS layer of another
 shape) gets ``None``: the caller uses ``transport.write``.
@@ -55,13 +56,39 @@ def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
     send_now: Any = transport.doWrite if isinstance(transport, FileDescriptor) else None
 
     def write_now(data: bytes) -> None:
-        if transport.connected:
+        if not transport.connected:
+            return
+        if send_now is None or len(data) > SEND_NOW_LIMIT or transport.disconnecting:
             write(tls, data)
-            if send_now is not None and len(data) <= SEND_NOW_LIMIT and not transport.disconnecting:
-                # What the reactor does when the socket is writable. Whatever does
-                # not fit stays buffered with the socket still registered for
-                # writing, and an error leaves it registered too, so the reactor
-                # meets it on its next turn and closes the connection as usual.
-                send_now()
+        elif transport._tempDataLen or transport.offset < len(transport.dataBuffer):
+            # the socket is still sending earlier bytes: add these, the reactor
+            # sends them with the rest when the socket is writable
+            write(tls, data)
+        else:
+            _send_idle(transport, tls, write, send_now, data)
 
     return write_now
+
+
+def _no_op() -> None:
+    return None
+
+
+def _send_idle(transport: Any, tls: Any, write: Any, send_now: Any, data: bytes) -> None:
+    """Encrypt ``data`` and send it on a socket that has nothing buffered, without
+    registering the socket for writing first (two ``epoll_ctl`` calls saved on every
+    message): register it only when some bytes stay behind, or on an error, so the
+    reactor meets them on its next turn as usual."""
+    transport.startWriting = _no_op
+    try:
+        write(tls, data)
+    finally:
+        del transport.startWriting
+    if transport.disconnecting:  # the TLS layer gave up: let the reactor close it
+        transport.startWriting()
+        return
+    # What the reactor does when the socket is writable; nothing registered, so
+    # its stopWriting() on success costs no system call.
+    failed = send_now()
+    if failed is not None or transport._tempDataLen or transport.dataBuffer:
+        transport.startWriting()

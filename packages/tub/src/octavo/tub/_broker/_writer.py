@@ -1,14 +1,30 @@
-"""Writing a connection's bytes: held back during a burst, then written at once.
+"""Writing a connection's bytes: at once when alone, together when many.
 
-Everything a Broker writes while it handles one chunk of input (answers, calls
-made by the code that handles it, error answers) is held (:meth:`CorkedWriter.cork`)
-and leaves in one write when the chunk is done (:meth:`CorkedWriter.uncork`): one
-TLS record and one system call instead of one per message. Big pieces (a large
-byte string the encoder did not copy) are written as they are rather than joined,
-which would copy them. Outside a burst every write goes out at once.
+Adaptive corking, so that a lone message keeps its latency and many messages share
+one TLS record and one system call:
 
-Writes go into the TLS layer under the transport directly when there is one
-(``_tls_write``), else to ``transport.write``.
+- **Alone: at once.** A write made when nothing else waits goes into TLS and onto the
+  socket immediately (one round trip of a serial call pays no timer and no reactor
+  turn).
+- **A burst: one write.** While input is handled (:meth:`CorkedWriter.cork` ...
+  :meth:`CorkedWriter.uncork`; for TLS the cork spans the whole socket read, every
+  record in it, see ``_tls_read``) everything written is held and leaves in one write
+  at the end: the answers to every call of the read, the calls their callbacks make.
+- **Same turn: together.** A write outside a burst goes out at once and opens a
+  *turn*: the writes after it, until the reactor's next turn
+  (``clock.callLater(0)``), are held and leave together then. N calls made in one
+  turn from outside any input are one write of the first and one of the rest.
+- **Send blocked: held.** While the transport's send buffer is past its high-water
+  mark (``blocked()``, the Broker's flow control) writes are held to the end of the
+  turn, then handed over as one piece (the reactor sends it as the socket drains).
+
+Past ``FLUSH_AT`` held bytes (64 KiB) are written at once, so that bulk data does not
+wait and the transport's buffer, which flow control watches, sees it. Big pieces (a
+large byte string the encoder did not copy) are written as they are
+rather than joined, which would copy them. Once the transport is gone (:meth:`lost`)
+held writes are dropped and new ones ignored; :meth:`flush` writes what is held at
+once (before ``loseConnection``). Writes go into the TLS layer under the transport
+directly when there is one (``_tls_write``), else to ``transport.write``.
 """
 
 from __future__ import annotations
@@ -16,20 +32,44 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from octavo.reconnector import ClockLike
 from octavo.tub._wire._fastwire import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["CorkedWriter"]
+__all__ = ["FLUSH_AT", "CorkedWriter"]
+
+#: held bytes past which they are written at once: waiting gains bulk data nothing,
+#: and the transport's buffer (what flow control watches) must see them
+FLUSH_AT = BIG_MESSAGE
+
+
+def _never() -> bool:
+    return False
 
 
 class CorkedWriter:
     """The write side of one connection's transport."""
 
-    __slots__ = ("_corked", "_raw_write", "gone")
+    __slots__ = (
+        "_blocked",
+        "_clock",
+        "_corked",
+        "_held",
+        "_held_bytes",
+        "_raw_write",
+        "_turn",
+        "gone",
+    )
 
-    def __init__(self) -> None:
-        self._corked: list[bytes] | None = None
+    def __init__(self, clock: ClockLike, blocked: Callable[[], bool] = _never) -> None:
+        self._clock = clock
+        self._blocked = blocked
+        self._corked = False
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        #: the end of the current turn (a pending ``callLater(0)``), or None
+        self._turn: Any = None
         self._raw_write: Callable[[bytes], object] | None = None
         #: True once the transport is gone: writes are dropped
         self.gone = False
@@ -40,56 +80,98 @@ class CorkedWriter:
 
     @property
     def corked(self) -> bool:
-        """True while writes are held back."""
-        return self._corked is not None
+        """True while a burst holds writes back."""
+        return self._corked
+
+    @property
+    def holding(self) -> int:
+        """How many writes are held (for tests and debugging)."""
+        return len(self._held)
 
     def cork(self) -> bool:
         """Hold writes back until :meth:`uncork` (a burst begins). True if this call
-        corked the writer; False if it already was (an outer burst is running, and
-        the outer caller uncorks)."""
-        if self._corked is None:
-            self._corked = []
-            return True
-        return False
+        corked the writer; False if it already was (the outer caller uncorks)."""
+        if self._corked:
+            return False
+        self._corked = True
+        return True
+
+    def uncork(self) -> None:
+        """The burst is over: write what is held, as one write."""
+        self._corked = False
+        if self._held:
+            self.flush()
 
     def write(self, data: bytes) -> None:
-        """Write ``data`` (held back while corked)."""
-        corked = self._corked
-        if corked is not None:
-            corked.append(data)
-            return
-        write = self._raw_write
-        if write is None or self.gone or not data:
-            return
-        write(data)
+        """Write ``data``: at once if nothing else waits, else with the others."""
+        if self._corked or self._turn is not None:
+            self._held.append(data)
+            self._held_bytes += len(data)
+            if self._held_bytes > FLUSH_AT:
+                self.flush()
+        elif data:
+            self._write_first([data])
 
     def write_message(self, data: bytes | list[bytes]) -> None:
         """Write one encoded message (a big one comes in pieces)."""
-        if type(data) is list:
-            for piece in data:
-                self.write(piece)
-        else:
+        if type(data) is not list:
             self.write(data)  # type: ignore[arg-type]
+        elif self._corked or self._turn is not None:
+            self._held.extend(data)
+            self.flush()  # a big message: nothing to gain by waiting
+        else:
+            self._write_first(data)
 
-    def uncork(self) -> None:
-        """Write what was held back, as one write, but big pieces as they are."""
-        corked, self._corked = self._corked, None
-        if not corked:
+    def _write_first(self, pieces: list[bytes]) -> None:
+        """The first write of a turn: at once (unless sending is blocked); the
+        writes after it wait for the end of the turn."""
+        write = self._raw_write
+        if write is None or self.gone:
             return
-        if len(corked) == 1:
-            self.write(corked[0])
+        if self._blocked():
+            self._held.extend(pieces)
+            self._held_bytes = sum(map(len, pieces))
+        else:
+            for piece in pieces:
+                write(piece)
+        self._turn = self._clock.callLater(0, self._end_turn)
+
+    def _end_turn(self) -> None:
+        self._turn = None
+        if self._held and not self._corked:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything held now, as one write, but big pieces as they are."""
+        held, self._held = self._held, []
+        self._held_bytes = 0
+        write = self._raw_write
+        if not held or write is None or self.gone:
             return
-        if sum(map(len, corked)) <= BIG_MESSAGE:
-            self.write(b"".join(corked))
+        if len(held) == 1:
+            if held[0]:
+                write(held[0])
+            return
+        if sum(map(len, held)) <= BIG_MESSAGE:
+            write(b"".join(held))
             return
         run: list[bytes] = []
-        for piece in corked:
+        for piece in held:
             if len(piece) > BIG_MESSAGE:
                 if run:
-                    self.write(b"".join(run))
+                    write(b"".join(run))
                     run = []
-                self.write(piece)
-            else:
+                write(piece)
+            elif piece:
                 run.append(piece)
         if run:
-            self.write(b"".join(run))
+            write(b"".join(run))
+
+    def lost(self) -> None:
+        """The transport is gone: drop what is held, write nothing more."""
+        self.gone = True
+        self._held = []
+        self._held_bytes = 0
+        turn, self._turn = self._turn, None
+        if turn is not None and turn.active():
+            turn.cancel()

@@ -1,0 +1,279 @@
+"""Adaptive corking: how many transport writes a Broker makes, driven by a Clock.
+
+A lone message is written at once; what is written while input is handled leaves in
+one write; writes after a first one in the same turn leave together at the turn's
+end; held writes wait out a full send buffer to the end of the turn and are dropped
+when the connection is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.protocols.tls import TLSMemoryBIOProtocol
+from twisted.trial.unittest import SynchronousTestCase
+
+from octavo.tub._broker._broker import Broker
+from octavo.tub._broker._tls_read import cork_tls_reads
+from octavo.tub._broker._writer import FLUSH_AT, CorkedWriter
+from octavo.tub._referenceable import Referenceable
+from octavo.tub.testing import BrokerConnection, FakeTub
+
+
+class Target(Referenceable):
+    def __init__(self) -> None:
+        self.pending: list[Deferred[int]] = []
+
+    def remote_echo(self, value: Any) -> Any:
+        return value
+
+    def remote_later(self) -> Deferred[int]:
+        d: Deferred[int] = Deferred()
+        self.pending.append(d)
+        return d
+
+
+class Recording:
+    """A transport that records each write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
+class WriterTests(SynchronousTestCase):
+    """CorkedWriter alone, on a recording transport."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.blocked = False
+        self.writer = CorkedWriter(self.clock, lambda: self.blocked)
+        self.transport = Recording()
+        self.writer.attach(self.transport)
+
+    def test_alone_at_once_then_the_rest_at_the_turns_end(self) -> None:
+        """The first write goes out at once; the others of that turn in one write."""
+        w = self.writer
+        w.write(b"a")
+        self.assertEqual(self.transport.writes, [b"a"])
+        for piece in (b"b", b"c", b"d"):
+            w.write(piece)
+        self.assertEqual(self.transport.writes, [b"a"])
+        self.clock.advance(0)
+        self.assertEqual(self.transport.writes, [b"a", b"bcd"])
+        w.write(b"e")  # a new turn: at once again
+        self.assertEqual(self.transport.writes, [b"a", b"bcd", b"e"])
+
+    def test_a_burst_is_one_write(self) -> None:
+        """Corked: everything leaves at uncork, in order, as one write."""
+        w = self.writer
+        self.assertTrue(w.cork())
+        self.assertFalse(w.cork())  # nested: the outer caller uncorks
+        for piece in (b"x", b"y", b"z"):
+            w.write(piece)
+        self.assertEqual(self.transport.writes, [])
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"xyz"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])  # no timer for a burst
+
+    def test_bulk_is_not_held(self) -> None:
+        """Past FLUSH_AT held bytes are written at once; big pieces are not joined."""
+        w = self.writer
+        w.write(b"a")
+        big = b"\xa5" * (FLUSH_AT + 1)
+        w.write(b"b")
+        w.write_message([b"head", big])
+        self.assertEqual(self.transport.writes, [b"a", b"bhead", big])
+        self.assertIs(self.transport.writes[2], big)
+
+    def test_blocked_writes_wait_for_the_turns_end(self) -> None:
+        """While the send buffer is full, even a first write is held to the turn's end."""
+        self.blocked = True
+        self.writer.write(b"a")
+        self.writer.write(b"b")
+        self.assertEqual(self.transport.writes, [])
+        self.clock.advance(0)
+        self.assertEqual(self.transport.writes, [b"ab"])
+
+    def test_lost_drops_held_writes(self) -> None:
+        """Once the transport is gone nothing is written, held writes are dropped."""
+        w = self.writer
+        w.write(b"a")
+        w.write(b"b")
+        w.lost()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.clock.advance(0)
+        w.write(b"c")
+        w.flush()
+        self.assertEqual(self.transport.writes, [b"a"])
+        self.assertEqual(w.holding, 0)
+
+
+class PairTestCase(SynchronousTestCase):
+    """Two Brokers over in-memory pipes; counts the writes on each side."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.target = Target()
+        tub_a, tub_b = FakeTub("a"), FakeTub("b")
+        tub_b.names["target"] = self.target
+        self.conn = BrokerConnection.between(tub_a, tub_b, clock=self.clock)
+        self.a: Broker = self.conn.left  # type: ignore[assignment]
+        self.b: Broker = self.conn.right  # type: ignore[assignment]
+        got: list[Any] = []
+        self.a.getYourReferenceByName("target").addBoth(got.append)
+        self.conn.pump()
+        self.ref = got[0]
+        self.out = self.conn.left_transport  # what A writes
+        self.back = self.conn.right_transport  # what B writes
+
+    def results(self, ds: list[Deferred[Any]]) -> list[Any]:
+        got: list[Any] = []
+        for d in ds:
+            d.addBoth(got.append)
+        return got
+
+
+class BrokerWriteTests(PairTestCase):
+    def test_one_call_alone_is_written_at_once(self) -> None:
+        """A lone call is on the wire before the turn ends; its answer too."""
+        d = self.ref.callRemote("echo", 1)
+        self.assertEqual(len(self.out.buffer), 1)
+        self.b.dataReceived(self.out.take())
+        self.assertEqual(len(self.back.buffer), 1)  # answered within the read
+        self.a.dataReceived(self.back.take())
+        self.assertEqual(self.results([d]), [1])
+
+    def test_calls_of_one_turn_leave_together(self) -> None:
+        """N calls in one turn: the first at once, the other N-1 in one write."""
+        ds = [self.ref.callRemote("echo", i) for i in range(10)]
+        self.assertEqual(len(self.out.buffer), 1)
+        self.clock.advance(0)
+        self.assertEqual(len(self.out.buffer), 2)
+        self.b.dataReceived(self.out.take())
+        self.assertEqual(len(self.back.buffer), 1)  # ten answers, one write
+        self.conn.pump()
+        self.assertEqual(self.results(ds), list(range(10)))
+
+    def test_calls_made_while_input_is_handled_are_one_write(self) -> None:
+        """Calls made by the callbacks of arriving answers leave in one write."""
+        more: list[Deferred[Any]] = []
+
+        def refill(_: object) -> None:
+            more.extend(self.ref.callRemote("echo", i) for i in range(5))
+
+        self.ref.callRemote("echo", 0).addCallback(refill)
+        self.conn.pump()
+        self.assertEqual(self.results(more), list(range(5)))
+        self.ref.callRemote("echo", 0).addCallback(refill)
+        self.clock.advance(0)
+        self.b.dataReceived(self.out.take())
+        self.a.dataReceived(self.back.take())
+        self.assertEqual(len(self.out.buffer), 1)
+
+    def test_answers_produced_across_turns_each_leave_at_once(self) -> None:
+        """Answers that become ready on different turns are each written at once."""
+        ds = [self.ref.callRemote("later") for _ in range(3)]
+        self.clock.advance(0)
+        self.b.dataReceived(self.out.take())
+        self.assertEqual(self.back.buffer, [])
+        for i, d in enumerate(self.target.pending):
+            d.callback(i)
+            self.assertEqual(len(self.back.buffer), 1)  # at once, no timer needed
+            self.a.dataReceived(self.back.take())
+            self.clock.advance(0)
+        self.assertEqual(self.results(ds), [0, 1, 2])
+
+    def test_answers_of_one_turn_leave_together(self) -> None:
+        """Answers made ready in one turn: the first at once, the rest in one write."""
+        ds = [self.ref.callRemote("later") for _ in range(4)]
+        self.clock.advance(0)
+        self.b.dataReceived(self.out.take())
+        for i, d in enumerate(self.target.pending):
+            d.callback(i)
+        self.assertEqual(len(self.back.buffer), 1)
+        self.clock.advance(0)
+        self.assertEqual(len(self.back.buffer), 2)
+        self.conn.pump()
+        self.assertEqual(self.results(ds), [0, 1, 2, 3])
+
+    def test_writes_while_the_producer_is_paused(self) -> None:
+        """With the send buffer full (producer paused) calls are held to the turn's end,
+        then handed over in one write; the peer still gets them all, in order."""
+        self.out.high_water = 10
+        self.ref.callRemote("echo", b"x" * 100)  # fills the buffer: A is paused
+        self.assertTrue(self.a.flow.send_blocked)
+        self.clock.advance(0)
+        ds = [self.ref.callRemote("echo", i) for i in range(5)]
+        self.assertEqual(len(self.out.buffer), 1)  # nothing more yet
+        self.assertEqual(self.a.writer.holding, 5)
+        self.clock.advance(0)
+        self.assertEqual(len(self.out.buffer), 2)
+        self.conn.pump()
+        self.assertFalse(self.a.flow.send_blocked)
+        self.assertEqual(self.results(ds), list(range(5)))
+
+    def test_connection_lost_with_held_writes(self) -> None:
+        """Held writes are dropped when the connection goes; nothing is written after,
+        and the calls fail."""
+        ds = [self.ref.callRemote("echo", i) for i in range(3)]
+        self.assertEqual(self.a.writer.holding, 2)
+        self.conn.sever()
+        self.assertEqual(self.a.writer.holding, 0)
+        self.clock.advance(0)
+        self.assertEqual(self.out.buffer, [])
+        failures = self.results(ds)
+        self.clock.advance(0)
+        self.assertEqual(len(failures), 3)
+        self.assertTrue(all(type(f).__name__ == "Failure" for f in failures))
+
+    def test_protocol_error_flushes_held_writes_first(self) -> None:
+        """Writes held for the turn are written before the ERROR token and the close."""
+        self.ref.callRemote("echo", 1)
+        self.ref.callRemote("echo", 2)
+        self.assertEqual(self.a.writer.holding, 1)
+        self.a.dataReceived(b"\xff" * 80)  # garbage: a protocol error
+        self.assertTrue(self.out.lose_requested)
+        self.assertEqual(self.a.writer.holding, 0)
+        self.assertEqual(len(self.out.buffer), 2)  # the lone call; the held one + ERROR
+        self.b.dataReceived(self.out.take())
+        self.assertEqual(self.target.pending, [])  # both echoes were read by B
+        self.assertEqual(len(self.back.buffer), 1)
+
+
+class SplitTLS(TLSMemoryBIOProtocol):
+    """Hands each record of a read to the Broker by itself, as Twisted's TLS does."""
+
+    def __init__(self, broker: Broker) -> None:  # no TLS machinery needed
+        self.broker = broker
+
+    def dataReceived(self, data: Any) -> None:
+        for record in data:
+            self.broker.dataReceived(record)
+
+
+class TLSReadTests(PairTestCase):
+    def test_records_of_one_read_are_answered_in_one_write(self) -> None:
+        """Three calls in three records of one read: one write of three answers."""
+        tls = SplitTLS(self.b)
+        self.back.TLS = True  # type: ignore[attr-defined]
+        self.back.protocol = tls
+        self.assertTrue(cork_tls_reads(self.back, self.b.writer))
+        records = []
+        ds = []
+        for i in range(3):
+            ds.append(self.ref.callRemote("echo", i))
+            records.append(self.out.take())
+            self.clock.advance(0)
+        tls.dataReceived(records)
+        self.assertEqual(len(self.back.buffer), 1)
+        self.a.dataReceived(self.back.take())
+        self.assertEqual(self.results(ds), [0, 1, 2])
+
+    def test_without_tls_nothing_is_wrapped(self) -> None:
+        """Plain transports read whole chunks already: nothing to do."""
+        self.assertFalse(cork_tls_reads(self.back, self.b.writer))
