@@ -175,7 +175,9 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
 
 
 class UnconstrainedMethod(Attribute):  # type: ignore[misc]
-    """A method of a RemoteInterface that takes any arguments and answers anything::
+    """A method of a RemoteInterface that takes any arguments and answers anything.
+
+    For example::
 
         class RIFoo(RemoteInterface):
             anything = UnconstrainedMethod()
