@@ -49,6 +49,7 @@ def test_code_sample_runs(where: str, source: str, tmp_path: Path) -> None:
     try:
         result = subprocess.run(
             [sys.executable, "-c", source],
+            check=False,
             cwd=tmp_path,
             capture_output=True,
             text=True,
