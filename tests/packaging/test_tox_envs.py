@@ -207,7 +207,7 @@ def test_every_pytest_run_writes_the_report_dev_py_adds_up(
     """Each env that runs pytest writes JUnit XML where `dev.py test` looks for it."""
     pattern = load_dev_module().REPORTS
     runs_pytest = [e for e, keys in config.items() if any("pytest" in c for c in keys["commands"])]
-    assert set(runs_pytest) == {*NAMES, *VARIANTS, "interop", "build"}
+    assert set(runs_pytest) == {*NAMES, *VARIANTS, "interop", "build", "docs"}
     for env in runs_pytest:
         assert any(f"--junitxml={junit_report(env, config)}" in c for c in config[env]["commands"])
         default_place = Path(".tox") / Path(junit_report(env, config)).relative_to(tox_workdir)
