@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 TIMEOUT = 60
 
@@ -41,6 +43,23 @@ def test_the_guide_has_code_samples() -> None:
     """The extraction finds the blocks (a fence spelled differently would hide them all)."""
     assert len(SAMPLES) >= 10
     assert {where.partition(":")[0] for where, _ in SAMPLES} >= {"tutorial.md", "concepts.md"}
+
+
+def distributions() -> list[tuple[str, str]]:
+    """(folder, distribution name) of every package of packages.toml."""
+    found = []
+    for name in tomllib.loads((ROOT / "packages.toml").read_text("utf-8"))["packages"]:
+        pyproject = (ROOT / "packages" / name / "pyproject.toml").read_text("utf-8")
+        found.append((name, tomllib.loads(pyproject)["project"]["name"]))
+    return found
+
+
+@pytest.mark.parametrize(("folder", "dist"), distributions())
+def test_each_distribution_has_a_page_with_its_install_line(folder: str, dist: str) -> None:
+    """docs/api/FOLDER.md exists, says `pip install DIST`, and the index links to it."""
+    page = DOCS / "api" / f"{folder}.md"
+    assert f"pip install {dist}\n" in page.read_text(encoding="utf-8")
+    assert f"api/{folder}\n" in (DOCS / "index.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("where", "source"), SAMPLES, ids=[w for w, _ in SAMPLES])
