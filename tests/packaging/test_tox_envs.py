@@ -25,6 +25,8 @@ VARIANTS = {"banana-nofast": "banana", "tub-nofast": "tub"}
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
 #: Extras a package env installs its own package with.
 EXTRAS = {"tub": "[tor]"}
+#: Test deps a package env adds to TEST_DEPS (logging: its browser test drives Chromium).
+EXTRA_TEST_DEPS = {"logging": ["playwright>=1.45"]}
 
 
 def tox(*args: str, workdir: Path) -> str:
@@ -60,6 +62,7 @@ def config(tox_workdir: Path) -> dict[str, dict[str, list[str]]]:
         "deps",
         "set_env",
         "commands",
+        "commands_pre",
         "env_tmp_dir",
         workdir=tox_workdir,
     )
@@ -134,7 +137,7 @@ def test_each_package_env_installs_its_package_and_the_siblings_it_needs(
     """Besides pytest and hypothesis, an env installs its package and what it requires: no more."""
     name = VARIANTS.get(env, env)
     deps = config[env]["deps"]
-    assert [d for d in deps if not d.startswith("-e ")] == TEST_DEPS
+    assert [d for d in deps if not d.startswith("-e ")] == TEST_DEPS + EXTRA_TEST_DEPS.get(name, [])
     in_list_order = [n for n in NAMES if n in needed(name)]
     assert in_list_order[-1] == name
     assert installed_packages(deps) == [*in_list_order[:-1], name + EXTRAS.get(name, "")]
@@ -146,6 +149,15 @@ def test_each_package_env_installs_its_package_and_the_siblings_it_needs(
         f"--junitxml={junit_report(env, config)}",
         f"tests/{name}",
     ]
+
+
+def test_only_the_logging_env_makes_sure_chromium_is_there(
+    config: dict[str, dict[str, list[str]]],
+) -> None:
+    """logging runs scripts/ensure_chromium.py before its tests; no other env does."""
+    assert config["logging"]["commands_pre"] == ["python scripts/ensure_chromium.py"]
+    others = [env for env in config if env != "logging" and config[env]["commands_pre"]]
+    assert others == []
 
 
 @pytest.mark.parametrize(("variant", "base"), VARIANTS.items())

@@ -1,0 +1,112 @@
+"""A log gatherer fed by many Tubs at once: does it keep up, and what is dropped?
+
+The gatherer (an Octavo LogGatherer on a loopback Tub) runs in this process; a child
+process (``_log_sources.py``) runs ``LOG_GATHERER_TUBS`` Tubs (default 20), each
+pushing ``LOG_GATHERER_RATE`` events a second (default 2,000) for
+``LOG_GATHERER_SECONDS`` (default 10) through its logport. Printed: events sent,
+events written to the gatherer's flogfile, events the publishers dropped (their
+bounded queues: the gatherer was too slow), and the gatherer's own refusals and flood
+cuts. ``python benchmarks/run.py log_gatherer``. Measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _harness import Report
+from twisted.internet import defer, protocol, reactor
+
+from octavo.logging._gatherer import LogGatherer
+from octavo.tub import Tub
+
+HERE = Path(__file__).resolve().parent
+
+
+class _Child(protocol.ProcessProtocol):
+    def __init__(self) -> None:
+        self.out = b""
+        self.err = b""
+        self.ended: defer.Deferred[None] = defer.Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.out += data
+
+    def errReceived(self, data: bytes) -> None:
+        self.err = (self.err + data)[-4000:]
+
+    def processEnded(self, reason: object) -> None:
+        self.ended.callback(None)
+
+
+def measure(tubs: int, rate: int, seconds: float) -> dict[str, Any]:
+    """One run; the child's JSON plus the gatherer's counts."""
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as basedir:
+        gatherer = LogGatherer(basedir)
+        tub = Tub()
+
+        async def go() -> None:
+            try:
+                tub.startService()
+                port = tub.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+                tub.setLocation(f"127.0.0.1:{port}")
+                gatherer.start()
+                furl = tub.registerReference(gatherer)
+                child = _Child()
+                args = [str(HERE / "_log_sources.py"), furl, str(tubs), str(rate), str(seconds)]
+                reactor.spawnProcess(child, sys.executable, [sys.executable, *args], env=None)  # type: ignore[attr-defined]
+                started = time.monotonic()
+                await child.ended
+                result["wall_seconds"] = time.monotonic() - started
+                lines = child.out.decode().strip().splitlines()
+                if not lines:
+                    raise RuntimeError(f"sources failed: {child.err.decode()}")
+                result.update(json.loads(lines[-1]))
+                result["written"] = sum(gatherer.stats.written.values())
+                result["refused"] = sum(gatherer.stats.refused.values())
+                result["flood_cut"] = sum(gatherer.stats.flooded.values())
+                path = gatherer.current_file
+                result["file_bytes"] = os.path.getsize(path) if path else 0
+            finally:
+                gatherer.stop()
+                await tub.stopService()
+                reactor.stop()  # type: ignore[attr-defined]
+
+        reactor.callWhenRunning(lambda: defer.Deferred.fromCoroutine(go()))  # type: ignore[attr-defined]
+        reactor.run()  # type: ignore[attr-defined]
+    return result
+
+
+def run() -> Report:
+    """Measure and tabulate (what ``benchmarks/run.py log_gatherer`` calls)."""
+    tubs = int(os.environ.get("LOG_GATHERER_TUBS", "20"))
+    rate = int(os.environ.get("LOG_GATHERER_RATE", "2000"))
+    seconds = float(os.environ.get("LOG_GATHERER_SECONDS", "10"))
+    r = measure(tubs, rate, seconds)
+    rep = Report("log_gatherer")
+    offered = tubs * rate * seconds
+    rep.table(
+        f"{tubs} Tubs x {rate} events/s for {seconds:g} s into one gatherer (loopback)",
+        ["offered", "sent", "written", "dropped by publishers", "gatherer refused",
+         "gatherer flood cut", "emit s", "drain s", "file MB"],
+        [[int(offered), r["sent"], r["written"], r["dropped_by_publishers"], r["refused"],
+          r["flood_cut"], f"{r['emit_seconds']:.1f}", f"{r['drain_seconds']:.1f}",
+          f"{r['file_bytes'] / 1e6:.1f}"]],
+    )  # fmt: skip
+    lost = r["sent"] - r["written"]
+    rep.notes.append(
+        f"sent - written = {lost}; dropped by the publishers' bounded queues: "
+        f"{r['dropped_by_publishers']} ({'none dropped' if lost == 0 else 'some dropped'})."
+    )
+    rep.data = {"tubs": tubs, "rate": rate, "seconds": seconds, **r}
+    return rep
+
+
+if __name__ == "__main__":
+    print(run().render())

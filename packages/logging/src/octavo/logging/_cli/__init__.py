@@ -1,0 +1,1 @@
+"""The ``octavo-log`` command line tool (Foolscap's ``flogtool``)."""

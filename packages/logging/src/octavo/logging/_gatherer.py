@@ -1,0 +1,365 @@
+"""The log gatherer (Foolscap's ``flogtool create-gatherer``), and the checks of
+remote input both gatherers share.
+
+A gatherer is an :class:`RILogGatherer` that many Tubs call
+``logport(nodeid, logport)`` on (their ``log-gatherer-furl`` option).
+
+:class:`LogGatherer` subscribes to each logport and writes every event to one
+flogfile as it arrives (no buffering: a Tub that goes away mid-stream loses
+nothing the gatherer received): ``from-<start>---to-present.flog`` with a
+``gatherer`` header, renamed ``from-<start>---to-<end>.flog`` on rotation (every
+``rotate`` seconds, and/or once it holds ``rotate_size`` bytes) and then
+bzip2-compressed in a thread if ``use_bzip``.
+
+The incident gatherer is in :mod:`._incident_gatherer`.
+
+Everything a remote Tub sends to a gatherer is checked
+(:func:`~._validate.check_remote_event`, sizes, names): what is wrong is
+reported (Twisted's log, and counted in :attr:`GathererStats.refused`) and
+skipped, never written, and never stops the gatherer or loses the events
+before it. A Tub sending faster than
+``max_events_per_second`` has the excess dropped and counted, with a notice
+event in the file saying how many.
+"""
+
+from __future__ import annotations
+
+import bz2
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+from twisted.internet import threads
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
+
+from octavo.tub import Referenceable
+
+from ._flogfile import MAGIC, encode_record
+from ._interfaces import RILogGatherer, RILogObserver
+from ._validate import BadEventError, check_remote_event
+
+__all__ = [
+    "ClockLike",
+    "GathererStats",
+    "LogGatherer",
+    "RemoteInputError",
+    "check_incident_name",
+    "check_tubid",
+    "default_clock",
+    "format_time",
+    "report",
+]
+
+_log = Logger()
+
+TIME_FORMAT = "%Y-%m-%d--%H-%M-%S"
+#: one written record, at most (bigger events are refused)
+MAX_RECORD_BYTES = 1024 * 1024
+#: events per second one Tub may send before the excess is dropped
+MAX_EVENTS_PER_SECOND = 20_000
+
+_TUBID = re.compile(r"^[a-z2-7]{1,64}$")
+_INCIDENT_NAME = re.compile(r"^incident-[A-Za-z0-9_:+-][A-Za-z0-9_.:+-]{0,199}$")
+
+
+class ClockLike(Protocol):
+    """What the gatherers need of a reactor (a ``twisted.internet.task.Clock`` in tests)."""
+
+    def seconds(self) -> float: ...
+    def callLater(self, delay: float, f: Callable[..., object], *a: Any, **kw: Any) -> Any: ...
+
+
+def default_clock() -> ClockLike:
+    from twisted.internet import reactor  # noqa: PLC0415 - the global reactor, late
+
+    clock: ClockLike = reactor
+    return clock
+
+
+class RemoteInputError(ValueError):
+    """Something a remote Tub sent that the gatherer refuses, and why."""
+
+
+def format_time(when: float) -> str:
+    """Foolscap's gatherer file-name time: ``2024-09-01--12-00-00Z`` (UTC)."""
+    return time.strftime(TIME_FORMAT, time.gmtime(when)) + "Z"
+
+
+def _text(value: object, what: str) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            raise RemoteInputError(f"{what} is not ASCII: {value[:40]!r}") from None
+    if isinstance(value, str):
+        return value
+    raise RemoteInputError(f"{what} must be a string, not {type(value).__name__}")
+
+
+def check_tubid(value: object) -> str:
+    """A printable TubID (lower-case base32), or RemoteInputError."""
+    tubid = _text(value, "nodeid")
+    if not _TUBID.match(tubid):
+        raise RemoteInputError(f"nodeid {tubid[:80]!r} is not a TubID")
+    return tubid
+
+
+def check_incident_name(value: object) -> str:
+    """An incident name safe to use as a file name, or RemoteInputError."""
+    name = _text(value, "incident name")
+    if not _INCIDENT_NAME.match(name) or ".." in name:
+        raise RemoteInputError(f"bad incident name {name[:80]!r}")
+    return name
+
+
+@dataclass
+class GathererStats:
+    """What a gatherer has done (for tests, benchmarks and operators)."""
+
+    #: events written, per TubID
+    written: Counter[str] = field(default_factory=Counter)
+    #: remote input refused, per reason ("bad event", "too big", "bad nodeid", ...)
+    refused: Counter[str] = field(default_factory=Counter)
+    #: events dropped because their Tub sent too fast, per TubID
+    flooded: Counter[str] = field(default_factory=Counter)
+    #: logport() calls accepted
+    logports: int = 0
+    #: subscriptions those logports confirmed
+    subscribed: int = 0
+
+
+def report(stats: GathererStats, reason: str, detail: str) -> None:
+    stats.refused[reason] += 1
+    _log.warn("gatherer refused remote input ({reason}): {detail}", reason=reason, detail=detail)
+
+
+# -- the log gatherer ----------------------------------------------------------------------
+
+
+class _SaveFile:
+    """The gatherer's current flogfile, written line by line without buffering."""
+
+    def __init__(self, basedir: str, now: float) -> None:
+        self.basedir = basedir
+        self.start = now
+        self.path = os.path.join(basedir, f"from-{format_time(now)}---to-present.flog")
+        self._f: BinaryIO = open(self.path, "ab", buffering=0)  # noqa: SIM115
+        self.size = 0
+        self.write(MAGIC)
+        self.write(encode_record({"header": {"type": "gatherer", "start": now}}))
+
+    def write(self, data: bytes) -> None:
+        self._f.write(data)
+        self.size += len(data)
+
+    def finish(self, now: float) -> str:
+        """Close and give the file its final name; returns that name."""
+        self._f.close()
+        final = os.path.join(
+            self.basedir, f"from-{format_time(self.start)}---to-{format_time(now)}.flog"
+        )
+        os.replace(self.path, final)
+        return final
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def bzip_file(path: str) -> str:
+    """Compress ``path`` to ``path + ".bz2"`` and remove it; returns the new name."""
+    target = path + ".bz2"
+    with open(path, "rb") as src, bz2.BZ2File(target + ".tmp", "wb") as dst:
+        shutil.copyfileobj(src, dst, 1024 * 1024)
+    os.replace(target + ".tmp", target)
+    os.remove(path)
+    return target
+
+
+@implementer(RILogObserver)
+class _EventObserver(Referenceable):
+    def __init__(self, tubid: str, gatherer: LogGatherer) -> None:
+        self.tubid = tubid
+        self.gatherer = gatherer
+
+    def remote_msg(self, logmsg: object) -> None:
+        self.gatherer.msg(self.tubid, logmsg)
+
+    def remote_done(self) -> None:
+        return None
+
+    def remote_new_incident(self, name: object, trigger: object) -> None:
+        return None
+
+    def remote_done_with_incident_catchup(self) -> None:
+        return None
+
+
+class _FloodGate:
+    """Per-Tub events-per-second budget on a clock."""
+
+    def __init__(self, limit: int, now: Callable[[], float]) -> None:
+        self.limit = limit
+        self._now = now
+        self._window: dict[str, tuple[int, int]] = {}  # tubid -> (second, count)
+        #: dropped and not yet noted in the file, per tubid
+        self.unreported: Counter[str] = Counter()
+
+    def admit(self, tubid: str) -> bool:
+        second = int(self._now())
+        start, count = self._window.get(tubid, (second, 0))
+        if start != second:
+            start, count = second, 0
+        count += 1
+        self._window[tubid] = (start, count)
+        if count > self.limit:
+            self.unreported[tubid] += 1
+            return False
+        return True
+
+
+@implementer(RILogGatherer)
+class LogGatherer(Referenceable):
+    """Gathers the events of every Tub that hands it a logport into one flogfile."""
+
+    def __init__(
+        self,
+        basedir: str,
+        *,
+        rotate: float | None = None,
+        rotate_size: int | None = None,
+        use_bzip: bool = False,
+        clock: ClockLike | None = None,
+        max_events_per_second: int = MAX_EVENTS_PER_SECOND,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+        compress: Callable[[str], Deferred[str]] | None = None,
+    ) -> None:
+        self.basedir = basedir
+        self.clock: ClockLike = clock if clock is not None else default_clock()
+        self.rotate = rotate
+        self.rotate_size = rotate_size
+        self.use_bzip = use_bzip
+        self.max_record_bytes = max_record_bytes
+        self.stats = GathererStats()
+        self._gate = _FloodGate(max_events_per_second, self.clock.seconds)
+        self._compress = compress or (lambda p: threads.deferToThread(bzip_file, p))
+        self._file: _SaveFile | None = None
+        self._timer: Any = None
+        #: Deferreds of rotations still compressing (tests wait on them)
+        self.pending_compressions: list[Deferred[str]] = []
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the first file and start the rotation timer (if ``rotate``)."""
+        os.makedirs(self.basedir, exist_ok=True)
+        self._file = _SaveFile(self.basedir, self.clock.seconds())
+        self._schedule_rotation()
+
+    def stop(self) -> None:
+        """Stop the timer and close the current file (it keeps its to-present name)."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._file is not None:
+            self._note_floods()
+            self._file.close()
+            self._file = None
+
+    @property
+    def current_file(self) -> str | None:
+        """The path of the file being written."""
+        return self._file.path if self._file else None
+
+    def _schedule_rotation(self) -> None:
+        if self.rotate:
+            self._timer = self.clock.callLater(self.rotate, self._timed_rotation)
+
+    def _timed_rotation(self) -> None:
+        self.do_rotate()
+        self._schedule_rotation()
+
+    def do_rotate(self) -> Deferred[str]:
+        """Finish the current file and start a new one; fires with the finished name."""
+        if self._file is None:
+            return succeed("")
+        self._note_floods()
+        now = self.clock.seconds()
+        finished = self._file.finish(now)
+        self._file = _SaveFile(self.basedir, now)
+        if not self.use_bzip:
+            return succeed(finished)
+        d = self._compress(finished)
+
+        def done(result: str | Failure) -> str | Failure:
+            self.pending_compressions.remove(d)
+            if isinstance(result, Failure):
+                _log.failure("gatherer: compressing {path} failed", result, path=finished)
+                return finished
+            return result
+
+        self.pending_compressions.append(d)
+        d.addBoth(done)
+        return d
+
+    # -- remote ----------------------------------------------------------------------------
+
+    def remote_logport(self, nodeid: object, logport: Any) -> Deferred[None] | None:
+        try:
+            tubid = check_tubid(nodeid)
+        except RemoteInputError as e:
+            report(self.stats, "bad nodeid", str(e))
+            raise
+        self.stats.logports += 1
+        d: Deferred[Any] = logport.callRemote("subscribe_to_all", _EventObserver(tubid, self))
+        d.addCallback(self._subscribed)
+        return d
+
+    def _subscribed(self, _: object) -> None:
+        self.stats.subscribed += 1
+
+    def msg(self, tubid: str, logmsg: object) -> None:
+        """Write one event from ``tubid`` (checked; refused ones are reported)."""
+        if self._file is None:
+            return
+        if not self._gate.admit(tubid):
+            self.stats.flooded[tubid] += 1
+            return
+        self._note_floods()
+        try:
+            event = check_remote_event(logmsg)
+        except BadEventError as e:
+            report(self.stats, "bad event", f"from {tubid}: {e}")
+            return
+        line = encode_record({"from": tubid, "rx_time": self.clock.seconds(), "d": event})
+        if len(line) > self.max_record_bytes:
+            report(self.stats, "too big", f"from {tubid}: {len(line)} bytes")
+            return
+        self._file.write(line)
+        self.stats.written[tubid] += 1
+        if self.rotate_size and self._file.size >= self.rotate_size:
+            self.do_rotate()
+
+    def _note_floods(self) -> None:
+        unreported = self._gate.unreported
+        if not unreported or self._file is None:
+            return
+        now = self.clock.seconds()
+        for tubid, n in sorted(unreported.items()):
+            notice = {
+                "format": "gatherer: dropped %(dropped)d events from this Tub (too many)",
+                "dropped": n,
+                "level": 23,
+                "facility": "octavo.logging.gatherer",
+                "num": -1,
+                "time": now,
+            }
+            self._file.write(encode_record({"from": tubid, "rx_time": now, "d": notice}))
+        unreported.clear()

@@ -1,0 +1,340 @@
+"""The logport: a Tub's :class:`RILogPublisher`, and the subscriptions it hands out.
+
+Each event subscription is an immediate observer of the logger that feeds an
+:class:`~._flow.EventQueue`: at most ``max_in_flight`` ``msg`` calls wait for
+their answer and at most ``max_queue`` events wait behind them, so a slow or
+stuck subscriber costs a bounded amount of memory; what is dropped is reported
+to it as an event. A subscription ends on ``unsubscribe``, on disconnect, or
+when sending fails because the connection is gone.
+
+Incidents are read from the logger's log directory: ``list_incidents``,
+``get_incident`` (names are checked: only ``incident-...`` files in that
+directory) and ``subscribe_to_incidents``, which announces each new incident
+with ``new_incident(name, trigger)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
+
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.python.failure import Failure
+from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
+
+from octavo.tub import DeadReferenceError, Referenceable, eventually
+
+from ._flogfile import FlogFileError, read_flogfile
+from ._flow import EventQueue
+from ._interfaces import RILogPublisher, RISubscription
+
+__all__ = [
+    "BadIncidentNameError",
+    "IncidentSubscription",
+    "LogPublisher",
+    "PublishingLogger",
+    "Subscription",
+    "app_versions",
+]
+
+Event = dict[str, Any]
+Schedule = Callable[..., None]
+
+#: what an incident name may look like (no path separators, no dots at the start)
+_INCIDENT_NAME = re.compile(r"^incident-[A-Za-z0-9_.:+-]{1,200}$")
+#: incident announcements waiting for an answer, per subscriber
+MAX_INCIDENT_ANNOUNCEMENTS = 100
+
+
+class BadIncidentNameError(KeyError):
+    """``get_incident`` was asked for a name that is not one of our incidents."""
+
+
+class PublishingLogger(Protocol):
+    """What the logport needs of a FoolscapLogger."""
+
+    logdir: str | None
+
+    def addImmediateObserver(self, observer: Callable[[Event], object]) -> None: ...
+    def removeImmediateObserver(self, observer: Callable[[Event], object]) -> None: ...
+    def get_buffered_events(self) -> Iterator[Event]: ...
+    def addImmediateIncidentObserver(self, observer: Callable[[str, Event], object]) -> None: ...
+    def removeImmediateIncidentObserver(self, observer: Callable[[str, Event], object]) -> None: ...
+
+
+def app_versions() -> dict[str, str]:
+    """What ``get_versions`` answers: our distributions, Twisted and Python."""
+    found = {"python": sys.version.split()[0]}
+    for dist in ("octavo-logging", "octavo-tub", "octavo-banana", "twisted"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _text(value: object, what: str) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadIncidentNameError(f"{what} is not UTF-8: {value[:60]!r}") from None
+    if isinstance(value, str):
+        return value
+    raise BadIncidentNameError(f"{what} must be a string, not {type(value).__name__}")
+
+
+def _connection_gone(failure: Failure) -> bool:
+    found = failure.check(DeadReferenceError, ConnectionDone, ConnectionLost)  # type: ignore[no-untyped-call,unused-ignore]
+    return found is not None
+
+
+@implementer(RISubscription)
+class Subscription(Referenceable):
+    """One observer's subscription to every event."""
+
+    def __init__(
+        self,
+        observer: Any,
+        logger: PublishingLogger,
+        *,
+        now: Callable[[], float],
+        schedule: Schedule = eventually,
+        max_queue: int = 2000,
+        max_in_flight: int = 100,
+    ) -> None:
+        self.observer = observer
+        self.logger = logger
+        self.queue = EventQueue(now, max_queue=max_queue, max_in_flight=max_in_flight)
+        self.subscribed = False
+        self._schedule = schedule
+        self._pump_scheduled = False
+        self._nod_marker: Any = None
+
+    def subscribe(self, catch_up: bool = False) -> None:
+        """Start observing; with ``catch_up`` send the buffered events first, oldest first."""
+        self.subscribed = True
+        self.logger.addImmediateObserver(self.send)
+        self._nod_marker = self.observer.notifyOnDisconnect(self.unsubscribe)
+        if catch_up:
+            events = sorted(self.logger.get_buffered_events(), key=lambda e: e.get("num", 0))
+            self.queue.prime(events)
+        self._pump()
+
+    def unsubscribe(self) -> None:
+        """Stop observing (idempotent)."""
+        if self.subscribed:
+            self.subscribed = False
+            self.logger.removeImmediateObserver(self.send)
+            self.observer.dontNotifyOnDisconnect(self._nod_marker)
+
+    def remote_unsubscribe(self) -> None:
+        self.unsubscribe()
+
+    def send(self, event: Event) -> None:
+        """The logger's immediate observer: queue ``event`` (or count it dropped)."""
+        if self.subscribed:
+            self.queue.offer(event)
+            self._wake()
+
+    def _wake(self) -> None:
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            self._schedule(self._scheduled_pump)
+
+    def _scheduled_pump(self) -> None:
+        self._pump_scheduled = False
+        self._pump()
+
+    def _pump(self) -> None:
+        if not self.subscribed:
+            return
+        for event in self.queue.take():
+            d = self.observer.callRemote("msg", event)
+            d.addCallbacks(self._answered, self._failed)
+
+    def _answered(self, _: object) -> None:
+        self.queue.acked()
+        self._wake()
+
+    def _failed(self, failure: Failure) -> None:
+        self.queue.acked()
+        if _connection_gone(failure):
+            self.unsubscribe()
+            return
+        # the event could not be sent (or the observer refused it): count it, go on
+        self.queue.pending_drops += 1
+        self.queue.total_dropped += 1
+        self._wake()
+
+
+@implementer(RISubscription)
+class IncidentSubscription(Referenceable):
+    """One observer's subscription to incident announcements."""
+
+    def __init__(self, observer: Any, logger: PublishingLogger, publisher: LogPublisher) -> None:
+        self.observer = observer
+        self.logger = logger
+        self.publisher = publisher
+        self.subscribed = False
+        self.outstanding = 0
+        self.dropped = 0
+        self._nod_marker: Any = None
+
+    def subscribe(self, catch_up: bool = False, since: str = "") -> None:
+        """Start observing; with ``catch_up`` announce stored incidents after ``since``."""
+        self.subscribed = True
+        self.logger.addImmediateIncidentObserver(self.send)
+        self._nod_marker = self.observer.notifyOnDisconnect(self.unsubscribe)
+        if catch_up:
+            for name, trigger in sorted(self.publisher.list_incidents(since).items()):
+                self.observer.callRemoteOnly("new_incident", name, trigger)
+            self.observer.callRemoteOnly("done_with_incident_catchup")
+
+    def unsubscribe(self) -> None:
+        """Stop observing (idempotent)."""
+        if self.subscribed:
+            self.subscribed = False
+            self.logger.removeImmediateIncidentObserver(self.send)
+            self.observer.dontNotifyOnDisconnect(self._nod_marker)
+
+    def remote_unsubscribe(self) -> None:
+        self.unsubscribe()
+
+    def send(self, name: str, trigger: Event) -> None:
+        """Announce one new incident (bounded: past the limit it is counted, not sent)."""
+        if not self.subscribed:
+            return
+        if self.outstanding >= MAX_INCIDENT_ANNOUNCEMENTS:
+            self.dropped += 1
+            return
+        self.outstanding += 1
+        d = self.observer.callRemote("new_incident", os.path.basename(name), trigger)
+        d.addBoth(self._answered)
+
+    def _answered(self, result: object) -> None:
+        self.outstanding -= 1
+        if isinstance(result, Failure) and _connection_gone(result):
+            self.unsubscribe()
+
+
+@implementer(RILogPublisher)
+class LogPublisher(Referenceable):
+    """A Tub's logport: serves the events and incidents of ``logger``."""
+
+    def __init__(
+        self,
+        logger: PublishingLogger,
+        *,
+        now: Callable[[], float] | None = None,
+        schedule: Schedule = eventually,
+        max_queue: int = 2000,
+        max_in_flight: int = 100,
+    ) -> None:
+        self._logger = logger
+        self._now = now or time.time
+        self._schedule = schedule
+        self._max_queue = max_queue
+        self._max_in_flight = max_in_flight
+        #: the event subscriptions handed out (while they live)
+        self.subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+
+    def remote_get_versions(self) -> dict[str, str]:
+        return app_versions()
+
+    def remote_get_pid(self) -> int:
+        return os.getpid()
+
+    def remote_subscribe_to_all(self, observer: Any, catch_up: bool = False) -> Subscription:
+        s = Subscription(
+            observer,
+            self._logger,
+            now=self._now,
+            schedule=self._schedule,
+            max_queue=self._max_queue,
+            max_in_flight=self._max_in_flight,
+        )
+        self.subscriptions.add(s)
+        # answer the call before any event is sent
+        self._schedule(s.subscribe, bool(catch_up))
+        return s
+
+    def remote_unsubscribe(self, subscription: object) -> None:
+        if not isinstance(subscription, (Subscription, IncidentSubscription)):
+            raise TypeError(
+                f"unsubscribe needs a subscription from this logport, "
+                f"not {type(subscription).__name__}"
+            )
+        subscription.unsubscribe()
+
+    def remote_enumerate_logfiles(self) -> list[Any]:
+        return []
+
+    # -- incidents -------------------------------------------------------------------
+
+    def list_incident_names(self, since: str = "") -> Iterator[tuple[str, str]]:
+        """(name, path) of each stored incident whose name sorts after ``since``."""
+        logdir = self._logger.logdir
+        if not logdir or not os.path.isdir(logdir):
+            return
+        for fn in sorted(os.listdir(logdir)):
+            if not fn.startswith("incident") or fn.endswith(".tmp"):
+                continue
+            name = fn
+            for suffix in (".bz2", ".flog"):
+                name = name.removesuffix(suffix)
+            if name > since:
+                yield name, os.path.join(logdir, fn)
+
+    def incident_trigger(self, path: str) -> Event | None:
+        """The triggering event recorded in an incident file's header (None: unreadable)."""
+        try:
+            header = next(iter(read_flogfile(path)))
+        except (OSError, EOFError, ValueError, FlogFileError, StopIteration):
+            return None
+        trigger = header.get("header", {}).get("trigger")
+        return trigger if isinstance(trigger, dict) else None
+
+    def list_incidents(self, since: object = "") -> dict[str, Event]:
+        """Incident name -> trigger, for incidents after ``since``."""
+        since_s = _text(since, "since")
+        found: dict[str, Event] = {}
+        for name, path in self.list_incident_names(since_s):
+            trigger = self.incident_trigger(path)
+            if trigger is not None:
+                found[name] = trigger
+        return found
+
+    def remote_list_incidents(self, since: object = "") -> dict[str, Event]:
+        return self.list_incidents(since)
+
+    def remote_get_incident(self, incident_name: object) -> tuple[Event, list[Event]]:
+        name = _text(incident_name, "incident name")
+        if not _INCIDENT_NAME.match(name) or ".." in name:
+            raise BadIncidentNameError(f"bad incident name {name!r}")
+        logdir = self._logger.logdir
+        if not logdir:
+            raise BadIncidentNameError(f"no incident named {name!r} (no log directory)")
+        base = os.path.join(logdir, name + ".flog")
+        path = base + ".bz2" if os.path.exists(base + ".bz2") else base
+        try:
+            records = iter(read_flogfile(path))
+            header = next(records)["header"]
+            events = [record["d"] for record in records]
+        except (OSError, StopIteration, FlogFileError) as e:
+            raise BadIncidentNameError(f"no incident named {name!r}: {e}") from None
+        return header, events
+
+    def remote_subscribe_to_incidents(
+        self, observer: Any, catch_up: bool = False, since: object = ""
+    ) -> IncidentSubscription:
+        since_s = _text(since, "since")
+        s = IncidentSubscription(observer, self._logger, self)
+        self._schedule(s.subscribe, bool(catch_up), since_s)
+        return s

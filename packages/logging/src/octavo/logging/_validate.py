@@ -1,0 +1,122 @@
+"""Checking events that arrive from other Tubs before we keep or show them.
+
+A remote event is a dict we did not make: :func:`check_remote_event` returns a
+plain copy with ``str`` keys (Foolscap's old Tubs send ``bytes``) or raises
+:class:`BadEventError` naming what is wrong: not a dict, keys that are not
+strings, nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_ITEMS`
+values in all, strings longer than :data:`MAX_STRING`, values other than
+containers, scalars and Failures, well-known fields of the wrong type (``num``,
+``level``, ``time``, ``format``, ``message``), or %-conversions in ``format`` /
+``message`` wider than :data:`MAX_FORMAT_WIDTH` (or ``*``), which would make
+formatting the event allocate without bound. The walk is iterative, so no
+input can make it recurse without bound.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from twisted.python.failure import Failure
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MAX_STRING",
+    "BadEventError",
+    "check_remote_event",
+]
+
+#: containers inside containers, at most
+MAX_DEPTH = 32
+#: values (scalars and containers) in one event, at most
+MAX_ITEMS = 100_000
+#: characters (or bytes) of one string, at most
+MAX_STRING = 1_000_000
+
+# a Failure (log.err's "failure", a CopiedFailure on arrival) is kept whole
+#: the widest field a %-format of a remote event may ask for
+MAX_FORMAT_WIDTH = 9999
+# a %-conversion's flags, width and precision ("%(name)-*.5d" -> "*", "5")
+_CONVERSION = re.compile(r"%(?:%|(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?)")
+
+_SCALARS = (str, bytes, int, float, bool, type(None), Failure)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "num": (int,),
+    "level": (int,),
+    "time": (int, float),
+    "format": (str,),
+    "message": (str,),
+    "facility": (str,),
+}
+
+
+class BadEventError(ValueError):
+    """A remote event we refuse to keep, and why."""
+
+
+def _key(k: object) -> str:
+    if isinstance(k, str):
+        return k
+    if isinstance(k, bytes):
+        return k.decode("utf-8", "replace")
+    raise BadEventError(f"event key must be a string, not {type(k).__name__}")
+
+
+def check_remote_event(obj: object) -> dict[str, Any]:
+    """A checked copy of ``obj`` (see the module docstring), or BadEventError."""
+    if not isinstance(obj, dict):
+        raise BadEventError(f"an event must be a dict, not {type(obj).__name__}")
+    budget = MAX_ITEMS
+    # iterative walk: (container, depth)
+    stack: list[tuple[object, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadEventError(f"event nested deeper than {MAX_DEPTH} levels")
+        children: list[object]
+        if isinstance(node, dict):
+            if depth == 1:
+                for k in node:
+                    _key(k)
+            children = [*node.keys(), *node.values()]
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            children = list(node)
+        else:
+            raise BadEventError(f"event holds a {type(node).__name__}")
+        budget -= len(children)
+        if budget < 0:
+            raise BadEventError(f"event has more than {MAX_ITEMS} values")
+        for child in children:
+            if isinstance(child, (str, bytes)):
+                if len(child) > MAX_STRING:
+                    raise BadEventError(f"event holds a string longer than {MAX_STRING}")
+            elif not isinstance(child, _SCALARS):
+                stack.append((child, depth + 1))
+    event = {_key(k): v for k, v in obj.items()}
+    for field, types in _FIELD_TYPES.items():
+        if field in event:
+            value = event[field]
+            if isinstance(value, bytes) and str in types:
+                value = event[field] = value.decode("utf-8", "replace")
+            if isinstance(value, bool) or not isinstance(value, types):
+                raise BadEventError(
+                    f"event field {field!r} must be {'/'.join(t.__name__ for t in types)}, "
+                    f"not {type(value).__name__}"
+                )
+    for field in ("format", "message"):
+        text = event.get(field)
+        if isinstance(text, str) and "%" in text:
+            _check_conversions(field, text)
+    return event
+
+
+def _check_conversions(field: str, text: str) -> None:
+    """Refuse %-conversions that would make formatting allocate without bound."""
+    for m in _CONVERSION.finditer(text):
+        for spec in m.groups():
+            if spec == "*" or (spec is not None and int(spec) > MAX_FORMAT_WIDTH):
+                raise BadEventError(
+                    f"event field {field!r} asks for a field width {spec!r} "
+                    f"(more than {MAX_FORMAT_WIDTH} or '*')"
+                )

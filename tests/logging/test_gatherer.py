@@ -1,0 +1,208 @@
+"""The log gatherer and the incident gatherer, over loopback Tubs and on a Clock."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+
+from octavo.logging._flogfile import read_flogfile
+from octavo.logging._gatherer import LogGatherer, bzip_file
+from octavo.logging._incident_gatherer import IncidentGatherer
+from octavo.logging._incidents import NonTrailingIncidentReporter
+from octavo.logging._logger import FoolscapLogger
+from octavo.logging._plugin import LoggingPlugin
+from octavo.tub import Tub
+from octavo.tub._net._identity import create_certificate
+from octavo.tub._options import LOGGING_PLUGIN, register_plugin_factory, unregister_plugin_factory
+from tests.tub._loopback import LoopbackTubs
+
+from ._fakes import fresh_path, turns
+
+CERTS = [create_certificate() for _ in range(5)]
+TUBID = "aaaabbbbccccddddeeeeffffgggghhhh"
+
+
+def records(path: str) -> list[dict[str, Any]]:
+    return list(read_flogfile(path))
+
+
+async def until(condition: Any, limit: int = 2000) -> None:
+    """Turn the reactor until ``condition()`` holds (fails after ``limit`` turns)."""
+    for _ in range(limit):
+        if condition():
+            return
+        await turns(1)
+    raise AssertionError("condition never held")
+
+
+class GatheringOverTheNetwork(LoopbackTubs, unittest.TestCase):
+    def setUp(self) -> None:
+        self.loggers: dict[str, FoolscapLogger] = {}
+
+        def factory(tub: Any) -> LoggingPlugin:
+            logger = self.loggers.setdefault(tub.getTubID(), FoolscapLogger())
+            return LoggingPlugin(tub, logger)
+
+        register_plugin_factory(LOGGING_PLUGIN, factory)
+        self.addCleanup(unregister_plugin_factory, LOGGING_PLUGIN)
+
+    def gatherer_tub(self, gatherer: Any) -> str:
+        gt = self.make_tub(CERTS[0])
+        return gt.registerReference(gatherer)
+
+    async def test_many_tubs_into_one_file(self) -> None:
+        basedir = fresh_path(self)
+        gatherer = LogGatherer(basedir)
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        furl = self.gatherer_tub(gatherer)
+        sources = [self.make_tub(c) for c in CERTS[1:4]]
+        for t in sources:
+            t.setLogGathererFURL(furl)
+        await until(lambda: gatherer.stats.subscribed == 3)
+        await turns(2)
+        for i in range(20):
+            for t in sources:
+                t.log(f"event {i} from {t.getTubID()[:4]}", i=i)
+        await until(lambda: sum(gatherer.stats.written.values()) >= 60)
+        path = gatherer.current_file
+        assert path is not None and path.endswith("---to-present.flog")
+        recs = records(path)
+        assert recs[0]["header"]["type"] == "gatherer"
+        for t in sources:
+            mine = [r["d"] for r in recs[1:] if r["from"] == t.getTubID()]
+            assert [e["i"] for e in mine] == list(range(20))
+            assert all(e["tubID"] == t.getTubID() for e in mine)
+
+    async def test_a_tub_that_goes_away_loses_nothing_that_arrived(self) -> None:
+        gatherer = LogGatherer(fresh_path(self))
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        furl = self.gatherer_tub(gatherer)
+        source = Tub(certData=CERTS[1])
+        source.startService()
+        port = source.listenOn("tcp:0:interface=127.0.0.1").getPortnum()
+        source.setLocation(f"127.0.0.1:{port}")
+        source.setLogGathererFURL(furl)
+        await until(lambda: gatherer.stats.subscribed == 1)
+        await turns(2)
+        for i in range(100):
+            source.log("burst", i=i)
+        await turns(3)
+        await source.stopService()  # mid-stream: some may still be on their way
+        await turns(10)
+        arrived = gatherer.stats.written[source.getTubID()]
+        assert path_events(gatherer.current_file) == list(range(arrived))
+        assert arrived > 0
+
+
+def path_events(path: str | None) -> list[int]:
+    assert path is not None
+    return [r["d"]["i"] for r in records(path)[1:]]
+
+
+class GathererFiles(unittest.SynchronousTestCase):
+    def event(self, n: int) -> dict[str, Any]:
+        return {"num": n, "message": f"m{n}", "level": 20, "time": 1.0}
+
+    def test_rotation_by_time_renames_and_compresses(self) -> None:
+        clock = Clock()
+        clock.advance(1_700_000_000)
+        basedir = fresh_path(self)
+        gatherer = LogGatherer(
+            basedir,
+            rotate=60,
+            use_bzip=True,
+            clock=clock,
+            compress=lambda p: defer.succeed(bzip_file(p)),
+        )
+        gatherer.start()
+        gatherer.msg(TUBID, self.event(1))
+        clock.advance(60)
+        gatherer.msg(TUBID, self.event(2))
+        clock.advance(60)
+        gatherer.stop()
+        names = sorted(os.listdir(basedir))
+        assert names == [
+            "from-2023-11-14--22-13-20Z---to-2023-11-14--22-14-20Z.flog.bz2",
+            "from-2023-11-14--22-14-20Z---to-2023-11-14--22-15-20Z.flog.bz2",
+            "from-2023-11-14--22-15-20Z---to-present.flog",
+        ]
+        first = records(os.path.join(basedir, names[0]))
+        assert first[0]["header"] == {"type": "gatherer", "start": 1_700_000_000}
+        assert [r["d"]["num"] for r in first[1:]] == [1]
+        assert first[1]["from"] == TUBID and first[1]["rx_time"] == 1_700_000_000
+        assert [r["d"]["num"] for r in records(os.path.join(basedir, names[1]))[1:]] == [2]
+
+    def test_rotation_by_size(self) -> None:
+        clock = Clock()
+        basedir = fresh_path(self)
+        gatherer = LogGatherer(basedir, rotate_size=2000, clock=clock)
+        gatherer.start()
+        for n in range(100):
+            clock.advance(1)
+            gatherer.msg(TUBID, self.event(n))
+        gatherer.stop()
+        files = sorted(os.listdir(basedir))
+        assert len(files) > 3
+        nums = []
+        for fn in files:
+            path = os.path.join(basedir, fn)
+            assert os.path.getsize(path) < 2000 + 300
+            nums += [r["d"]["num"] for r in records(path)[1:]]
+        assert sorted(nums) == list(range(100))
+
+    def test_events_after_stop_are_ignored(self) -> None:
+        gatherer = LogGatherer(fresh_path(self), clock=Clock())
+        gatherer.start()
+        gatherer.stop()
+        gatherer.msg(TUBID, self.event(1))
+        assert sum(gatherer.stats.written.values()) == 0
+
+
+class IncidentGathering(LoopbackTubs, unittest.TestCase):
+    async def test_incidents_are_fetched_stored_and_classified(self) -> None:
+        logger = FoolscapLogger()
+        logger.setLogDir(fresh_path(self))
+        logger.setIncidentReporterFactory(NonTrailingIncidentReporter)
+        register_plugin_factory(LOGGING_PLUGIN, lambda tub: LoggingPlugin(tub, logger))
+        self.addCleanup(unregister_plugin_factory, LOGGING_PLUGIN)
+        # one incident before the gatherer connects (caught up), one after
+        logger.msg("first problem", level=30)
+        await until(lambda: logger.incidents_recorded == 1)
+        basedir = fresh_path(self)
+        seen: list[str] = []
+
+        def classify(trigger: dict[str, Any]) -> str:
+            seen.append(trigger["message"])
+            return "problems" if "problem" in trigger["message"] else "other"
+
+        gatherer = IncidentGatherer(basedir, classifiers=[classify])
+        os.makedirs(basedir)
+        gatherer.start()
+        gfurl = self.make_tub(CERTS[0]).registerReference(gatherer)
+        source = self.make_tub(CERTS[1])
+        source.setLogGathererFURL(gfurl)
+        await until(lambda: gatherer.incidents_received == 1)
+        logger.msg("second problem", level=30)
+        await until(lambda: gatherer.incidents_received == 2)
+        assert seen == ["first problem", "second problem"]
+        with open(os.path.join(basedir, "classified", "problems")) as f:
+            rels = [line.strip() for line in f]
+        assert len(rels) == 2
+        for rel in rels:
+            assert rel.startswith(os.path.join("incidents", source.getTubID(), "incident-"))
+            recs = records(os.path.join(basedir, rel))
+            assert recs[0]["header"]["type"] == "incident"
+            assert recs[0]["header"]["trigger"]["message"] in seen
+        latest = os.path.join(basedir, "incidents", source.getTubID(), "latest")
+        with open(latest) as f:
+            assert f.read().strip() == os.path.basename(rels[1]).removesuffix(".flog.bz2")
+        # a restarted gatherer does not classify them twice
+        again = IncidentGatherer(basedir, classifiers=[classify])
+        again.start()
+        assert again.classify_stored_incidents() == 0

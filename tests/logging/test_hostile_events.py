@@ -1,0 +1,221 @@
+"""What a hostile Tub can send a gatherer or a follower: refused, reported, survived."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from zope.interface import implementer
+
+from octavo.logging._flogfile import read_flogfile
+from octavo.logging._gatherer import (
+    LogGatherer,
+    RemoteInputError,
+    check_incident_name,
+    check_tubid,
+)
+from octavo.logging._incident_gatherer import IncidentGatherer
+from octavo.logging._interfaces import RILogPublisher, RISubscription
+from octavo.logging._validate import MAX_DEPTH, BadEventError, check_remote_event
+from octavo.tub import Referenceable
+from octavo.tub._net._identity import create_certificate
+from tests.tub._loopback import LoopbackTubs
+
+from ._fakes import fresh_path, turns
+
+TUBID = "aaaabbbbccccddddeeeeffffgggghhhh"
+CERTS = [create_certificate() for _ in range(2)]
+
+
+def nested(depth: int) -> dict[str, Any]:
+    event: dict[str, Any] = {"num": 1}
+    inner = event
+    for _ in range(depth):
+        inner["x"] = {}
+        inner = inner["x"]
+    return event
+
+
+HOSTILE: list[tuple[str, object]] = [
+    ("not a dict", ["num", 1]),
+    ("a string", "hello"),
+    ("int key", {1: "x"}),
+    ("deep", nested(10_000)),
+    ("huge string", {"message": "x" * 2_000_000}),
+    ("too many values", {"l": list(range(200_000))}),
+    ("wrong level type", {"level": "BAD", "num": 1}),
+    ("wrong num type", {"num": 1.5}),
+    ("bool num", {"num": True}),
+    ("message not a string", {"message": ["a"]}),
+    ("an object", {"o": object()}),
+    ("huge format width", {"format": "%(num)999999999d", "num": 1}),
+    ("star format width", {"message": "%*d", "args": [10**9, 1]}),
+]
+
+
+@pytest.mark.parametrize(("why", "event"), HOSTILE, ids=[w for w, _ in HOSTILE])
+def test_check_refuses_with_a_reason(why: str, event: object) -> None:
+    with pytest.raises(BadEventError):
+        check_remote_event(event)
+
+
+def test_check_accepts_ordinary_events_and_normalises_bytes_keys() -> None:
+    ev = check_remote_event({b"message": b"hi", "num": 3, "level": 20, "time": 1.5})
+    assert ev == {"message": "hi", "num": 3, "level": 20, "time": 1.5}
+    assert check_remote_event(nested(MAX_DEPTH - 1))["num"] == 1
+    assert check_remote_event({"format": "100%% %(n)5.2f", "n": 1.0})["n"] == 1.0
+
+
+@given(st.recursive(st.none() | st.integers() | st.text(), lambda c: st.lists(c, max_size=4)))
+def test_check_never_crashes(value: object) -> None:
+    with contextlib.suppress(BadEventError):
+        assert check_remote_event({"v": value})["v"] == value
+
+
+@pytest.mark.parametrize(
+    "nodeid", [b"../../etc", "UPPER", "", b"\xff\xfe", 42, "a" * 65, "aaaa/bbbb"]
+)
+def test_bad_nodeids(nodeid: object) -> None:
+    with pytest.raises(RemoteInputError):
+        check_tubid(nodeid)
+
+
+@pytest.mark.parametrize(
+    "name", ["../x", "incident-../../x", "incident-a/b", "other", b"incident-\xff", 7, ""]
+)
+def test_bad_incident_names(name: object) -> None:
+    with pytest.raises(RemoteInputError):
+        check_incident_name(name)
+
+
+class GathererSurvives(unittest.SynchronousTestCase):
+    def make(self, **kw: Any) -> tuple[LogGatherer, Clock]:
+        clock = Clock()
+        gatherer = LogGatherer(fresh_path(self), clock=clock, **kw)
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        return gatherer, clock
+
+    def written(self, gatherer: LogGatherer) -> list[dict[str, Any]]:
+        assert gatherer.current_file is not None
+        return [r["d"] for r in list(read_flogfile(gatherer.current_file))[1:]]
+
+    def test_each_hostile_event_is_skipped_between_good_ones(self) -> None:
+        gatherer, _ = self.make()
+        for n, (_, bad) in enumerate(HOSTILE):
+            gatherer.msg(TUBID, {"num": n, "message": "good"})
+            gatherer.msg(TUBID, bad)
+        gatherer.msg(TUBID, {"num": 99, "message": "good"})
+        assert [e["num"] for e in self.written(gatherer)] == [*range(len(HOSTILE)), 99]
+        assert gatherer.stats.refused["bad event"] == len(HOSTILE)
+        self.flushLoggedErrors()
+
+    def test_an_event_too_big_to_write_is_refused(self) -> None:
+        gatherer, _ = self.make(max_record_bytes=10_000)
+        gatherer.msg(TUBID, {"num": 1, "blob": "y" * 20_000})
+        gatherer.msg(TUBID, {"num": 2})
+        assert [e["num"] for e in self.written(gatherer)] == [2]
+        assert gatherer.stats.refused["too big"] == 1
+
+    def test_a_flood_is_cut_and_noted(self) -> None:
+        gatherer, clock = self.make(max_events_per_second=100)
+        for n in range(5000):
+            gatherer.msg(TUBID, {"num": n})
+        clock.advance(1)
+        gatherer.msg(TUBID, {"num": 5000})
+        events = self.written(gatherer)
+        assert [e["num"] for e in events[:100]] == list(range(100))
+        notice = events[100]
+        assert notice["dropped"] == 4900 and notice["facility"] == "octavo.logging.gatherer"
+        assert events[101]["num"] == 5000
+        assert gatherer.stats.flooded[TUBID] == 4900
+
+
+@implementer(RISubscription)
+class Subscription(Referenceable):  # type: ignore[misc]
+    def remote_unsubscribe(self) -> None:
+        return None
+
+
+@implementer(RILogPublisher)
+class HostilePublisher(Referenceable):  # type: ignore[misc]
+    """A logport that answers a subscription with garbage, then one good event."""
+
+    def __init__(self, garbage: list[object]) -> None:
+        self.garbage = garbage
+        self.sent = 0
+
+    def remote_subscribe_to_all(self, observer: Any, catch_up: bool = False) -> Referenceable:
+        for g in [*self.garbage, {"num": 7, "message": "good"}]:
+            d = observer.callRemote("msg", g)
+            d.addBoth(self._count)
+        return Subscription()
+
+    def remote_subscribe_to_incidents(
+        self, observer: Any, catch_up: bool = False, since: object = ""
+    ) -> Referenceable:
+        for name in ["../../../etc/passwd", "incident-ok", 12]:
+            observer.callRemoteOnly("new_incident", name, {"message": "x"})
+        observer.callRemoteOnly("done_with_incident_catchup")
+        return Subscription()
+
+    def remote_get_incident(self, incident_name: object) -> object:
+        return ({"no": "trigger"}, ["not an event"])
+
+    def _count(self, _: object) -> None:
+        self.sent += 1
+
+
+class GathererSurvivesTheNetwork(LoopbackTubs, unittest.TestCase):
+    async def test_garbage_over_the_wire_is_skipped(self) -> None:
+        gatherer = LogGatherer(fresh_path(self))
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        gt = self.make_tub(CERTS[0])
+        gfurl = gt.registerReference(gatherer)
+        evil = self.make_tub(CERTS[1])
+        rref = await evil.getReference(gfurl)
+        garbage: list[object] = [
+            "str",
+            [1, 2],
+            {"level": "x"},
+            {"num": 1.5},
+            {"message": "z" * 1_500_000},
+        ]
+        publisher = HostilePublisher(garbage)
+        with pytest.raises(Exception, match="nodeid"):
+            await rref.callRemote("logport", b"../not-a-tubid", publisher)
+        await rref.callRemote("logport", evil.getTubID().encode(), publisher)
+        for _ in range(200):
+            if publisher.sent == len(garbage) + 1:
+                break
+            await turns(1)
+        assert gatherer.current_file is not None
+        events = [r["d"] for r in list(read_flogfile(gatherer.current_file))[1:]]
+        assert events == [{"num": 7, "message": "good"}]
+        assert gatherer.stats.refused["bad event"] >= 3
+        assert gatherer.stats.refused["bad nodeid"] == 1
+
+    async def test_incident_gatherer_refuses_bad_names_and_incidents(self) -> None:
+        basedir = fresh_path(self)
+        gatherer = IncidentGatherer(basedir)
+        os.makedirs(basedir)
+        gatherer.start()
+        gfurl = self.make_tub(CERTS[0]).registerReference(gatherer)
+        evil = self.make_tub(CERTS[1])
+        rref = await evil.getReference(gfurl)
+        await rref.callRemote("logport", evil.getTubID(), HostilePublisher([]))
+        for _ in range(200):
+            if gatherer.stats.refused["incident fetch failed"]:
+                break
+            await turns(1)
+        assert gatherer.stats.refused["bad incident"] == 2
+        assert gatherer.stats.refused["incident fetch failed"] == 1
+        assert gatherer.incidents_received == 0
+        assert os.listdir(os.path.join(basedir, "incidents", evil.getTubID())) == []

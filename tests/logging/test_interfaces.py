@@ -1,0 +1,47 @@
+"""The logging RemoteInterfaces carry Foolscap 24.9's names, methods and arguments."""
+
+from __future__ import annotations
+
+from octavo.logging import _interfaces as ri
+from octavo.tub import getRemoteInterfaceByName
+
+EXPECTED = {
+    "RILogObserver.foolscap.lothar.com": {
+        "msg": ["logmsg"],
+        "done": [],
+        "new_incident": ["name", "trigger"],
+        "done_with_incident_catchup": [],
+    },
+    "RILogFile.foolscap.lothar.com": {"get_header": [], "get_events": ["receiver"]},
+    "RISubscription.foolscap.lothar.com": {"unsubscribe": []},
+    "RILogPublisher.foolscap.lothar.com": {
+        "get_versions": [],
+        "get_pid": [],
+        "subscribe_to_all": ["observer", "catch_up"],
+        "unsubscribe": ["subscription"],
+        "enumerate_logfiles": [],
+        "list_incidents": ["since"],
+        "subscribe_to_incidents": ["observer", "catch_up", "since"],
+        "get_incident": ["incident_name"],
+    },
+    "RILogGatherer.foolscap.lothar.com": {"logport": ["nodeid", "logport"]},
+}
+
+
+def test_names_methods_and_arguments() -> None:
+    for remote_name, methods in EXPECTED.items():
+        iface = getRemoteInterfaceByName(remote_name)
+        assert iface.__remote_name__ == remote_name
+        assert sorted(iface.names()) == sorted(methods)
+        for method, args in methods.items():
+            assert list(iface[method].argumentNames) == args, (remote_name, method)
+
+
+def test_optional_arguments_have_foolscap_defaults() -> None:
+    assert ri.RILogPublisher["subscribe_to_all"].required == ["observer"]
+    assert ri.RILogPublisher["subscribe_to_incidents"].required == ["observer"]
+    assert ri.RILogPublisher["list_incidents"].required == []
+
+
+def test_incident_gatherer_speaks_log_gatherer() -> None:
+    assert ri.RIIncidentGatherer is ri.RILogGatherer

@@ -1,0 +1,167 @@
+"""Starting the web viewer: a file read once or followed, a log port, bad options."""
+
+from __future__ import annotations
+
+import bz2
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+
+from octavo.logging._events import format_message
+from octavo.logging._publisher import LogPublisher
+from octavo.logging._web import ViewerError, ViewerOptions, start_viewer
+from octavo.logging._web._follow import FileFollower
+from octavo.logging._web._store import EventStore
+from octavo.logging._web._tail import FlogTail
+from octavo.tub._net._identity import create_certificate
+from tests.tub._loopback import LoopbackTubs
+
+from ._fakes import FakeLogger
+from ._web_http import get, open_stream, turns
+from ._web_records import MAGIC, append, event, header, line, record, write_flogfile
+
+
+def scratch(test: Any, name: str = "app.flog") -> Path:
+    """A path *name* in a folder removed after *test* (trial's mktemp writes under the cwd)."""
+    folder = tempfile.mkdtemp(prefix="octavo-web-")
+    test.addCleanup(shutil.rmtree, folder, True)
+    return Path(folder) / name
+
+
+class Following(unittest.SynchronousTestCase):
+    def test_the_follower_reads_now_then_at_each_interval(self) -> None:
+        flog = write_flogfile(scratch(self), [header(), record(event(1, "first"))])
+        clock, store = Clock(), EventStore(format_message, 10)
+        follower = FileFollower(clock, FlogTail(str(flog)), store, interval=0.5)
+        follower.start()
+        assert [e.num for e in store] == [1]
+        append(flog, [record(event(2, "second"))])
+        clock.advance(0.4)
+        assert [e.num for e in store] == [1]
+        clock.advance(0.1)
+        assert [e.num for e in store] == [1, 2]
+        follower.stop()
+        assert clock.getDelayedCalls() == []
+
+    def test_a_vanished_file_is_an_error_that_clears_when_it_returns(self) -> None:
+        flog = write_flogfile(scratch(self), [record(event(1, "first"))])
+        clock, store = Clock(), EventStore(format_message, 10)
+        follower = FileFollower(clock, FlogTail(str(flog)), store, interval=1.0)
+        follower.start()
+        flog.unlink()
+        clock.advance(1.0)
+        assert follower.error is not None and "No such file" in follower.error
+        write_flogfile(flog, [record(event(5, "again"))])
+        clock.advance(1.0)
+        assert follower.error is None
+        assert [e.num for e in store] == [1, 5]
+        follower.stop()
+
+
+class Options(unittest.TestCase):
+    async def refused(self, options: ViewerOptions, reason: str) -> None:
+        with self.assertRaises(ViewerError) as caught:
+            await start_viewer(reactor, options)
+        assert reason in str(caught.exception), str(caught.exception)
+
+    async def test_bad_sources_and_options_are_refused_by_name(self) -> None:
+        missing = str(scratch(self))
+        await self.refused(ViewerOptions(missing), "no such flogfile")
+        notes = scratch(self)
+        notes.write_text("hello\n", "utf-8")
+        await self.refused(ViewerOptions(str(notes)), "not a flogfile")
+        furl = "pb://abc@tcp:127.0.0.1:1/x"
+        await self.refused(ViewerOptions(furl, follow=True), "--follow is for a growing file")
+        await self.refused(ViewerOptions(missing, catch_up=True), "--catch-up is for a FURL")
+        await self.refused(ViewerOptions(missing, port=70000), "--port 70000")
+        await self.refused(ViewerOptions(missing, limit=0), "--max-events 0")
+        await self.refused(ViewerOptions(missing, token="short"), "--token must be")
+
+
+class FromAFile(unittest.TestCase):
+    async def test_a_followed_file_is_served_and_its_new_lines_streamed(self) -> None:
+        flog = write_flogfile(scratch(self), [header(), record(event(1, "first"))])
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        self.addCleanup(viewer.stop)
+        assert viewer.url == f"http://127.0.0.1:{viewer.port.getHost().port}/"
+        code, _, body = await get(viewer.url + "info.json")
+        assert code == 200 and json.loads(body)["live"] is True
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b"first")
+        append(flog, [record(event(2, "appended later"))])
+        await reader.wait_for(b"appended later")
+        reader.disconnect()
+        await reader.closed
+
+    async def test_a_file_read_once_and_a_token(self) -> None:
+        flog = write_flogfile(scratch(self), [record(event(n, f"e{n}")) for n in range(5)])
+        token = "a-token-of-twenty-chars"
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog), token=token, limit=3))
+        self.addCleanup(viewer.stop)
+        assert viewer.url.endswith(f"/?token={token}")
+        code, _, _ = await get(viewer.url.split("?")[0] + "events.json")
+        assert code == 403
+        code, _, body = await get(viewer.url.split("?")[0] + f"events.json?token={token}")
+        decoded = json.loads(body)
+        assert [e["num"] for e in decoded["events"]] == [2, 3, 4]
+        assert decoded["dropped"] == 2
+
+
+class Errors(unittest.TestCase):
+    async def test_an_error_in_a_request_shows_no_traceback(self) -> None:
+        flog = write_flogfile(scratch(self), [record(event(1, "x"))])
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog)))
+        self.addCleanup(viewer.stop)
+
+        def broken(*_: object) -> bytes:
+            raise RuntimeError("secret detail")
+
+        self.patch(viewer.resource, "_info", broken)
+        code, _, body = await get(viewer.url + "info.json")
+        assert code == 500
+        assert b"secret detail" not in body and b"Traceback" not in body
+        assert len(self.flushLoggedErrors(RuntimeError)) == 1
+
+
+class FromACompressedFile(unittest.TestCase):
+    async def test_a_bz2_flogfile_is_read_and_its_bad_lines_counted(self) -> None:
+        flog = scratch(self, "app.flog.bz2")
+        text = MAGIC + line(header()) + "{not json\n" + line(record(event(1, "packed")))
+        flog.write_bytes(bz2.compress(text.encode()))
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog)))
+        self.addCleanup(viewer.stop)
+        _, _, body = await get(viewer.url + "info.json")
+        info = json.loads(body)
+        assert (info["live"], info["held"], info["rejected"]) == (False, 1, 1)
+        assert "line 3: not JSON" in info["last_rejection"]
+        with self.assertRaises(ViewerError) as caught:
+            await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        assert "cannot be followed" in str(caught.exception)
+
+
+class FromALogPort(LoopbackTubs, unittest.TestCase):
+    async def test_events_of_a_log_port_reach_the_page(self) -> None:
+        logger = FakeLogger([{"num": 0, "message": "buffered", "level": 20, "time": 0.5}])
+        source = self.make_tub(create_certificate())
+        furl = source.registerReference(LogPublisher(logger))
+        viewer = await start_viewer(reactor, ViewerOptions(furl, catch_up=True))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b"buffered")
+        await turns()
+        logger.emit(1)
+        data = await reader.wait_for(b'"text":"e1"')
+        assert source.getTubID().encode() in data
+        assert viewer.store.headers[0]["type"] == "log-port"
+        await source.stopService()
+        await reader.wait_for(b'event: state\ndata: "the log port is gone')
+        reader.disconnect()
+        await reader.closed
+        _, _, body = await get(viewer.url + "info.json")
+        assert json.loads(body)["state"].startswith("the log port is gone")
