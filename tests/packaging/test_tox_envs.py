@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from ._support import PACKAGES, ROOT, TIMEOUT, load_dev_module
 
 NAMES = [p.name for p in PACKAGES]
-TOOL_ENVS = ["interop", "lint", "typecheck", "build", "fuzz"]
+TOOL_ENVS = ["interop", "lint", "typecheck", "build", "fuzz", "docs"]
 VARIANTS = {"banana-nofast": "banana", "tub-nofast": "tub"}
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
 #: Extras a package env installs its own package with.
@@ -180,6 +180,7 @@ def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
         ("interop", NAMES),
         ("typecheck", NAMES),
         ("bench", NAMES),
+        ("docs", NAMES),
         ("fuzz", ["furl", "banana", "reconnector", "tub"]),
         ("lint", []),
         ("build", []),
@@ -188,7 +189,7 @@ def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
 def test_tool_envs_install_the_packages_they_use(
     env: str, packages: list[str], config: dict[str, dict[str, list[str]]]
 ) -> None:
-    """interop, typecheck and bench get every package; fuzz tub (and what it needs, banana
+    """interop, typecheck, bench and docs get every package; fuzz tub (and what it needs, banana
     among them); lint and build none."""
     assert installed_packages(config[env]["deps"]) == packages
 
@@ -220,7 +221,7 @@ def test_every_pytest_run_writes_the_report_dev_py_adds_up(
     """Each env that runs pytest writes JUnit XML where `dev.py test` looks for it."""
     pattern = load_dev_module().REPORTS
     runs_pytest = [e for e, keys in config.items() if any("pytest" in c for c in keys["commands"])]
-    assert set(runs_pytest) == {*NAMES, *VARIANTS, "interop", "build"}
+    assert set(runs_pytest) == {*NAMES, *VARIANTS, "interop", "build", "docs"}
     for env in runs_pytest:
         assert any(f"--junitxml={junit_report(env, config)}" in c for c in config[env]["commands"])
         default_place = Path(".tox") / Path(junit_report(env, config)).relative_to(tox_workdir)

@@ -175,10 +175,12 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
 
 
 class UnconstrainedMethod(Attribute):  # type: ignore[misc]
-    """A method of a RemoteInterface that takes any arguments and answers anything::
+    """A method of a RemoteInterface that takes any arguments and answers anything.
 
-    class RIFoo(RemoteInterface):
-        anything = UnconstrainedMethod()
+    For example::
+
+        class RIFoo(RemoteInterface):
+            anything = UnconstrainedMethod()
     """
 
     name: str | None = None

@@ -1,0 +1,1 @@
+"""Tests of the user guide: every Python code block of docs/ runs."""
