@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,10 @@ def app_server() -> None:
         upload_furl = _run(server, "add", base, "upload-file", incoming).split()[-1]
         command_furl = _run(server, "add", base, "run-command", incoming, "ls", "-l").split()[-1]
         daemon = subprocess.Popen(
-            [server, "start", "--nodaemon", base], stdout=subprocess.PIPE, text=True
+            [server, "start", "--nodaemon", base],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # its start-up lines, read (and dropped) below
+            text=True,
         )
         try:
             assert daemon.stdout is not None
@@ -197,6 +201,7 @@ def app_server() -> None:
             while "Server Running" not in daemon.stdout.readline():
                 if time.monotonic() > deadline or daemon.poll() is not None:
                     raise RuntimeError("octavo-server did not start")
+            threading.Thread(target=daemon.stdout.read, daemon=True).start()  # drain its log
             print("  (octavo-server started in the foreground, listening on 127.0.0.1)")
             report = Path(work, "report.txt")
             report.write_text("measured by the Quick start\n" * 100)
