@@ -18,14 +18,31 @@ import os
 import runpy
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._events import Event
 from ._flogfile import FlogLineError, FlogWriter, read_flogfile
 from ._levels import WEIRD
 
-if TYPE_CHECKING:
-    from ._logger import FoolscapLogger
+
+class IncidentHandler(Protocol):
+    """What a qualifier tells of the incidents it sees (a FoolscapLogger)."""
+
+    def declare_incident(self, triggering_event: Event) -> None: ...
+
+
+class RecordingLogger(Protocol):
+    """What a reporter needs of the logger whose history it records (a FoolscapLogger)."""
+
+    @property
+    def clock(self) -> Any: ...
+
+    def get_buffered_events(self) -> Iterable[Event]: ...
+    def eventually(self, cb: Callable[..., object], *args: Any) -> None: ...
+    def addObserver(self, observer: Callable[[Event], object]) -> None: ...
+    def removeObserver(self, observer: Callable[[Event], object]) -> None: ...
+    def incident_recorded(self, filename: str, name: str, trigger: Event) -> None: ...
+
 
 __all__ = [
     "TIME_FORMAT",
@@ -58,9 +75,9 @@ class IncidentQualifier:
     """
 
     def __init__(self) -> None:
-        self.handler: FoolscapLogger | None = None
+        self.handler: IncidentHandler | None = None
 
-    def set_handler(self, handler: FoolscapLogger | None) -> None:
+    def set_handler(self, handler: IncidentHandler | None) -> None:
         """Declare incidents to ``handler`` (None: to nobody)."""
         self.handler = handler
 
@@ -81,7 +98,7 @@ class IncidentReporter:
     TRAILING_DELAY: float | None = 5.0
     TRAILING_EVENT_LIMIT = 100
 
-    def __init__(self, basedir: str, logger: FoolscapLogger, tubid_s: str) -> None:
+    def __init__(self, basedir: str, logger: RecordingLogger, tubid_s: str) -> None:
         self.basedir = basedir
         self.logger = logger
         self.tubid_s = tubid_s
