@@ -218,14 +218,16 @@ class LoggingInterop(unittest.TestCase):
         text = out.decode()
         assert f": push {first}\n" in text and f": push {first + 1}\n" in text
 
-    async def test_octavo_pushes_to_a_foolscap_gatherer(self) -> None:
+    async def foolscap_gatherer(self, create: str) -> tuple[str, str, Any]:
+        """``flogtool CREATE`` in a fresh directory on a free loopback port, run under
+        twistd: (its directory, its FURL file once written, the twistd child)."""
         basedir = self.fresh_dir()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         _, err, code = await getProcessOutputAndValue(
             FLOGTOOL,
-            ["create-gatherer", "--port", f"tcp:{port}:interface=127.0.0.1",
+            [create, "--port", f"tcp:{port}:interface=127.0.0.1",
              "--location", f"tcp:127.0.0.1:{port}", basedir],
             env=ENV,
         )  # fmt: skip
@@ -234,8 +236,12 @@ class LoggingInterop(unittest.TestCase):
             TWISTD, "-n", "--pidfile=", "-l", "twistd.log", "-y", "gatherer.tac", path=basedir
         )
         furlfile = os.path.join(basedir, "log_gatherer.furl")
-        await until(lambda: os.path.exists(furlfile), "the Foolscap gatherer's FURL file")
+        await until(lambda: os.path.exists(furlfile), f"the FURL file of {create}")
         await turn(0.2)
+        return basedir, furlfile, twistd
+
+    async def test_octavo_pushes_to_a_foolscap_gatherer(self) -> None:
+        basedir, furlfile, twistd = await self.foolscap_gatherer("create-gatherer")
         tub = self.octavo_tub(CERTS[1])
         tub.setOption("log-gatherer-furlfile", furlfile)
 
@@ -260,23 +266,7 @@ class LoggingInterop(unittest.TestCase):
         self.logger.setIncidentReporterFactory(NonTrailingIncidentReporter)
         self.logger.msg("an octavo problem", level=30)
         await until(lambda: self.logger.incidents_recorded == 1, "the incident recorded")
-        basedir = self.fresh_dir()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        _, err, code = await getProcessOutputAndValue(
-            FLOGTOOL,
-            ["create-incident-gatherer", "--port", f"tcp:{port}:interface=127.0.0.1",
-             "--location", f"tcp:127.0.0.1:{port}", basedir],
-            env=ENV,
-        )  # fmt: skip
-        assert code == 0, err
-        twistd = self.child(
-            TWISTD, "-n", "--pidfile=", "-l", "twistd.log", "-y", "gatherer.tac", path=basedir
-        )
-        furlfile = os.path.join(basedir, "log_gatherer.furl")
-        await until(lambda: os.path.exists(furlfile), "the incident gatherer's FURL file")
-        await turn(0.2)
+        basedir, furlfile, twistd = await self.foolscap_gatherer("create-incident-gatherer")
         tub = self.octavo_tub(CERTS[1])
         tub.setOption("log-gatherer-furlfile", furlfile)
         unknown = os.path.join(basedir, "classified", "unknown")
