@@ -44,7 +44,7 @@ from octavo.tub import Referenceable
 
 from ._flogfile import MAGIC, encode_record
 from ._interfaces import RILogGatherer, RILogObserver
-from ._validate import BadEventError, check_remote_event
+from ._validate import BadEventError, check_remote_event, remote_text
 
 __all__ = [
     "ClockLike",
@@ -93,20 +93,9 @@ def format_time(when: float) -> str:
     return time.strftime(TIME_FORMAT, time.gmtime(when)) + "Z"
 
 
-def _text(value: object, what: str) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("ascii")
-        except UnicodeDecodeError:
-            raise RemoteInputError(f"{what} is not ASCII: {value[:40]!r}") from None
-    if isinstance(value, str):
-        return value
-    raise RemoteInputError(f"{what} must be a string, not {type(value).__name__}")
-
-
 def check_tubid(value: object) -> str:
     """A printable TubID (lower-case base32), or RemoteInputError."""
-    tubid = _text(value, "nodeid")
+    tubid = remote_text(value, "nodeid", "ascii", RemoteInputError)
     if not _TUBID.match(tubid):
         raise RemoteInputError(f"nodeid {tubid[:80]!r} is not a TubID")
     return tubid
@@ -114,7 +103,7 @@ def check_tubid(value: object) -> str:
 
 def check_incident_name(value: object) -> str:
     """An incident name safe to use as a file name, or RemoteInputError."""
-    name = _text(value, "incident name")
+    name = remote_text(value, "incident name", "ascii", RemoteInputError)
     if not _INCIDENT_NAME.match(name) or ".." in name:
         raise RemoteInputError(f"bad incident name {name[:80]!r}")
     return name

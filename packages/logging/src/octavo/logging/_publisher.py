@@ -32,6 +32,7 @@ from . import app_versions as _app_versions
 from ._flogfile import FlogFileError, read_flogfile
 from ._flow import EventQueue
 from ._interfaces import RILogPublisher, RISubscription
+from ._validate import remote_text
 
 __all__ = [
     "BadIncidentNameError",
@@ -70,17 +71,6 @@ class PublishingLogger(Protocol):
 def app_versions() -> dict[str, str]:
     """What ``get_versions`` answers: :data:`octavo.logging.app_versions.versions`."""
     return dict(_app_versions.versions)
-
-
-def _text(value: object, what: str) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadIncidentNameError(f"{what} is not UTF-8: {value[:60]!r}") from None
-    if isinstance(value, str):
-        return value
-    raise BadIncidentNameError(f"{what} must be a string, not {type(value).__name__}")
 
 
 def _connection_gone(failure: Failure) -> bool:
@@ -296,7 +286,7 @@ class LogPublisher(Referenceable):
 
     def list_incidents(self, since: object = "") -> dict[str, Event]:
         """Incident name -> trigger, for incidents after ``since``."""
-        since_s = _text(since, "since")
+        since_s = remote_text(since, "since", "utf-8", BadIncidentNameError)
         found: dict[str, Event] = {}
         for name, path in self.list_incident_names(since_s):
             trigger = self.incident_trigger(path)
@@ -308,7 +298,7 @@ class LogPublisher(Referenceable):
         return self.list_incidents(since)
 
     def remote_get_incident(self, incident_name: object) -> tuple[Event, list[Event]]:
-        name = _text(incident_name, "incident name")
+        name = remote_text(incident_name, "incident name", "utf-8", BadIncidentNameError)
         if not _INCIDENT_NAME.match(name) or ".." in name:
             raise BadIncidentNameError(f"bad incident name {name!r}")
         logdir = self._logger.logdir
@@ -327,7 +317,7 @@ class LogPublisher(Referenceable):
     def remote_subscribe_to_incidents(
         self, observer: Any, catch_up: bool = False, since: object = ""
     ) -> IncidentSubscription:
-        since_s = _text(since, "since")
+        since_s = remote_text(since, "since", "utf-8", BadIncidentNameError)
         s = IncidentSubscription(observer, self._logger, self)
         self._schedule(s.subscribe, bool(catch_up), since_s)
         return s

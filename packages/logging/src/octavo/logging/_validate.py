@@ -51,6 +51,18 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def remote_text(value: object, what: str, encoding: str, error: type[Exception]) -> str:
+    """A peer's name (a str, or bytes in ``encoding``), else ``error`` saying which."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode(encoding)
+        except UnicodeDecodeError:
+            raise error(f"{what} is not {encoding.upper()}: {value[:60]!r}") from None
+    if isinstance(value, str):
+        return value
+    raise error(f"{what} must be a string, not {type(value).__name__}")
+
+
 class BadEventError(ValueError):
     """A remote event we refuse to keep, and why."""
 
