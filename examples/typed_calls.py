@@ -8,6 +8,8 @@ covers this file). Run it: ``python examples/typed_calls.py``.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorCore
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
@@ -18,13 +20,13 @@ from octavo.tub import Referenceable, RemoteInterface, RemoteReference, Tub, Vio
 class RICalculator(RemoteInterface):
     __remote_name__ = "RICalculator.examples.octavo"
 
+    @abstractmethod
     def add(self, a: int, b: int) -> int:
         """The sum of a and b."""
-        raise NotImplementedError
 
+    @abstractmethod
     def describe(self, numbers: list[int], label: str | None = None) -> dict[str, int]:
         """How many numbers, and their total."""
-        raise NotImplementedError
 
 
 @implementer(RICalculator)
