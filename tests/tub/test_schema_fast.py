@@ -28,6 +28,7 @@ from octavo.banana import (
     TupleOf,
     UnicodeConstraint,
     Violation,
+    quick_check,
     serialize,
     unserialize,
 )
@@ -189,3 +190,68 @@ def test_sure_list_calls_take_the_fast_path() -> None:
     assert spy.taken == 2
     assert [e[0] for e in out] == ["call", "call", "refused"]
     assert "list" in out[2][2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(c=st.sampled_from(SCALAR_CONSTRAINTS), value=values)
+def test_quick_check_yes_means_surely_fits(c: Any, value: Any) -> None:
+    """The admission lets a schema's quick check stand for surely_fits: a quick yes is
+    a surely_fits yes (for the values the fast path reads whole)."""
+    accepts = quick_check(c)
+    if accepts is not None and accepts(value):
+        assert surely_fits(c, value), (c, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    args=st.lists(values, max_size=9),
+    kwargs=st.dictionaries(names, values, max_size=3),
+)
+def test_quick_accepts_only_what_check_all_args_takes(
+    args: list[Any], kwargs: dict[str, Any]
+) -> None:
+    """RemoteMethodSchema.quick_accepts says yes only to calls the long way takes."""
+    if SCHEMA.quick_accepts(args, kwargs):
+        fresh = RemoteMethodSchema(**{n: SCHEMA.argConstraints[n] for n in SCHEMA.argumentNames})
+        fresh._quick = [None] * len(SCHEMA.argumentNames)  # the long way only
+        fresh._position = {}
+        fresh.checkAllArgs(args, kwargs, True)
+        fresh.checkAllArgs(args, kwargs, False)
+
+
+def test_quick_accepts_the_plain_typed_calls(monkeypatch: Any) -> None:
+    """The benchmark's typed call, and calls naming their arguments, are quick; a
+    missing, repeated, unknown or ill-typed argument is not (the long way decides)."""
+    monkeypatch.delenv("OCTAVO_FAST_PATHS", raising=False)
+    store = RemoteMethodSchema(n=int, items=ListOf(bytes))
+    assert store.quick_accepts((7, [b"i" * 32] * 10), {})
+    assert store.quick_accepts((7,), {"items": []})
+    assert store.quick_accepts((), {"items": [], "n": 1})
+    assert not store.quick_accepts((7,), {})
+    assert not store.quick_accepts((7, []), {"n": 1})
+    assert not store.quick_accepts((7,), {"n": 1})
+    assert not store.quick_accepts((7,), {"zz": []})
+    assert not store.quick_accepts((7, [1]), {})
+    try:
+        store.checkAllArgs((7, [1]), {}, True)
+    except Violation as v:
+        assert "items=" in str(v.getLocation())
+    else:
+        raise AssertionError("an int in a ListOf(bytes) was taken")
+
+
+def test_quick_accepts_is_off_without_fast_paths(monkeypatch: Any) -> None:
+    """OCTAVO_FAST_PATHS=0: every call is checked the long way."""
+    monkeypatch.setenv("OCTAVO_FAST_PATHS", "0")
+    store = RemoteMethodSchema(n=int, items=ListOf(bytes))
+    assert not store.quick_accepts((7, []), {})
+
+
+def test_subclass_with_its_own_check_is_not_quick() -> None:
+    """A schema subclass that checks calls its own way is always asked."""
+
+    class Picky(RemoteMethodSchema):
+        def checkAllArgs(self, args: Any, kwargs: Any, inbound: bool) -> None:
+            raise Violation("picky")
+
+    assert not Picky(n=int).quick_accepts((1,), {})

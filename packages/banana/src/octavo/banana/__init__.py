@@ -48,6 +48,7 @@ from ._leaves import (
 )
 from ._objects import ObjectTable
 from ._pending import Pending
+from ._quick import Accepts, quick_check
 from ._registry import UnslicerEntry, UnslicerRegistry, default_unslicers
 from ._slicers import SliceContext, Slicer, SlicerEntry, SlicerRegistry
 from ._storage import serialize, unserialize
@@ -103,6 +104,7 @@ __all__ = [
     "SIZE_LIMIT",
     "STRING",
     "VOCAB",
+    "Accepts",
     "Any",
     "AnyStringConstraint",
     "BananaError",
@@ -165,6 +167,7 @@ __all__ = [
     "fast_paths_default",
     "int_token",
     "open_close_tokens",
+    "quick_check",
     "read_header",
     "register_constraint_maker",
     "register_constraint_shorthand",

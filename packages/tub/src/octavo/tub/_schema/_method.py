@@ -16,12 +16,21 @@ interface keeps it like any other attribute (``RIFoo["add"]``, ``RIFoo.get``).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any as _Any
 
 from zope.interface.interface import Attribute  # type: ignore[import-untyped,unused-ignore]
 
-from octavo.banana import Any, Constraint, Optional, Violation, adapt_constraint
+from octavo.banana import (
+    Accepts,
+    Any,
+    Constraint,
+    Optional,
+    Violation,
+    adapt_constraint,
+    fast_paths_default,
+    quick_check,
+)
 
 from ._annotations import signature_constraints
 
@@ -76,6 +85,10 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
     #: checkAllArgs runs checkObject on each argument with the very constraint that
     #: argument_constraint gives for it (the inbound fast path relies on it)
     checks_each_argument = True
+    #: the arguments' quick checks (made on first use): one per argument name, None
+    #: for an argument that has none; and each name's position
+    _quick: list[Accepts | None] | None = None
+    _position: dict[str, int]
 
     def __init__(
         self, method: Callable[..., object] | None = None, _response: object = None, **kwargs: _Any
@@ -136,11 +149,48 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
         """What the answer must satisfy (None: anything)."""
         return self.responseConstraint
 
+    def quick_accepts(self, args: Sequence[object], kwargs: Mapping[str, object]) -> bool:
+        """True only if :meth:`checkAllArgs` surely takes this call: every argument is
+        given once (positionally, or by name after the positional ones) and passes
+        its constraint's quick check (``octavo.banana.quick_check``). False decides
+        nothing: :meth:`checkAllArgs` then looks at the call the long way."""
+        quick = self._quick
+        if quick is None:
+            quick = self._compile_quick()
+        npos = len(args)
+        if npos + len(kwargs) != len(quick):
+            return False
+        for check, value in zip(quick, args, strict=False):
+            if check is None or not check(value):
+                return False
+        if kwargs:
+            position = self._position
+            for name, value in kwargs.items():
+                i = position.get(name, -1)
+                if i < npos:  # unknown, or given positionally too
+                    return False
+                check = quick[i]
+                if check is None or not check(value):
+                    return False
+        return True
+
+    def _compile_quick(self) -> list[Accepts | None]:
+        # a fast path: with OCTAVO_FAST_PATHS=0 every call is checked the long way, and
+        # so is every call of a subclass that checks calls its own way
+        fast = fast_paths_default() and type(self).checkAllArgs is RemoteMethodSchema.checkAllArgs
+        self._position = {name: i for i, name in enumerate(self.argumentNames)}
+        self._quick = [
+            quick_check(self.argConstraints[n]) if fast else None for n in self.argumentNames
+        ]
+        return self._quick
+
     def checkAllArgs(
         self, args: Iterable[object], kwargs: Mapping[str, object], inbound: bool
     ) -> None:
         """Violation unless these arguments fit: none unknown, none twice, none missing,
         each obeying its constraint."""
+        if (type(args) is tuple or type(args) is list) and self.quick_accepts(args, kwargs):
+            return
         args = list(args)
         if len(args) > len(self.argumentNames):
             raise Violation(

@@ -272,6 +272,11 @@ class Admission:
         schema = adm.schema
         if schema is None:
             return False  # the target's own getArgumentConstraint: token by token
+        # a schema's quick check takes only exact scalar types and flat lists and
+        # tuples of them, each of which surely_fits (tests/banana/test_quick.py)
+        quick = getattr(schema, "quick_accepts", None)
+        if quick is not None and quick(args, kwargs):
+            return True
         name = adm.methodname or ""
         # a schema whose checkAllArgs runs each argument's checkObject (under the
         # constraint ``get`` gives) leaves surely_fits only the tokens to judge
