@@ -93,6 +93,10 @@ class RootUnslicer(Unslicer):
         if self.constraint is not None:
             self.constraint.checkToken(typebyte, size)
 
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.constraint
+        return 0 if c is None else c.token_allowance(typebyte)
+
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         if self.constraint is not None:
             self.constraint.checkOpentype(opentype)
@@ -131,7 +135,11 @@ class Decoder:
         BananaError (as for Foolscap's PB connections).
     :param max_depth: deepest allowed nesting of sequences; a deeper OPEN is a Violation.
     :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
-        one is a Violation and its body is skipped, never buffered.
+        one is a Violation and its body is skipped, never buffered, unless the
+        constraint that applies to it explicitly allows it (a
+        ``ByteStringConstraint(maxLength=N)``, N above this limit, admits a STRING of
+        up to N bytes there: ``Unslicer.token_allowance``; see
+        :attr:`granted_token_bytes`).
     :param vocab: an initial inbound vocabulary, as negotiated.
     :param max_vocab_entries: the most entries the inbound vocabulary may hold (default
         4096; Foolscap negotiates 25 and sends no more).
@@ -277,6 +285,15 @@ class Decoder:
         return self._limits.max_token_size
 
     @property
+    def granted_token_bytes(self) -> int:
+        """Bytes of the message being decoded whose tokens were admitted past
+        ``max_token_size`` because a constraint explicitly allows them (a
+        ``ByteStringConstraint(maxLength=N)`` with N above the limit); 0 between
+        messages. A caller that bounds whole messages (octavo-tub's
+        ``max-message-size``) raises its bound by this much."""
+        return self._budget.granted
+
+    @property
     def max_message_objects(self) -> int:
         """The most objects one top-level message may create."""
         return self._budget.max_objects
@@ -406,12 +423,14 @@ class Decoder:
 
     def _deliver(self, obj: object) -> None:
         self._st.objects.clear()
+        self._budget.granted = 0
         if type(obj) is VocabMarker:
             return
         self._events.append(ObjectReceived(obj))
 
     def _rejected(self, why: Violation) -> None:
         self._st.objects.clear()
+        self._budget.granted = 0
         why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 

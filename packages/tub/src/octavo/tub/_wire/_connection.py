@@ -34,12 +34,13 @@ through the host (:class:`ConnectionHost`), when a proxy of ours is garbage
 collected, and then calls :meth:`release_reference` to send the ``decref``.
 
 Limits: the decoder's (depth, token size), ``max_message_size`` bytes for one
-message, ``max_inbound_calls`` calls running at once: further calls wait in arrival
-order until earlier ones are answered, and meanwhile :attr:`input_blocked` tells the
-owner to stop reading (so they are not read rather than refused); only beyond as many
-calls again waiting are calls refused. A protocol error raises
-BananaError from :meth:`receive_data`: the owner must drop the connection (after
-sending :meth:`error_token`). The common calls and answers are read and written
+message (plus the bytes of its byte strings that a constraint allowed past the token
+size: :attr:`PBConnection.message_limit`), ``max_inbound_calls`` calls running at
+once: further calls wait in arrival order until earlier ones are answered, and
+meanwhile :attr:`input_blocked` tells the owner to stop reading (so they are not read
+rather than refused); only beyond as many calls again waiting are calls refused. A
+protocol error raises BananaError from :meth:`receive_data`: the owner must drop the
+connection (after sending :meth:`error_token`). The common calls and answers are read and written
 by whole-message fast paths (``_fastwire``); ``fast_paths=False`` turns them off,
 with the same bytes and the same events.
 """
@@ -287,7 +288,7 @@ class PBConnection:
             return
         unfinished = self._unfinished + len(data)
         take_body = self._take_body
-        if take_body is not None and unfinished <= self.max_message_size and take_body(data):
+        if take_body is not None and unfinished <= self.message_limit and take_body(data):
             # the middle of a big byte string: nothing to decode yet
             self._unfinished = unfinished
             return
@@ -310,8 +311,19 @@ class PBConnection:
             self._take_decoder_events()
         if self.messages_completed != before:
             self._unfinished = 0
-        elif self._unfinished > self.max_message_size:
-            raise BananaError(f"message larger than max_message_size={self.max_message_size} bytes")
+        elif self._unfinished > self.message_limit:
+            raise BananaError(
+                f"message larger than max_message_size={self.max_message_size} bytes"
+                f" (+{self.decoder.granted_token_bytes} allowed by its constraints)"
+            )
+
+    @property
+    def message_limit(self) -> int:
+        """Bytes the message being received may take on the wire: ``max_message_size``,
+        plus the bytes of its byte strings that a constraint allowed past the decoder's
+        ``max_token_size`` (``Decoder.granted_token_bytes``), so that an argument
+        declared ``ByteStringConstraint(maxLength=N)`` is never cut off by this bound."""
+        return self.max_message_size + self.decoder.granted_token_bytes
 
     def _take_decoder_events(self) -> None:
         """Turn the codec's own events into ours (calls, answers and errors acted as
