@@ -145,12 +145,15 @@ class SpoolTests(SynchronousTestCase):
         self.assertEqual(self.transport.writes, [b"head", big[:SPOOL_SLICE]])
         self.clock.advance(0)
         w.write(b"later")
+        w.write_message([b"x" * (SPOOL_AT + 1)])  # (queued: no second wait)
+        self.assertEqual(len(self.waiters), 1)
         self.assertGreater(w.spooled, 0)
         while self.waiters:
+            self.assertEqual(len(self.waiters), 1)
             self.drained()
-        self.clock.advance(0)  # ("later" was held to the end of its turn: sending was blocked)
+        self.clock.advance(0)  # (nothing left held)
         data = b"".join(bytes(x) for x in self.transport.writes)
-        self.assertEqual(data, b"head" + big + b"tail" + b"later")
+        self.assertEqual(data, b"head" + big + b"tail" + b"later" + b"x" * (SPOOL_AT + 1))
         self.assertEqual(w.spooled, 0)
 
     def test_write_out_writes_everything_now(self) -> None:

@@ -31,10 +31,12 @@ rather than joined, which would copy them.
   buffer in one go (every TLS record of it held at once, then joined by the socket
   into one more 50 MB buffer: fresh memory, page-faulted, on every call) before a
   byte left, and the peer sat idle meanwhile; a slice at a time, encryption here
-  overlaps decoding there and the sender holds ~2 slices. Once the transport is gone (:meth:`lost`)
-held writes are dropped and new ones ignored; :meth:`write_out` writes what is held
-and spooled at once (before ``loseConnection``). Writes go into the TLS layer under the transport
-directly when there is one (``_tls_write``), else to ``transport.write``.
+  overlaps decoding there and the sender holds ~2 slices.
+
+Once the transport is gone (:meth:`lost`) held and spooled writes are dropped and new
+ones ignored; :meth:`write_out` writes what is held and spooled at once (before
+``loseConnection``). Writes go into the TLS layer under the transport directly when
+there is one (``_tls_write``), else to ``transport.write``.
 """
 
 from __future__ import annotations
@@ -225,18 +227,24 @@ class CorkedWriter:
             assert write is not None
             write(piece)
 
-    def _drain(self, _: object = None) -> None:
+    def _resume(self, _: object) -> None:
+        """The transport is writable again: go on with the spool."""
+        self._waiting = False
+        self._drain()
+
+    def _drain(self) -> None:
         """Write spooled slices until the transport's buffer is past its high-water
         mark (then again once it is writable) or the spool is empty."""
-        self._waiting = False
         spool = self._spool
         write = self._raw_write
         while spool and write is not None and not self.gone:
             if self._blocked():
+                if self._waiting:
+                    return  # (one wait at a time)
                 waiter = self._when_writable()
                 if waiter is not None:
                     self._waiting = True
-                    waiter.addCallback(self._drain)
+                    waiter.addCallback(self._resume)
                     return
             head = spool[0]
             if type(head) is memoryview:
