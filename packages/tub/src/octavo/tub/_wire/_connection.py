@@ -319,10 +319,8 @@ class PBConnection:
 
     @property
     def message_limit(self) -> int:
-        """Bytes the message being received may take on the wire: ``max_message_size``,
-        plus the bytes of its byte strings that a constraint allowed past the decoder's
-        ``max_token_size`` (``Decoder.granted_token_bytes``), so that an argument
-        declared ``ByteStringConstraint(maxLength=N)`` is never cut off by this bound."""
+        """Bytes the message being received may take: ``max_message_size`` plus those
+        its constraints let past ``max_token_size`` (``Decoder.granted_token_bytes``)."""
         return self.max_message_size + self.decoder.granted_token_bytes
 
     def _take_decoder_events(self) -> None:
