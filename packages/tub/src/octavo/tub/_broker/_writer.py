@@ -23,7 +23,7 @@ wait and the transport's buffer, which flow control watches, sees it. Big pieces
 large byte string the encoder did not copy) are written as they are
 rather than joined, which would copy them.
 
-- **Bulk: a slice at a time.** A piece bigger than ``SPOOL_AT`` (8 MiB) is handed to
+- **Bulk: a slice at a time.** A piece bigger than ``SPOOL_AT`` (16 MiB) is handed to
   the transport ``SPOOL_SLICE`` bytes at a time (views, no copy, when the writer is
   the TLS layer), the next slice once the transport's buffer has drained
   (``when_writable``, the Broker's flow control), and every later write queues
@@ -32,8 +32,9 @@ rather than joined, which would copy them.
   into one more 50 MB buffer: fresh memory, page-faulted, on every call) before a
   byte left, and the peer sat idle meanwhile; a slice at a time, encryption here
   overlaps decoding there and the sender holds ~2 slices. (Slices of 512 KiB past
-  1 MiB cost more system calls and reactor turns than they saved; 4 MiB past 8 MiB
-  measured best of the sizes tried, benchmarks/README.md.)
+  1 MiB cost more system calls and reactor turns than they saved, and a 10 MB string
+  sent whole measured faster than in slices: glibc reuses heap memory below its 32 MiB
+  mmap threshold. See benchmarks/README.md, "Large payloads".)
 
 Once the transport is gone (:meth:`lost`) held and spooled writes are dropped and new
 ones ignored; :meth:`write_out` writes what is held and spooled at once (before
@@ -58,7 +59,7 @@ __all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "CorkedWriter"]
 #: and the transport's buffer (what flow control watches) must see them
 FLUSH_AT = BIG_MESSAGE
 #: a piece bigger than this is written a slice at a time as the transport drains
-SPOOL_AT = 8 * 1024 * 1024
+SPOOL_AT = 16 * 1024 * 1024
 #: the size of those slices
 SPOOL_SLICE = 4 * 1024 * 1024
 
