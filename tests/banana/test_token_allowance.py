@@ -86,8 +86,9 @@ def test_elsewhere_the_limit_holds() -> None:
         assert events[1] == ObjectReceived(good)
         assert dec.granted_token_bytes == 0
     dec = Decoder(max_token_size=1000)
-    events = feed(dec, enc.encode(b"a" * 3000))
+    events = feed(dec, enc.encode(b"a" * 3000), chunk=1000)
     assert "3000>1000 (max_token_size" in str(events[0].violation)  # type: ignore[union-attr]
+    assert dec.skipped_bytes == 3000  # never held: a caller bounding messages may discount it
 
 
 def peak_while_decoding(size: int, chunk: int = 65536) -> int:

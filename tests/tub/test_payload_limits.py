@@ -179,6 +179,15 @@ class PayloadLimits(SynchronousTestCase):
         self.call_in_pieces("put_many", [b"a" * 900] * 5)
         self.assertTrue(self.conn.closed)
 
+    def test_a_refused_string_past_max_message_size_leaves_the_connection_up(self) -> None:
+        """A 10,000-byte unconstrained argument (past max_message_size too) is refused
+        with an error answer; its body, skipped unread, does not count against
+        max_message_size, so the connection goes on."""
+        (got,) = self.call_in_pieces("put_any", b"x" * 10_000)
+        self.assert_refused(got, "10000>1000", "max_token_size")
+        self.assertFalse(self.conn.closed)
+        self.assert_alive()
+
 
 class TokenSizeOption(SynchronousTestCase):
     def test_the_option_reaches_the_decoder(self) -> None:
