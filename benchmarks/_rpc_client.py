@@ -25,6 +25,7 @@ from _rpc_common import (
     CONNECT_CERTS,
     LOAD_CERT_BASE,
     MEGABYTE,
+    PAYLOAD_SIZES,
     STORE_ARGS,
     TYPED_NAME,
     bounded,
@@ -134,6 +135,33 @@ async def measure_calls(
     return out
 
 
+async def payload_figures(
+    take: Callable[[bytes], Awaitable[object]], scale: float
+) -> dict[str, Any]:
+    """MB/s of serial calls with a 1 MB, a 10 MB and a 50 MB bytes argument (keys
+    ``mb_per_s``, ``mb10_per_s``, ``mb50_per_s``), each after one warm-up call; a size
+    the server refuses is left out (its error under ``mbN_error``)."""
+    out: dict[str, Any] = {}
+    for size in (len(MEGABYTE), *PAYLOAD_SIZES):
+        payload = MEGABYTE if size == len(MEGABYTE) else b"\xa5" * size
+        key = "mb_per_s" if size == len(MEGABYTE) else f"mb{size // 1_000_000}_per_s"
+        try:
+            await take(payload)
+            done = 0
+            start = clock()
+            # at least 3 calls (a 50 MB one takes a while), else as serial() does
+            while done < 3 or (done < 500 and clock() - start < 3.0 * scale):
+                await take(payload)
+                done += 1
+        except Exception as e:
+            out[key.replace("_per_s", "_error")] = repr(e)[:300]
+            continue
+        out[key] = done * size / 1e6 / (clock() - start)
+        del payload
+        gc.collect()
+    return out
+
+
 async def echo_suite(port: int, cert: str, scale: float) -> dict[str, float]:
     """Bare TLS echo figures: the ceilings."""
     from _rpc_echo import EchoClient, tls_options
@@ -198,12 +226,19 @@ async def schema_figures(
     return out
 
 
-async def micro_suite(system: str, furl: str, certs: list[str], scale: float) -> dict[str, float]:
-    """One RPC system's call figures and its new-connection time."""
+async def micro_suite(
+    system: str, furl: str, certs: list[str], scale: float, payloads_only: bool = False
+) -> dict[str, Any]:
+    """One RPC system's call figures and its new-connection time (``payloads_only``:
+    only the 1, 10 and 50 MB argument figures)."""
     tub_class, _ = tub_classes(system)
     tub = tub_class(certData=certs[CLIENT_CERT])
     tub.startService()
     ref = await tub.getReference(furl)
+    if payloads_only:
+        out = await payload_figures(lambda p: ref.callRemote("take", p), scale)
+        await tub.stopService()
+        return out
     payload = nested_dict()
     out = await measure_calls(
         lambda: ref.callRemote("noop"),
@@ -213,6 +248,9 @@ async def micro_suite(system: str, furl: str, certs: list[str], scale: float) ->
         ServerSyscalls(ref),
     )
     out.update(await schema_figures(system, tub, ref, furl, scale))
+    big = await payload_figures(lambda p: ref.callRemote("take", p), scale)
+    big.pop("mb_per_s", None)  # (measured above, between the other figures)
+    out.update(big)
     await tub.stopService()
     times: list[float] = []
     more = bounded(len(CONNECT_CERTS), 6.0 * scale)
@@ -406,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0, help="curve: first certificate")
     parser.add_argument("--width", type=int, default=10, help="curve: calls in flight each")
     parser.add_argument("--measure", action="store_true", help="curve: the measuring one")
+    parser.add_argument(
+        "--payloads-only", action="store_true", help="micro: only the 1/10/50 MB figures"
+    )
     args = parser.parse_args(argv)
     certs = load_certificates()
     gc.collect()
@@ -416,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.system is None or args.furl is None:
             parser.error(f"{args.suite} needs SYSTEM and --furl")
         if args.suite == "micro":
-            return await micro_suite(args.system, args.furl, certs, args.scale)
+            return await micro_suite(
+                args.system, args.furl, certs, args.scale, payloads_only=args.payloads_only
+            )
         if args.suite == "curve":
             return await curve_suite(
                 args.system,

@@ -36,6 +36,11 @@ def nested_dict() -> dict[str, list[object]]:
 
 
 MEGABYTE = b"\xa5" * 1_000_000
+#: the big-argument rows: bytes arguments of 10 MB and 50 MB (serial calls, like MEGABYTE)
+PAYLOAD_SIZES = (10_000_000, 50_000_000)
+#: the Octavo server allows them with this max-token-size (its default is 16 MiB; its
+#: max-message-size, 64 MiB, already covers a 50 MB argument)
+SERVER_MAX_TOKEN_SIZE = 64 * 1024 * 1024
 
 
 def make_certificate(_: int = 0) -> str:

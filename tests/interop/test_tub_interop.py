@@ -199,6 +199,17 @@ class Interop(unittest.TestCase):
         assert await rref.callRemote("echo", payload) == payload
         assert await rref.callRemote("big", 1 << 20) == b"x" * (1 << 20)
 
+    async def test_50_mb_both_ways_with_foolscap(self) -> None:
+        """A 50 MB argument to Foolscap and its 50 MB echo back, our max-token-size
+        raised to 64 MiB (Foolscap has no token limit); by default the echo would be
+        refused here."""
+        _, furl = await self.peer()
+        tub = self.make_tub(listen=False)
+        tub.setOption("max-token-size", 64 * 1024 * 1024)
+        rref = await tub.getReference(furl)
+        payload = b"\xa5" * 50_000_000
+        assert await rref.callRemote("echo", payload) == payload
+
     async def test_octavo_gets_foolscap_exceptions(self) -> None:
         """A Foolscap method's exception arrives as a failure naming its type and text."""
         _, furl = await self.peer()

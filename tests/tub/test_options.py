@@ -32,6 +32,7 @@ ROUND_TRIPS = [
     ("max-references-per-peer", 1000, 1000),
     ("max-pending-gifts", "12", 12),
     ("max-message-size", 1 << 20, 1 << 20),
+    ("max-token-size", "60000000", 60_000_000),
     ("max-vocab-entries", "100", 100),
     ("max-vocab-bytes", 5000, 5000),
     ("max-message-objects", 7, 7),
@@ -67,6 +68,7 @@ NOT_DEFAULTS = {
     "max_references_per_peer": 13,
     "max_pending_gifts": 31,
     "max_message_size": 17,
+    "max_token_size": 37,
     "max_vocab_entries": 19,
     "max_vocab_bytes": 23,
     "max_message_objects": 29,
@@ -188,19 +190,29 @@ def test_every_broker_arg_is_a_broker_keyword():
         "max_references": 100_000,
         "max_pending_gifts": 1_000,
         "max_message_size": 64 * 1024 * 1024,
-        "codec_limits": {},  # None: the decoder's own defaults
+        # None: the decoder's own defaults; max_token_size's default is the decoder's
+        "codec_limits": {"max_token_size": 16 * 1024 * 1024},
     }
     options.set("max-vocab-entries", 100)
     options.set("max-message-objects", 7)
     limits = options.broker_arguments()["codec_limits"]
-    assert limits == {"max_vocab_entries": 100, "max_message_objects": 7}
+    assert limits == {
+        "max_token_size": 16 * 1024 * 1024,
+        "max_vocab_entries": 100,
+        "max_message_objects": 7,
+    }
 
 
 def test_every_codec_arg_is_a_decoder_keyword():
     """Each codec_arg is a keyword octavo.banana.Decoder takes."""
     params = inspect.signature(Decoder).parameters
     args = {o.codec_arg for o in OPTIONS.values() if o.codec_arg}
-    assert args == {"max_vocab_entries", "max_vocab_bytes", "max_message_objects"}
+    assert args == {
+        "max_token_size",
+        "max_vocab_entries",
+        "max_vocab_bytes",
+        "max_message_objects",
+    }
     assert args <= set(params)
 
 

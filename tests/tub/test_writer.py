@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.tub._broker._broker import Broker
 from octavo.tub._broker._tls_read import cork_tls_reads
-from octavo.tub._broker._writer import FLUSH_AT, CorkedWriter
+from octavo.tub._broker._writer import FLUSH_AT, SPOOL_AT, SPOOL_SLICE, CorkedWriter
 from octavo.tub._referenceable import Referenceable
 from octavo.tub.testing import BrokerConnection, FakeTub
 
@@ -111,6 +111,64 @@ class WriterTests(SynchronousTestCase):
         w.flush()
         self.assertEqual(self.transport.writes, [b"a"])
         self.assertEqual(w.holding, 0)
+
+
+class SpoolTests(SynchronousTestCase):
+    """A piece past SPOOL_AT goes a slice at a time, as the transport drains."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.transport = Recording()
+        self.waiters: list[Deferred[None]] = []
+        self.writer = CorkedWriter(self.clock, self.blocked, self.when_writable)
+        self.writer.attach(self.transport)
+
+    def blocked(self) -> bool:
+        # as a TCP transport: past its high-water mark after each big write
+        return bool(self.transport.writes) and len(self.transport.writes[-1]) > FLUSH_AT
+
+    def when_writable(self) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
+        self.waiters.append(d)
+        return d
+
+    def drained(self) -> None:
+        self.transport.writes.append(b"")  # (the buffer is empty: not blocked)
+        self.waiters.pop().callback(None)
+
+    def test_a_big_piece_goes_a_slice_at_a_time_and_later_writes_wait(self) -> None:
+        """Each slice is written once the last one drained; writes made meanwhile follow
+        the big piece, in order; the slices together are the piece."""
+        big = bytes(range(256)) * ((SPOOL_AT + 3 * SPOOL_SLICE) // 256)
+        w = self.writer
+        w.write_message([b"head", big, b"tail"])
+        self.assertEqual(self.transport.writes, [b"head", big[:SPOOL_SLICE]])
+        self.clock.advance(0)
+        w.write(b"later")
+        w.write_message([b"x" * (SPOOL_AT + 1)])  # (queued: no second wait)
+        self.assertEqual(len(self.waiters), 1)
+        self.assertGreater(w.spooled, 0)
+        while self.waiters:
+            self.assertEqual(len(self.waiters), 1)
+            self.drained()
+        self.clock.advance(0)  # (nothing left held)
+        data = b"".join(bytes(x) for x in self.transport.writes)
+        self.assertEqual(data, b"head" + big + b"tail" + b"later" + b"x" * (SPOOL_AT + 1))
+        self.assertEqual(w.spooled, 0)
+
+    def test_write_out_writes_everything_now(self) -> None:
+        """Before a close, what is spooled is written at once; after loss, nothing."""
+        big = b"\xa5" * (SPOOL_AT + 1)
+        self.writer.write_message([big, b"end"])
+        self.writer.write_out()
+        self.assertEqual(b"".join(bytes(x) for x in self.transport.writes), big + b"end")
+        self.writer.write_message([big])
+        self.writer.lost()
+        while self.waiters:
+            self.drained()
+        self.assertEqual(self.writer.spooled, 0)
+        written = b"".join(bytes(x) for x in self.transport.writes)
+        self.assertEqual(len(written), len(big) + 3 + SPOOL_SLICE)  # one slice, then lost
 
 
 class PairTestCase(SynchronousTestCase):

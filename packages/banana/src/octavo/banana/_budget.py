@@ -61,6 +61,7 @@ class MessageBudget:
         "at",
         "base",
         "first_allowance",
+        "granted",
         "left",
         "max_objects",
         "objects",
@@ -88,6 +89,9 @@ class MessageBudget:
         self.base = 0
         self.token = 0
         self.at = 0
+        #: bytes of the message's tokens admitted past max_token_size (a constraint
+        #: allowed them: ``Limits.check_size``); 0 when a message begins or ends
+        self.granted = 0
 
     def begin(self, start: int, opens0: int) -> None:
         """A top-level OPEN, object number ``opens0``, starts at stream offset ``start``
@@ -96,6 +100,7 @@ class MessageBudget:
         self.opens0 = opens0
         self.objects = 0
         self.left = 0
+        self.granted = 0
 
     @property
     def sure_objects(self) -> int:
@@ -109,6 +114,7 @@ class MessageBudget:
         self.start = start
         self.opens0 = opens0
         self.objects = 0
+        self.granted = 0
         self.left = left = self.first_allowance  # what renew() gives with nothing counted
         return left
 

@@ -115,6 +115,12 @@ class Constraint:
     def checkObject(self, obj: object, inbound: bool) -> None:
         """Raise Violation unless the finished object ``obj`` fits."""
 
+    def token_allowance(self, typebyte: int) -> int:
+        """The largest body of a ``typebyte`` token this constraint explicitly accepts,
+        which the decoder admits even past its ``max_token_size`` (0: none; the
+        decoder's limit applies). Only a bounded ByteStringConstraint gives one."""
+        return 0
+
     def __repr__(self) -> str:
         return f"<{self.name}>"
 
@@ -149,6 +155,10 @@ class ByteStringConstraint(Constraint):
             raise Violation(f"string too long ({len(obj)} > {self.maxLength})")
         if len(obj) < self.minLength:
             raise Violation(f"string too short ({len(obj)} < {self.minLength})")
+
+    def token_allowance(self, typebyte: int) -> int:
+        # an explicit maxLength lets a STRING of that length through (None: no promise)
+        return self.maxLength if typebyte == STRING and self.maxLength is not None else 0
 
 
 #: Foolscap's name for ByteStringConstraint.
@@ -400,6 +410,9 @@ class PolyConstraint(Constraint):
             return
         raise Violation(f"object type {type(obj)} does not satisfy any of {self.alternatives}")
 
+    def token_allowance(self, typebyte: int) -> int:
+        return max((c.token_allowance(typebyte) for c in self.alternatives), default=0)
+
 
 ChoiceOf = PolyConstraint
 TupleOf = TupleConstraint
@@ -419,6 +432,9 @@ class _Wrapper(Constraint):
 
     def checkObject(self, obj: object, inbound: bool) -> None:
         self.constraint.checkObject(obj, inbound)
+
+    def token_allowance(self, typebyte: int) -> int:
+        return self.constraint.token_allowance(typebyte)
 
 
 class Shared(_Wrapper):

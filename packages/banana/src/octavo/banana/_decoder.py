@@ -93,6 +93,10 @@ class RootUnslicer(Unslicer):
         if self.constraint is not None:
             self.constraint.checkToken(typebyte, size)
 
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.constraint
+        return 0 if c is None else c.token_allowance(typebyte)
+
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         if self.constraint is not None:
             self.constraint.checkOpentype(opentype)
@@ -131,7 +135,11 @@ class Decoder:
         BananaError (as for Foolscap's PB connections).
     :param max_depth: deepest allowed nesting of sequences; a deeper OPEN is a Violation.
     :param max_token_size: largest STRING/LONGINT/LONGNEG body (bytes); a larger
-        one is a Violation and its body is skipped, never buffered.
+        one is a Violation and its body is skipped, never buffered, unless the
+        constraint that applies to it explicitly allows it (a
+        ``ByteStringConstraint(maxLength=N)``, N above this limit, admits a STRING of
+        up to N bytes there: ``Unslicer.token_allowance``; see
+        :attr:`granted_token_bytes`).
     :param vocab: an initial inbound vocabulary, as negotiated.
     :param max_vocab_entries: the most entries the inbound vocabulary may hold (default
         4096; Foolscap negotiates 25 and sends no more).
@@ -186,6 +194,7 @@ class Decoder:
         self._need_end = 0
         self._acc = bytearray()  # an unfinished token, when it spans feeds
         self._skip = 0
+        self._skipped = 0  # bytes of refused bodies skipped unread, in all
         self._big: io.BytesIO | None = None
         self._big_left = 0
         self._failed: BananaError | None = None
@@ -275,6 +284,22 @@ class Decoder:
     def max_token_size(self) -> int:
         """Largest STRING/LONGINT/LONGNEG body, in bytes."""
         return self._limits.max_token_size
+
+    @property
+    def skipped_bytes(self) -> int:
+        """Bytes of refused STRING/LONGINT/LONGNEG bodies skipped unread so far (a
+        running total): bytes that arrived and were never held, which a caller that
+        bounds messages by their bytes on the wire need not count."""
+        return self._skipped
+
+    @property
+    def granted_token_bytes(self) -> int:
+        """Bytes of the message being decoded whose tokens were admitted past
+        ``max_token_size`` because a constraint explicitly allows them (a
+        ``ByteStringConstraint(maxLength=N)`` with N above the limit); 0 between
+        messages. A caller that bounds whole messages (octavo-tub's
+        ``max-message-size``) raises its bound by this much."""
+        return self._budget.granted
 
     @property
     def max_message_objects(self) -> int:
@@ -406,12 +431,14 @@ class Decoder:
 
     def _deliver(self, obj: object) -> None:
         self._st.objects.clear()
+        self._budget.granted = 0
         if type(obj) is VocabMarker:
             return
         self._events.append(ObjectReceived(obj))
 
     def _rejected(self, why: Violation) -> None:
         self._st.objects.clear()
+        self._budget.granted = 0
         why.__traceback__ = None  # do not keep decoder frames (and buffers) alive
         self._events.append(ViolationReceived(why))
 
@@ -419,8 +446,10 @@ class Decoder:
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
+                self._skipped += len(data)
                 return
             data = data[self._skip :]
+            self._skipped += self._skip
             self._skip = 0
         if self._big is not None:
             # the body of a large STRING: straight into its buffer, never re-joined
@@ -547,6 +576,7 @@ class Decoder:
         if e > end:  # a STRING, LONGINT or LONGNEG
             if rejected:
                 self._skip = e - end
+                self._skipped += end - body
                 return end
             if typ == STRING and header >= _BIG_TOKEN:
                 self._start_big(buf, body, e, end)

@@ -30,7 +30,19 @@ from ._errors import BananaError, Violation
 from ._objects import ObjectTable
 from ._registry import UnslicerEntry, UnslicerRegistry
 from ._tables import CONTAINER_UNSLICERS, KIND_DICT, KIND_TUPLE, FastTables
-from ._tokens import ABORT, CLOSE, ERROR, LONGINT, LONGNEG, OPEN, PING, PONG, STRING, VOCAB
+from ._tokens import (
+    ABORT,
+    CLOSE,
+    ERROR,
+    LONGINT,
+    LONGNEG,
+    OPEN,
+    PING,
+    PONG,
+    STRING,
+    VOCAB,
+    tokenNames,
+)
 from ._unslicers import DecoderView, Opentype, Unslicer
 
 __all__ = ["Frame", "Limits", "Stack"]
@@ -49,7 +61,8 @@ class Limits:
 
     The general path refuses with :meth:`check_open` and :meth:`check_size`; the fast
     paths compare with the same two attributes and hand the token over to the general
-    path past them, so the refusal itself is only ever made here.
+    path past them, so the refusal (or the admission of a bigger token that a
+    constraint allows) is only ever decided here.
     """
 
     __slots__ = ("max_depth", "max_token_size")
@@ -69,10 +82,19 @@ class Limits:
         if depth > self.max_depth:
             raise Violation(f"nesting deeper than max_depth={self.max_depth}")
 
-    def check_size(self, size: int) -> None:
-        """Refuse a STRING/LONGINT/LONGNEG body of ``size`` bytes."""
-        if size > self.max_token_size:
-            raise Violation(f"token body too large: {size}>{self.max_token_size} (max_token_size)")
+    def check_size(self, typ: int, size: int, top: Unslicer) -> int:
+        """Admit or refuse a STRING/LONGINT/LONGNEG body of ``size`` bytes for a child of
+        ``top``: up to ``max_token_size``, or up to what ``top`` explicitly allows for
+        it (``Unslicer.token_allowance``: a constraint that accepts a bigger byte
+        string). Returns the bytes admitted past ``max_token_size`` (0 or ``size``)."""
+        if size <= self.max_token_size:
+            return 0
+        if size <= top.token_allowance(typ):
+            return size
+        raise Violation(
+            f"{tokenNames.get(typ, hex(typ))} token too large: {size}>{self.max_token_size}"
+            " (max_token_size; a constraint on this value may allow more)"
+        )
 
 
 class Stack:
@@ -158,7 +180,7 @@ class Stack:
                 if top.wants_check:
                     top.checkToken(typ, header)
                 if typ in _SIZED:
-                    self.limits.check_size(header)
+                    self.budget.granted += self.limits.check_size(typ, header, top)
         except Violation as v:
             in_open = self.in_open
             self.in_open = False

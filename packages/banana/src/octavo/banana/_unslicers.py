@@ -108,6 +108,13 @@ class Unslicer:
     def checkToken(self, typebyte: int, size: int) -> None:
         """Refuse a primitive token before its body is read (size = header value)."""
 
+    def token_allowance(self, typebyte: int) -> int:
+        """The largest body of a ``typebyte`` token the next child may have even past
+        the decoder's ``max_token_size``: what the constraint for that child explicitly
+        accepts (``Constraint.token_allowance``); 0: none. Asked only for a token
+        past that limit, after :meth:`checkToken` (if ``wants_check``) passed."""
+        return 0
+
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         """Return the child unslicer for ``opentype`` (None: wait for more index tokens).
 
@@ -193,6 +200,10 @@ class _BoundedItems(Unslicer):
         if self.itemConstraint is not None:
             self.itemConstraint.checkToken(typebyte, size)
 
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.itemConstraint
+        return 0 if c is None else c.token_allowance(typebyte)
+
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         self._check_room()
         if self.itemConstraint is not None:
@@ -275,6 +286,12 @@ class TupleUnslicer(Unslicer):
             if len(self.list) >= len(self.constraints):
                 raise Violation("the tuple is full")
             self.constraints[len(self.list)].checkToken(typebyte, size)
+
+    def token_allowance(self, typebyte: int) -> int:
+        cs = self.constraints
+        if cs is None or len(self.list) >= len(cs):
+            return 0
+        return cs[len(self.list)].token_allowance(typebyte)
 
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         c = None
@@ -434,6 +451,10 @@ class DictUnslicer(Unslicer):
         c = self.keyConstraint if self.gettingKey else self.valueConstraint
         if c is not None:
             c.checkToken(typebyte, size)
+
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.keyConstraint if self.gettingKey else self.valueConstraint
+        return 0 if c is None else c.token_allowance(typebyte)
 
     def doOpen(self, opentype: Opentype) -> Unslicer | None:
         if self.maxKeys is not None and len(self.items) >= 2 * self.maxKeys:

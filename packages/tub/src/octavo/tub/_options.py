@@ -138,8 +138,15 @@ class TubOptions:
     #: not resolved yet; one more is refused with a Violation (a gift loop, or a flood).
     max_pending_gifts: int = 1_000
     #: ``max-message-size``: bytes one inbound message may take on the wire; a bigger
-    #: one is a protocol error that closes that connection.
+    #: one is a protocol error that closes that connection. The bytes of byte strings
+    #: that a constraint allowed past ``max-token-size`` come on top.
     max_message_size: int = 64 * 1024 * 1024
+    #: ``max-token-size``: bytes one byte string (STRING token) of an inbound message
+    #: may take (the Banana decoder's ``max_token_size``); a bigger one is refused with
+    #: a Violation (its body skipped, never buffered) and the connection goes on. An
+    #: argument or result whose constraint allows more
+    #: (``ByteStringConstraint(maxLength=N)``) may take up to N bytes.
+    max_token_size: int = 16 * 1024 * 1024
     #: ``max-vocab-entries``: entries a peer's inbound vocabulary table may hold
     #: (``set-vocab``/``add-vocab``; past it the connection closes). None: the Banana
     #: decoder's default (``octavo.banana.Decoder``, 4,096).
@@ -260,6 +267,7 @@ OPTIONS: Mapping[str, Option] = MappingProxyType(
             "max_pending_gifts", coerce_count, broker_arg="max_pending_gifts"
         ),
         "max-message-size": Option("max_message_size", coerce_count, broker_arg="max_message_size"),
+        "max-token-size": Option("max_token_size", coerce_count, codec_arg="max_token_size"),
         "max-vocab-entries": Option(
             "max_vocab_entries", coerce_count, codec_arg="max_vocab_entries"
         ),

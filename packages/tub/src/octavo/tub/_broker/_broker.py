@@ -168,7 +168,7 @@ class Broker(Protocol):
         #: backpressure: when to stop reading, when sending may go on
         self.flow = FlowControl(self.connection, self._reading_changed)
         #: where everything this Broker sends goes (held back during bursts and turns)
-        self.writer = CorkedWriter(clock, self._send_blocked)
+        self.writer = CorkedWriter(clock, self._send_blocked, self.flow.when_writable)
         #: True while events are being handled (a re-entered call leaves them to it)
         self._handling = False
         self._delivery = Delivery(self)
@@ -263,7 +263,7 @@ class Broker(Protocol):
         self.writer.write(data)
 
     def _lose(self) -> None:
-        self.writer.flush()
+        self.writer.write_out()
         self.flow.detach()
         t: Any = self.transport
         if t is not None:

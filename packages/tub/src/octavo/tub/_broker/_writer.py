@@ -21,14 +21,30 @@ one TLS record and one system call:
 Past ``FLUSH_AT`` held bytes (64 KiB) are written at once, so that bulk data does not
 wait and the transport's buffer, which flow control watches, sees it. Big pieces (a
 large byte string the encoder did not copy) are written as they are
-rather than joined, which would copy them. Once the transport is gone (:meth:`lost`)
-held writes are dropped and new ones ignored; :meth:`flush` writes what is held at
-once (before ``loseConnection``). Writes go into the TLS layer under the transport
-directly when there is one (``_tls_write``), else to ``transport.write``.
+rather than joined, which would copy them.
+
+- **Bulk: a slice at a time.** A piece bigger than ``SPOOL_AT`` (16 MiB) is handed to
+  the transport ``SPOOL_SLICE`` bytes at a time (views, no copy, when the writer is
+  the TLS layer), the next slice once the transport's buffer has drained
+  (``when_writable``, the Broker's flow control), and every later write queues
+  behind it. Handed over whole, a 50 MB argument was encrypted into the transport's
+  buffer in one go (every TLS record of it held at once, then joined by the socket
+  into one more 50 MB buffer: fresh memory, page-faulted, on every call) before a
+  byte left, and the peer sat idle meanwhile; a slice at a time, encryption here
+  overlaps decoding there and the sender holds ~2 slices. (Slices of 512 KiB past
+  1 MiB cost more system calls and reactor turns than they saved, and a 10 MB string
+  sent whole measured faster than in slices: glibc reuses heap memory below its 32 MiB
+  mmap threshold. See benchmarks/README.md, "Large payloads".)
+
+Once the transport is gone (:meth:`lost`) held and spooled writes are dropped and new
+ones ignored; :meth:`write_out` writes what is held and spooled at once (before
+``loseConnection``). Writes go into the TLS layer under the transport directly when
+there is one (``_tls_write``), else to ``transport.write``.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -37,15 +53,23 @@ from octavo.tub._wire._fastwire import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["FLUSH_AT", "CorkedWriter"]
+__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "CorkedWriter"]
 
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
 FLUSH_AT = BIG_MESSAGE
+#: a piece bigger than this is written a slice at a time as the transport drains
+SPOOL_AT = 16 * 1024 * 1024
+#: the size of those slices
+SPOOL_SLICE = 4 * 1024 * 1024
 
 
 def _never() -> bool:
     return False
+
+
+def _no_wait() -> Any:
+    return None
 
 
 class CorkedWriter:
@@ -58,25 +82,51 @@ class CorkedWriter:
         "_held",
         "_held_bytes",
         "_raw_write",
+        "_spool",
         "_turn",
+        "_views",
+        "_waiting",
+        "_when_writable",
         "gone",
     )
 
-    def __init__(self, clock: ClockLike, blocked: Callable[[], bool] = _never) -> None:
+    def __init__(
+        self,
+        clock: ClockLike,
+        blocked: Callable[[], bool] = _never,
+        when_writable: Callable[[], Any] = _no_wait,
+    ) -> None:
+        """``blocked()``: whether the transport's send buffer is past its high-water
+        mark; ``when_writable()``: a Deferred firing once it is not (None: no flow
+        control, slices of a big piece are written one after another at once)."""
         self._clock = clock
         self._blocked = blocked
+        self._when_writable = when_writable
+        #: what waits behind a big piece being written a slice at a time (its rest
+        #: first, as a memoryview), in order
+        self._spool: deque[bytes | memoryview] = deque()
+        self._waiting = False  # a when_writable() Deferred will resume the spool
+        self._views = False  # the raw writer takes memoryviews (the TLS layer)
         self._corked = False
         self._held: list[bytes] = []
         self._held_bytes = 0
         #: the end of the current turn (a pending ``callLater(0)``), or None
         self._turn: Any = None
-        self._raw_write: Callable[[bytes], object] | None = None
+        #: the transport's write (it takes memoryviews too when it is the TLS layer)
+        self._raw_write: Callable[[Any], object] | None = None
         #: True once the transport is gone: writes are dropped
         self.gone = False
 
     def attach(self, transport: Any) -> None:
         """Write to ``transport`` from now on."""
-        self._raw_write = direct_tls_writer(transport) or transport.write
+        direct = direct_tls_writer(transport)
+        self._views = direct is not None
+        self._raw_write = direct or transport.write
+
+    @property
+    def spooled(self) -> int:
+        """Bytes waiting behind a big piece being written a slice at a time."""
+        return sum(map(len, self._spool))
 
     @property
     def corked(self) -> bool:
@@ -133,7 +183,7 @@ class CorkedWriter:
             self._held_bytes = sum(map(len, pieces))
         else:
             for piece in pieces:
-                write(piece)
+                self._out(piece)
         self._turn = self._clock.callLater(0, self._end_turn)
 
     def _end_turn(self) -> None:
@@ -145,9 +195,9 @@ class CorkedWriter:
         """Write everything held now, as one write, but big pieces as they are."""
         held, self._held = self._held, []
         self._held_bytes = 0
-        write = self._raw_write
-        if not held or write is None or self.gone:
+        if not held or self._raw_write is None or self.gone:
             return
+        write = self._out
         if len(held) == 1:
             if held[0]:
                 write(held[0])
@@ -167,11 +217,66 @@ class CorkedWriter:
         if run:
             write(b"".join(run))
 
+    def _out(self, piece: bytes) -> None:
+        """Hand ``piece`` to the transport, behind whatever is spooled; a piece past
+        SPOOL_AT is spooled itself, to go a slice at a time."""
+        if self._spool:
+            self._spool.append(piece)
+        elif len(piece) > SPOOL_AT:
+            self._spool.append(memoryview(piece))
+            self._drain()
+        else:
+            write = self._raw_write
+            assert write is not None
+            write(piece)
+
+    def _resume(self, _: object) -> None:
+        """The transport is writable again: go on with the spool."""
+        self._waiting = False
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write spooled slices until the transport's buffer is past its high-water
+        mark (then again once it is writable) or the spool is empty."""
+        spool = self._spool
+        write = self._raw_write
+        while spool and write is not None and not self.gone:
+            if self._blocked():
+                if self._waiting:
+                    return  # (one wait at a time)
+                waiter = self._when_writable()
+                if waiter is not None:
+                    self._waiting = True
+                    waiter.addCallback(self._resume)
+                    return
+            head = spool[0]
+            if type(head) is memoryview:
+                piece = head[:SPOOL_SLICE]
+                if len(head) > SPOOL_SLICE:
+                    spool[0] = head[SPOOL_SLICE:]
+                else:
+                    spool.popleft()
+                write(piece if self._views else bytes(piece))
+            else:
+                write(spool.popleft())
+
+    def write_out(self) -> None:
+        """Write everything held and spooled now, whatever the transport's buffer
+        holds (before ``loseConnection``: nothing may stay behind)."""
+        self.flush()
+        spool, self._spool = self._spool, deque()
+        write = self._raw_write
+        if write is None or self.gone:
+            return
+        for piece in spool:
+            write(piece if self._views or type(piece) is bytes else bytes(piece))
+
     def lost(self) -> None:
         """The transport is gone: drop what is held, write nothing more."""
         self.gone = True
         self._held = []
         self._held_bytes = 0
+        self._spool.clear()
         turn, self._turn = self._turn, None
         if turn is not None and turn.active():
             turn.cancel()

@@ -135,6 +135,10 @@ class _ConstrainedChild(Unslicer):
         if self.child_constraint is not None:
             self.child_constraint.checkToken(typebyte, size)
 
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.child_constraint
+        return 0 if c is None else int(c.token_allowance(typebyte))
+
     def doOpen(self, opentype: tuple[str, ...]) -> Unslicer | None:
         return self.open_constrained(opentype, self.child_constraint)
 

@@ -33,15 +33,15 @@ as a list of pieces (a big byte string is not copied). The owner is also told,
 through the host (:class:`ConnectionHost`), when a proxy of ours is garbage
 collected, and then calls :meth:`release_reference` to send the ``decref``.
 
-Limits: the decoder's (depth, token size), ``max_message_size`` bytes for one
-message, ``max_inbound_calls`` calls running at once: further calls wait in arrival
-order until earlier ones are answered, and meanwhile :attr:`input_blocked` tells the
-owner to stop reading (so they are not read rather than refused); only beyond as many
-calls again waiting are calls refused. A protocol error raises
-BananaError from :meth:`receive_data`: the owner must drop the connection (after
-sending :meth:`error_token`). The common calls and answers are read and written
-by whole-message fast paths (``_fastwire``); ``fast_paths=False`` turns them off,
-with the same bytes and the same events.
+Limits: the decoder's (depth, token size); one message's bytes, minus refused bodies
+skipped unread, at most :attr:`PBConnection.message_limit`; ``max_inbound_calls``
+calls running at once: further calls wait in arrival order until earlier ones are
+answered, and meanwhile :attr:`input_blocked` tells the owner to stop reading (so
+they are not read rather than refused); only beyond as many calls again waiting are
+calls refused. A protocol error raises BananaError from :meth:`receive_data`: the
+owner must drop the connection (after sending :meth:`error_token`). The common calls
+and answers are read and written by whole-message fast paths (``_fastwire``);
+``fast_paths=False`` turns them off, with the same bytes and the same events.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ class PBConnection:
             return
         unfinished = self._unfinished + len(data)
         take_body = self._take_body
-        if take_body is not None and unfinished <= self.max_message_size and take_body(data):
+        if take_body is not None and unfinished <= self.message_limit and take_body(data):
             # the middle of a big byte string: nothing to decode yet
             self._unfinished = unfinished
             return
@@ -303,15 +303,25 @@ class PBConnection:
                     self._unfinished = 0
                     return
                 data = data[used:]
+        skipped = decoder.skipped_bytes  # (a refused body's bytes are never held)
         try:
             decoder.receive_data(data)
         finally:
             # what was decoded before a protocol error is still reported
             self._take_decoder_events()
+        self._unfinished -= decoder.skipped_bytes - skipped
         if self.messages_completed != before:
             self._unfinished = 0
-        elif self._unfinished > self.max_message_size:
-            raise BananaError(f"message larger than max_message_size={self.max_message_size} bytes")
+        elif self._unfinished > self.message_limit:
+            raise BananaError(
+                f"message larger than max_message_size={self.max_message_size} bytes"
+                f" (+{decoder.granted_token_bytes} allowed by its constraints)"
+            )
+
+    @property
+    def message_limit(self) -> int:
+        """``max_message_size`` plus what constraints let past ``max_token_size``."""
+        return self.max_message_size + self.decoder.granted_token_bytes
 
     def _take_decoder_events(self) -> None:
         """Turn the codec's own events into ours (calls, answers and errors acted as
