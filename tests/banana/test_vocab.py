@@ -123,3 +123,16 @@ def test_same_initial_table_is_shared_until_changed() -> None:
     assert d.vocab_word(len(VOCAB_V1)) == b"extra"
     assert e.vocab_word(len(VOCAB_V1)) is None
     assert Decoder(vocab=VOCAB_V1).vocab_word(len(VOCAB_V1)) is None
+
+
+def test_a_decoder_given_a_table_builds_only_its_tables() -> None:
+    """A decoder made with an initial vocabulary builds the fast tables of that table
+    alone (not the empty table's first: a fresh registry's first decoder paid both)."""
+    from octavo.banana import default_unslicers
+
+    registry = default_unslicers()
+    table = ("alpha", "beta")
+    d = Decoder(unslicers=registry, vocab=table)
+    assert list(registry.cache) == [(b"alpha", b"beta")]
+    d.receive_data(Encoder(vocab=table).encode("beta"))
+    assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == ["beta"]

@@ -562,3 +562,15 @@ def test_a_copier_without_a_copytype_uses_the_qualified_class_name() -> None:
     assert name in data and b"copyable" in data
     got = send(Thing(4))
     assert isinstance(got, Violation) and name.decode() in str(got)
+
+
+def test_a_tubs_codec_differs_from_the_process_one_only_in_its_copyable_lookup() -> None:
+    """A Tub's codec (a copy of the process codec's registry) reads every opentype as
+    the process codec does, except copyables, looked up in the Tub's registry."""
+    from octavo.tub import Tub
+    from octavo.tub._broker._host import CODEC, codec_for
+
+    mine = dict(codec_for(Tub()).unslicers.entries())
+    shared = dict(CODEC.unslicers.entries())
+    assert mine.keys() == shared.keys()
+    assert [ot for ot in mine if mine[ot] != shared[ot]] == [("copyable",)]

@@ -9,13 +9,14 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.furl import TubRef
 from octavo.tub._errors import NegotiationError
-from octavo.tub._negotiation._machine import Negotiator
+from octavo.tub._negotiation._machine import Established, Negotiator, SendData
 from octavo.tub._negotiation._protocol import SERVER_TIMEOUT, NegotiationProtocol
 from octavo.tub._net._connectors import TubConnector
 from octavo.tub._net._identity import create_certificate
 from octavo.tub._tub import Tub
 
 from .test_negotiation import BIG, SMALL, FakeState
+from .test_tls_write import Socket
 
 
 class Recorder:
@@ -115,6 +116,48 @@ class GlueTests(SynchronousTestCase):
         assert transport.value().startswith(b"HTTP/1.1 101 Switching Protocols")
         assert started == ["CTX"]
         assert b"my-tub-id: " + BIG.encode() in transport.value()
+
+    def test_101_leaves_before_tls_starts(self) -> None:
+        """On a socket of the reactor the 101 is sent before TLS is set up (the
+        client sets up its own meanwhile), not on the reactor's next turn."""
+        clock, handler = MemoryReactorClock(), Recorder()
+        proto = server_protocol(clock, handler)
+        sent_at_start: list[list[bytes]] = []
+
+        class TLSSocket(Socket):
+            def startTLS(self, ctx: Any) -> None:
+                sent_at_start.append(list(self.sent))
+
+        sock = TLSSocket(room=65536)
+
+        def ctx_state(t: str) -> Any:
+            s = FakeState(BIG)
+            s.context_factory = lambda: "CTX"  # type: ignore[attr-defined]
+            return s, None
+
+        proto.negotiator.lookup = ctx_state
+        proto.makeConnection(sock)
+        proto.dataReceived(b"GET /id/" + BIG.encode() + b" HTTP/1.1\r\n\r\n")
+        (before_tls,) = sent_at_start
+        assert len(before_tls) == 1 and before_tls[0].startswith(b"HTTP/1.1 101 Switching")
+
+    def test_decision_leaves_before_the_broker_is_built(self) -> None:
+        """The master's decision block is on the socket before its Broker is built
+        (the peer builds its own meanwhile)."""
+        clock = MemoryReactorClock()
+        sent_at_success: list[list[bytes]] = []
+
+        class Handler(Recorder):
+            def negotiation_succeeded(self, proto: Any, state: Any, event: Any) -> Any:
+                sent_at_success.append(list(sock.sent))
+                return super().negotiation_succeeded(proto, state, event)
+
+        proto = server_protocol(clock, Handler())
+        sock = Socket(room=65536)
+        proto.makeConnection(sock)
+        proto.negotiator.state = FakeState(BIG)
+        proto._run([SendData(b"decision\r\n\r\n"), Established(SMALL, {}, True, b"")])
+        assert sent_at_success == [[b"decision\r\n\r\n"]]
 
 
 class ConnectorTests(SynchronousTestCase):

@@ -1,5 +1,6 @@
 """direct_tls_writer leaves transports without a TLS layer of Twisted's alone, and
-sends on an idle socket without registering it for writing.
+sends on an idle socket without registering it for writing; send_written_now puts
+what negotiation wrote on the socket at once.
 
 That the Broker's bytes reach the far socket in the same turn is tested with real Tubs
 in test_tub_calls.py."""
@@ -12,6 +13,7 @@ from twisted.internet.abstract import FileDescriptor
 from twisted.internet.testing import StringTransport
 
 from octavo.tub._broker._tls_write import _send_idle, direct_tls_writer
+from octavo.tub._net._send_now import send_written_now
 
 
 def test_transports_without_tls_are_left_alone() -> None:
@@ -95,3 +97,45 @@ def test_a_closing_tls_layer_is_left_to_the_reactor() -> None:
     _send_idle(sock, object(), failing, sock.doWrite, b"x")
     assert sock.disconnecting
     assert sock in sock.reactor.writers  # type: ignore[attr-defined]
+
+
+def test_written_bytes_leave_now() -> None:
+    """What was written goes on the socket at once; the socket is left unregistered."""
+    sock = Socket(room=1000)
+    sock.write(b"HTTP/1.1 101 ")
+    sock.write(b"Switching Protocols")
+    assert sock.reactor.writers == {sock}  # type: ignore[attr-defined]
+    send_written_now(sock)
+    assert sock.sent == [b"HTTP/1.1 101 Switching Protocols"]
+    assert sock.reactor.writers == set()  # type: ignore[attr-defined]
+    send_written_now(sock)  # nothing buffered: no send
+    assert len(sock.sent) == 1
+
+
+def test_what_the_socket_cannot_take_is_left_to_the_reactor() -> None:
+    """A partial send keeps the socket registered, so the reactor sends the rest."""
+    sock = Socket(room=4)
+    sock.write(b"decision")
+    send_written_now(sock)
+    assert sock.sent == [b"deci"]
+    assert sock.reactor.writers == {sock}  # type: ignore[attr-defined]
+
+
+def test_closing_or_foreign_transports_are_left_alone() -> None:
+    """A closing socket, a transport that is not a socket of the reactor, or a TLS
+    layer of an unknown shape keep their bytes for the reactor."""
+    sock = Socket(room=1000)
+    sock.write(b"bye")
+    sock.disconnecting = True
+    send_written_now(sock)
+    assert sock.sent == []
+    fake = StringTransport()
+    fake.write(b"hello")
+    send_written_now(fake)
+    assert fake.value() == b"hello"
+    odd = Socket(room=1000)
+    odd.TLS = True  # type: ignore[attr-defined]
+    odd.protocol = object()  # type: ignore[attr-defined]
+    odd.write(b"hello")
+    send_written_now(odd)
+    assert odd.sent == []

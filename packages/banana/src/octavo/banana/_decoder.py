@@ -199,12 +199,11 @@ class Decoder:
         self._big_left = 0
         self._failed: BananaError | None = None
         self._stopped = False
-        self._vocabulary = InboundVocabulary(self._registry, max_vocab_entries, max_vocab_bytes)
+        self._vocabulary = InboundVocabulary(
+            self._registry, max_vocab_entries, max_vocab_bytes, vocab
+        )
         self._tables: FastTables
-        if vocab:
-            self.populateVocabTable(vocab)
-        else:
-            self._use(self._vocabulary.refresh())
+        self._use(self._vocabulary.tables)
 
     # -- public API ------------------------------------------------------------
 

@@ -40,7 +40,13 @@ class InboundVocabulary:
 
     __slots__ = ("key", "max_bytes", "max_entries", "nbytes", "registry", "tables")
 
-    def __init__(self, registry: UnslicerRegistry, max_entries: int, max_bytes: int) -> None:
+    def __init__(
+        self,
+        registry: UnslicerRegistry,
+        max_entries: int,
+        max_bytes: int,
+        initial: Sequence[bytes | str] | None = None,
+    ) -> None:
         if max_entries < 0:
             raise ValueError("max_vocab_entries must be >= 0")
         if max_bytes < 0:
@@ -54,7 +60,11 @@ class InboundVocabulary:
         self.nbytes = 0
         #: the initial table this one is shared as (None: this decoder's own)
         self.key: tuple[bytes, ...] | None = ()
-        self.tables: FastTables = fast_tables(registry, _SHARED_VOCABS[()], ())
+        self.tables: FastTables
+        if initial:
+            self.populate(initial)  # no tables built for the empty table first
+        else:
+            self.tables = fast_tables(registry, _SHARED_VOCABS[()], ())
 
     def refresh(self) -> FastTables:
         """The tables for the registry as it is now (rebuilt if it changed)."""

@@ -17,6 +17,7 @@ from octavo.reconnector import ClockLike, DelayedCallLike
 from octavo.tub._errors import NegotiationError
 from octavo.tub._info import ConnectionInfo
 from octavo.tub._net._identity import peer_tubid
+from octavo.tub._net._send_now import send_written_now
 from octavo.tub._typing import failure_of
 
 from ._machine import (
@@ -160,6 +161,9 @@ class NegotiationProtocol(TwistedProtocol):
             if isinstance(event, SendData):
                 transport.write(event.data)
             elif isinstance(event, StartTLS):
+                # The 101 leaves before our TLS set-up, not after it (the peer starts
+                # its own meanwhile).
+                send_written_now(transport)
                 state = self.negotiator.state
                 assert isinstance(state, TLSNegotiationState)
                 transport.startTLS(state.context_factory())
@@ -167,6 +171,10 @@ class NegotiationProtocol(TwistedProtocol):
                 assert self.negotiator.state is not None
                 self.handler.negotiation_replace_existing(self.negotiator.state, event)
             elif isinstance(event, Established):
+                # The master's decision block leaves before its Broker is built, so
+                # the peer builds its own meanwhile (held back, it left with the
+                # first call, on the next reactor turns).
+                send_written_now(transport)
                 self._established(event)
             elif isinstance(event, Redirected):
                 self.handler.negotiation_redirected(self, event.location)

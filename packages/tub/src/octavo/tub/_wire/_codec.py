@@ -53,8 +53,13 @@ class PBCodec:
 
     def with_copyables(self, copyables: CopyableLookup) -> PBCodec:
         """This codec, reading ``copyable`` sequences through ``copyables`` (e.g. a
-        Tub's registry); a new codec each time, for the caller to keep."""
-        return replace(self, unslicers=pb_unslicers(copyables))
+        Tub's registry); a new codec each time, for the caller to keep.
+
+        Its registry is a copy of this one's with the copyable opener replaced (two
+        rebuilds; made afresh, eleven: a fresh Tub did that on its first connection)."""
+        unslicers = self.unslicers.copy()
+        register_copyable_opener(unslicers, copyables)
+        return replace(self, unslicers=unslicers)
 
 
 def pb_unslicers(copyables: CopyableLookup | None = None) -> UnslicerRegistry:
