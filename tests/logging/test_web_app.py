@@ -145,9 +145,21 @@ class FromACompressedFile(unittest.TestCase):
         info = json.loads(body)
         assert (info["live"], info["held"], info["rejected"]) == (False, 1, 1)
         assert "line 3: not JSON" in info["last_rejection"]
-        with self.assertRaises(ViewerError) as caught:
-            await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
-        assert "cannot be followed" in str(caught.exception)
+
+    async def test_a_followed_bz2_flogfile_streams_what_is_appended(self) -> None:
+        """--follow on a .bz2 file: its events, then those of a bzip2 stream appended later."""
+        flog = scratch(self, "app.flog.bz2")
+        text = MAGIC + line(header()) + line(record(event(1, "packed")))
+        flog.write_bytes(bz2.compress(text.encode()))
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b'"text":"packed"')
+        with flog.open("ab") as f:
+            f.write(bz2.compress(line(record(event(2, "appended"))).encode()))
+        await reader.wait_for(b'"text":"appended"')
+        reader.disconnect()
+        await reader.closed
 
 
 class FromALogPort(LoopbackTubs, unittest.TestCase):
