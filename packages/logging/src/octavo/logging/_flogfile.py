@@ -136,12 +136,16 @@ def _plain(o: object, depth: int = 0) -> object:
     return _stand_in(o)
 
 
+#: json.dumps(..., cls=_Encoder) without making an encoder for every line
+_encode = _Encoder().encode
+
+
 def encode_record(record: Mapping[str, Any]) -> bytes:
     """One record as a JSON line (newline included), as Foolscap writes it."""
     try:
-        text = json.dumps(record, cls=_Encoder)
+        text = _encode(record)
     except (TypeError, ValueError, RecursionError):
-        text = json.dumps(_plain(record), cls=_Encoder)
+        text = _encode(_plain(record))
     return text.encode("utf-8") + b"\n"
 
 
