@@ -225,22 +225,30 @@ class _EventObserver(Referenceable):
 
 
 class _FloodGate:
-    """Per-Tub events-per-second budget on a clock."""
+    """Per-Tub events-per-second budget on a clock.
 
-    def __init__(self, limit: int, now: Callable[[], float]) -> None:
+    Only the current second's counts matter: once more than ``max_tubs`` TubIDs are
+    counted (peers name them, and may name new ones on every connection), the counts
+    of earlier seconds are forgotten.
+    """
+
+    def __init__(self, limit: int, now: Callable[[], float], max_tubs: int = 10_000) -> None:
         self.limit = limit
         self._now = now
+        self.max_tubs = max_tubs
         self._window: dict[str, tuple[int, int]] = {}  # tubid -> (second, count)
         #: dropped and not yet noted in the file, per tubid
         self.unreported: Counter[str] = Counter()
 
     def admit(self, tubid: str) -> bool:
         second = int(self._now())
-        start, count = self._window.get(tubid, (second, 0))
+        start, count = self._window.get(tubid, (-1, 0))
         if start != second:
-            start, count = second, 0
+            count = 0
+            if len(self._window) >= self.max_tubs:
+                self._window = {t: w for t, w in self._window.items() if w[0] == second}
         count += 1
-        self._window[tubid] = (start, count)
+        self._window[tubid] = (second, count)
         if count > self.limit:
             self.unreported[tubid] += 1
             return False
