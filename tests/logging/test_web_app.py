@@ -30,6 +30,8 @@ from ._web_http import get, open_stream, turns
 from ._web_records import MAGIC, append, event, header, line, record, write_flogfile
 
 CERT = create_certificate()
+#: a FURL of a Tub nobody runs (port 1 on loopback refuses)
+UNREACHABLE = "pb://aaaabbbbccccddddeeeeffffgggghhhh@tcp:127.0.0.1:1/x"
 
 
 def scratch(test: Any, name: str = "app.flog") -> Path:
@@ -87,6 +89,8 @@ class Options(unittest.TestCase):
         await self.refused(ViewerOptions(missing, port=70000), "--port 70000")
         await self.refused(ViewerOptions(missing, limit=0), "--max-events 0")
         await self.refused(ViewerOptions(missing, token="short"), "--token must be")
+        await self.refused(ViewerOptions("pb://not a furl"), "cannot follow pb://not a furl")
+        await self.refused(ViewerOptions(UNREACHABLE), "cannot follow " + UNREACHABLE)
 
 
 class FromAFile(unittest.TestCase):

@@ -170,21 +170,23 @@ async def _follow_furl(
 
     tub = Tub()
     tub.startService()
-    follower = ReconnectingFollower(
-        tub,
-        options.source,
-        on_event,
-        catch_up=options.catch_up,
-        on_connected=on_connected,
-        on_state=resource.set_state,
-        clock=reactor,
-        initial_delay=RECONNECT_DELAY,
-        max_delay=RECONNECT_MAX_DELAY,
-    )
+    follower: ReconnectingFollower | None = None
     try:
+        follower = ReconnectingFollower(
+            tub,
+            options.source,
+            on_event,
+            catch_up=options.catch_up,
+            on_connected=on_connected,
+            on_state=resource.set_state,
+            clock=reactor,
+            initial_delay=RECONNECT_DELAY,
+            max_delay=RECONNECT_MAX_DELAY,
+        )
         await follower.start()
     except Exception as exc:
-        await follower.stop()
+        if follower is not None:
+            await follower.stop()
         await defer.maybeDeferred(tub.stopService)
         raise ViewerError(f"cannot follow {options.source}: {exc}") from None
     return [tub.stopService, follower.stop]
