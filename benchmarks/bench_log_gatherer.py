@@ -7,12 +7,21 @@ pushing ``LOG_GATHERER_RATE`` events a second (default 2,000) for
 events written to the gatherer's flogfile, events the publishers dropped (their
 bounded queues: the gatherer was too slow), and the gatherer's own refusals and flood
 cuts. ``python benchmarks/run.py log_gatherer``. Measured, never asserted.
+
+``python benchmarks/bench_log_gatherer.py --instructions`` counts instead (valgrind's
+callgrind) what one event costs the gatherer in octavo.logging, after Banana decoding:
+``LogGatherer.msg`` on a typical event (what ``remote_msg`` is given), and its two
+parts, checking the event and encoding its line. Each is a child process making
+``CALLS`` calls, less one making none (after one warm-up call of ``msg`` in both),
+divided by ``CALLS``; about 10 minutes on a busy 2-core machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,5 +117,70 @@ def run() -> Report:
     return rep
 
 
+#: calls per child of --instructions
+CALLS = 5_000
+#: an event as the gatherer's remote_msg gets it from an Octavo or Foolscap Tub
+EVENT = {
+    "message": "bench event %d",
+    "args": (17,),
+    "level": 20,
+    "num": 12345,
+    "time": 1764633600.123,
+    "incarnation": (b"0123456789abcdef", None),
+    "tubID": "ck2ln2dfnqoamjk2sjtd5wr7kpzabjwv",
+}
+_CASES = {
+    "LogGatherer.msg (all of it)": "g.msg(TUBID, EVENT)",
+    "check_remote_event": "check_remote_event(EVENT)",
+    "encode_record": 'encode_record({"from": TUBID, "rx_time": 1.0, "d": EVENT})',
+}
+_CHILD = """
+import sys, tempfile
+sys.path.insert(0, {here!r})
+from twisted.internet.task import Clock
+from bench_log_gatherer import EVENT
+from octavo.logging._flogfile import encode_record
+from octavo.logging._gatherer import LogGatherer
+from octavo.logging._validate import check_remote_event
+TUBID = "ck2ln2dfnqoamjk2sjtd5wr7kpzabjwv"
+clock = Clock()
+clock.advance(1000)
+with tempfile.TemporaryDirectory() as d:
+    g = LogGatherer(d, clock=clock, max_events_per_second=10**9)
+    g.start()
+    {call}
+    for _ in range({n}):
+        {call}
+    g.stop()
+"""
+
+
+def _instructions(call: str, n: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        code = _CHILD.format(here=str(HERE), call=call, n=n)
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
+             sys.executable, "-c", code],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    found = re.search(r"Collected : ([\d,]+)", done.stderr)
+    assert found is not None, done.stderr
+    return int(found.group(1).replace(",", ""))
+
+
+def run_instructions() -> Report:
+    """Instructions per event of the gatherer's own work (needs valgrind)."""
+    rep = Report("log_gatherer_instructions")
+    rows = []
+    # one baseline: its warm-up call (msg) warms what the other cases call too
+    baseline = _instructions(_CASES["LogGatherer.msg (all of it)"], 0)
+    for name, call in _CASES.items():
+        per_call = (_instructions(call, CALLS) - baseline) / CALLS
+        rows.append([name, f"{per_call:,.0f}"])
+        rep.data[name] = per_call
+    rep.table("octavo.logging's cost per gathered event", ["step", "instructions"], rows)
+    return rep
+
+
 if __name__ == "__main__":
-    print(run().render())
+    print((run_instructions() if "--instructions" in sys.argv else run()).render())

@@ -78,3 +78,14 @@ def fresh_path(case: Any) -> str:
     directory = tempfile.mkdtemp(prefix="octavo-log-test-")
     case.addCleanup(shutil.rmtree, directory, True)
     return os.path.join(directory, "p")
+
+
+async def within(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait (on the real reactor) until ``condition()`` holds; fails after ``seconds``."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        d: defer.Deferred[None] = defer.Deferred()
+        reactor.callLater(0.01, d.callback, None)  # type: ignore[attr-defined]
+        await d
+    raise AssertionError(f"condition not met within {seconds} s")

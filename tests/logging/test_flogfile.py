@@ -59,6 +59,18 @@ def test_write_then_read(tmp_path: Path, name: str) -> None:
     assert [r["d"]["message"] for r in records[1:]] == ["m0", "m1", "m2"]
 
 
+def test_a_compressed_file_is_read_whatever_its_name(tmp_path: Path) -> None:
+    """A bzip2 flogfile named without .bz2 (and concatenated streams) is read as one."""
+    packed = tmp_path / "x.flog.bz2"
+    _write_sample(packed)
+    renamed = tmp_path / "x.flog"
+    more = b'{"from": "tub", "rx_time": 3.0, "d": {"num": 3, "message": "m3"}}\n'
+    renamed.write_bytes(packed.read_bytes() + bz2.compress(more))
+    records, errors = _read(renamed)
+    assert errors == []
+    assert [r["d"]["message"] for r in records[1:]] == ["m0", "m1", "m2", "m3"]
+
+
 def test_failures_and_bytes_are_written_as_foolscap_writes_them() -> None:
     """A Failure becomes {"@": "Failure", ...}; bytes and other objects UnJSONable."""
     try:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.error import ConnectError
 from twisted.trial import unittest
 
-from octavo.logging._follower import LogFollower
+from octavo.logging._follower import CONNECTING, RECONNECTING, LogFollower, ReconnectingFollower
+from octavo.logging._logger import FoolscapLogger
 from octavo.logging._publisher import LogPublisher
 from octavo.logging._validate import BadEventError
+from octavo.tub import Tub
 from octavo.tub._net._identity import create_certificate
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import Collector, FakeLogger, turns
+from ._fakes import Collector, FakeLogger, turns, within
 
 CERTS = [create_certificate() for _ in range(2)]
 
@@ -91,3 +94,86 @@ class Follower(LoopbackTubs, unittest.TestCase):
         await self.source.stopService()
         await lost
         await follower.stop()
+
+
+class Reconnecting(unittest.TestCase):
+    """ReconnectingFollower against a Tub that goes away and comes back with the same FURL."""
+
+    def setUp(self) -> None:
+        self.cert = CERTS[0]
+        self.port = 0
+        self.tubs: list[Tub] = []
+        self.follower_tub = Tub(certData=CERTS[1])
+        self.follower_tub.startService()
+        self.addCleanup(self.follower_tub.stopService)
+
+    def serve(self, logger: FoolscapLogger) -> str:
+        """Start the source Tub (same certificate and port each time); returns its FURL."""
+        tub = Tub(certData=self.cert)
+        tub.startService()
+        self.addCleanup(tub.stopService)
+        self.port = tub.listenOn(f"tcp:{self.port}:interface=127.0.0.1").getPortnum()
+        tub.setLocation(f"127.0.0.1:{self.port}")
+        self.tubs.append(tub)
+        return str(tub.registerReference(LogPublisher(logger), name="logport"))
+
+    def follow(self, furl: str, got: Collector, states: list[str]) -> ReconnectingFollower:
+        follower = ReconnectingFollower(
+            self.follower_tub, furl, got, on_state=states.append, initial_delay=0.05, max_delay=0.2
+        )
+        self.addCleanup(follower.stop)
+        return follower
+
+    async def test_a_restarted_tub_is_followed_again(self) -> None:
+        """Events logged after the Tub restarts (new incarnation, same FURL) arrive."""
+        furl = self.serve(first := FoolscapLogger())
+        got, states = Collector(), []
+        follower = self.follow(furl, got, states)
+        await follower.start()
+        await turns()
+        first.msg("before")
+        await got.wait_for(1)
+        await self.tubs[0].stopService()
+        await within(lambda: follower.state == RECONNECTING)
+        logger = FoolscapLogger()
+        logger.msg("while away")  # buffered by the new Tub: caught up on reconnection
+        assert self.serve(logger) == furl
+        await within(lambda: follower.connections == 2)
+        await got.wait_for(2)
+        logger.msg("after")
+        await got.wait_for(3)
+        assert [e["message"] for _, e in got.events] == ["before", "while away", "after"]
+        assert states == ["", RECONNECTING, ""]
+
+    async def test_a_dropped_connection_repeats_and_loses_nothing(self) -> None:
+        """The same logger across a lost connection: the gap is caught up, nothing twice."""
+        logger = FoolscapLogger()
+        furl = self.serve(logger)
+        got, states = Collector(), []
+        follower = self.follow(furl, got, states)
+        await follower.start()
+        await turns()
+        for i in range(3):
+            logger.msg(f"first {i}")
+        await got.wait_for(3)
+        await self.tubs[0].stopService()
+        await within(lambda: follower.state == RECONNECTING)
+        logger.msg("in the gap")
+        self.serve(logger)
+        await within(lambda: follower.connections == 2)
+        logger.msg("last")
+        await got.wait_for(5)
+        await turns()
+        messages = [e["message"] for _, e in got.events]
+        assert messages == ["first 0", "first 1", "first 2", "in the gap", "last"]
+        assert follower.repeats_skipped == 3
+
+    async def test_a_first_attempt_that_fails_is_an_error(self) -> None:
+        """A FURL nobody serves fails start() and stops trying."""
+        furl = self.serve(FoolscapLogger())
+        await self.tubs[0].stopService()
+        follower = self.follow(furl, Collector(), [])
+        with self.assertRaises(ConnectError):
+            await follower.start()
+        await follower.stop()
+        assert follower.state == CONNECTING

@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from octavo.logging._flogfile import read_flogfile
-from octavo.logging._gatherer import LogGatherer, bzip_file
+from octavo.logging._gatherer import LogGatherer, _FloodGate, bzip_file
 from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter
 from octavo.logging._logger import FoolscapLogger
@@ -206,3 +206,15 @@ class IncidentGathering(LoopbackTubs, unittest.TestCase):
         again = IncidentGatherer(basedir, classifiers=[classify])
         again.start()
         assert again.classify_stored_incidents() == 0
+
+
+def test_the_flood_gate_forgets_earlier_seconds_past_max_tubs() -> None:
+    """Counts per TubID stay bounded however many TubIDs peers name over time."""
+    clock = Clock()
+    gate = _FloodGate(2, clock.seconds, max_tubs=10)
+    for n in range(100):
+        clock.advance(1)
+        assert gate.admit(f"tub{n}")
+        assert len(gate._window) <= 10
+    assert gate.admit("tub99") and not gate.admit("tub99")  # this second's count is kept
+    assert gate.unreported == {"tub99": 1}

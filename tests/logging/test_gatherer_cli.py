@@ -75,6 +75,26 @@ def test_create_refuses_a_port_of_zero_and_needs_a_location(tmp_path: Any) -> No
         parse("create-gatherer", str(tmp_path), "-l", "x", "--rotate", "-5")
 
 
+@pytest.mark.parametrize("kind", ["log", "incident"])
+def test_gatherer_json_may_set_the_logport_limits(tmp_path: Any, kind: str) -> None:
+    """max_logports_per_peer and max_logports in gatherer.json reach the gatherer; bad
+    values are refused by name."""
+    basedir = str(tmp_path / "g")
+    command = "create-gatherer" if kind == "log" else "create-incident-gatherer"
+    gatherers.create(parse(command, basedir, "-l", "tcp:example.org:3117"), kind, io.StringIO())
+    path = os.path.join(basedir, "gatherer.json")
+    with open(path) as f:
+        config = json.load(f)
+    with open(path, "w") as f:
+        json.dump({**config, "max_logports_per_peer": 3, "max_logports": 7}, f)
+    limits = GathererService(basedir, verbose=False).gatherer.limits
+    assert (limits.per_peer, limits.total) == (3, 7)
+    with open(path, "w") as f:
+        json.dump({**config, "max_logports": 0}, f)
+    with pytest.raises(GathererConfigError, match="max_logports must be at least 1"):
+        GathererService(basedir, verbose=False)
+
+
 def test_not_a_gatherer_directory(tmp_path: Any) -> None:
     with pytest.raises(GathererConfigError, match="not a gatherer directory"):
         GathererService(str(tmp_path))

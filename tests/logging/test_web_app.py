@@ -14,17 +14,24 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from octavo.logging._events import format_message
+from octavo.logging._logger import FoolscapLogger
 from octavo.logging._publisher import LogPublisher
 from octavo.logging._web import ViewerError, ViewerOptions, start_viewer
+from octavo.logging._web import _app as app_module
 from octavo.logging._web._follow import FileFollower
 from octavo.logging._web._store import EventStore
 from octavo.logging._web._tail import FlogTail
+from octavo.tub import Tub
 from octavo.tub._net._identity import create_certificate
 from tests.tub._loopback import LoopbackTubs
 
-from ._fakes import FakeLogger
+from ._fakes import FakeLogger, within
 from ._web_http import get, open_stream, turns
 from ._web_records import MAGIC, append, event, header, line, record, write_flogfile
+
+CERT = create_certificate()
+#: a FURL of a Tub nobody runs (port 1 on loopback refuses)
+UNREACHABLE = "pb://aaaabbbbccccddddeeeeffffgggghhhh@tcp:127.0.0.1:1/x"
 
 
 def scratch(test: Any, name: str = "app.flog") -> Path:
@@ -82,6 +89,8 @@ class Options(unittest.TestCase):
         await self.refused(ViewerOptions(missing, port=70000), "--port 70000")
         await self.refused(ViewerOptions(missing, limit=0), "--max-events 0")
         await self.refused(ViewerOptions(missing, token="short"), "--token must be")
+        await self.refused(ViewerOptions("pb://not a furl"), "cannot follow pb://not a furl")
+        await self.refused(ViewerOptions(UNREACHABLE), "cannot follow " + UNREACHABLE)
 
 
 class FromAFile(unittest.TestCase):
@@ -140,9 +149,21 @@ class FromACompressedFile(unittest.TestCase):
         info = json.loads(body)
         assert (info["live"], info["held"], info["rejected"]) == (False, 1, 1)
         assert "line 3: not JSON" in info["last_rejection"]
-        with self.assertRaises(ViewerError) as caught:
-            await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
-        assert "cannot be followed" in str(caught.exception)
+
+    async def test_a_followed_bz2_flogfile_streams_what_is_appended(self) -> None:
+        """--follow on a .bz2 file: its events, then those of a bzip2 stream appended later."""
+        flog = scratch(self, "app.flog.bz2")
+        text = MAGIC + line(header()) + line(record(event(1, "packed")))
+        flog.write_bytes(bz2.compress(text.encode()))
+        viewer = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b'"text":"packed"')
+        with flog.open("ab") as f:
+            f.write(bz2.compress(line(record(event(2, "appended"))).encode()))
+        await reader.wait_for(b'"text":"appended"')
+        reader.disconnect()
+        await reader.closed
 
 
 class FromALogPort(LoopbackTubs, unittest.TestCase):
@@ -160,8 +181,56 @@ class FromALogPort(LoopbackTubs, unittest.TestCase):
         assert source.getTubID().encode() in data
         assert viewer.store.headers[0]["type"] == "log-port"
         await source.stopService()
-        await reader.wait_for(b'event: state\ndata: "the log port is gone')
+        await reader.wait_for(b'event: state\ndata: "the log port is gone: reconnecting"')
         reader.disconnect()
         await reader.closed
         _, _, body = await get(viewer.url + "info.json")
-        assert json.loads(body)["state"].startswith("the log port is gone")
+        assert json.loads(body)["state"] == "the log port is gone: reconnecting"
+
+
+class FromALogPortThatComesBack(unittest.TestCase):
+    """The followed Tub stops and starts again (same certificate, port and FURL)."""
+
+    def serve(self, logger: FoolscapLogger, port: int) -> tuple[Tub, str, int]:
+        tub = Tub(certData=CERT)
+        tub.startService()
+        self.addCleanup(tub.stopService)
+        number = tub.listenOn(f"tcp:{port}:interface=127.0.0.1").getPortnum()
+        tub.setLocation(f"127.0.0.1:{number}")
+        return tub, str(tub.registerReference(LogPublisher(logger), name="logport")), number
+
+    async def test_the_viewer_reconnects_and_the_page_resumes(self) -> None:
+        """Events after the restart reach the page; a page reconnecting with Last-Event-ID
+        gets exactly the events it had not seen."""
+        self.patch(app_module, "RECONNECT_DELAY", 0.05)
+        self.patch(app_module, "RECONNECT_MAX_DELAY", 0.2)
+        logger = FoolscapLogger()
+        source, furl, port = self.serve(logger, 0)
+        viewer = await start_viewer(reactor, ViewerOptions(furl))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b'event: state\ndata: ""')
+        await turns()
+        logger.msg("before the restart")
+        await reader.wait_for(b"before the restart")
+        await source.stopService()
+        await reader.wait_for(b'data: "the log port is gone: reconnecting"')
+        reader.disconnect()  # the page's stream drops too, while the source is away
+        await reader.closed
+        last_seen = viewer.store.next_seq - 1
+        logger = FoolscapLogger()
+        logger.msg("logged while the viewer was away")
+        _, again, _ = self.serve(logger, port)
+        assert again == furl
+        await within(lambda: viewer.resource.state == "" and len(viewer.store) == 2)
+        logger.msg("after the restart")
+        _, page = await open_stream(
+            viewer.url + "stream", {b"Last-Event-ID": [str(last_seen).encode()]}
+        )
+        data = await page.wait_for(b"after the restart")
+        assert b"before the restart" not in data
+        assert data.count(b"logged while the viewer was away") == 1
+        assert b'event: state\ndata: ""' in data
+        assert [h["type"] for h in viewer.store.headers] == ["log-port", "log-port"]
+        page.disconnect()
+        await page.closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from octavo.logging._web._model import (
 from octavo.logging._web._store import EventStore
 from octavo.logging._web._tail import MAGIC, FlogTail, TailError
 
-from ._web_records import INCARNATION, TUBID, append, event, header, record, write_flogfile
+from ._web_records import INCARNATION, TUBID, append, event, header, line, record, write_flogfile
 
 
 def store_of(*records: dict[str, Any], limit: int = 100) -> EventStore:
@@ -300,14 +301,76 @@ def test_a_truncated_file_is_read_again_from_its_start(tmp_path: Path) -> None:
     tail.close()
 
 
-def test_a_tail_refuses_what_is_not_a_plain_flogfile(tmp_path: Path) -> None:
-    """Wrong magic, a missing file and a .bz2 file are TailErrors naming the file."""
+def test_a_tail_refuses_what_is_not_a_flogfile(tmp_path: Path) -> None:
+    """Wrong magic (plain or compressed), a missing file, corrupt bzip2: TailErrors naming
+    the file."""
     other = tmp_path / "notes.txt"
     other.write_text("hello\n", "utf-8")
     with pytest.raises(TailError, match=r"notes\.txt: not a flogfile"):
         FlogTail(str(other)).read()
     with pytest.raises(TailError, match=r"missing\.flog"):
         FlogTail(str(tmp_path / "missing.flog")).read()
-    with pytest.raises(TailError, match="bz2"):
-        FlogTail(str(tmp_path / "x.flog.bz2"))
+    packed = tmp_path / "notes.flog.bz2"
+    packed.write_bytes(bz2.compress(b"(dp0\nS'pickled'\n"))
+    with pytest.raises(TailError, match="pickle"):
+        FlogTail(str(packed)).read()
+    packed.write_bytes(b"BZh9" + b"garbage!" * 20)
+    tail = FlogTail(str(packed))
+    for _ in range(2):  # said again on each read, never read past
+        with pytest.raises(TailError, match="corrupt bzip2"):
+            tail.read()
+    tail.close()
     assert MAGIC == b"# foolscap flogfile v1\n"
+
+
+def compressed(records: list[dict[str, Any]], *, magic: bool = True) -> bytes:
+    return bz2.compress(((MAGIC.decode() if magic else "") + "".join(map(line, records))).encode())
+
+
+def test_a_tail_reads_a_bz2_flogfile_and_follows_its_new_streams(tmp_path: Path) -> None:
+    """A .bz2 file is read whole; streams appended later (bzip2 FILE >> F) come as they
+    complete, a partial one waits; so does a growing file's partial block."""
+    flog = tmp_path / "t.flog.bz2"
+    flog.write_bytes(compressed([header(), record(event(1, "a"))]))
+    tail = FlogTail(str(flog))
+    assert [r.get("d", {}).get("num") for r in tail.read()] == [None, 1]
+    assert tail.read() == []
+    more = compressed([record(event(2, "b")), record(event(3, "c"))], magic=False)
+    with flog.open("ab") as f:
+        f.write(more[:30])
+    assert tail.read() == []
+    with flog.open("ab") as f:
+        f.write(more[30:])
+    assert [r["d"]["num"] for r in tail.read()] == [2, 3]
+    tail.close()
+
+
+def test_a_tail_follows_a_file_bz2file_is_writing(tmp_path: Path) -> None:
+    """What a BZ2File writer has put out (whole blocks, then the rest at close) is read."""
+    flog = tmp_path / "w.flog.bz2"
+    writer = bz2.BZ2File(flog, "wb", compresslevel=1)  # 100 kB blocks
+    writer.write(MAGIC)
+    tail = FlogTail(str(flog))
+    assert tail.read() == []  # nothing whole yet
+    n = 0
+    while flog.stat().st_size == 0:  # until the first block is out
+        n += 1
+        writer.write(line(record(event(n, "x" * 200))).encode())
+    early = [r["d"]["num"] for r in tail.read()]
+    assert early and early == list(range(1, len(early) + 1)) and len(early) < n
+    writer.close()
+    late = [r["d"]["num"] for r in tail.read()]
+    assert early + late == list(range(1, n + 1))
+    tail.close()
+
+
+def test_a_tail_reads_a_compressed_file_a_piece_at_a_time(tmp_path: Path) -> None:
+    """Each read gives at most max_read decompressed bytes (a bomb is read in pieces)."""
+    flog = tmp_path / "many.flog"  # compressed, though its name does not say so
+    flog.write_bytes(compressed([record(event(n, "y" * 100)) for n in range(1000)]))
+    tail = FlogTail(str(flog), max_read=20_000)
+    counts = []
+    while batch := tail.read():
+        counts.append(len(batch))
+    assert sum(counts) == 1000 and len(counts) > 5 and max(counts) < 200
+    tail.close()

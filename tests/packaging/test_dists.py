@@ -121,7 +121,7 @@ def sibling_requirements(pkg: Pkg) -> dict[str, Requirement]:
     ("name", "siblings"),
     [
         ("tub", {"octavo-furl", "octavo-banana", "octavo-reconnector"}),
-        ("logging", {"octavo-tub"}),
+        ("logging", {"octavo-reconnector", "octavo-tub"}),
         (
             "octavo",
             {"octavo-furl", "octavo-banana", "octavo-reconnector", "octavo-tub", "octavo-logging"},

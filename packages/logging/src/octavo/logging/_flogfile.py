@@ -2,7 +2,8 @@
 
 The first record is a header ``{"header": {"type": ..., ...}}``; each later one wraps
 an event as ``{"from": tubid, "rx_time": seconds, "d": event}``. A name ending in
-``.bz2`` means the whole file (magic line included) is bzip2-compressed. Values JSON
+``.bz2`` means the whole file (magic line included) is bzip2-compressed; so does a
+file of any name that starts with bzip2's own header (``BZh`` and a block). Values JSON
 cannot hold are written as Foolscap writes them: a Failure as ``{"@": "Failure", "str",
 "repr", "traceback"}``, anything else (bytes included) as ``{"@": "UnJSONable", ...,
 "repr"}``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import bz2
 import json
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +40,9 @@ __all__ = [
     "NotAFlogFileError",
     "PickleFlogFileError",
     "add_version",
+    "check_magic",
     "encode_record",
+    "is_bz2",
     "open_flogfile",
     "read_flogfile",
     "versions",
@@ -132,12 +136,16 @@ def _plain(o: object, depth: int = 0) -> object:
     return _stand_in(o)
 
 
+#: json.dumps(..., cls=_Encoder) without making an encoder for every line
+_encode = _Encoder().encode
+
+
 def encode_record(record: Mapping[str, Any]) -> bytes:
     """One record as a JSON line (newline included), as Foolscap writes it."""
     try:
-        text = json.dumps(record, cls=_Encoder)
+        text = _encode(record)
     except (TypeError, ValueError, RecursionError):
-        text = json.dumps(_plain(record), cls=_Encoder)
+        text = _encode(_plain(record))
     return text.encode("utf-8") + b"\n"
 
 
@@ -197,29 +205,49 @@ def _warn(err: FlogLineError) -> None:
     warnings.warn(str(err), FlogFileWarning, stacklevel=3)
 
 
-def open_flogfile(path: str, raw: IO[bytes] | None = None) -> IO[bytes]:
-    """Open ``path`` (bz2 if its name ends in ``.bz2``) after checking its magic line.
+#: how a bzip2 stream starts: "BZh", the block size, then the first block's magic
+_BZ2_HEAD = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")
 
-    ``raw``: the file already opened (binary) to read from. Raises
+
+def is_bz2(path: str, head: bytes) -> bool:
+    """Whether the file ``path``, which starts with ``head`` (10 bytes will do), is bzip2."""
+    return path.endswith(".bz2") or _BZ2_HEAD.match(head) is not None
+
+
+def check_magic(path: str, start: bytes) -> None:
+    """Raise the right :class:`NotAFlogFileError` unless ``start`` is the magic line."""
+    if start == MAGIC:
+        return
+    if start.startswith(b"(dp0"):
+        raise PickleFlogFileError(
+            f"{path}: an old pickle-based flogfile, which cannot be loaded safely"
+        )
+    if start.startswith(b"pb:"):
+        raise FurlFileError(f"{path}: holds a FURL, not log events (try 'tail')")
+    raise NotAFlogFileError(f"{path}: not a flogfile (it starts with {start[:30]!r})")
+
+
+def open_flogfile(path: str, raw: IO[bytes] | None = None) -> IO[bytes]:
+    """Open ``path`` (bz2 if its name ends in ``.bz2`` or it starts as bzip2 does) after
+    checking its magic line.
+
+    ``raw``: the file already opened (binary, seekable) to read from. Raises
     :class:`PickleFlogFileError`, :class:`FurlFileError` or :class:`NotAFlogFileError`,
     and ``OSError`` if it cannot be opened.
     """
     if raw is None:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    f: IO[bytes] = bz2.BZ2File(raw, "rb") if path.endswith(".bz2") else raw
+    f: IO[bytes] = raw
     try:
+        head = raw.read(10)
+        raw.seek(-len(head), 1)
+        if is_bz2(path, head):
+            f = bz2.BZ2File(raw, "rb")
         try:
             start = f.read(len(MAGIC))
         except (OSError, EOFError) as e:
             raise NotAFlogFileError(f"{path}: cannot be read as a flogfile: {e}") from None
-        if start != MAGIC:
-            if start.startswith(b"(dp0"):
-                raise PickleFlogFileError(
-                    f"{path}: an old pickle-based flogfile, which cannot be loaded safely"
-                )
-            if start.startswith(b"pb:"):
-                raise FurlFileError(f"{path}: holds a FURL, not log events (try 'tail')")
-            raise NotAFlogFileError(f"{path}: not a flogfile (it starts with {start[:30]!r})")
+        check_magic(path, start)
     except BaseException:
         f.close()
         raw.close()

@@ -8,6 +8,13 @@ and calls ``on_event(tubid, event)`` for each event, ``tubid`` being the
 followed Tub's. Events are checked first (:func:`~._validate.check_remote_event`);
 a bad one goes to ``on_bad_event(tubid, error)`` (default: Twisted's log) and
 is skipped. An exception from ``on_event`` is logged, never sent back.
+
+:class:`ReconnectingFollower` follows a logport across lost connections and
+restarts of its Tub (same FURL): an :class:`octavo.reconnector.Reconnector`, the
+machinery of ``Tub.connectTo``, tries again with backoff, and each new connection
+subscribes with catch-up, so what was logged meanwhile (as far as the Tub still
+holds it) arrives too; events already delivered (same incarnation, ``num`` not
+above the last one seen) are skipped, so none is delivered twice.
 """
 
 from __future__ import annotations
@@ -17,15 +24,17 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
 from octavo.furl import SturdyRef
+from octavo.reconnector import Reconnector
 from octavo.tub import Referenceable
 
 from ._interfaces import RILogObserver
 from ._validate import BadEventError, check_remote_event
 
-__all__ = ["EventObserver", "LogFollower"]
+__all__ = ["EventObserver", "LogFollower", "ReconnectingFollower"]
 
 _log = Logger()
 
@@ -105,6 +114,10 @@ class LogFollower:
         d.addCallback(self._connected)
         return d
 
+    def attach(self, publisher: Any) -> Deferred[None]:
+        """Subscribe through ``publisher``, a reference to the logport already made."""
+        return self._connected(publisher)
+
     async def _subscribe(self, publisher: Any) -> None:
         self._publisher = publisher
         publisher.notifyOnDisconnect(self._on_disconnect)
@@ -155,3 +168,145 @@ class LogFollower:
         d.addErrback(lambda _: None)
         d.addCallback(lambda _: None)
         return d
+
+
+#: what :attr:`ReconnectingFollower.state` says while it is not following
+CONNECTING = "connecting to the log port"
+RECONNECTING = "the log port is gone: reconnecting"
+
+
+class ReconnectingFollower:
+    """Follow the logport at ``furl`` through ``tub``, reconnecting (module docstring).
+
+    :meth:`start` fires once the first subscription is made, or fails if the first
+    attempt does (a wrong FURL is said at once); later losses are retried every
+    ``initial_delay`` seconds, growing to ``max_delay``, until :meth:`stop`.
+    ``on_state(text)`` hears each change of :attr:`state`: ``""`` while following,
+    else what is happening. ``on_connected(pid, versions)`` runs on each connection.
+    """
+
+    def __init__(
+        self,
+        tub: Any,
+        furl: str,
+        on_event: OnEvent,
+        *,
+        catch_up: bool = False,
+        on_bad_event: OnBadEvent = _log_bad_event,
+        on_connected: Callable[[int | None, dict[str, str]], object] | None = None,
+        on_state: Callable[[str], object] | None = None,
+        clock: Any = None,
+        initial_delay: float = 1.0,
+        max_delay: float = 30.0,
+    ) -> None:
+        self._tub = tub
+        self.furl = furl
+        self.tubid: str = SturdyRef(furl).getTubRef().getTubID()
+        self.catch_up = catch_up
+        self._on_event = on_event
+        self._on_bad_event = on_bad_event
+        self._on_connected = on_connected
+        self._on_state = on_state
+        #: ``""`` while subscribed, else what is happening (CONNECTING, RECONNECTING, ...)
+        self.state = CONNECTING
+        #: connections that ended in a subscription
+        self.connections = 0
+        #: events skipped on a reconnection because they had been delivered already
+        self.repeats_skipped = 0
+        self.follower: LogFollower | None = None
+        self._last: tuple[Any, int] | None = None
+        self._first: Deferred[None] | None = None
+        self._reconnector: Reconnector[Any] = Reconnector(
+            self._connect,
+            self._connected,
+            clock=clock,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+        )
+
+    def start(self) -> Deferred[None]:
+        """Start connecting; fires when first subscribed (fails if the first attempt does)."""
+        self._first = Deferred()
+        self._reconnector.startConnecting()
+        return self._first
+
+    def _connect(self) -> Deferred[Any]:
+        d: Deferred[Any] = self._tub.getReference(self.furl)
+        if self._first is not None and not self._first.called:
+            d.addErrback(self._first_failed)
+        return d
+
+    def _first_failed(self, failure: Failure) -> Failure:
+        first, self._first = self._first, None
+        self._reconnector.stopConnecting()
+        if first is not None and not first.called:
+            first.errback(failure)
+        return failure
+
+    def _set_state(self, text: str) -> None:
+        if text != self.state:
+            self.state = text
+            if self._on_state is not None:
+                self._on_state(text)
+
+    def _connected(self, publisher: Any) -> None:
+        again = self.connections > 0
+        follower = LogFollower(
+            self._tub,
+            self.furl,
+            self._deliver,
+            catch_up=self.catch_up or again,
+            on_bad_event=self._on_bad_event,
+            on_connected=self._on_connected,
+        )
+        self.follower = follower
+        publisher.notifyOnDisconnect(self._lost, follower)
+        d = follower.attach(publisher)
+        d.addCallbacks(
+            self._subscribed,
+            self._not_subscribed,
+            callbackArgs=(follower,),
+            errbackArgs=(follower,),
+        )
+
+    def _subscribed(self, _: object, follower: LogFollower) -> None:
+        if follower is not self.follower:
+            return
+        self.connections += 1
+        self._set_state("")
+        first, self._first = self._first, None
+        if first is not None and not first.called:
+            first.callback(None)
+
+    def _not_subscribed(self, failure: Failure, follower: LogFollower) -> None:
+        if follower is not self.follower:
+            return
+        first, self._first = self._first, None
+        if first is not None and not first.called:
+            self._reconnector.stopConnecting()
+            first.errback(failure)
+            return
+        self._set_state(f"cannot subscribe to the log port: {failure.getErrorMessage()}")
+
+    def _lost(self, follower: LogFollower) -> None:
+        if follower is self.follower:
+            self._set_state(RECONNECTING)
+
+    def _deliver(self, tubid: str, event: dict[str, Any]) -> None:
+        incarnation, num = event.get("incarnation"), event.get("num")
+        if incarnation is not None and isinstance(num, int):
+            if self._last is not None and self._last[0] == incarnation and num <= self._last[1]:
+                self.repeats_skipped += 1
+                return
+            self._last = (incarnation, num)
+        self._on_event(tubid, event)
+
+    def stop(self) -> Deferred[None]:
+        """Stop reconnecting and unsubscribe; fires when done. Safe to call twice."""
+        return Deferred.fromCoroutine(self._stop())
+
+    async def _stop(self) -> None:
+        follower, self.follower = self.follower, None
+        await self._reconnector.stop()
+        if follower is not None:
+            await follower.stop()

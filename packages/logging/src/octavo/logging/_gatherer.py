@@ -20,6 +20,14 @@ skipped, never written, and never stops the gatherer or loses the events
 before it. A Tub sending faster than
 ``max_events_per_second`` has the excess dropped and counted, with a notice
 event in the file saying how many.
+
+Each peer (the TubID of the connection the logport came over) may have at most
+``max_logports_per_peer`` logports followed at once, and a gatherer follows at
+most ``max_logports`` in all (:class:`~._limits.PeerLimits`); a logport is
+followed until its connection is lost. Past either limit ``logport()`` fails
+with :class:`~._limits.TooManySubscriptionsError` (a ``Violation``), reported
+once, counted in :attr:`GathererStats.refused`, and the gatherer goes on
+serving the other Tubs.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from octavo.tub import Referenceable
 
 from ._flogfile import MAGIC, encode_record
 from ._interfaces import RILogGatherer, RILogObserver
+from ._limits import PeerLimits, TooManySubscriptionsError, peer_of
 from ._validate import BadEventError, check_remote_event, remote_text
 
 __all__ = [
@@ -54,7 +63,9 @@ __all__ = [
     "check_incident_name",
     "check_tubid",
     "default_clock",
+    "follow_logport",
     "format_time",
+    "give_back",
     "report",
 ]
 
@@ -65,6 +76,10 @@ TIME_FORMAT = "%Y-%m-%d--%H-%M-%S"
 MAX_RECORD_BYTES = 1024 * 1024
 #: events per second one Tub may send before the excess is dropped
 MAX_EVENTS_PER_SECOND = 20_000
+#: logports one peer may have a gatherer follow at once
+MAX_LOGPORTS_PER_PEER = 10
+#: logports a gatherer follows at once, in all
+MAX_LOGPORTS = 1000
 
 _TUBID = re.compile(r"^[a-z2-7]{1,64}$")
 _INCIDENT_NAME = re.compile(r"^incident-[A-Za-z0-9_:+-][A-Za-z0-9_.:+-]{0,199}$")
@@ -130,6 +145,24 @@ def report(stats: GathererStats, reason: str, detail: str) -> None:
     _log.warn("gatherer refused remote input ({reason}): {detail}", reason=reason, detail=detail)
 
 
+def follow_logport(limits: PeerLimits, stats: GathererStats, logport: Any) -> Callable[[], None]:
+    """Take a slot of ``limits`` for the peer ``logport`` came from, given back when its
+    connection is lost; returns the release. Past a limit: counted, and raised."""
+    try:
+        release = limits.acquire(peer_of(logport))
+    except TooManySubscriptionsError:
+        stats.refused["too many logports"] += 1
+        raise
+    logport.notifyOnDisconnect(release)
+    return release
+
+
+def give_back(failure: Failure, release: Callable[[], None]) -> Failure:
+    """An errback: the logport could not be followed after all, so ``release`` its slot."""
+    release()
+    return failure
+
+
 # -- the log gatherer ----------------------------------------------------------------------
 
 
@@ -192,22 +225,30 @@ class _EventObserver(Referenceable):
 
 
 class _FloodGate:
-    """Per-Tub events-per-second budget on a clock."""
+    """Per-Tub events-per-second budget on a clock.
 
-    def __init__(self, limit: int, now: Callable[[], float]) -> None:
+    Only the current second's counts matter: once more than ``max_tubs`` TubIDs are
+    counted (peers name them, and may name new ones on every connection), the counts
+    of earlier seconds are forgotten.
+    """
+
+    def __init__(self, limit: int, now: Callable[[], float], max_tubs: int = 10_000) -> None:
         self.limit = limit
         self._now = now
+        self.max_tubs = max_tubs
         self._window: dict[str, tuple[int, int]] = {}  # tubid -> (second, count)
         #: dropped and not yet noted in the file, per tubid
         self.unreported: Counter[str] = Counter()
 
     def admit(self, tubid: str) -> bool:
         second = int(self._now())
-        start, count = self._window.get(tubid, (second, 0))
+        start, count = self._window.get(tubid, (-1, 0))
         if start != second:
-            start, count = second, 0
+            count = 0
+            if len(self._window) >= self.max_tubs:
+                self._window = {t: w for t, w in self._window.items() if w[0] == second}
         count += 1
-        self._window[tubid] = (start, count)
+        self._window[tubid] = (second, count)
         if count > self.limit:
             self.unreported[tubid] += 1
             return False
@@ -229,6 +270,8 @@ class LogGatherer(Referenceable):
         max_events_per_second: int = MAX_EVENTS_PER_SECOND,
         max_record_bytes: int = MAX_RECORD_BYTES,
         compress: Callable[[str], Deferred[str]] | None = None,
+        max_logports_per_peer: int = MAX_LOGPORTS_PER_PEER,
+        max_logports: int = MAX_LOGPORTS,
     ) -> None:
         self.basedir = basedir
         self.clock: ClockLike = clock if clock is not None else default_clock()
@@ -237,6 +280,10 @@ class LogGatherer(Referenceable):
         self.use_bzip = use_bzip
         self.max_record_bytes = max_record_bytes
         self.stats = GathererStats()
+        #: logports followed, per peer and in all
+        self.limits = PeerLimits(
+            "gatherer logports", per_peer=max_logports_per_peer, total=max_logports
+        )
         self._gate = _FloodGate(max_events_per_second, self.clock.seconds)
         self._compress = compress or (lambda p: threads.deferToThread(bzip_file, p))
         self._file: _SaveFile | None = None
@@ -306,9 +353,10 @@ class LogGatherer(Referenceable):
         except RemoteInputError as e:
             report(self.stats, "bad nodeid", str(e))
             raise
+        release = follow_logport(self.limits, self.stats, logport)
         self.stats.logports += 1
         d: Deferred[Any] = logport.callRemote("subscribe_to_all", _EventObserver(tubid, self))
-        d.addCallback(self._subscribed)
+        d.addCallbacks(self._subscribed, give_back, errbackArgs=(release,))
         return d
 
     def _subscribed(self, _: object) -> None:

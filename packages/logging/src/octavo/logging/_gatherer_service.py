@@ -6,7 +6,8 @@ listen on), ``location`` (the hints for its FURL), ``gatherer.json`` (which
 kind, and the log gatherer's rotation settings); running it adds
 ``gatherer.pem`` (the Tub's identity, kept across runs) and
 ``log_gatherer.furl`` (the FURL Tubs are given as ``log-gatherer-furl``), as
-Foolscap's gatherers do. SIGHUP rotates a log gatherer's file.
+Foolscap's gatherers do. ``gatherer.json`` may also set ``max_logports_per_peer``
+and ``max_logports`` (the gatherers' defaults otherwise). SIGHUP rotates a log gatherer's file.
 """
 
 from __future__ import annotations
@@ -68,15 +69,20 @@ class GathererService(service.MultiService):  # type: ignore[misc,unused-ignore]
         self.kind: str = config["kind"]
         self.verbose = verbose
         self.gatherer: LogGatherer | IncidentGatherer
+        limits = {k: config[k] for k in ("max_logports_per_peer", "max_logports") if k in config}
+        for name, value in limits.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise GathererConfigError(f"{basedir}/{CONFIG_FILE}: {name} must be at least 1")
         if self.kind == "log":
             self.gatherer = LogGatherer(
                 self.basedir,
                 rotate=config.get("rotate"),
                 rotate_size=config.get("rotate_size"),
                 use_bzip=bool(config.get("bzip")),
+                **limits,
             )
         else:
-            self.gatherer = IncidentGatherer(self.basedir)
+            self.gatherer = IncidentGatherer(self.basedir, **limits)
         self.tub = Tub(certFile=os.path.join(self.basedir, "gatherer.pem"))
         self.tub.setServiceParent(self)  # type: ignore[no-untyped-call,unused-ignore]
         self.furl: str | None = None

@@ -9,6 +9,8 @@ its directory into ``classified/<category>`` (one relative file name a line).
 The TubID comes from the connection, never from what the peer says; incident
 names, incidents and categories are checked before they touch the disk, and
 what is refused is reported and counted (:class:`~._gatherer.GathererStats`).
+As the log gatherer does, it follows at most ``max_logports_per_peer`` logports
+of one peer, and ``max_logports`` in all, each until its connection is lost.
 """
 
 from __future__ import annotations
@@ -27,16 +29,21 @@ from octavo.tub import Referenceable
 
 from ._flogfile import FlogWriter
 from ._gatherer import (
+    MAX_LOGPORTS,
+    MAX_LOGPORTS_PER_PEER,
     ClockLike,
     GathererStats,
     RemoteInputError,
     check_incident_name,
     check_tubid,
     default_clock,
+    follow_logport,
+    give_back,
     report,
 )
 from ._incidents import IncidentClassifier, IncidentClassifierError
 from ._interfaces import RILogGatherer, RILogObserver
+from ._limits import PeerLimits
 from ._validate import BadEventError, check_remote_event
 
 __all__ = ["MAX_INCIDENTS_WANTED", "MAX_INCIDENT_EVENTS", "IncidentGatherer"]
@@ -170,10 +177,16 @@ class IncidentGatherer(Referenceable):
         *,
         classifiers: list[Callable[[dict[str, Any]], Any]] | None = None,
         clock: ClockLike | None = None,
+        max_logports_per_peer: int = MAX_LOGPORTS_PER_PEER,
+        max_logports: int = MAX_LOGPORTS,
     ) -> None:
         self.basedir = basedir
         self.clock: ClockLike = clock if clock is not None else default_clock()
         self.stats = GathererStats()
+        #: logports followed, per peer and in all
+        self.limits = PeerLimits(
+            "gatherer logports", per_peer=max_logports_per_peer, total=max_logports
+        )
         self.classifier = IncidentClassifier()
         for f in classifiers or []:
             self.classifier.add_classifier(f)
@@ -219,8 +232,11 @@ class IncidentGatherer(Referenceable):
     def remote_logport(self, nodeid: object, logport: Any) -> Deferred[None]:
         # the TubID comes from the connection, never from what the peer says
         tubid = check_tubid(logport.getRemoteTubID())
+        release = follow_logport(self.limits, self.stats, logport)
         self.stats.logports += 1
-        return _IncidentObserver(tubid, self, logport).connect()
+        d = _IncidentObserver(tubid, self, logport).connect()
+        d.addErrback(give_back, release)
+        return d
 
     def new_incident(self, rel: str, incident: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
         """A fetched incident is stored at ``rel``: classify it."""

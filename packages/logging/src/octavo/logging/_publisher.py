@@ -7,6 +7,13 @@ stuck subscriber costs a bounded amount of memory; what is dropped is reported
 to it as an event. A subscription ends on ``unsubscribe``, on disconnect, or
 when sending fails because the connection is gone.
 
+Each peer (the TubID of the observer's connection) may hold at most
+``max_subscriptions_per_peer`` live subscriptions (events and incidents together),
+and the logport at most ``max_subscriptions`` in all (:class:`~._limits.PeerLimits`):
+past either, ``subscribe_to_all`` and ``subscribe_to_incidents`` fail with
+:class:`~._limits.TooManySubscriptionsError` (a ``Violation``), reported once in
+Twisted's log, and the logport goes on serving everyone else.
+
 Incidents are read from the logger's log directory: ``list_incidents``,
 ``get_incident`` (names are checked: only ``incident-...`` files in that
 directory) and ``subscribe_to_incidents``, which announces each new incident
@@ -32,6 +39,7 @@ from . import app_versions as _app_versions
 from ._flogfile import FlogFileError, read_flogfile
 from ._flow import EventQueue
 from ._interfaces import RILogPublisher, RISubscription
+from ._limits import PeerLimits, peer_of
 from ._validate import remote_text
 
 __all__ = [
@@ -50,6 +58,14 @@ Schedule = Callable[..., None]
 _INCIDENT_NAME = re.compile(r"^incident-[A-Za-z0-9_.:+-]{1,200}$")
 #: incident announcements waiting for an answer, per subscriber
 MAX_INCIDENT_ANNOUNCEMENTS = 100
+#: live subscriptions (events and incidents) one peer may hold at a logport
+MAX_SUBSCRIPTIONS_PER_PEER = 10
+#: live subscriptions a logport serves in all
+MAX_SUBSCRIPTIONS = 100
+
+
+def _nothing() -> None:
+    return None
 
 
 class BadIncidentNameError(KeyError):
@@ -91,17 +107,23 @@ class Subscription(Referenceable):
         schedule: Schedule = eventually,
         max_queue: int = 2000,
         max_in_flight: int = 100,
+        release: Callable[[], None] = _nothing,
     ) -> None:
         self.observer = observer
         self.logger = logger
         self.queue = EventQueue(now, max_queue=max_queue, max_in_flight=max_in_flight)
         self.subscribed = False
+        #: unsubscribed (or gone) for good: a late ``subscribe`` does nothing
+        self.ended = False
+        self._release = release
         self._schedule = schedule
         self._pump_scheduled = False
         self._nod_marker: Any = None
 
     def subscribe(self, catch_up: bool = False) -> None:
         """Start observing; with ``catch_up`` send the buffered events first, oldest first."""
+        if self.ended or self.subscribed:
+            return
         self.subscribed = True
         self.logger.addImmediateObserver(self.send)
         self._nod_marker = self.observer.notifyOnDisconnect(self.unsubscribe)
@@ -111,7 +133,9 @@ class Subscription(Referenceable):
         self._pump()
 
     def unsubscribe(self) -> None:
-        """Stop observing (idempotent)."""
+        """Stop observing for good and give back the peer's slot (idempotent)."""
+        self.ended = True
+        self._release()
         if self.subscribed:
             self.subscribed = False
             self.logger.removeImmediateObserver(self.send)
@@ -161,17 +185,28 @@ class Subscription(Referenceable):
 class IncidentSubscription(Referenceable):
     """One observer's subscription to incident announcements."""
 
-    def __init__(self, observer: Any, logger: PublishingLogger, publisher: LogPublisher) -> None:
+    def __init__(
+        self,
+        observer: Any,
+        logger: PublishingLogger,
+        publisher: LogPublisher,
+        release: Callable[[], None] = _nothing,
+    ) -> None:
         self.observer = observer
         self.logger = logger
         self.publisher = publisher
         self.subscribed = False
+        #: unsubscribed (or gone) for good: a late ``subscribe`` does nothing
+        self.ended = False
+        self._release = release
         self.outstanding = 0
         self.dropped = 0
         self._nod_marker: Any = None
 
     def subscribe(self, catch_up: bool = False, since: str = "") -> None:
         """Start observing; with ``catch_up`` announce stored incidents after ``since``."""
+        if self.ended or self.subscribed:
+            return
         self.subscribed = True
         self.logger.addImmediateIncidentObserver(self.send)
         self._nod_marker = self.observer.notifyOnDisconnect(self.unsubscribe)
@@ -181,7 +216,9 @@ class IncidentSubscription(Referenceable):
             self.observer.callRemoteOnly("done_with_incident_catchup")
 
     def unsubscribe(self) -> None:
-        """Stop observing (idempotent)."""
+        """Stop observing for good and give back the peer's slot (idempotent)."""
+        self.ended = True
+        self._release()
         if self.subscribed:
             self.subscribed = False
             self.logger.removeImmediateIncidentObserver(self.send)
@@ -219,6 +256,8 @@ class LogPublisher(Referenceable):
         schedule: Schedule = eventually,
         max_queue: int = 2000,
         max_in_flight: int = 100,
+        max_subscriptions_per_peer: int = MAX_SUBSCRIPTIONS_PER_PEER,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
     ) -> None:
         self._logger = logger
         self._now = now or time.time
@@ -227,6 +266,10 @@ class LogPublisher(Referenceable):
         self._max_in_flight = max_in_flight
         #: the event subscriptions handed out (while they live)
         self.subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        #: live subscriptions per peer and in all (both kinds)
+        self.limits = PeerLimits(
+            "logport subscriptions", per_peer=max_subscriptions_per_peer, total=max_subscriptions
+        )
 
     def remote_get_versions(self) -> dict[str, str]:
         return app_versions()
@@ -235,6 +278,7 @@ class LogPublisher(Referenceable):
         return os.getpid()
 
     def remote_subscribe_to_all(self, observer: Any, catch_up: bool = False) -> Subscription:
+        release = self.limits.acquire(peer_of(observer))
         s = Subscription(
             observer,
             self._logger,
@@ -242,6 +286,7 @@ class LogPublisher(Referenceable):
             schedule=self._schedule,
             max_queue=self._max_queue,
             max_in_flight=self._max_in_flight,
+            release=release,
         )
         self.subscriptions.add(s)
         # answer the call before any event is sent
@@ -318,6 +363,7 @@ class LogPublisher(Referenceable):
         self, observer: Any, catch_up: bool = False, since: object = ""
     ) -> IncidentSubscription:
         since_s = remote_text(since, "since", "utf-8", BadIncidentNameError)
-        s = IncidentSubscription(observer, self._logger, self)
+        release = self.limits.acquire(peer_of(observer))
+        s = IncidentSubscription(observer, self._logger, self, release)
         self._schedule(s.subscribe, bool(catch_up), since_s)
         return s

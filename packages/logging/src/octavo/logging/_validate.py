@@ -41,6 +41,8 @@ MAX_FORMAT_WIDTH = 9999
 _CONVERSION = re.compile(r"%(?:%|(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?)")
 
 _SCALARS = (str, bytes, int, float, bool, type(None), Failure)
+#: exact types taken without a closer look
+_PLAIN = frozenset({int, float, bool, type(None)})
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "num": (int,),
     "level": (int,),
@@ -75,22 +77,14 @@ def _key(k: object) -> str:
     raise BadEventError(f"event key must be a string, not {type(k).__name__}")
 
 
-def check_remote_event(obj: object) -> dict[str, Any]:
-    """A checked copy of ``obj`` (see the module docstring), or BadEventError."""
-    if not isinstance(obj, dict):
-        raise BadEventError(f"an event must be a dict, not {type(obj).__name__}")
-    budget = MAX_ITEMS
-    # iterative walk: (container, depth)
-    stack: list[tuple[object, int]] = [(obj, 1)]
+def _walk(stack: list[tuple[object, int]], budget: int) -> None:
+    """Check the containers on ``stack`` (container, depth) and all they hold."""
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise BadEventError(f"event nested deeper than {MAX_DEPTH} levels")
         children: list[object]
         if isinstance(node, dict):
-            if depth == 1:
-                for k in node:
-                    _key(k)
             children = [*node.keys(), *node.values()]
         elif isinstance(node, (list, tuple, set, frozenset)):
             children = list(node)
@@ -105,7 +99,33 @@ def check_remote_event(obj: object) -> dict[str, Any]:
                     raise BadEventError(f"event holds a string longer than {MAX_STRING}")
             elif not isinstance(child, _SCALARS):
                 stack.append((child, depth + 1))
-    event = {_key(k): v for k, v in obj.items()}
+
+
+def check_remote_event(obj: object) -> dict[str, Any]:
+    """A checked copy of ``obj`` (see the module docstring), or BadEventError."""
+    if not isinstance(obj, dict):
+        raise BadEventError(f"an event must be a dict, not {type(obj).__name__}")
+    budget = MAX_ITEMS - 2 * len(obj)
+    if budget < 0:
+        raise BadEventError(f"event has more than {MAX_ITEMS} values")
+    # the top level in one pass (most events are flat but for a tuple or two)
+    nested: list[tuple[object, int]] = []
+    str_keys = True
+    for k, v in obj.items():
+        if type(k) is not str:
+            str_keys = False
+            _key(k)
+        if len(k) > MAX_STRING:
+            raise BadEventError(f"event holds a string longer than {MAX_STRING}")
+        kind = type(v)
+        if kind is str or kind is bytes:
+            if len(v) > MAX_STRING:
+                raise BadEventError(f"event holds a string longer than {MAX_STRING}")
+        elif kind not in _PLAIN and not isinstance(v, _SCALARS):
+            nested.append((v, 2))
+    if nested:
+        _walk(nested, budget)
+    event = dict(obj) if str_keys else {_key(k): v for k, v in obj.items()}
     for field, types in _FIELD_TYPES.items():
         if field in event:
             value = event[field]

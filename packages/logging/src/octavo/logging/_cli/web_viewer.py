@@ -31,7 +31,9 @@ def add_parser(subparsers: Any) -> None:
         "(FURL), following new ones live. Binds to 127.0.0.1; any other interface needs "
         "a token in the URL (--token, or a generated one).",
     )
-    parser.add_argument("source", metavar="FILE_OR_FURL", help="a flogfile, or a pb:// FURL")
+    parser.add_argument(
+        "source", metavar="FILE_OR_FURL", help="a flogfile (.flog or .flog.bz2), or a pb:// FURL"
+    )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     parser.add_argument(
         "--interface", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
@@ -39,7 +41,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--token", help="token the URL must carry (default: none on loopback)")
     parser.add_argument("--open", action="store_true", help="open the page in a web browser")
     parser.add_argument(
-        "--follow", action="store_true", help="keep reading the file as it grows (like tail -f)"
+        "--follow",
+        action="store_true",
+        help="keep reading the file as it grows (like tail -f); a .bz2 file's new events "
+        "show once a whole bzip2 block (about 900 kB of log) or stream is written",
     )
     parser.add_argument(
         "--catch-up", action="store_true", help="with a FURL: first get the port's past events"

@@ -15,7 +15,7 @@ from twisted.web.server import Site
 
 from octavo.logging._events import format_message
 from octavo.logging._flogfile import FlogFileError, read_flogfile
-from octavo.logging._follower import LogFollower
+from octavo.logging._follower import ReconnectingFollower
 from octavo.tub import Tub
 
 from ._access import AccessError, AccessPolicy, choose_policy, viewer_url
@@ -24,6 +24,9 @@ from ._resources import ViewerResource
 from ._store import DEFAULT_LIMIT, EventStore
 from ._tail import FlogTail, TailError
 
+#: Seconds before the first try to reach a log port that went away, and the most between tries.
+RECONNECT_DELAY = 1.0
+RECONNECT_MAX_DELAY = 30.0
 #: Refuses every request: the policy in force until the port (and so the Host) is known.
 DENY_ALL = AccessPolicy(None, frozenset())
 
@@ -129,7 +132,7 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
     stoppers: list[Callable[[], object]] = []
     try:
         if is_furl(options.source):
-            stoppers.extend(await _follow_furl(options, resource))
+            stoppers.extend(await _follow_furl(reactor, options, resource))
         else:
             tail = load_file(options, store)
             if tail is not None:
@@ -153,24 +156,37 @@ async def start_viewer(reactor: Any, options: ViewerOptions) -> RunningViewer:
 
 
 async def _follow_furl(
-    options: ViewerOptions, resource: ViewerResource
+    reactor: Any, options: ViewerOptions, resource: ViewerResource
 ) -> list[Callable[[], object]]:
-    """Subscribe to the log port; returns what stops the subscription and the Tub."""
+    """Follow the log port, reconnecting when it goes away and comes back (same FURL);
+    the page's status says how it is going. Returns what stops the follower and the Tub."""
     store = resource.store
 
     def on_event(tubid: str, event: dict[str, Any]) -> None:
         store.add({"from": tubid, "rx_time": time.time(), "d": event})
 
+    def on_connected(pid: int | None, versions: dict[str, str]) -> None:
+        store.add({"header": {"type": "log-port", "pid": pid, "versions": versions}})
+
     tub = Tub()
     tub.startService()
+    follower: ReconnectingFollower | None = None
     try:
-        follower = LogFollower(tub, options.source, on_event, catch_up=options.catch_up)
+        follower = ReconnectingFollower(
+            tub,
+            options.source,
+            on_event,
+            catch_up=options.catch_up,
+            on_connected=on_connected,
+            on_state=resource.set_state,
+            clock=reactor,
+            initial_delay=RECONNECT_DELAY,
+            max_delay=RECONNECT_MAX_DELAY,
+        )
         await follower.start()
     except Exception as exc:
+        if follower is not None:
+            await follower.stop()
         await defer.maybeDeferred(tub.stopService)
         raise ViewerError(f"cannot follow {options.source}: {exc}") from None
-    store.add({"header": {"type": "log-port", "pid": follower.pid, "versions": follower.versions}})
-    follower.when_disconnected().addCallback(
-        lambda _: resource.set_state("the log port is gone: no more events will come")
-    )
     return [tub.stopService, follower.stop]

@@ -149,9 +149,7 @@ class ViewerResource(resource.Resource):
         stream = EventStream(request, self.store, after)
         self.streams.append(stream)
         request.notifyFinish().addBoth(self._stream_closed, stream)
-        stream.start()
-        if self.state:
-            stream.send(sse_state(self.state))
+        stream.start(sse_state(self.state) if self.live else b"")
         return server.NOT_DONE_YET
 
     def _stream_closed(self, reason: Any, stream: EventStream) -> None:

@@ -30,10 +30,12 @@ class EventStream:
         self.paused = False
         self.closed = False
 
-    def start(self) -> None:
-        """Send the SSE preamble and the backlog, then follow the store."""
+    def start(self, first: bytes = b"") -> None:
+        """Send the SSE preamble, then *first* (a state message), then the backlog, then
+        follow the store. The browser reconnects a dropped stream after ``retry`` ms,
+        sending the last id it got (``Last-Event-ID``): it resumes right after it."""
         self.request.registerProducer(self, True)
-        self.request.write(b"retry: 2000\n\n")
+        self.request.write(b"retry: 2000\n\n" + first)
         self.catch_up()
 
     def catch_up(self) -> None:

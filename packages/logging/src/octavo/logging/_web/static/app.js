@@ -379,19 +379,27 @@
     return info;
   }
 
+  // The browser reopens a dropped stream by itself, sending the id of the last event
+  // it got (Last-Event-ID), so nothing is repeated or missed. It gives up only when
+  // the viewer answers with an error (restarting, too many pages): then we open a new
+  // stream ourselves, a while later, from the last event shown.
   function openStream() {
     const source = new EventSource(api("stream", { after: state.last }));
     source.addEventListener("open", () => {
       if (!state.sourceState) setStatus("live", "live");
     });
-    source.addEventListener("error", () => setStatus("reconnecting", "down"));
+    source.addEventListener("error", () => {
+      setStatus("reconnecting to the viewer", "down");
+      if (source.readyState === EventSource.CLOSED) {
+        window.setTimeout(openStream, 5000);
+      }
+    });
     source.addEventListener("state", (message) => {
       let text;
       try { text = JSON.parse(message.data); } catch (e) { return; }
-      if (typeof text === "string" && text) {
-        state.sourceState = text;
-        setStatus(text, "down");
-      }
+      if (typeof text !== "string") return;
+      state.sourceState = text;
+      if (text) setStatus(text, "down"); else setStatus("live", "live");
     });
     source.addEventListener("log", (message) => {
       let ev;
