@@ -10,6 +10,7 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from octavo.logging._flogfile import read_flogfile
+from octavo.logging import _gatherer
 from octavo.logging._gatherer import LogGatherer, _FloodGate, bzip_file
 from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter
@@ -155,6 +156,22 @@ class GathererFiles(unittest.SynchronousTestCase):
             assert os.path.getsize(path) < 2000 + 300
             nums += [r["d"]["num"] for r in records(path)[1:]]
         assert sorted(nums) == list(range(100))
+
+    def test_per_tub_counters_stay_bounded(self) -> None:
+        """Peers choose the TubIDs they send: past MAX_COUNTED_TUBS of them the
+        counters fold the rest into OTHER_TUBS (every event still written)."""
+        self.patch(_gatherer, "MAX_COUNTED_TUBS", 5)
+        gatherer = LogGatherer(fresh_path(self), clock=Clock())
+        gatherer.start()
+        tubids = [f"{n:032d}" for n in range(8)]
+        for n, tubid in enumerate(tubids + tubids[:2]):
+            gatherer.msg(tubid, self.event(n))
+        gatherer.stop()
+        written = gatherer.stats.written
+        assert len(written) == 6
+        assert written[tubids[0]] == 2 and written[tubids[4]] == 1
+        assert written[_gatherer.OTHER_TUBS] == 3
+        assert sum(written.values()) == 10
 
     def test_events_after_stop_are_ignored(self) -> None:
         gatherer = LogGatherer(fresh_path(self), clock=Clock())

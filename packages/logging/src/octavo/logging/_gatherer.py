@@ -58,6 +58,8 @@ from ._validate import BadEventError, check_remote_event, remote_text
 __all__ = [
     "ClockLike",
     "GathererStats",
+    "MAX_COUNTED_TUBS",
+    "OTHER_TUBS",
     "LogGatherer",
     "RemoteInputError",
     "check_incident_name",
@@ -124,15 +126,32 @@ def check_incident_name(value: object) -> str:
     return name
 
 
+#: TubIDs the per-TubID counters of :class:`GathererStats` keep apart; events of any
+#: further TubID are counted under :data:`OTHER_TUBS` (peers choose the TubIDs they
+#: send, so the counters must not grow with them)
+MAX_COUNTED_TUBS = 10_000
+#: the key of the events of TubIDs past :data:`MAX_COUNTED_TUBS`
+OTHER_TUBS = "(other tubs)"
+
+
+def count_for(counter: Counter[str], tubid: str) -> None:
+    """One more for ``tubid``, or for :data:`OTHER_TUBS` once the counter holds
+    :data:`MAX_COUNTED_TUBS` TubIDs and this is not one of them."""
+    if tubid in counter or len(counter) < MAX_COUNTED_TUBS:
+        counter[tubid] += 1
+    else:
+        counter[OTHER_TUBS] += 1
+
+
 @dataclass
 class GathererStats:
     """What a gatherer has done (for tests, benchmarks and operators)."""
 
-    #: events written, per TubID
+    #: events written, per TubID (at most MAX_COUNTED_TUBS of them, then OTHER_TUBS)
     written: Counter[str] = field(default_factory=Counter)
     #: remote input refused, per reason ("bad event", "too big", "bad nodeid", ...)
     refused: Counter[str] = field(default_factory=Counter)
-    #: events dropped because their Tub sent too fast, per TubID
+    #: events dropped because their Tub sent too fast, per TubID (bounded as written)
     flooded: Counter[str] = field(default_factory=Counter)
     #: logport() calls accepted
     logports: int = 0
@@ -367,7 +386,7 @@ class LogGatherer(Referenceable):
         if self._file is None:
             return
         if not self._gate.admit(tubid):
-            self.stats.flooded[tubid] += 1
+            count_for(self.stats.flooded, tubid)
             return
         self._note_floods()
         try:
@@ -380,7 +399,7 @@ class LogGatherer(Referenceable):
             report(self.stats, "too big", f"from {tubid}: {len(line)} bytes")
             return
         self._file.write(line)
-        self.stats.written[tubid] += 1
+        count_for(self.stats.written, tubid)
         if self.rotate_size and self._file.size >= self.rotate_size:
             self.do_rotate()
 
