@@ -9,8 +9,8 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial import unittest
 
-from octavo.logging._flogfile import read_flogfile
 from octavo.logging import _gatherer
+from octavo.logging._flogfile import read_flogfile
 from octavo.logging._gatherer import LogGatherer, _FloodGate, bzip_file
 from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter

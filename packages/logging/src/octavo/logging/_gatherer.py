@@ -56,10 +56,10 @@ from ._limits import PeerLimits, TooManySubscriptionsError, peer_of
 from ._validate import BadEventError, check_remote_event, remote_text
 
 __all__ = [
-    "ClockLike",
-    "GathererStats",
     "MAX_COUNTED_TUBS",
     "OTHER_TUBS",
+    "ClockLike",
+    "GathererStats",
     "LogGatherer",
     "RemoteInputError",
     "check_incident_name",
