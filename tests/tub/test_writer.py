@@ -8,6 +8,7 @@ when the connection is lost.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -50,8 +51,8 @@ class WriterTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.clock = Clock()
-        self.blocked = False
-        self.writer = CorkedWriter(self.clock, lambda: self.blocked)
+        self.flow = SimpleNamespace(send_blocked=False)
+        self.writer = CorkedWriter(self.clock, self.flow)
         self.transport = Recording()
         self.writer.attach(self.transport)
 
@@ -92,7 +93,7 @@ class WriterTests(SynchronousTestCase):
 
     def test_blocked_writes_wait_for_the_turns_end(self) -> None:
         """While the send buffer is full, even a first write is held to the turn's end."""
-        self.blocked = True
+        self.flow.send_blocked = True
         self.writer.write(b"a")
         self.writer.write(b"b")
         self.assertEqual(self.transport.writes, [])

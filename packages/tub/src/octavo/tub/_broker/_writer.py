@@ -30,42 +30,55 @@ directly when there is one (``_tls_write``), else to ``transport.write``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from octavo.reconnector import ClockLike
 from octavo.tub._wire._fastwire import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["FLUSH_AT", "CorkedWriter"]
+__all__ = ["FLUSH_AT", "CorkedWriter", "SendState"]
 
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
 FLUSH_AT = BIG_MESSAGE
 
 
-def _never() -> bool:
-    return False
+class SendState(Protocol):
+    """Whether the transport's send buffer is full (the Broker's ``FlowControl``)."""
+
+    send_blocked: bool
+
+
+class _NeverBlocked:
+    send_blocked = False
 
 
 class CorkedWriter:
-    """The write side of one connection's transport."""
+    """The write side of one connection's transport.
+
+    :param clock: whose ``callLater(0)`` ends a turn.
+    :param flow: its ``send_blocked`` says when the send buffer is full (default:
+        never).
+    """
 
     __slots__ = (
-        "_blocked",
         "_clock",
-        "_corked",
+        "_flow",
         "_held",
         "_held_bytes",
         "_raw_write",
         "_turn",
+        "corked",
         "gone",
     )
 
-    def __init__(self, clock: ClockLike, blocked: Callable[[], bool] = _never) -> None:
+    def __init__(self, clock: ClockLike, flow: SendState | None = None) -> None:
         self._clock = clock
-        self._blocked = blocked
-        self._corked = False
+        self._flow: SendState = flow if flow is not None else _NeverBlocked()
+        #: True while a burst holds writes back (set by :meth:`cork`; the Broker's
+        #: ``dataReceived`` sets and clears it itself, the same way)
+        self.corked = False
         self._held: list[bytes] = []
         self._held_bytes = 0
         #: the end of the current turn (a pending ``callLater(0)``), or None
@@ -79,11 +92,6 @@ class CorkedWriter:
         self._raw_write = direct_tls_writer(transport) or transport.write
 
     @property
-    def corked(self) -> bool:
-        """True while a burst holds writes back."""
-        return self._corked
-
-    @property
     def holding(self) -> int:
         """How many writes are held (for tests and debugging)."""
         return len(self._held)
@@ -91,20 +99,20 @@ class CorkedWriter:
     def cork(self) -> bool:
         """Hold writes back until :meth:`uncork` (a burst begins). True if this call
         corked the writer; False if it already was (the outer caller uncorks)."""
-        if self._corked:
+        if self.corked:
             return False
-        self._corked = True
+        self.corked = True
         return True
 
     def uncork(self) -> None:
         """The burst is over: write what is held, as one write."""
-        self._corked = False
+        self.corked = False
         if self._held:
             self.flush()
 
     def write(self, data: bytes) -> None:
         """Write ``data``: at once if nothing else waits, else with the others."""
-        if self._corked or self._turn is not None:
+        if self.corked or self._turn is not None:
             self._held.append(data)
             self._held_bytes += len(data)
             if self._held_bytes > FLUSH_AT:
@@ -115,8 +123,15 @@ class CorkedWriter:
     def write_message(self, data: bytes | list[bytes]) -> None:
         """Write one encoded message (a big one comes in pieces)."""
         if type(data) is not list:
-            self.write(data)  # type: ignore[arg-type]
-        elif self._corked or self._turn is not None:
+            # self.write(data), inline (every message comes here)
+            if self.corked or self._turn is not None:
+                self._held.append(data)  # type: ignore[arg-type]
+                self._held_bytes += len(data)
+                if self._held_bytes > FLUSH_AT:
+                    self.flush()
+            elif data:
+                self._write_first([data])  # type: ignore[list-item]
+        elif self.corked or self._turn is not None:
             self._held.extend(data)
             self.flush()  # a big message: nothing to gain by waiting
         else:
@@ -128,7 +143,7 @@ class CorkedWriter:
         write = self._raw_write
         if write is None or self.gone:
             return
-        if self._blocked():
+        if self._flow.send_blocked:
             self._held.extend(pieces)
             self._held_bytes = sum(map(len, pieces))
         else:
@@ -138,7 +153,7 @@ class CorkedWriter:
 
     def _end_turn(self) -> None:
         self._turn = None
-        if self._held and not self._corked:
+        if self._held and not self.corked:
             self.flush()
 
     def flush(self) -> None:

@@ -122,7 +122,9 @@ class FastEncoder:
     ) -> bytes | list[bytes] | None:
         """The bytes of a call whose arguments are all simple (see _joined), or None."""
         enc = self._encoder
-        tokens = self._refresh()
+        tokens = self._tokens
+        if self._generation != enc.vocab_generation:
+            tokens = self._refresh()
         name = self._names.get(methodname)
         if name is None:
             name = enc.bytes_token(methodname.encode("utf-8"))
@@ -166,7 +168,9 @@ class FastEncoder:
     def answer(self, reqid: int, result: object) -> bytes | list[bytes] | None:
         """The bytes of an answer whose result is simple (see _joined), or None."""
         enc = self._encoder
-        tokens = self._refresh()
+        tokens = self._tokens
+        if self._generation != enc.vocab_generation:
+            tokens = self._refresh()
         k = enc.open_count
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
@@ -496,4 +500,4 @@ class FastDecoder:
         if admitted.schema is not None:
             event.schema = admitted.schema
             event.args_checked = True  # by call_taken_whole
-        conn.call_arrived(event, None)
+        conn.inbound.arrived(event, None)  # (conn.call_arrived, one call less)
