@@ -81,6 +81,23 @@ class WriterTests(SynchronousTestCase):
         self.assertEqual(self.transport.writes, [b"xyz"])
         self.assertEqual(self.clock.getDelayedCalls(), [])  # no timer for a burst
 
+    def test_input_ends_the_turn(self) -> None:
+        """Input during a turn ends it: what it held leaves with the burst's writes, no
+        timer is left, and the next write is the first of a new turn."""
+        w = self.writer
+        w.write(b"a")
+        w.write(b"b")
+        self.assertTrue(w.cork())
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        w.write(b"c")
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"a", b"bc"])
+        w.write(b"d")
+        w.write(b"e")
+        self.assertEqual(self.transport.writes, [b"a", b"bc", b"d"])
+        self.clock.advance(0)
+        self.assertEqual(self.transport.writes, [b"a", b"bc", b"d", b"e"])
+
     def test_bulk_is_not_held(self) -> None:
         """Past FLUSH_AT held bytes are written at once; big pieces are not joined."""
         w = self.writer

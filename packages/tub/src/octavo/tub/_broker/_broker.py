@@ -216,7 +216,10 @@ class Broker(Protocol):
         writer = self.writer
         # writer.cork(), inline: False inside a TLS read (it uncorks) or re-entered
         corked = not writer.corked
-        writer.corked = True
+        if corked:
+            writer.corked = True
+            if writer._turn is not None:
+                writer.end_turn_early()
         # re-entered (from code run while handling input): the outer call handles
         # the events
         outer = not self._handling

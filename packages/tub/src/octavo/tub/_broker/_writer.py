@@ -14,9 +14,13 @@ one TLS record and one system call:
   *turn*: the writes after it, until the reactor's next turn
   (``clock.callLater(0)``), are held and leave together then. N calls made in one
   turn from outside any input are one write of the first and one of the rest.
+  A burst (input arriving for the connection) ends its turn early, the timer
+  cancelled: what the turn holds leaves with the burst's writes, and a write after
+  the burst is the first of a new turn.
 - **Send blocked: held.** While the transport's send buffer is past its high-water
-  mark (``blocked()``, the Broker's flow control) writes are held to the end of the
-  turn, then handed over as one piece (the reactor sends it as the socket drains).
+  mark (``send_blocked``, the Broker's flow control) writes are held to the end of
+  the turn (or of a burst), then handed over as one piece (the reactor sends it as
+  the socket drains).
 
 Past ``FLUSH_AT`` held bytes (64 KiB) are written at once, so that bulk data does not
 wait and the transport's buffer, which flow control watches, sees it. Big pieces (a
@@ -102,7 +106,17 @@ class CorkedWriter:
         if self.corked:
             return False
         self.corked = True
+        if self._turn is not None:
+            self.end_turn_early()
         return True
+
+    def end_turn_early(self) -> None:
+        """A burst begins (input arrived) during a turn: the turn ends here. What it
+        holds leaves with the burst's writes at :meth:`uncork`; a write after the
+        burst is the first of a new turn. (Its timer would find nothing left to do.)"""
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.cancel()
 
     def uncork(self) -> None:
         """The burst is over: write what is held, as one write."""

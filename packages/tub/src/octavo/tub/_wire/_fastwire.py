@@ -120,7 +120,9 @@ class FastEncoder:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> bytes | list[bytes] | None:
-        """The bytes of a call whose arguments are all simple (see _joined), or None."""
+        """The bytes of a call whose arguments are all simple, or None. Past
+        BIG_MESSAGE bytes, the pieces (a big byte string goes out as it is, without a
+        copy joined around it)."""
         enc = self._encoder
         tokens = self._tokens
         if self._generation != enc.vocab_generation:
@@ -163,10 +165,11 @@ class FastEncoder:
         out.append(args_close)
         out.append(call_close)
         enc.take_opens(n - k)
-        return _joined(out)
+        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
     def answer(self, reqid: int, result: object) -> bytes | list[bytes] | None:
-        """The bytes of an answer whose result is simple (see _joined), or None."""
+        """The bytes of an answer whose result is simple, or None (pieces past
+        BIG_MESSAGE bytes, as for :meth:`call`)."""
         enc = self._encoder
         tokens = self._tokens
         if self._generation != enc.vocab_generation:
@@ -182,7 +185,7 @@ class FastEncoder:
         out[0] = opening
         out.append(closing)
         enc.take_opens(n - k)
-        return _joined(out)
+        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
     def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens) -> int:
         """Append the tokens of a simple ``value`` whose first OPEN would be number
@@ -245,12 +248,6 @@ class FastEncoder:
                 return -1
         out.append(closing)
         return m
-
-
-def _joined(out: list[bytes]) -> bytes | list[bytes]:
-    """The message as one bytes object, or, past BIG_MESSAGE bytes, as its pieces:
-    a big byte string goes out as it is, without a copy joined around it."""
-    return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
 
 # ================================================================ decoding
