@@ -8,6 +8,7 @@ when the connection is lost.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -50,8 +51,8 @@ class WriterTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.clock = Clock()
-        self.blocked = False
-        self.writer = CorkedWriter(self.clock, lambda: self.blocked)
+        self.flow = SimpleNamespace(send_blocked=False)
+        self.writer = CorkedWriter(self.clock, self.flow)
         self.transport = Recording()
         self.writer.attach(self.transport)
 
@@ -80,6 +81,23 @@ class WriterTests(SynchronousTestCase):
         self.assertEqual(self.transport.writes, [b"xyz"])
         self.assertEqual(self.clock.getDelayedCalls(), [])  # no timer for a burst
 
+    def test_input_ends_the_turn(self) -> None:
+        """Input during a turn ends it: what it held leaves with the burst's writes, no
+        timer is left, and the next write is the first of a new turn."""
+        w = self.writer
+        w.write(b"a")
+        w.write(b"b")
+        self.assertTrue(w.cork())
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        w.write(b"c")
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"a", b"bc"])
+        w.write(b"d")
+        w.write(b"e")
+        self.assertEqual(self.transport.writes, [b"a", b"bc", b"d"])
+        self.clock.advance(0)
+        self.assertEqual(self.transport.writes, [b"a", b"bc", b"d", b"e"])
+
     def test_bulk_is_not_held(self) -> None:
         """Past FLUSH_AT held bytes are written at once; big pieces are not joined."""
         w = self.writer
@@ -92,7 +110,7 @@ class WriterTests(SynchronousTestCase):
 
     def test_blocked_writes_wait_for_the_turns_end(self) -> None:
         """While the send buffer is full, even a first write is held to the turn's end."""
-        self.blocked = True
+        self.flow.send_blocked = True
         self.writer.write(b"a")
         self.writer.write(b"b")
         self.assertEqual(self.transport.writes, [])
@@ -120,11 +138,12 @@ class SpoolTests(SynchronousTestCase):
         self.clock = Clock()
         self.transport = Recording()
         self.waiters: list[Deferred[None]] = []
-        self.writer = CorkedWriter(self.clock, self.blocked, self.when_writable)
+        self.writer = CorkedWriter(self.clock, self, self.when_writable)
         self.writer.attach(self.transport)
 
-    def blocked(self) -> bool:
-        # as a TCP transport: past its high-water mark after each big write
+    @property
+    def send_blocked(self) -> bool:
+        """As a TCP transport: past its high-water mark after each big write."""
         return bool(self.transport.writes) and len(self.transport.writes[-1]) > FLUSH_AT
 
     def when_writable(self) -> Deferred[None]:

@@ -67,15 +67,6 @@ _MAX_SHARED_VOCABS = 16
 
 def int_token(o: int) -> bytes:
     """The token for the int ``o``: INT, NEG, LONGINT or LONGNEG, as Foolscap sends it."""
-    return _int_token(o)
-
-
-def open_close_tokens(k: int) -> tuple[bytes, bytes]:
-    """The OPEN and CLOSE tokens of the sequence numbered ``k``."""
-    return _open_close(k)
-
-
-def _int_token(o: int) -> bytes:
     if o >= 0:
         if o < _INT_TABLE:
             return _INT_T[o]
@@ -92,8 +83,8 @@ def _int_token(o: int) -> bytes:
     return b128_encode(len(body)) + b"\x86" + body
 
 
-def _open_close(k: int) -> tuple[bytes, bytes]:
-    """The OPEN and CLOSE tokens of sequence number ``k``."""
+def open_close_tokens(k: int) -> tuple[bytes, bytes]:
+    """The OPEN and CLOSE tokens of the sequence numbered ``k``."""
     if k < _OPEN_TABLE:
         return _OPEN_T[k], _CLOSE_T[k]
     if k < _OPEN3_LIMIT:
@@ -101,6 +92,11 @@ def _open_close(k: int) -> tuple[bytes, bytes]:
         return low + _THIRD_OPEN[k >> 14], low + _THIRD_CLOSE[k >> 14]
     h = b128_encode(k)
     return h + b"\x88", h + b"\x89"
+
+
+# the encoder's own names for them (called directly: a wrapper would cost a call each)
+_int_token = int_token
+_open_close = open_close_tokens
 
 
 def _str_header(n: int) -> bytes:

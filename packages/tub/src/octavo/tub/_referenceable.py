@@ -218,7 +218,8 @@ class RemoteReference(RemoteReferenceOnly):
         reported through the Deferred.
         """
         try:
-            d = self._broker.callRemote(self, _name, args, kwargs, False)
+            broker: ProxyBroker = self.tracker.broker  # (self._broker, one call less)
+            d = broker.callRemote(self, _name, args, kwargs, False)
         except BaseException:
             return fail()
         assert d is not None
@@ -237,8 +238,8 @@ class RemoteReference(RemoteReferenceOnly):
         checks the arguments against that declaration (as the schema does at run time)."""
         return self.callRemote(remote_method_name(method), *args, **kwargs)
 
-    def _method_name(self, name: str) -> str:
-        return name
+    #: the method name every call sends, whatever name it is given (None: that name)
+    _fixed_method_name: str | None = None
 
 
 class RemoteMethodReference(RemoteReference):
@@ -256,8 +257,7 @@ class RemoteMethodReference(RemoteReference):
             return
         RemoteReference.callRemoteOnly(self, "", **kwargs)
 
-    def _method_name(self, name: str) -> str:
-        return ""
+    _fixed_method_name = ""
 
 
 @implementer(IRemoteReference)

@@ -168,7 +168,7 @@ class Broker(Protocol):
         #: backpressure: when to stop reading, when sending may go on
         self.flow = FlowControl(self.connection, self._reading_changed)
         #: where everything this Broker sends goes (held back during bursts and turns)
-        self.writer = CorkedWriter(clock, self._send_blocked, self.flow.when_writable)
+        self.writer = CorkedWriter(clock, self.flow, self.flow.when_writable)
         #: True while events are being handled (a re-entered call leaves them to it)
         self._handling = False
         self._delivery = Delivery(self)
@@ -203,9 +203,6 @@ class Broker(Protocol):
         cork_tls_reads(self.transport, self.writer)
         self.flow.attach(self.transport)
 
-    def _send_blocked(self) -> bool:
-        return self.flow.send_blocked
-
     def dataReceived(self, data: bytes) -> None:
         """Feed bytes to the connection and act on what they carry; whatever that
         makes us send leaves in one write. A protocol error closes this connection,
@@ -213,9 +210,16 @@ class Broker(Protocol):
         message: kept to a few calls.)"""
         if self._closing or self.disconnected:
             return
-        self._keepalive.data_received()
+        keepalive = self._keepalive
+        if keepalive.last_received is not None:  # keepalive.data_received(), inline
+            keepalive.last_received = self._clock.seconds()
         writer = self.writer
-        corked = writer.cork()  # False inside a TLS read (it uncorks) or re-entered
+        # writer.cork(), inline: False inside a TLS read (it uncorks) or re-entered
+        corked = not writer.corked
+        if corked:
+            writer.corked = True
+            if writer._turn is not None:
+                writer.end_turn_early()
         # re-entered (from code run while handling input): the outer call handles
         # the events
         outer = not self._handling
@@ -229,17 +233,22 @@ class Broker(Protocol):
             except Exception as e:  # a bug of ours: never let it kill other connections
                 _log.failure("unexpected error while decoding from {peer}", peer=self.short_tubid())
                 error = f"exception while processing data: {type(e).__name__}"
-            if outer:
+            if outer and self.connection.pending_events:
                 self._handle_events()
             if error is not None:
                 self._protocol_error(error)
         finally:
             if outer:
                 self._handling = False
-            if corked:
-                writer.uncork()
+            if corked:  # writer.uncork(), inline
+                writer.corked = False
+                if writer._held:
+                    writer.flush()
         if outer:
-            self._update_reading()
+            # self._update_reading(), inline
+            admission = self.connection.admission
+            if self.flow.reading_paused or admission.running >= admission.max_inbound_calls:
+                self.flow.update()
 
     def _update_reading(self) -> None:
         """Pause or resume reading if the calls running (or the send buffer) ask it."""
@@ -516,7 +525,9 @@ class Broker(Protocol):
                 raise TypeError(f"method name must be a string, not {type(name).__name__}")
         conn = self.connection
         tracker = rref.tracker
-        method = rref._method_name(name)
+        method = rref._fixed_method_name
+        if method is None:
+            method = name
         iface = tracker.interface
         if iface is not None or method_constraint is not NOT_GIVEN:
             schema_constraint = check_outbound_call(

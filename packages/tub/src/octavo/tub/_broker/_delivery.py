@@ -103,7 +103,8 @@ class Delivery:
             broker.answered()
             return
         self._writer.write_message(data)
-        broker.answered()
+        if self._conn.pending_events or broker.flow.reading_paused:
+            broker.answered()  # (what it would do otherwise: nothing)
 
     def failed(self, f: Failure, call: CallReceived) -> None:
         """The call raised (or its Deferred failed): log if asked, answer with an error."""

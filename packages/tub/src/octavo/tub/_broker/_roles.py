@@ -44,6 +44,7 @@ class DeliveryBroker(Protocol):
     tub: Any
     connection: PBConnection
     writer: CorkedWriter
+    flow: FlowControl
     disconnected: bool
 
     def answered(self) -> None: ...

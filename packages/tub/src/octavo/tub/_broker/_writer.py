@@ -14,9 +14,13 @@ one TLS record and one system call:
   *turn*: the writes after it, until the reactor's next turn
   (``clock.callLater(0)``), are held and leave together then. N calls made in one
   turn from outside any input are one write of the first and one of the rest.
+  A burst (input arriving for the connection) ends its turn early, the timer
+  cancelled: what the turn holds leaves with the burst's writes, and a write after
+  the burst is the first of a new turn.
 - **Send blocked: held.** While the transport's send buffer is past its high-water
-  mark (``blocked()``, the Broker's flow control) writes are held to the end of the
-  turn, then handed over as one piece (the reactor sends it as the socket drains).
+  mark (``send_blocked``, the Broker's flow control) writes are held to the end of
+  the turn (or of a burst), then handed over as one piece (the reactor sends it as
+  the socket drains).
 
 Past ``FLUSH_AT`` held bytes (64 KiB) are written at once, so that bulk data does not
 wait and the transport's buffer, which flow control watches, sees it. Big pieces (a
@@ -46,14 +50,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from octavo.reconnector import ClockLike
 from octavo.tub._wire._fastwire import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "CorkedWriter"]
+__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "CorkedWriter", "SendState"]
 
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
@@ -64,8 +68,14 @@ SPOOL_AT = 16 * 1024 * 1024
 SPOOL_SLICE = 4 * 1024 * 1024
 
 
-def _never() -> bool:
-    return False
+class SendState(Protocol):
+    """Whether the transport's send buffer is full (the Broker's ``FlowControl``)."""
+
+    send_blocked: bool
+
+
+class _NeverBlocked:
+    send_blocked = False
 
 
 def _no_wait() -> Any:
@@ -73,12 +83,19 @@ def _no_wait() -> Any:
 
 
 class CorkedWriter:
-    """The write side of one connection's transport."""
+    """The write side of one connection's transport.
+
+    :param clock: whose ``callLater(0)`` ends a turn.
+    :param flow: its ``send_blocked`` says when the send buffer is full (default:
+        never).
+    :param when_writable: a Deferred firing once the send buffer is no longer full
+        (None: no flow control; the slices of a big piece are written one after
+        another at once).
+    """
 
     __slots__ = (
-        "_blocked",
         "_clock",
-        "_corked",
+        "_flow",
         "_held",
         "_held_bytes",
         "_raw_write",
@@ -87,27 +104,27 @@ class CorkedWriter:
         "_views",
         "_waiting",
         "_when_writable",
+        "corked",
         "gone",
     )
 
     def __init__(
         self,
         clock: ClockLike,
-        blocked: Callable[[], bool] = _never,
+        flow: SendState | None = None,
         when_writable: Callable[[], Any] = _no_wait,
     ) -> None:
-        """``blocked()``: whether the transport's send buffer is past its high-water
-        mark; ``when_writable()``: a Deferred firing once it is not (None: no flow
-        control, slices of a big piece are written one after another at once)."""
         self._clock = clock
-        self._blocked = blocked
+        self._flow: SendState = flow if flow is not None else _NeverBlocked()
         self._when_writable = when_writable
         #: what waits behind a big piece being written a slice at a time (its rest
         #: first, as a memoryview), in order
         self._spool: deque[bytes | memoryview] = deque()
         self._waiting = False  # a when_writable() Deferred will resume the spool
         self._views = False  # the raw writer takes memoryviews (the TLS layer)
-        self._corked = False
+        #: True while a burst holds writes back (set by :meth:`cork`; the Broker's
+        #: ``dataReceived`` sets and clears it itself, the same way)
+        self.corked = False
         self._held: list[bytes] = []
         self._held_bytes = 0
         #: the end of the current turn (a pending ``callLater(0)``), or None
@@ -129,11 +146,6 @@ class CorkedWriter:
         return sum(map(len, self._spool))
 
     @property
-    def corked(self) -> bool:
-        """True while a burst holds writes back."""
-        return self._corked
-
-    @property
     def holding(self) -> int:
         """How many writes are held (for tests and debugging)."""
         return len(self._held)
@@ -141,20 +153,30 @@ class CorkedWriter:
     def cork(self) -> bool:
         """Hold writes back until :meth:`uncork` (a burst begins). True if this call
         corked the writer; False if it already was (the outer caller uncorks)."""
-        if self._corked:
+        if self.corked:
             return False
-        self._corked = True
+        self.corked = True
+        if self._turn is not None:
+            self.end_turn_early()
         return True
+
+    def end_turn_early(self) -> None:
+        """A burst begins (input arrived) during a turn: the turn ends here. What it
+        holds leaves with the burst's writes at :meth:`uncork`; a write after the
+        burst is the first of a new turn. (Its timer would find nothing left to do.)"""
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.cancel()
 
     def uncork(self) -> None:
         """The burst is over: write what is held, as one write."""
-        self._corked = False
+        self.corked = False
         if self._held:
             self.flush()
 
     def write(self, data: bytes) -> None:
         """Write ``data``: at once if nothing else waits, else with the others."""
-        if self._corked or self._turn is not None:
+        if self.corked or self._turn is not None:
             self._held.append(data)
             self._held_bytes += len(data)
             if self._held_bytes > FLUSH_AT:
@@ -165,8 +187,15 @@ class CorkedWriter:
     def write_message(self, data: bytes | list[bytes]) -> None:
         """Write one encoded message (a big one comes in pieces)."""
         if type(data) is not list:
-            self.write(data)  # type: ignore[arg-type]
-        elif self._corked or self._turn is not None:
+            # self.write(data), inline (every message comes here)
+            if self.corked or self._turn is not None:
+                self._held.append(data)  # type: ignore[arg-type]
+                self._held_bytes += len(data)
+                if self._held_bytes > FLUSH_AT:
+                    self.flush()
+            elif data:
+                self._write_first([data])  # type: ignore[list-item]
+        elif self.corked or self._turn is not None:
             self._held.extend(data)
             self.flush()  # a big message: nothing to gain by waiting
         else:
@@ -178,7 +207,7 @@ class CorkedWriter:
         write = self._raw_write
         if write is None or self.gone:
             return
-        if self._blocked():
+        if self._flow.send_blocked:
             self._held.extend(pieces)
             self._held_bytes = sum(map(len, pieces))
         else:
@@ -188,7 +217,7 @@ class CorkedWriter:
 
     def _end_turn(self) -> None:
         self._turn = None
-        if self._held and not self._corked:
+        if self._held and not self.corked:
             self.flush()
 
     def flush(self) -> None:
@@ -241,7 +270,7 @@ class CorkedWriter:
         spool = self._spool
         write = self._raw_write
         while spool and write is not None and not self.gone:
-            if self._blocked():
+            if self._flow.send_blocked:
                 if self._waiting:
                     return  # (one wait at a time)
                 waiter = self._when_writable()

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from ._admission import Admission
     from ._events import AnswerReceived, CallReceived
-    from ._inbound import GiftWaiter
+    from ._inbound import GiftWaiter, InboundCalls
     from ._references import GiftTable, MyReferenceTable, TheirReferenceTable
 
 __all__ = ["WireConnection"]
@@ -26,6 +26,9 @@ class WireConnection(Protocol):
 
     #: the rule for inbound calls and answers
     admission: Admission
+    #: the far end's admitted calls on their way out, in order (the fast path hands
+    #: its calls there directly)
+    inbound: InboundCalls
     #: our calls waiting for an answer, by reqID
     waiting: dict[int, Any]
     #: our objects the far end holds; the far end's objects we hold proxies for

@@ -120,9 +120,13 @@ class FastEncoder:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> bytes | list[bytes] | None:
-        """The bytes of a call whose arguments are all simple (see _joined), or None."""
+        """The bytes of a call whose arguments are all simple, or None. Past
+        BIG_MESSAGE bytes, the pieces (a big byte string goes out as it is, without a
+        copy joined around it)."""
         enc = self._encoder
-        tokens = self._refresh()
+        tokens = self._tokens
+        if self._generation != enc.vocab_generation:
+            tokens = self._refresh()
         name = self._names.get(methodname)
         if name is None:
             name = enc.bytes_token(methodname.encode("utf-8"))
@@ -161,12 +165,15 @@ class FastEncoder:
         out.append(args_close)
         out.append(call_close)
         enc.take_opens(n - k)
-        return _joined(out)
+        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
     def answer(self, reqid: int, result: object) -> bytes | list[bytes] | None:
-        """The bytes of an answer whose result is simple (see _joined), or None."""
+        """The bytes of an answer whose result is simple, or None (pieces past
+        BIG_MESSAGE bytes, as for :meth:`call`)."""
         enc = self._encoder
-        tokens = self._refresh()
+        tokens = self._tokens
+        if self._generation != enc.vocab_generation:
+            tokens = self._refresh()
         k = enc.open_count
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
@@ -178,7 +185,7 @@ class FastEncoder:
         out[0] = opening
         out.append(closing)
         enc.take_opens(n - k)
-        return _joined(out)
+        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
     def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens) -> int:
         """Append the tokens of a simple ``value`` whose first OPEN would be number
@@ -241,12 +248,6 @@ class FastEncoder:
                 return -1
         out.append(closing)
         return m
-
-
-def _joined(out: list[bytes]) -> bytes | list[bytes]:
-    """The message as one bytes object, or, past BIG_MESSAGE bytes, as its pieces:
-    a big byte string goes out as it is, without a copy joined around it."""
-    return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
 
 # ================================================================ decoding
@@ -496,4 +497,4 @@ class FastDecoder:
         if admitted.schema is not None:
             event.schema = admitted.schema
             event.args_checked = True  # by call_taken_whole
-        conn.call_arrived(event, None)
+        conn.inbound.arrived(event, None)  # (conn.call_arrived, one call less)

@@ -67,8 +67,15 @@ class InboundCalls:
     def arrived(self, event: CallReceived, waiter: GiftWaiter | None) -> None:
         """A whole, admitted call: handed out now, or once the gifts in it (and in the
         calls before it) are resolved and there is room for it to run."""
-        if waiter is None and not self.held and self._admission.has_room:
-            self._hand_out(event)
+        admission = self._admission
+        if waiter is None and not self.held and admission.running < admission.max_inbound_calls:
+            # room, nothing waiting before it: _hand_out, inline (every call comes here)
+            self._events.append(event)
+            if event.reqID:
+                admission.queued -= 1
+                admission.running += 1
+            else:
+                self.oneway_out += 1
             return
         if waiter is None:
             waiter = GiftWaiter(is_call=True)
