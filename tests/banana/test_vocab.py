@@ -136,3 +136,24 @@ def test_a_decoder_given_a_table_builds_only_its_tables() -> None:
     assert list(registry.cache) == [(b"alpha", b"beta")]
     d.receive_data(Encoder(vocab=table).encode("beta"))
     assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == ["beta"]
+
+
+def test_pause_at_boundary_hands_back_the_rest() -> None:
+    """pause_at_boundary: the decoder stops after a top-level message and
+    take_unparsed hands back the rest (never a header it keeps for the next feed)."""
+    from octavo.banana import Decoder, ObjectReceived, serialize
+
+    d = Decoder()
+    d.pause_at_boundary = True
+    first, second = serialize([1, "a", (2, 3)]), serialize({"k": [b"v"]})
+    d.receive_data(first + second)
+    assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == [[1, "a", (2, 3)]]
+    rest = d.take_unparsed()
+    assert rest == second
+    assert d.take_unparsed() == b""
+    d.receive_data(rest)
+    assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == [{"k": [b"v"]}]
+    d.receive_data(second[:1])  # a header cut short: kept, not handed back
+    assert d.take_unparsed() == b""
+    d.receive_data(second[1:])
+    assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == [{"k": [b"v"]}]

@@ -313,7 +313,11 @@ def test_the_depth_limit_decides_for_the_fast_path_too(depth: int) -> None:
         pair = Pair(fast_paths=fast, decoder_limits={"max_depth": depth})
         proxy = pair.publish("t", Obj(take=lambda *a, **k: None))
         stream = call_stream(pair, proxy.tracker.clid, calls)
-        outcomes.append(outcome_of(pair, stream, len(stream)))
+        out = outcome_of(pair, stream, len(stream))
+        # (the log-only MessageRefused events as a set: where they fall among the
+        # others depends on where the general path handed the stream back)
+        logged = sorted(repr(e) for e in out if e[0] == "message refused")
+        outcomes.append(([e for e in out if e[0] != "message refused"], logged))
     assert outcomes[0] == outcomes[1]
 
 
@@ -387,7 +391,9 @@ def test_mutated_calls_get_the_same_treatment_with_or_without_the_fast_path(
         seen = outcome_of(pair, bytes(stream[:at]), len(stream) + 1)
         if not (seen and isinstance(seen[-1], tuple) and seen[-1][0] == "BananaError"):
             seen += outcome_of(pair, bytes(stream[at:]), len(stream) + 1)
-        outcomes.append(seen)
+        # (log-only MessageRefused events as a set, as in the depth test above)
+        logs = [e for e in seen if isinstance(e, tuple) and e[0] == "message refused"]
+        outcomes.append(([e for e in seen if e not in logs], sorted(map(repr, logs))))
     assert outcomes[0] == outcomes[1]
 
 

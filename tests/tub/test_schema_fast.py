@@ -255,3 +255,18 @@ def test_subclass_with_its_own_check_is_not_quick() -> None:
             raise Violation("picky")
 
     assert not Picky(n=int).quick_accepts((1,), {})
+
+
+def test_after_a_split_call_the_fast_path_reads_the_next_ones() -> None:
+    """A call split across reads is finished by the general path, which then hands the
+    rest of that read back (pause_at_boundary): the calls after it are read whole."""
+    pair = Pair(fast_paths=True)
+    proxy = pair.publish("t", SchemaObj(take=lambda *args, **kwargs: 0))
+    spy = FastSpy(pair.b)
+    calls: list[tuple[list[Any], dict[str, Any]]] = [([1], {"g": [b"ab"]})] * 4
+    stream = call_stream(pair, proxy.tracker.clid, calls)
+    one = len(stream) // 4
+    out = outcome_of(pair, stream[: one // 2], len(stream))
+    out += outcome_of(pair, stream[one // 2 :], len(stream))
+    assert [e[0] for e in out] == ["call"] * 4
+    assert spy.taken == 3  # the first was split: the general path read it

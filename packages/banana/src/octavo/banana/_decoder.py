@@ -199,6 +199,11 @@ class Decoder:
         self._big_left = 0
         self._failed: BananaError | None = None
         self._stopped = False
+        #: stop decoding after a top-level token that leaves nothing open, keeping the
+        #: rest for :meth:`take_unparsed`: for a caller with a whole-message fast path
+        #: of its own (octavo-tub), which may then read the next messages itself
+        self.pause_at_boundary = False
+        self._paused = False  # a pause left bytes for take_unparsed
         self._vocabulary = InboundVocabulary(
             self._registry, max_vocab_entries, max_vocab_bytes, vocab
         )
@@ -442,6 +447,7 @@ class Decoder:
         self._events.append(ViolationReceived(why))
 
     def _receive(self, data: bytes) -> None:
+        self._paused = False
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
@@ -497,6 +503,8 @@ class Decoder:
         self._budget.base = self._received - end  # the stream offset of buf[0]
         # (a root that only insists on OPEN tokens leaves OPENs to the fast reader)
         open_root = root if root.plain_open and root.wants_check else None
+        pause = self.pause_at_boundary
+        first = pos
         while pos < end:
             top = items[-1]
             if (
@@ -504,7 +512,12 @@ class Decoder:
                 and (not top.wants_check or top is open_root)
                 and not (st.discard or st.in_open)
             ):
-                pos, typ, header, body = take(st, buf, pos, end)
+                pos, typ, header, body = take(st, buf, pos, end, pause)
+                if pause and len(items) == 1 and pos != first and self.at_boundary_after(pos):
+                    self._buf = buf  # the rest waits for take_unparsed (or the next feed)
+                    self._pos = pos
+                    self._paused = True
+                    return
             else:
                 typ, header, body = read_header(buf, pos, end)
             if body < 0:
@@ -519,8 +532,36 @@ class Decoder:
             pos = npos
             if self._stopped:
                 break
+            if pause and len(items) == 1 and pos < end and self.at_boundary_after(pos):
+                self._buf = buf  # the rest waits for take_unparsed (or the next feed)
+                self._pos = pos
+                self._paused = True
+                return
         self._buf = b""
         self._pos = 0
+
+    def at_boundary_after(self, pos: int) -> bool:
+        """Whether nothing is open or pending once the token before ``pos`` is read."""
+        st = self._st
+        return not (self._need or self._skip or self._big is not None or st.discard or st.in_open)
+
+    def take_unparsed(self) -> bytes:
+        """The bytes a pause at a message boundary left unread (``pause_at_boundary``),
+        handed back to the caller, who feeds them again (or reads them itself); b""
+        when there are none, or when decoding is not at a message boundary."""
+        if not self._paused:
+            return b""
+        self._paused = False
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf) or len(self._st.items) != 1 or not self.at_boundary_after(pos):
+            return b""
+        if self._failed is not None or self._stopped:
+            return b""
+        rest = buf[pos:]
+        self._buf = b""
+        self._pos = 0
+        self._received -= len(rest)  # they will be fed (and counted) again
+        return rest
 
     def _wait(self, buf: bytes, pos: int) -> None:
         """Keep the token at ``pos``, whose body reaches ``_need_end``, for the next feed."""

@@ -69,10 +69,14 @@ _KINDS = (KIND_UNICODE, KIND_REF, KIND_LIST, KIND_TUPLE, KIND_DICT)
 _ADOPTED = object()  # what _container returns when the general path takes over
 
 
-def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]:
+def take(
+    st: Stack, buf: bytes, pos: int, end: int, pause: bool = False
+) -> tuple[int, int, int, int]:
     """Take tokens from ``buf[pos:]`` while the fast reader can (``end`` is
     ``len(buf)``); return ``(position, type byte, header, body position)`` of the first
-    one it does not take, as :func:`read_header` reads it."""
+    one it does not take, as :func:`read_header` reads it. ``pause``: stop once a
+    top-level message has closed (the decoder's ``pause_at_boundary``)."""
+    first = pos
     items = st.items
     root = st.root
     open_root = root if root.plain_open and root.wants_check else None
@@ -84,6 +88,8 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
         top = items[-1]
         if (top.wants_check and top is not open_root) or st.discard or st.in_open:
             break
+        if pause and top is root and pos != first:
+            break  # a message closed: the caller may read the next ones its own way
         tables = st.tables  # (a sequence that closed may have changed the vocabulary)
         words = tables.words
         add = top.prim or top.receiveChild
@@ -181,6 +187,9 @@ def take(st: Stack, buf: bytes, pos: int, end: int) -> tuple[int, int, int, int]
                 budget.sync(left)
                 st.violation(why)
                 turn = True
+                break
+            if pause and top is root:
+                turn = True  # a top-level object is done: pause at the next round
                 break
         if left != budget.left:  # (budget.sync, inline)
             budget.objects += budget.left - left

@@ -9,39 +9,38 @@ received (counted by :class:`~._admission.Admission`, which decides what is take
 
 Bytes from the far end go to :meth:`receive_data`. Whole messages turn into events
 (``_events``), taken with :meth:`events`: calls, answers and gifts in the order they
-arrived; PINGs and refused messages after those of the same chunk of input:
+arrived; PINGs and refused messages after those read in the same stretch of input:
 
-- a call: :class:`CallReceived` once it is complete and admitted; the owner runs
-  it and answers with :meth:`send_answer` or :meth:`send_error`. A refused call is
-  :class:`CallRefused`, answered with :meth:`send_refusal`. Calls to clid 0 (the
-  far end asking for one of our names, or releasing references and gifts) target
-  this connection's own methods (``own_methods``) and are run like any other;
-- an answer or error to one of our calls: :class:`AnswerReceived`,
-  :class:`ErrorReceived`, or :class:`AnswerRefused` when it breaks the call's
-  result constraint; internal calls of our own (``decref``) are settled here;
-- a ``their-reference`` (a gift): :class:`GiftReceived`; the owner resolves the
-  FURL and reports with :meth:`gift_resolved` / :meth:`gift_failed`. The call or
-  answer carrying it waits, and calls that arrive after a waiting call wait behind
-  it, so calls are always delivered in the order they arrived;
-- PING, an ERROR token, and messages refused as a whole, for the owner to act on
-  or log.
+- a call: :class:`CallReceived` once it is complete and admitted; the owner runs it and
+  answers with :meth:`send_answer` or :meth:`send_error`. A refused call is
+  :class:`CallRefused`, answered with :meth:`send_refusal`. Calls to clid 0 (the far end
+  asking for one of our names, or releasing references and gifts) target this connection's
+  own methods (``own_methods``) and are run like any other;
+- an answer or error to one of our calls: :class:`AnswerReceived`, :class:`ErrorReceived`,
+  or :class:`AnswerRefused` when it breaks the call's result constraint; internal calls of
+  our own (``decref``) are settled here;
+- a ``their-reference`` (a gift): :class:`GiftReceived`; the owner resolves the FURL and
+  reports with :meth:`gift_resolved` / :meth:`gift_failed`. The call or answer carrying it
+  waits, and calls that arrive after a waiting call wait behind it, so calls are always
+  delivered in the order they arrived;
+- PING, an ERROR token, and messages refused as a whole, for the owner to act on or log.
 
 Outbound, :meth:`send_call` (after :meth:`allocate_reqid`), :meth:`send_answer`,
-:meth:`send_error`, :meth:`send_ping`/:meth:`send_pong` and :meth:`error_token`
-return the bytes to write, in order. A message bigger than ``BIG_MESSAGE`` may come
-as a list of pieces (a big byte string is not copied). The owner is also told,
-through the host (:class:`ConnectionHost`), when a proxy of ours is garbage
-collected, and then calls :meth:`release_reference` to send the ``decref``.
+:meth:`send_error`, :meth:`send_ping`/:meth:`send_pong` and :meth:`error_token` return the
+bytes to write, in order. A message bigger than ``BIG_MESSAGE`` may come as a list of pieces
+(a big byte string is not copied). The owner is also told, through the host
+(:class:`ConnectionHost`), when a proxy of ours is garbage collected, and then calls
+:meth:`release_reference` to send the ``decref``.
 
-Limits: the decoder's (depth, token size); one message's bytes, minus refused bodies
-skipped unread, at most :attr:`PBConnection.message_limit`; ``max_inbound_calls``
-calls running at once: further calls wait in arrival order until earlier ones are
-answered, and meanwhile :attr:`input_blocked` tells the owner to stop reading (so
-they are not read rather than refused); only beyond as many calls again waiting are
-calls refused. A protocol error raises BananaError from :meth:`receive_data`: the
-owner must drop the connection (after sending :meth:`error_token`). The common calls
-and answers are read and written by whole-message fast paths (``_fastwire``);
-``fast_paths=False`` turns them off, with the same bytes and the same events.
+Limits: the decoder's (depth, token size); one message's bytes, minus refused bodies skipped
+unread, at most :attr:`PBConnection.message_limit`; ``max_inbound_calls`` calls running at
+once: further calls wait in arrival order until earlier ones are answered, and meanwhile
+:attr:`input_blocked` tells the owner to stop reading (so they are not read rather than
+refused); only beyond as many calls again waiting are calls refused. A protocol error raises
+BananaError from :meth:`receive_data`: the owner must drop the connection (after sending
+:meth:`error_token`). The common calls and answers are read and written by whole-message
+fast paths (``_fastwire``); ``fast_paths=False`` turns them off, with the same bytes and the
+same events.
 """
 
 from __future__ import annotations
@@ -79,6 +78,7 @@ from ._events import (
 from ._fastwire import FastDecoder, FastEncoder
 from ._inbound import Gift, GiftWaiter, InboundCalls
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
+from ._own_methods import OwnMethods
 from ._reference_sequences import TheirReferenceUnslicer
 from ._references import (
     DEFAULT_MAX_REFERENCES,
@@ -151,43 +151,6 @@ class _InternalRequest:
         self.on_answer = on_answer
 
 
-class _OwnMethods:
-    """clid 0: what the far end may ask of the connection itself (Foolscap's RIBroker)."""
-
-    def __init__(self, conn: PBConnection) -> None:
-        self._conn = conn
-
-    def __repr__(self) -> str:
-        return "<the connection's own methods>"
-
-    def doRemoteCall(self, methodname: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """getReferenceByName, decref or decgift."""
-        meth: Callable[..., Any]
-        if methodname == "getReferenceByName":
-            meth = self.getReferenceByName
-        elif methodname == "decref":
-            meth = self._conn.my_references.decref
-        elif methodname == "decgift":
-            meth = self._conn.gifts.decgift
-        else:
-            raise Violation(f"the Broker has no method {methodname!r}")
-        try:
-            return meth(*args, **kwargs)
-        except TypeError:  # arguments that do not fit: say so, not where
-            raise Violation(f"bad arguments for the Broker's {methodname!r}") from None
-
-    def getReferenceByName(self, name: str | bytes) -> Any:
-        """One of our published objects (KeyError if there is none of that name)."""
-        if isinstance(name, bytes):
-            try:
-                name = name.decode("utf-8")
-            except UnicodeDecodeError:
-                raise Violation("getReferenceByName needs a UTF-8 name") from None
-        if not isinstance(name, str):
-            raise Violation("getReferenceByName needs a string name")
-        return self._conn.host.lookup_name(name)
-
-
 class PBConnection:
     """The PB state of one connection, without I/O (see the module docstring).
 
@@ -243,6 +206,8 @@ class PBConnection:
         )
         self._fast_encoder = FastEncoder(self.encoder) if fast_paths else None
         self._fast_decoder = FastDecoder(self, self.decoder) if fast_paths else None
+        # the general path hands back the messages after one it had to read
+        self.decoder.pause_at_boundary = bool(fast_paths)
         self._take_body: Callable[[bytes], bool] | None = (
             self.decoder.take_body if fast_paths else None
         )
@@ -262,7 +227,7 @@ class PBConnection:
         self.gifts_pending = 0
         self.max_pending_gifts = max_pending_gifts
         #: clid 0: the far end's calls to this connection itself
-        self.own_methods = _OwnMethods(self)
+        self.own_methods = OwnMethods(self)
         #: the rule for inbound calls and answers (and the count of inbound calls)
         self.admission = Admission(self.my_references, self.own_methods, max_inbound_calls)
         #: our calls waiting for an answer, by reqID
@@ -292,31 +257,40 @@ class PBConnection:
             self._unfinished = unfinished
             return
         self._unfinished = unfinished
-        before = self.messages_completed
         decoder = self.decoder
         fast = self._fast_decoder
-        if fast is not None and decoder.at_message_boundary:
-            used, done = fast.consume(data)
-            if done:
-                self.messages_completed += done
-                if used == len(data) or self.closed:
-                    self._unfinished = 0
-                    return
-                data = data[used:]
-        skipped = decoder.skipped_bytes  # (a refused body's bytes are never held)
-        try:
-            decoder.receive_data(data)
-        finally:
-            # what was decoded before a protocol error is still reported
-            self._take_decoder_events()
-        self._unfinished -= decoder.skipped_bytes - skipped
-        if self.messages_completed != before:
-            self._unfinished = 0
-        elif self._unfinished > self.message_limit:
-            raise BananaError(
-                f"message larger than max_message_size={self.max_message_size} bytes"
-                f" (+{decoder.granted_token_bytes} allowed by its constraints)"
-            )
+        while True:
+            before = self.messages_completed
+            if fast is not None and decoder.at_message_boundary:
+                used, done = fast.consume(data)
+                if done:
+                    self.messages_completed += done
+                    if used == len(data) or self.closed:
+                        self._unfinished = 0
+                        return
+                    data = data[used:]
+            skipped = decoder.skipped_bytes  # (a refused body's bytes are never held)
+            try:
+                decoder.receive_data(data)
+            finally:
+                # what was decoded before a protocol error is still reported
+                self._take_decoder_events()
+            self._unfinished -= decoder.skipped_bytes - skipped
+            if self.messages_completed != before:
+                self._unfinished = 0
+            elif self._unfinished > self.message_limit:
+                raise BananaError(
+                    f"message larger than max_message_size={self.max_message_size} bytes"
+                    f" (+{decoder.granted_token_bytes} allowed by its constraints)"
+                )
+            # the general path paused after a message (pause_at_boundary): the fast
+            # path may read the next ones
+            if fast is None or self.closed or decoder.stopped:
+                return
+            data = decoder.take_unparsed()
+            if not data:
+                return
+            self._unfinished = len(data)
 
     @property
     def message_limit(self) -> int:
