@@ -376,7 +376,7 @@ class Owner:
         self.conn.receive_data(HELLO)
         self.handle()
         self.settle_all()
-        assert self.log == [("call", 1, "getReferenceByName", "_OwnMethods", self.log[0][4])]
+        assert self.log == [("call", 1, "getReferenceByName", "OwnMethods", self.log[0][4])]
         for req in self.requests.values():
             assert self.conn.allocate_reqid() == req.reqID
             self.sent.append(joined(self.conn.send_call(req, 0, "getReferenceByName", (), {})))
@@ -541,6 +541,16 @@ def in_order(log: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     return [e for e in log if e[0] not in BATCHED]
 
 
+def same(a: Outcome, b: Outcome) -> bool:
+    """The same error and events: those in arrival order alike, the batched ones (which
+    each path reports once it hands the data back, so not at the same place) as a set."""
+    return (
+        a[0] == b[0]
+        and in_order(a[1]) == in_order(b[1])
+        and sorted(map(repr, a[1])) == sorted(map(repr, b[1]))
+    )
+
+
 def TestOneInput(data: bytes) -> None:
     """One fuzz case: see the module docstring."""
     if len(data) < 3:
@@ -555,8 +565,8 @@ def TestOneInput(data: bytes) -> None:
         outcomes.append(((whole.error, whole.log), (parts.error, parts.log)))
     fast_outcome, slow_outcome = outcomes
     context = (data.hex(), seed, limits, owner)
-    assert fast_outcome[0] == slow_outcome[0], ("whole, fast != slow", *context)
-    assert fast_outcome[1] == slow_outcome[1], ("chunked, fast != slow", *context)
+    assert same(fast_outcome[0], slow_outcome[0]), ("whole, fast != slow", *context)
+    assert same(fast_outcome[1], slow_outcome[1]), ("chunked, fast != slow", *context)
     if chunking_invariant(limits, owner):
         (whole_error, whole_log), (parts_error, parts_log) = fast_outcome
         # (an error's text may quote what the decoder had buffered: compare no text)

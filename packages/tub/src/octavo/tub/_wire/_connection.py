@@ -259,8 +259,8 @@ class PBConnection:
         self._unfinished = unfinished
         decoder = self.decoder
         fast = self._fast_decoder
+        before = self.messages_completed
         while True:
-            before = self.messages_completed
             if fast is not None and decoder.at_message_boundary:
                 used, done = fast.consume(data)
                 if done:
@@ -276,6 +276,13 @@ class PBConnection:
                 # what was decoded before a protocol error is still reported
                 self._take_decoder_events()
             self._unfinished -= decoder.skipped_bytes - skipped
+            # the general path paused after a message (pause_at_boundary): the fast path
+            # may read the next ones (the size check waits for the whole feed, as on
+            # the general path alone)
+            rest = b"" if fast is None or self.closed else decoder.take_unparsed()
+            if rest:
+                data = rest
+                continue
             if self.messages_completed != before:
                 self._unfinished = 0
             elif self._unfinished > self.message_limit:
@@ -283,14 +290,7 @@ class PBConnection:
                     f"message larger than max_message_size={self.max_message_size} bytes"
                     f" (+{decoder.granted_token_bytes} allowed by its constraints)"
                 )
-            # the general path paused after a message (pause_at_boundary): the fast
-            # path may read the next ones
-            if fast is None or self.closed or decoder.stopped:
-                return
-            data = decoder.take_unparsed()
-            if not data:
-                return
-            self._unfinished = len(data)
+            return
 
     @property
     def message_limit(self) -> int:
