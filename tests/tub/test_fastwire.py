@@ -205,6 +205,8 @@ def described(value: Any) -> tuple[str, ...]:
     alike otherwise)."""
     if type(value) in (list, tuple):
         return (type(value).__name__, repr(value), *(type(x).__name__ for x in value))
+    if type(value).__name__ == "Proxy":  # a reference: its repr names its address
+        return ("Proxy", repr(value.tracker.clid))
     return (type(value).__name__, repr(value))
 
 
