@@ -513,7 +513,7 @@ class Decoder:
                 and not (st.discard or st.in_open)
             ):
                 pos, typ, header, body = take(st, buf, pos, end, pause)
-                if pause and len(items) == 1 and pos != first and self.at_boundary_after(pos):
+                if pause and len(items) == 1 and pos != first and self._nothing_pending():
                     self._buf = buf  # the rest waits for take_unparsed (or the next feed)
                     self._pos = pos
                     self._paused = True
@@ -532,7 +532,7 @@ class Decoder:
             pos = npos
             if self._stopped:
                 break
-            if pause and len(items) == 1 and pos < end and self.at_boundary_after(pos):
+            if pause and len(items) == 1 and pos < end and self._nothing_pending():
                 self._buf = buf  # the rest waits for take_unparsed (or the next feed)
                 self._pos = pos
                 self._paused = True
@@ -540,8 +540,8 @@ class Decoder:
         self._buf = b""
         self._pos = 0
 
-    def at_boundary_after(self, pos: int) -> bool:
-        """Whether nothing is open or pending once the token before ``pos`` is read."""
+    def _nothing_pending(self) -> bool:
+        """Whether no token, skipped body, big string or OPEN is pending."""
         st = self._st
         return not (self._need or self._skip or self._big is not None or st.discard or st.in_open)
 
@@ -553,7 +553,7 @@ class Decoder:
             return b""
         self._paused = False
         buf, pos = self._buf, self._pos
-        if pos >= len(buf) or len(self._st.items) != 1 or not self.at_boundary_after(pos):
+        if pos >= len(buf) or len(self._st.items) != 1 or not self._nothing_pending():
             return b""
         if self._failed is not None or self._stopped:
             return b""
