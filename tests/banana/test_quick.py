@@ -105,6 +105,10 @@ def near(c: Constraint) -> st.SearchStrategy[Any]:
         return st.lists(near(c.constraint), min_size=max(0, low - 1), max_size=high + 1)
     if isinstance(c, TupleOf):
         return st.tuples(*(near(item) for item in c.constraints))
+    if isinstance(c, DictOf):
+        high = c.maxKeys if c.maxKeys is not None else 3
+        keys = near(c.keyConstraint).filter(_hashable)
+        return st.dictionaries(keys, near(c.valueConstraint), max_size=high + 1)
     if isinstance(c, ByteStringConstraint | UnicodeConstraint):
         top = (c.maxLength if c.maxLength is not None else 4) + 1
         kind = st.binary if isinstance(c, ByteStringConstraint) else st.text
@@ -119,6 +123,14 @@ def near(c: Constraint) -> st.SearchStrategy[Any]:
             st.floats(allow_nan=False),
         )
     return values
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def takes(c: Constraint, value: object, inbound: bool) -> bool:
@@ -157,6 +169,10 @@ def test_quick_says_yes_to_the_common_cases() -> None:
         (TupleOf(int, str, ListOf(bool)), (1, "x", [True])),
         (Optional(ListOf(int), None), [1]),
         (Shared(bytes), b"x"),
+        (DictOf(str, int), {"a": 1, "b": -2}),
+        (DictOf(AnyC(), AnyC()), {"a": [1, (2, None)], 3: {}}),
+        (DictOf(bytes, ListOf(int), maxKeys=2), {b"k": [1, 2]}),
+        (TupleOf(int, DictOf(str, int)), (1, {"x": 2})),
     ]
     for c, value in cases:
         accepts = quick_check(c)
@@ -178,6 +194,10 @@ def test_quick_says_no_where_check_object_refuses() -> None:
         (ListOf(int), MyList([1])),
         (TupleOf(int), (1, 2)),
         (Nothing(), 0),
+        (DictOf(str, int), {"a": "b"}),
+        (DictOf(str, int), {b"a": 1}),
+        (DictOf(AnyC(), AnyC(), maxKeys=1), {1: 1, 2: 2}),
+        (DictOf(str, int), [("a", 1)]),
     ]
     for c, value in cases:
         accepts = quick_check(c)
@@ -189,10 +209,10 @@ def test_constraints_without_a_quick_form() -> None:
         UnicodeConstraint(regexp="^a"),
         BooleanConstraint(True),
         ChoiceOf(int, bytes),
-        DictOf(str, int),
         SetOf(int),
         ListOf(ChoiceOf(int, bytes)),
-        TupleOf(int, DictOf(str, int)),
+        TupleOf(int, DictOf(str, SetOf(int))),
+        DictOf(ChoiceOf(int, bytes), int),
     ):
         assert quick_check(c) is None, c
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from struct import Struct
 
 from ._budget import MessageBudget
@@ -351,6 +351,13 @@ class Decoder:
     def vocab_word(self, index: int) -> bytes | None:
         """The inbound vocabulary's string at ``index`` (None: not in the table)."""
         return self._tables.words.get(index)
+
+    @property
+    def vocab_words(self) -> Mapping[int, bytes]:
+        """The inbound vocabulary as it stands (index to string; not a copy: it changes
+        only as vocabulary messages are decoded, so a reader between two of those may
+        keep it)."""
+        return self._tables.words
 
     @property
     def depth(self) -> int:

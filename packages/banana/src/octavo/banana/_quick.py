@@ -4,8 +4,8 @@ A schema checks every argument of a typed call twice (the caller before sending,
 the callee on arrival), and ``checkObject`` walks a ``ListOf(bytes)`` with one
 method call per item. :func:`quick_check` turns a constraint into a predicate
 ``accepts(value) -> bool`` that answers in one pass for the values calls usually
-carry: ``bytes``, ``str``, ``int``, ``float``, ``bool`` and ``None``, and lists
-and tuples of them (nested as the constraint nests).
+carry: ``bytes``, ``str``, ``int``, ``float``, ``bool`` and ``None``, and lists,
+tuples and dicts of them (nested as the constraint nests).
 
 The predicate only ever says yes to what ``checkObject`` takes (for either
 direction), and it accepts only those exact types: it says False for a subclass
@@ -17,7 +17,7 @@ implication on generated constraints and values).
 
 Constraints are compiled by exact type, so a subclass that overrides
 ``checkObject`` is never compiled (:func:`quick_check` returns None), nor are
-dicts, sets, choices, strings with a regexp, references or anything a plug-in
+sets, choices, strings with a regexp, references or anything a plug-in
 registers.
 """
 
@@ -30,6 +30,7 @@ from ._constraints import (
     BooleanConstraint,
     ByteStringConstraint,
     Constraint,
+    DictConstraint,
     IntegerConstraint,
     ListConstraint,
     Nothing,
@@ -154,6 +155,29 @@ def _tuple(c: TupleConstraint) -> Accepts | None:
     return accepts
 
 
+def _dict(c: DictConstraint) -> Accepts | None:
+    key = quick_check(c.keyConstraint)
+    value = quick_check(c.valueConstraint)
+    if key is None or value is None:
+        return None
+    high = c.maxKeys
+    if key is _always and value is _always:  # DictOf(Any(), Any()): the shape alone
+        if high is None:
+            return lambda obj: type(obj) is dict
+        return lambda obj: type(obj) is dict and len(obj) <= high
+    check_key, check_value = key, value
+
+    def accepts(obj: object) -> bool:
+        if type(obj) is not dict or (high is not None and len(obj) > high):
+            return False
+        for k, v in obj.items():  # noqa: SIM110
+            if not check_key(k) or not check_value(v):
+                return False
+        return True
+
+    return accepts
+
+
 def quick_check(constraint: Constraint | None) -> Accepts | None:
     """A predicate that is True only for values ``constraint.checkObject`` takes
     (inbound or not), or None when this constraint has no quick form. None as the
@@ -185,4 +209,7 @@ def quick_check(constraint: Constraint | None) -> Accepts | None:
     if kind is TupleConstraint:
         assert isinstance(constraint, TupleConstraint)
         return _tuple(constraint)
+    if kind is DictConstraint:
+        assert isinstance(constraint, DictConstraint)
+        return _dict(constraint)
     return None

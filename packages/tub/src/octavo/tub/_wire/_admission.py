@@ -44,6 +44,7 @@ from octavo.banana import Any as AnyConstraint
 from octavo.banana import (
     BooleanConstraint,
     ByteStringConstraint,
+    DictConstraint,
     IntegerConstraint,
     ListConstraint,
     Nothing,
@@ -97,8 +98,9 @@ def surely_fits(constraint: Any, value: object, checked_after: bool = False) -> 
     whole-message fast path reads them) is surely taken under ``constraint`` by the
     general path, token checks and ``checkObject`` alike. False means "not sure": the
     general path then reads the message and decides (and says why it refuses).
-    A flat list or tuple of such values is sure under a ListOf or TupleOf whose items
-    surely take them and whose ``checkObject`` takes the whole (its length).
+    A list, tuple or dict of such values (nested as the fast path reads them) is sure
+    under a ListOf, TupleOf or DictOf whose items (keys and values) surely take them
+    and whose ``checkObject`` takes the whole (its length, its number of keys).
 
     For these exact types a constraint's token checks take what its ``checkObject``
     takes (an int's header against the same bound, a byte string's length, a str's
@@ -122,9 +124,10 @@ def surely_fits(constraint: Any, value: object, checked_after: bool = False) -> 
 
 
 def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> bool:
-    """:func:`surely_fits` for a ListOf or TupleOf of a flat list or tuple of scalars:
-    each item surely fits its own constraint (then its tokens do too), and the whole
-    passes ``checkObject`` (length and item checks, as the general path ends with)."""
+    """:func:`surely_fits` for a ListOf, TupleOf or DictOf of a list, tuple or dict:
+    each item (key, value) surely fits its own constraint (then its tokens do too), and
+    the whole passes ``checkObject`` (length and item checks, as the general path ends
+    with)."""
     if type(constraint) is ListConstraint and type(value) is list:
         item = constraint.constraint
         kinds = _SCALARS.get(type(item))
@@ -139,6 +142,11 @@ def _surely_fits_items(constraint: Any, value: object, checked_after: bool) -> b
             surely_fits(c, v) for c, v in zip(constraint.constraints, value, strict=True)
         ):
             return False
+    elif type(constraint) is DictConstraint and type(value) is dict:
+        keys, values = constraint.keyConstraint, constraint.valueConstraint
+        for k, v in value.items():
+            if not surely_fits(keys, k) or not surely_fits(values, v):
+                return False
     else:
         return False
     return checked_after or _passes(constraint, value)

@@ -1,7 +1,8 @@
 """Whole-message fast paths for the commonest PB messages.
 
 Most calls and answers carry only simple values: ints, floats, byte strings, short
-strs, None and booleans, and flat lists and tuples of them. For those, the codec's
+strs, None and booleans, and lists, tuples and dicts of them (two levels of containers
+at most: a log event is a dict holding tuples). For those, the codec's
 general machinery (a slicer or an unslicer per sequence, a method call per token) costs
 more than the message itself.
 This module writes and reads such messages in one pass, with exactly the bytes and the
@@ -17,15 +18,17 @@ effects of the general path:
   :class:`~._admission.Admission` (the rule the unslicers ask) and takes a message
   only if it is admitted and needs no further checks (argument or result
   constraints); for anything else it stops, and the general decoder reads that
-  message, with its errors and its checks. A list or tuple counts as the general path
-  counts it: its OPEN and each item are objects of the message budget
-  (``Decoder.sure_message_objects``), and a str, None or bool in it is one level
-  deeper than the list (``max_depth``).
+  message, with its errors and its checks. A container counts as the general path
+  counts it: its OPEN and each item (a dict's keys and values) are objects of the
+  message budget (``Decoder.sure_message_objects``; the reader stops as soon as a
+  container holds more than the budget surely admits), and a sequence in it is one
+  level deeper than the container (``max_depth``). A dict whose keys repeat or cannot
+  be hashed is left to the general path, which says what was wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from struct import Struct
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -80,6 +83,7 @@ class _Tokens(NamedTuple):
     boolean: bytes
     list: bytes
     tuple: bytes
+    dict: bytes
 
 
 #: a message bigger than this is handed over as pieces (a big byte string is not copied)
@@ -107,7 +111,7 @@ class FastEncoder:
             tok = enc.index_token
             self._tokens = _Tokens(
                 tok("call"), tok("arguments"), tok("answer"), tok("unicode"), tok("none"),
-                tok("boolean"), tok("list"), tok("tuple"),
+                tok("boolean"), tok("list"), tok("tuple"), tok("dict"),
             )  # fmt: skip
             self._names = {}
         return self._tokens
@@ -187,9 +191,10 @@ class FastEncoder:
         enc.take_opens(n - k)
         return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
 
-    def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens) -> int:
-        """Append the tokens of a simple ``value`` whose first OPEN would be number
-        ``n``; return the next OPEN number, or -1 if ``value`` is not simple."""
+    def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens, room: int = 2) -> int:
+        """Append the tokens of a simple ``value`` (or, ``room`` levels deep at most, a
+        list, tuple or dict of them) whose first OPEN would be number ``n``; return the
+        next OPEN number, or -1 if ``value`` is not of that shape."""
         t = type(value)
         if t is int:
             out.append(int_token(value))
@@ -225,27 +230,40 @@ class FastEncoder:
         if t is float:
             out.append(b"\x84" + _DOUBLE.pack(value))
             return n
-        if t is list or t is tuple:
-            return self._items(value, n, out, tokens, tokens.list if t is list else tokens.tuple)
+        if room and (t is list or t is tuple or t is dict):
+            return self._items(value, n, out, tokens, room - 1)
         return -1
 
     def _items(
-        self, value: list[Any] | tuple[Any, ...], n: int, out: list[bytes], tokens: _Tokens,
-        kind: bytes,
+        self, value: list[Any] | tuple[Any, ...] | dict[Any, Any], n: int, out: list[bytes],
+        tokens: _Tokens, room: int,
     ) -> int:  # fmt: skip
-        """:meth:`_value` for a flat list or tuple of simple values."""
+        """:meth:`_value` for a list, tuple or dict (its keys sorted, each key before its
+        value, as the general encoder writes it) of values ``room`` levels deep."""
         self._containers.append(id(value))
         opening, closing = open_close_tokens(n)
         out.append(opening)
-        out.append(kind)
         m = n + 1
-        for x in value:
-            t = type(x)
-            if t is list or t is tuple:
-                return -1  # nested: the general encoder
-            m = self._value(x, m, out, tokens)
-            if m < 0:
-                return -1
+        t = type(value)
+        if t is dict:
+            out.append(tokens.dict)
+            try:
+                keys = sorted(value)
+            except TypeError:
+                return -1  # the general encoder says why
+            for key in keys:
+                m = self._value(key, m, out, tokens, room)
+                if m < 0:
+                    return -1
+                m = self._value(value[key], m, out, tokens, room)
+                if m < 0:
+                    return -1
+        else:
+            out.append(tokens.list if t is list else tokens.tuple)
+            for x in value:
+                m = self._value(x, m, out, tokens, room)
+                if m < 0:
+                    return -1
         out.append(closing)
         return m
 
@@ -268,11 +286,19 @@ class FastDecoder:
         # the decoder's message budget decides what is refused: messages with more
         # objects than it surely admits are left to the general path
         self._max_objects = decoder.sure_message_objects
+        #: the message being read: objects it may still have in containers, and the
+        #: levels of sequences of the last container read
+        self._left = 0
+        self._levels = 0
+        #: the inbound vocabulary, taken as consume() starts
+        self._words: Mapping[int, bytes] = decoder.vocab_words
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
         conn = self._conn
         decoder = self._decoder
+        # (vocabulary messages are never read here: the table stays as it is meanwhile)
+        self._words = decoder.vocab_words
         pos = 0
         done = 0
         end = len(data)
@@ -293,7 +319,7 @@ class FastDecoder:
         """A STRING or VOCAB token's bytes, and the position after it."""
         typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == VOCAB:
-            w = self._decoder.vocab_word(header)
+            w = self._words.get(header)
             if w is None:
                 raise _NotFastError
             return w, p
@@ -304,9 +330,9 @@ class FastDecoder:
             raise _NotFastError
         return buf[p:e], e
 
-    def _value(self, buf: bytes, p: int, flat: bool = False) -> tuple[object, int, int]:
-        """One simple value, or (unless ``flat``) a flat list or tuple of simple values:
-        (value, position after it, OPENs in it)."""
+    def _value(self, buf: bytes, p: int, room: int = 2) -> tuple[object, int, int]:
+        """One simple value, or (``room`` levels of them at most) a list, tuple or dict
+        of values: (value, position after it, OPENs in it)."""
         typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == INT:
             return header, p, 0
@@ -318,7 +344,7 @@ class FastDecoder:
         if typ == NEG:
             return -header, p, 0
         if typ == VOCAB:  # a byte string of the vocabulary
-            w = self._decoder.vocab_word(header)
+            w = self._words.get(header)
             if w is None:
                 raise _NotFastError
             return w, p, 0
@@ -343,8 +369,8 @@ class FastDecoder:
             if t != INT or v > 1:
                 raise _NotFastError
             obj = v == 1
-        elif kind in {b"list", b"tuple"} and not flat:
-            return self._items(buf, p, header, kind == b"tuple")
+        elif room and kind in {b"list", b"tuple", b"dict"}:
+            return self._items(buf, p, header, kind, room - 1)
         else:
             raise _NotFastError
         t, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
@@ -352,20 +378,49 @@ class FastDecoder:
             raise _NotFastError
         return obj, p, 1
 
-    def _items(self, buf: bytes, p: int, number: int, as_tuple: bool) -> tuple[object, int, int]:
-        """The simple items of the list or tuple OPENed as ``number``, up to its CLOSE:
-        (the list or tuple, position after it, OPENs in it, its own included)."""
+    def _items(
+        self, buf: bytes, p: int, number: int, kind: bytes, room: int
+    ) -> tuple[object, int, int]:
+        """The items of the list, tuple or dict (keys and values in turn) OPENed as
+        ``number``, up to its CLOSE: (the container, position after it, OPENs in it,
+        its own included). Counts its items against the message's objects
+        (``self._left``) and leaves its levels of sequences in ``self._levels``."""
         items: list[object] = []
         opens = 1
+        deepest = 0  # levels of sequences among the items
+        left = self._left
         while True:
             typ, header, q = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ == CLOSE:
                 if header != number:
                     raise _NotFastError
-                return (tuple(items) if as_tuple else items), q, opens
-            value, p, n = self._value(buf, p, True)
+                break
+            if len(items) >= left:
+                raise _NotFastError  # more objects than the budget surely admits
+            value, p, n = self._value(buf, p, room)
             items.append(value)
-            opens += n
+            if n:
+                opens += n
+                if n > 1:  # a container holding sequences: its levels
+                    deepest = max(deepest, self._levels)
+                elif not deepest:
+                    deepest = 1
+        self._left -= len(items)
+        self._levels = deepest + 1
+        if kind == b"list":
+            return items, q, opens
+        if kind == b"tuple":
+            return tuple(items), q, opens
+        # a dict: as the general path builds it, or (a key unhashable or repeated, an
+        # odd count) left to the general path, which says what was wrong
+        it = iter(items)
+        try:
+            d = dict(zip(it, it, strict=False))
+        except TypeError:
+            raise _NotFastError from None
+        if 2 * len(d) != len(items):
+            raise _NotFastError
+        return d, q, opens
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
@@ -383,18 +438,15 @@ class FastDecoder:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
+        self._left = self._max_objects
         result, p, opens = self._value(buf, p)
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
-        extra = deepest = 1
-        if opens:  # a sequence: one level deeper; a list or tuple: its items, maybe two
-            deepest = 2
-            t = type(result)
-            if t is list or t is tuple:
-                extra += len(result)  # type: ignore[arg-type]
-                deepest += opens > 1
-        if self._max_depth < deepest or self._max_objects < 2 + extra:
+        # the answer, its reqID and its result are 3 objects, plus what containers hold;
+        # a sequence is one level deeper than the answer
+        levels = (self._levels if opens > 1 else 1) if opens else 0
+        if self._max_depth < 1 + levels or self._left < 3:
             raise _NotFastError  # the general path refuses the nesting or the objects
         conn = self._conn
         try:
@@ -428,18 +480,19 @@ class FastDecoder:
         # the count, each argument, then each keyword's name and value
         if 6 + numargs > self._max_objects:
             raise _NotFastError
+        self._left = self._max_objects  # less the objects in containers, as they close
         opens = 2
-        extra = 0  # objects in lists and tuples, beyond one an argument
-        nested = False  # a sequence in a list or tuple: one level deeper
+        levels = 0  # levels of sequences in the arguments (the deepest)
         args: list[Any] = []
         for _ in range(numargs):
             value, p, n = self._value(buf, p)
             args.append(value)
             if n:
                 opens += n
-                if type(value) is list or type(value) is tuple:
-                    extra += len(value)
-                    nested = nested or n > 1
+                if n > 1:
+                    levels = max(levels, self._levels)
+                elif not levels:
+                    levels = 1
         kwargs: dict[str, Any] = {}
         kwarg_name = Admission.kwarg_name
         try:
@@ -456,28 +509,30 @@ class FastDecoder:
                     raw = buf[p:e]
                     p = e
                 elif typ == VOCAB:
-                    w = self._decoder.vocab_word(header)
+                    w = self._words.get(header)
                     if w is None:
                         raise _NotFastError
                     raw = w
                 else:
                     raise _NotFastError
-                if 8 + numargs + 2 * len(kwargs) + extra > self._max_objects:
+                if 8 + numargs + 2 * len(kwargs) > self._left:
                     raise _NotFastError
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
                 value, p, n = self._value(buf, p)
                 kwargs[name] = value
                 if n:
                     opens += n
-                    if type(value) is list or type(value) is tuple:
-                        extra += len(value)
-                        nested = nested or n > 1
+                    if n > 1:
+                        levels = max(levels, self._levels)
+                    elif not levels:
+                        levels = 1
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
-            if self._max_depth < (4 if nested else 3 if opens > 2 else 2) or (
-                extra and 6 + numargs + 2 * len(kwargs) + extra > self._max_objects
-            ):
+            # the arguments are two levels down (call, arguments); the objects: call,
+            # reqID, clid, name, arguments, count, the arguments, each keyword's name
+            # and value, and what containers hold (taken from self._left as they closed)
+            if self._max_depth < 2 + levels or 6 + numargs + 2 * len(kwargs) > self._left:
                 raise _NotFastError  # the general path refuses the nesting or the objects
             admitted = self._conn.admission.admit_call(reqid, clid, raw_name)
         except Violation:
