@@ -12,6 +12,7 @@ from typing import Any
 from twisted.internet import defer, protocol, reactor
 from twisted.trial import unittest
 
+from octavo.tub import UnicodeConstraint
 from octavo.tub._errors import DeadReferenceError
 from octavo.tub._net._identity import TubIdentity, create_certificate
 from octavo.tub._referenceable import Referenceable
@@ -209,6 +210,21 @@ class Interop(unittest.TestCase):
         rref = await tub.getReference(furl)
         payload = b"\xa5" * 50_000_000
         assert await rref.callRemote("echo", payload) == payload
+
+    async def test_a_20_mib_str_from_foolscap_by_declaration(self) -> None:
+        """Foolscap sends a str's UTF-8 body as one STRING token whatever its size: a
+        20 MiB str echoed back arrives, with the default max-token-size, where the call
+        declares its result ``UnicodeConstraint(maxLength=30_000_000)``, and is refused
+        naming the limit where nothing declares it; the connection goes on."""
+        _, furl = await self.peer()
+        rref = await self.make_tub(listen=False).getReference(furl)
+        text = "a" * (20 * 2**20 - 3000) + "\u20ac" * 1000
+        declared = UnicodeConstraint(maxLength=30_000_000)
+        assert await rref.callRemote("echo", text, _resultConstraint=declared) == text
+        with self.assertRaises(Exception) as e:
+            await rref.callRemote("echo", text)
+        assert "max_token_size" in str(e.exception), e.exception
+        assert await rref.callRemote("echo", "ok") == "ok"
 
     async def test_octavo_gets_foolscap_exceptions(self) -> None:
         """A Foolscap method's exception arrives as a failure naming its type and text."""

@@ -1,11 +1,13 @@
 # ruff: noqa: N805, B008 - Foolscap's spelling of RemoteInterfaces: no self, constraints as defaults
-"""Big byte-string arguments against the size limits, on in-memory Brokers.
+"""Big byte-string and str arguments against the size limits, on in-memory Brokers.
 
-``max-token-size`` (the decoder's ``max_token_size``) bounds one byte string and
-``max-message-size`` one message; a RemoteInterface argument declared
-``ByteStringConstraint(maxLength=N)`` (or ``Annotated[bytes, MaxLength(N)]``) lets a
-byte string of up to N bytes through for that argument, and raises that message's
-bound by as much. The limits are tiny here (1,000 and 4,000 bytes) so the cases stay
+``max-token-size`` (the decoder's ``max_token_size``) bounds one byte string (or the
+UTF-8 body of one str) and ``max-message-size`` one message; a RemoteInterface argument
+declared ``ByteStringConstraint(maxLength=N)`` (or ``Annotated[bytes, MaxLength(N)]``)
+lets a byte string of up to N bytes through for that argument, one declared
+``UnicodeConstraint(maxLength=N)`` (or ``Annotated[str, MaxLength(N)]``) a str of up to
+N code points (a body of up to 4*N bytes), and either raises that message's bound by
+the bytes so admitted. The limits are tiny here (1,000 and 4,000 bytes) so the cases stay
 small; tests/tub/test_tub_payloads.py sends 50 MB over real TLS.
 """
 
@@ -24,8 +26,10 @@ from octavo.tub import (
     ByteStringConstraint,
     ListOf,
     MaxLength,
+    Optional,
     Referenceable,
     RemoteInterface,
+    UnicodeConstraint,
     Violation,
 )
 from octavo.tub._options import TubOptions
@@ -53,11 +57,28 @@ class RIPayloadLimits(RemoteInterface):
     def get(n=int):
         return ByteStringConstraint(maxLength=20_000)
 
+    def put_str(text=UnicodeConstraint(maxLength=5000), tag=str):
+        return int
+
+    def put_str_any(text=str):
+        return int
+
+    def put_str_list(items=ListOf(UnicodeConstraint(maxLength=5000), maxLength=2)):
+        return int
+
+    def put_str_optional(text=Optional(UnicodeConstraint(maxLength=5000), "")):
+        return int
+
+    def get_str(n=int):
+        return UnicodeConstraint(maxLength=5000)
+
 
 class RIPayloadAnnotated(RemoteInterface):
     __remote_name__ = "RIPayloadAnnotated.octavo-tests.example"
 
     def put(self, data: Annotated[bytes, MaxLength(20_000)]) -> int: ...
+
+    def put_str(self, text: Annotated[str, MaxLength(5000)] | None = None) -> int: ...
 
 
 @implementer(RIPayloadLimits)
@@ -77,16 +98,34 @@ class Store(Referenceable):  # type: ignore[misc]
     def remote_get(self, n: int) -> bytes:
         return b"g" * n
 
+    def remote_put_str(self, text: str, tag: str = "") -> int:
+        return len(text)
+
+    def remote_put_str_any(self, text: str) -> int:
+        return len(text)
+
+    def remote_put_str_list(self, items: list[str]) -> int:
+        return sum(map(len, items))
+
+    def remote_put_str_optional(self, text: str = "") -> int:
+        return len(text)
+
+    def remote_get_str(self, n: int) -> str:
+        return "€" * n
+
 
 @implementer(RIPayloadAnnotated)
 class AnnotatedStore(Referenceable):  # type: ignore[misc]
     def remote_put(self, data: bytes) -> int:
         return len(data)
 
+    def remote_put_str(self, text: str | None = None) -> int:
+        return -1 if text is None else len(text)
 
-class PayloadLimits(SynchronousTestCase):
+
+class BrokerPair(SynchronousTestCase):
     """Tub B publishes a Store; A calls it over Brokers whose limits are 1,000 bytes a
-    token and 4,000 a message."""
+    token and 4,000 a message. (The helpers of the cases below; no tests.)"""
 
     limits: dict[str, Any] = {"codec_limits": {"max_token_size": 1000}, "max_message_size": 4000}
 
@@ -115,6 +154,23 @@ class PayloadLimits(SynchronousTestCase):
     def assert_alive(self) -> None:
         self.assertEqual(self.call("put_any", b"ok"), 2)
         self.assertFalse(self.conn.right_transport.lose_requested)
+
+    def call_in_pieces(self, method: str, *args: Any, **kwargs: Any) -> list[Any]:
+        """Make a call whose bytes reach B 700 at a time (max-message-size bounds a
+        message that spans reads); what it fired with, if it did."""
+        out: list[Any] = []
+        self.store.callRemote(method, *args, **kwargs).addBoth(out.append)
+        self.conn.clock.advance(0)
+        data = self.conn.left_transport.take()
+        self.assertGreater(len(data), 4000)
+        for i in range(0, len(data), 700):
+            self.conn.right.dataReceived(data[i : i + 700])
+        self.conn.pump()
+        return out
+
+
+class PayloadLimits(BrokerPair):
+    """Byte strings."""
 
     def test_an_argument_its_constraint_allows_passes_both_limits(self) -> None:
         """A 10,000-byte argument declared maxLength=20,000 arrives, past the token and
@@ -155,19 +211,6 @@ class PayloadLimits(SynchronousTestCase):
         self.assert_refused(got, "2000>1000", "max_token_size")
         self.assert_alive()
 
-    def call_in_pieces(self, method: str, *args: Any) -> list[Any]:
-        """Make a call whose bytes reach B 700 at a time (max-message-size bounds a
-        message that spans reads); what it fired with, if it did."""
-        out: list[Any] = []
-        self.store.callRemote(method, *args).addBoth(out.append)
-        self.conn.clock.advance(0)
-        data = self.conn.left_transport.take()
-        self.assertGreater(len(data), 4000)
-        for i in range(0, len(data), 700):
-            self.conn.right.dataReceived(data[i : i + 700])
-        self.conn.pump()
-        return out
-
     def test_the_message_bound_grows_by_the_allowed_bytes_only(self) -> None:
         """A message may take max_message_size plus the bytes its constraints allowed
         past the token limit: 6,000 bytes of allowed items pass, but 4,500 bytes of
@@ -185,6 +228,62 @@ class PayloadLimits(SynchronousTestCase):
         max_message_size, so the connection goes on."""
         (got,) = self.call_in_pieces("put_any", b"x" * 10_000)
         self.assert_refused(got, "10000>1000", "max_token_size")
+        self.assertFalse(self.conn.closed)
+        self.assert_alive()
+
+
+class StrPayloadLimits(BrokerPair):
+    """strs: a str is a ``unicode`` sequence whose UTF-8 body is one STRING token; its
+    constraint's maxLength counts code points and allows 4 bytes each."""
+
+    def test_a_str_its_constraint_allows_passes_both_limits(self) -> None:
+        """A str of 3,000 3-byte code points (9,000 bytes) declared maxLength=5,000
+        arrives, past the token and the message limits, read whole or in pieces."""
+        self.assertEqual(self.call("put_str", "€" * 3000, tag="t"), 3000)
+        self.assertEqual(self.call_in_pieces("put_str", "€" * 3000, tag="t"), [3000])
+        self.assert_alive()
+
+    def test_an_annotated_str_passes_too(self) -> None:
+        """``Annotated[str, MaxLength(5000)] | None`` allows the same as the constraint."""
+        ref = self.result(self.conn.left.getYourReferenceByName("annotated"))  # type: ignore[attr-defined]
+        self.assertEqual(self.result(ref.callRemote("put_str", "😀" * 4000)), 4000)
+        self.assertEqual(self.result(ref.callRemote("put_str", None)), -1)
+
+    def test_strs_in_a_list_or_optional_pass(self) -> None:
+        """The allowance applies inside a ListOf and an Optional too."""
+        self.assertEqual(self.call("put_str_list", ["€" * 1500, "é" * 1500]), 3000)
+        self.assertEqual(self.call("put_str_optional", "a" * 4000), 4000)
+        self.assertEqual(self.call("put_str_optional"), 0)
+
+    def test_a_str_result_its_constraint_allows_arrives(self) -> None:
+        """A 6,000-byte str result of a method declared to return up to 5,000 code
+        points arrives (the caller's decoder applies the allowance)."""
+        self.assertEqual(self.call("get_str", 2000), "€" * 2000)
+
+    def test_an_unconstrained_str_keeps_the_token_limit(self) -> None:
+        """``str`` (no maxLength) keeps max_token_size: refused, the limit named; the
+        connection goes on serving. So does another argument of the call."""
+        self.assert_refused(self.call("put_str_any", "x" * 2000), "2000>1000", "max_token_size")
+        self.assert_alive()
+        got = self.call("put_str", "x", tag="t" * 2000)
+        self.assert_refused(got, "2000>1000", "max_token_size")
+        self.assert_alive()
+
+    def test_the_callee_counts_code_points(self) -> None:
+        """maxLength counts code points, also where a caller skipped its own check
+        (``_useSchema=False``): 5,001 3-byte code points (15,003 bytes, within the 20,000
+        the body may take) are decoded and refused; 5,000 pass."""
+        self.assertEqual(self.call("put_str", "€" * 5000, tag="t", _useSchema=False), 5000)
+        got = self.call("put_str", "€" * 5001, tag="t", _useSchema=False)
+        self.assert_refused(got, "string too long (5001 > 5000)")
+        self.assert_alive()
+
+    def test_a_body_announced_past_the_allowance_is_refused_at_its_header(self) -> None:
+        """A body of 25,000 bytes, more than 5,000 code points can take, is refused at
+        its header and skipped unread as it arrives in pieces: not counted against
+        max_message_size, so the connection goes on."""
+        (got,) = self.call_in_pieces("put_str", "a" * 25_000, tag="t", _useSchema=False)
+        self.assert_refused(got, "string too long (25000 bytes > 4*5000)")
         self.assertFalse(self.conn.closed)
         self.assert_alive()
 

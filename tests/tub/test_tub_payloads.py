@@ -1,7 +1,8 @@
 # ruff: noqa: N805, B008 - Foolscap's spelling of RemoteInterfaces: no self, constraints as defaults
-"""50 MB byte-string arguments between two Tubs over real loopback TLS: allowed by the
-``max-token-size`` option, allowed by a RemoteInterface constraint, and refused by
-default with an error naming the limit while the connection and the Tub go on."""
+"""50 MB byte-string and 20 MiB str arguments between two Tubs over real loopback TLS:
+allowed by the ``max-token-size`` option, allowed by a RemoteInterface constraint, and
+refused by default with an error naming the limit while the connection and the Tub go
+on."""
 
 from __future__ import annotations
 
@@ -10,12 +11,21 @@ from typing import Any
 from twisted.trial import unittest
 from zope.interface import implementer
 
-from octavo.tub import ByteStringConstraint, Referenceable, RemoteInterface
+from octavo.tub import (
+    ByteStringConstraint,
+    ListOf,
+    Optional,
+    Referenceable,
+    RemoteInterface,
+    UnicodeConstraint,
+)
 from octavo.tub._net._identity import create_certificate
 from octavo.tub._tub import Tub
 
 CERTS = [create_certificate() for _ in range(2)]
 SIZE = 50_000_000
+#: a str past the default max-token-size (16 MiB): ASCII and 1,000 3-byte code points
+STR = "a" * (20 * 2**20 - 3000) + "€" * 1000
 
 
 class RIBigStore(RemoteInterface):
@@ -27,6 +37,18 @@ class RIBigStore(RemoteInterface):
     def put_any(data=bytes):
         return int
 
+    def put_str(text=UnicodeConstraint(maxLength=30_000_000)):
+        return int
+
+    def put_str_list(items=ListOf(UnicodeConstraint(maxLength=30_000_000), maxLength=2)):
+        return int
+
+    def put_str_optional(text=Optional(UnicodeConstraint(maxLength=30_000_000), "")):
+        return int
+
+    def put_str_any(text=str):
+        return int
+
 
 @implementer(RIBigStore)
 class BigStore(Referenceable):  # type: ignore[misc]
@@ -35,6 +57,18 @@ class BigStore(Referenceable):  # type: ignore[misc]
 
     def remote_put_any(self, data: bytes) -> int:
         return len(data) + data.count(b"\xa5")
+
+    def remote_put_str(self, text: str) -> int:
+        return len(text) + text.count("€")
+
+    def remote_put_str_list(self, items: list[str]) -> int:
+        return sum(len(t) + t.count("€") for t in items)
+
+    def remote_put_str_optional(self, text: str = "") -> int:
+        return len(text) + text.count("€")
+
+    def remote_put_str_any(self, text: str) -> int:
+        return len(text)
 
 
 class Untyped(Referenceable):  # type: ignore[misc]
@@ -86,3 +120,30 @@ class BigPayloads(unittest.TestCase):
         self.assertIn("max_token_size", text)
         self.assertEqual(await untyped.callRemote("take", b"ok"), 2)
         self.assertEqual(await typed.callRemote("put", b"\xa5" * 10), 20)
+
+    async def test_a_str_allowed_by_the_constraint(self) -> None:
+        """With the default limits, a str argument declared maxLength=30,000,000 (code
+        points) takes 20 MiB, alone, in a ListOf and in an Optional; an undeclared str
+        argument of the same method's interface keeps the 16 MiB limit."""
+        typed, untyped = await self.refs()
+        want = len(STR) + 1000
+        self.assertEqual(await typed.callRemote("put_str", STR), want)
+        self.assertEqual(await typed.callRemote("put_str_list", [STR, "x"]), want + 1)
+        self.assertEqual(await typed.callRemote("put_str_optional", text=STR), want)
+        with self.assertRaises(Exception) as refused:
+            await typed.callRemote("put_str_any", STR)
+        self.assertIn("max_token_size", str(refused.exception))
+        self.assertEqual(await untyped.callRemote("take", "ok"), 2)
+
+    async def test_a_str_refused_by_default(self) -> None:
+        """By default a str whose UTF-8 body is past 16 MiB is refused with a Violation
+        naming the limit; the same connection and the Tub go on serving."""
+        typed, untyped = await self.refs()
+        with self.assertRaises(Exception) as refused:
+            await untyped.callRemote("take", STR)
+        text = str(refused.exception)
+        self.assertIn("Violation", text)
+        self.assertIn(f"{len(STR.encode())}>{16 * 1024 * 1024}", text)
+        self.assertIn("max_token_size", text)
+        self.assertEqual(await untyped.callRemote("take", "ok"), 2)
+        self.assertEqual(await typed.callRemote("put_str", "€"), 2)

@@ -118,7 +118,9 @@ class Constraint:
     def token_allowance(self, typebyte: int) -> int:
         """The largest body of a ``typebyte`` token this constraint explicitly accepts,
         which the decoder admits even past its ``max_token_size`` (0: none; the
-        decoder's limit applies). Only a bounded ByteStringConstraint gives one."""
+        decoder's limit applies). Only a bounded ByteStringConstraint gives one (a str
+        is a sequence, not a token: a bounded UnicodeConstraint gives one to the body
+        inside its sequence instead, :meth:`UnicodeConstraint.body_allowance`)."""
         return 0
 
     def __repr__(self) -> str:
@@ -222,7 +224,9 @@ class UnicodeConstraint(OpenerConstraint):
     """A ``str`` of ``minLength``..``maxLength`` code points, optionally matching ``regexp``.
 
     The UTF-8 body is refused before it is buffered if it exceeds 4 bytes per
-    allowed code point.
+    allowed code point (UTF-8's longest), and admitted up to that even past the
+    decoder's ``max_token_size`` (:meth:`body_allowance`); the code points are
+    counted once it has arrived.
     """
 
     strictTaster = True
@@ -248,6 +252,15 @@ class UnicodeConstraint(OpenerConstraint):
             raise Violation(f"string too short ({len(obj)} < {self.minLength})")
         if self.regexp is not None and not self.regexp.search(obj):
             raise Violation("regexp failed to match")
+
+    def body_allowance(self, typebyte: int) -> int:
+        """The largest body of a ``typebyte`` token inside the ``unicode`` sequence this
+        constraint accepts, which the decoder admits even past its ``max_token_size``
+        (0: none): for a STRING, 4 bytes per allowed code point, the most ``maxLength``
+        code points take in UTF-8 (None: no promise). The unicode unslicer asks it
+        (``token_allowance``); ``token_allowance`` itself stays 0, as a STRING in the
+        place of a str is a byte string, not a str."""
+        return 4 * self.maxLength if typebyte == STRING and self.maxLength is not None else 0
 
 
 class BooleanConstraint(OpenerConstraint):

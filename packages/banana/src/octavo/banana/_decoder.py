@@ -138,8 +138,8 @@ class Decoder:
         one is a Violation and its body is skipped, never buffered, unless the
         constraint that applies to it explicitly allows it (a
         ``ByteStringConstraint(maxLength=N)``, N above this limit, admits a STRING of
-        up to N bytes there: ``Unslicer.token_allowance``; see
-        :attr:`granted_token_bytes`).
+        up to N bytes there, a ``UnicodeConstraint(maxLength=N)`` a str's UTF-8 body of
+        up to 4*N bytes: ``Unslicer.token_allowance``; see :attr:`granted_token_bytes`).
     :param vocab: an initial inbound vocabulary, as negotiated.
     :param max_vocab_entries: the most entries the inbound vocabulary may hold (default
         4096; Foolscap negotiates 25 and sends no more).
@@ -300,7 +300,8 @@ class Decoder:
     def granted_token_bytes(self) -> int:
         """Bytes of the message being decoded whose tokens were admitted past
         ``max_token_size`` because a constraint explicitly allows them (a
-        ``ByteStringConstraint(maxLength=N)`` with N above the limit); 0 between
+        ``ByteStringConstraint(maxLength=N)`` with N above the limit, or a
+        ``UnicodeConstraint(maxLength=N)`` with 4*N above it); 0 between
         messages. A caller that bounds whole messages (octavo-tub's
         ``max-message-size``) raises its bound by this much."""
         return self._budget.granted

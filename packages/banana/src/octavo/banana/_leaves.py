@@ -8,6 +8,7 @@ must equal.
 
 from __future__ import annotations
 
+import codecs
 from decimal import Decimal, InvalidOperation
 
 from ._constraints import (
@@ -34,8 +35,47 @@ __all__ = [
 ]
 
 
+#: the bytes that continue a UTF-8 sequence (every other byte starts a code point)
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_COUNT_CHUNK = 1 << 20
+
+
+def utf8_code_points(body: bytes) -> int:
+    """The code points of the UTF-8 ``body`` (if it is valid), counted without
+    decoding it: its bytes less its continuation bytes, 1 MiB at a time."""
+    if body.isascii():
+        return len(body)
+    n = 0
+    with memoryview(body) as view:
+        for i in range(0, len(body), _COUNT_CHUNK):
+            n += len(bytes(view[i : i + _COUNT_CHUNK]).translate(None, _CONTINUATION))
+    return n
+
+
+def utf8_decode_big(body: bytes) -> str:
+    """``body.decode("utf-8")`` for a big body, in less memory: CPython's decoder sizes
+    its output for one code point a byte and widens it at the first wider one (a 9 MB
+    body of 3-byte code points briefly takes 27 MB more); a non-ASCII body is decoded 1
+    MiB at a time and joined (the pieces and the str: 2x the str's size)."""
+    if body.isascii():
+        return body.decode("ascii")  # (sized exactly)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with memoryview(body) as view:
+        pieces = [
+            decoder.decode(view[i : i + _COUNT_CHUNK]) for i in range(0, len(body), _COUNT_CHUNK)
+        ]
+    pieces.append(decoder.decode(b"", True))
+    return "".join(pieces)
+
+
 class UnicodeUnslicer(LeafUnslicer):
-    """``str`` (opentype ``unicode``): one UTF-8 STRING; honours UnicodeConstraint."""
+    """``str`` (opentype ``unicode``): one UTF-8 STRING; honours UnicodeConstraint.
+
+    A ``UnicodeConstraint(maxLength=N)`` lets the body take up to 4*N bytes, past the
+    decoder's ``max_token_size`` too (:meth:`token_allowance`); a body longer than N
+    bytes has its code points counted before it is decoded, so one that is too long
+    is refused without building its str (which may take 4 bytes a code point).
+    """
 
     opentype = ("unicode",)
     constraint: UnicodeConstraint | None = None
@@ -60,13 +100,22 @@ class UnicodeUnslicer(LeafUnslicer):
         ):
             raise Violation(f"string too long ({size} bytes > 4*{c.maxLength})")
 
+    def token_allowance(self, typebyte: int) -> int:
+        c = self.constraint
+        return 0 if c is None else c.body_allowance(typebyte)
+
     def receiveChild(self, obj: object) -> None:
         if self.string is not None:
             raise BananaError("already received a string")
         if type(obj) is not bytes:
             raise BananaError("UnicodeUnslicer only accepts strings")
+        c = self.constraint
+        if c is not None and c.maxLength is not None and len(obj) > c.maxLength:
+            n = utf8_code_points(obj)
+            if n > c.maxLength:
+                raise Violation(f"string too long ({n} > {c.maxLength})")
         try:
-            s = obj.decode("utf-8")
+            s = obj.decode("utf-8") if len(obj) <= _COUNT_CHUNK else utf8_decode_big(obj)
         except UnicodeDecodeError as e:
             raise BananaError(f"invalid UTF-8 in unicode: {e}") from None
         if self.constraint is not None:

@@ -86,7 +86,8 @@ class Limits:
         """Admit or refuse a STRING/LONGINT/LONGNEG body of ``size`` bytes for a child of
         ``top``: up to ``max_token_size``, or up to what ``top`` explicitly allows for
         it (``Unslicer.token_allowance``: a constraint that accepts a bigger byte
-        string). Returns the bytes admitted past ``max_token_size`` (0 or ``size``)."""
+        string, or a str whose UTF-8 body is bigger). Returns the bytes admitted past
+        ``max_token_size`` (0 or ``size``)."""
         if size <= self.max_token_size:
             return 0
         if size <= top.token_allowance(typ):
