@@ -191,13 +191,44 @@ class FromALogPort(LoopbackTubs, unittest.TestCase):
 class FromALogPortThatComesBack(unittest.TestCase):
     """The followed Tub stops and starts again (same certificate, port and FURL)."""
 
-    def serve(self, logger: FoolscapLogger, port: int) -> tuple[Tub, str, int]:
+    def serve(
+        self, logger: FoolscapLogger, port: int, publisher: LogPublisher | None = None
+    ) -> tuple[Tub, str, int]:
         tub = Tub(certData=CERT)
         tub.startService()
         self.addCleanup(tub.stopService)
         number = tub.listenOn(f"tcp:{port}:interface=127.0.0.1").getPortnum()
         tub.setLocation(f"127.0.0.1:{number}")
-        return tub, str(tub.registerReference(LogPublisher(logger), name="logport")), number
+        publisher = LogPublisher(logger) if publisher is None else publisher
+        return tub, str(tub.registerReference(publisher, name="logport")), number
+
+    async def test_a_refusal_is_shown_and_the_viewer_asks_again(self) -> None:
+        """The restarted log port refuses the viewer's subscription (the connection stays
+        up): the page's status says why, and once the port accepts, events flow again."""
+        self.patch(app_module, "RECONNECT_DELAY", 0.05)
+        self.patch(app_module, "RECONNECT_MAX_DELAY", 0.2)
+        source, furl, port = self.serve(FoolscapLogger(), 0)
+        viewer = await start_viewer(reactor, ViewerOptions(furl))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b'event: state\ndata: ""')
+        await source.stopService()
+        await reader.wait_for(b'data: "the log port is gone: reconnecting"')
+        logger = FoolscapLogger()
+        publisher = LogPublisher(logger, max_subscriptions=1)
+        release = publisher.limits.acquire("someone else")  # the only slot is taken
+        self.serve(logger, port, publisher)
+        data = await reader.wait_for(b'data: "the log port refused the subscription')
+        assert b"too many logport subscriptions (at most 1 in all)" in data
+        _, _, body = await get(viewer.url + "info.json")
+        assert json.loads(body)["state"].startswith("the log port refused the subscription")
+        release()
+        await within(lambda: viewer.resource.state == "")
+        await turns()
+        logger.msg("accepted at last")
+        await reader.wait_for(b"accepted at last")
+        reader.disconnect()
+        await reader.closed
 
     async def test_the_viewer_reconnects_and_the_page_resumes(self) -> None:
         """Events after the restart reach the page; a page reconnecting with Last-Event-ID
