@@ -122,6 +122,47 @@ class FromAFile(unittest.TestCase):
         assert decoded["dropped"] == 2
 
 
+class ARestartedViewer(unittest.TestCase):
+    async def test_a_page_reconnecting_to_a_restarted_viewer_is_told_to_start_again(
+        self,
+    ) -> None:
+        """The viewer stops and starts again on the same port (a new process): its
+        numbering starts again, with a new run. The stream the page reopens, with the
+        last id it had, starts with the new run and brings every event from the first,
+        none left out because its seq was at or under the page's last one."""
+        flog = write_flogfile(scratch(self), [record(event(n, f"e{n}")) for n in range(5)])
+        first = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        _, reader = await open_stream(first.url + "stream")
+        data = await reader.wait_for(f"id: {first.store.run}-4\n".encode())
+        assert data.startswith(f'retry: 2000\n\nevent: run\ndata: "{first.store.run}"'.encode())
+        port = first.port.getHost().port
+        await first.stop()
+        await reader.closed
+        # the file was replaced meanwhile: three events, where the page saw five
+        write_flogfile(flog, [record(event(n, f"new {n}")) for n in range(3)])
+        second = await start_viewer(reactor, ViewerOptions(str(flog), follow=True, port=port))
+        self.addCleanup(second.stop)
+        assert second.url == first.url and second.store.run != first.store.run
+        last = f"{first.store.run}-4".encode()
+        _, page = await open_stream(second.url + "stream", {b"Last-Event-ID": [last]})
+        data = await page.wait_for(f"id: {second.store.run}-2\n".encode())
+        run_message = f'event: run\ndata: "{second.store.run}"\n\n'.encode()
+        assert data.startswith(b"retry: 2000\n\n" + run_message)
+        assert [m for m in (b"new 0", b"new 1", b"new 2") if m in data] == [
+            b"new 0",
+            b"new 1",
+            b"new 2",
+        ]
+        # the query the page opens its stream with after an error: the old run voids after=4
+        query = f"stream?after=4&run={first.store.run}"
+        _, again = await open_stream(second.url + query)
+        data = await again.wait_for(f"id: {second.store.run}-2\n".encode())
+        assert f"id: {second.store.run}-0\n".encode() in data
+        for stream in (page, again):
+            stream.disconnect()
+            await stream.closed
+
+
 class Errors(unittest.TestCase):
     async def test_an_error_in_a_request_shows_no_traceback(self) -> None:
         flog = write_flogfile(scratch(self), [record(event(1, "x"))])
@@ -256,7 +297,7 @@ class FromALogPortThatComesBack(unittest.TestCase):
         await within(lambda: viewer.resource.state == "" and len(viewer.store) == 2)
         logger.msg("after the restart")
         _, page = await open_stream(
-            viewer.url + "stream", {b"Last-Event-ID": [str(last_seen).encode()]}
+            viewer.url + "stream", {b"Last-Event-ID": [f"{viewer.store.run}-{last_seen}".encode()]}
         )
         data = await page.wait_for(b"after the restart")
         assert b"before the restart" not in data
