@@ -13,7 +13,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import Clock
 from twisted.trial import unittest
 
-from octavo.logging._follower import RECONNECTING, REFUSED, ReconnectingFollower
+from octavo.logging._follower import MAX_REASON, RECONNECTING, REFUSED, ReconnectingFollower
 from octavo.logging._limits import TooManySubscriptionsError
 
 from ._fakes import Collector
@@ -182,6 +182,16 @@ class Refused(unittest.SynchronousTestCase):
         self.clock.advance(1.0)
         assert follower.state == "" and second.subscribes == 1
         assert second.asked.count("get_versions") == 2 and self.connected == [4242, 4242]
+
+    def test_a_long_reason_is_cut(self) -> None:
+        """The log port's words reach the state (and the viewer's page) bounded."""
+        first, second = FakeLogport(), FakeLogport()
+        follower = self.follow(first, second)
+        self.patch(second, "callRemote", lambda name, *a: fail(RuntimeError("x" * 100_000)))
+        first.lose()
+        self.clock.advance(1.0)
+        assert follower.state.startswith(REFUSED) and "x" * MAX_REASON + "..." in follower.state
+        assert len(follower.state) < MAX_REASON + 100
 
     def test_stop_ends_the_retries(self) -> None:
         """Once stopped, nothing is scheduled and the logport is never asked again."""

@@ -202,6 +202,8 @@ RECONNECTING = "the log port is gone: reconnecting"
 #: the start of :attr:`ReconnectingFollower.state` while a refused subscription waits
 #: to be asked again; the reason and the delay follow
 REFUSED = "the log port refused the subscription"
+#: the most characters of the log port's reason a state repeats
+MAX_REASON = 300
 
 
 class ReconnectingFollower:
@@ -349,7 +351,9 @@ class ReconnectingFollower:
         self.refusals += 1
         self._cancel_retry()
         self._retry = self._clock.callLater(delay, self._resubscribe, follower)
-        reason = failure.getErrorMessage()
+        reason = failure.getErrorMessage()  # the peer's words: cut to a bound
+        if len(reason) > MAX_REASON:
+            reason = reason[:MAX_REASON] + "..."
         self._set_state(f"{REFUSED} ({reason}): asking again in {delay:.1f} s")
 
     def _resubscribe(self, follower: LogFollower) -> None:
