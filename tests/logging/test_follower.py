@@ -7,7 +7,13 @@ from typing import Any
 from twisted.internet.error import ConnectError
 from twisted.trial import unittest
 
-from octavo.logging._follower import CONNECTING, RECONNECTING, LogFollower, ReconnectingFollower
+from octavo.logging._follower import (
+    CONNECTING,
+    RECONNECTING,
+    REFUSED,
+    LogFollower,
+    ReconnectingFollower,
+)
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._publisher import LogPublisher
 from octavo.logging._validate import BadEventError
@@ -107,7 +113,7 @@ class Reconnecting(unittest.TestCase):
         self.follower_tub.startService()
         self.addCleanup(self.follower_tub.stopService)
 
-    def serve(self, logger: FoolscapLogger) -> str:
+    def serve(self, logger: FoolscapLogger, publisher: LogPublisher | None = None) -> str:
         """Start the source Tub (same certificate and port each time); returns its FURL."""
         tub = Tub(certData=self.cert)
         tub.startService()
@@ -115,7 +121,8 @@ class Reconnecting(unittest.TestCase):
         self.port = tub.listenOn(f"tcp:{self.port}:interface=127.0.0.1").getPortnum()
         tub.setLocation(f"127.0.0.1:{self.port}")
         self.tubs.append(tub)
-        return str(tub.registerReference(LogPublisher(logger), name="logport"))
+        publisher = LogPublisher(logger) if publisher is None else publisher
+        return str(tub.registerReference(publisher, name="logport"))
 
     def follow(self, furl: str, got: Collector, states: list[str]) -> ReconnectingFollower:
         follower = ReconnectingFollower(
@@ -167,6 +174,37 @@ class Reconnecting(unittest.TestCase):
         messages = [e["message"] for _, e in got.events]
         assert messages == ["first 0", "first 1", "first 2", "in the gap", "last"]
         assert follower.repeats_skipped == 3
+
+    async def test_a_refused_resubscription_is_asked_again_until_granted(self) -> None:
+        """The restarted Tub's logport refuses us (the one slot it gives our Tub is
+        taken) while the connection stays up: the follower says so, asks again on that
+        connection, and once a slot is free follows with what was logged meanwhile."""
+        furl = self.serve(FoolscapLogger())
+        got, states = Collector(), []
+        follower = self.follow(furl, got, states)
+        await follower.start()
+        await self.tubs[0].stopService()
+        await within(lambda: follower.state == RECONNECTING)
+        logger = FoolscapLogger()
+        logger.msg("while refused")
+        publisher = LogPublisher(logger, max_subscriptions_per_peer=1)
+        # another subscription of the follower's Tub holds the only slot it may have
+        release = publisher.limits.acquire(self.follower_tub.getTubID())
+        assert self.serve(logger, publisher) == furl
+        await within(lambda: follower.state.startswith(REFUSED))
+        assert "too many logport subscriptions from one Tub (at most 1)" in follower.state
+        await within(lambda: follower.refusals >= 3)  # asked again twice, refused twice
+        assert follower.state.startswith(REFUSED) and follower.connections == 1
+        assert follower.resubscribes >= 2 and publisher.limits.refused >= follower.refusals
+        release()
+        await within(lambda: follower.state == "")
+        assert follower.connections == 2 and not follower.retry_pending
+        await got.wait_for(1)
+        logger.msg("after")
+        await got.wait_for(2)
+        assert [e["message"] for _, e in got.events] == ["while refused", "after"]
+        assert states[:3] == ["", RECONNECTING, states[2]] and states[2].startswith(REFUSED)
+        assert states[-1] == ""
 
     async def test_a_first_attempt_that_fails_is_an_error(self) -> None:
         """A FURL nobody serves fails start() and stops trying."""

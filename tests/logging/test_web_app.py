@@ -122,6 +122,47 @@ class FromAFile(unittest.TestCase):
         assert decoded["dropped"] == 2
 
 
+class ARestartedViewer(unittest.TestCase):
+    async def test_a_page_reconnecting_to_a_restarted_viewer_is_told_to_start_again(
+        self,
+    ) -> None:
+        """The viewer stops and starts again on the same port (a new process): its
+        numbering starts again, with a new run. The stream the page reopens, with the
+        last id it had, starts with the new run and brings every event from the first,
+        none left out because its seq was at or under the page's last one."""
+        flog = write_flogfile(scratch(self), [record(event(n, f"e{n}")) for n in range(5)])
+        first = await start_viewer(reactor, ViewerOptions(str(flog), follow=True))
+        _, reader = await open_stream(first.url + "stream")
+        data = await reader.wait_for(f"id: {first.store.run}-4\n".encode())
+        assert data.startswith(f'retry: 2000\n\nevent: run\ndata: "{first.store.run}"'.encode())
+        port = first.port.getHost().port
+        await first.stop()
+        await reader.closed
+        # the file was replaced meanwhile: three events, where the page saw five
+        write_flogfile(flog, [record(event(n, f"new {n}")) for n in range(3)])
+        second = await start_viewer(reactor, ViewerOptions(str(flog), follow=True, port=port))
+        self.addCleanup(second.stop)
+        assert second.url == first.url and second.store.run != first.store.run
+        last = f"{first.store.run}-4".encode()
+        _, page = await open_stream(second.url + "stream", {b"Last-Event-ID": [last]})
+        data = await page.wait_for(f"id: {second.store.run}-2\n".encode())
+        run_message = f'event: run\ndata: "{second.store.run}"\n\n'.encode()
+        assert data.startswith(b"retry: 2000\n\n" + run_message)
+        assert [m for m in (b"new 0", b"new 1", b"new 2") if m in data] == [
+            b"new 0",
+            b"new 1",
+            b"new 2",
+        ]
+        # the query the page opens its stream with after an error: the old run voids after=4
+        query = f"stream?after=4&run={first.store.run}"
+        _, again = await open_stream(second.url + query)
+        data = await again.wait_for(f"id: {second.store.run}-2\n".encode())
+        assert f"id: {second.store.run}-0\n".encode() in data
+        for stream in (page, again):
+            stream.disconnect()
+            await stream.closed
+
+
 class Errors(unittest.TestCase):
     async def test_an_error_in_a_request_shows_no_traceback(self) -> None:
         flog = write_flogfile(scratch(self), [record(event(1, "x"))])
@@ -191,13 +232,44 @@ class FromALogPort(LoopbackTubs, unittest.TestCase):
 class FromALogPortThatComesBack(unittest.TestCase):
     """The followed Tub stops and starts again (same certificate, port and FURL)."""
 
-    def serve(self, logger: FoolscapLogger, port: int) -> tuple[Tub, str, int]:
+    def serve(
+        self, logger: FoolscapLogger, port: int, publisher: LogPublisher | None = None
+    ) -> tuple[Tub, str, int]:
         tub = Tub(certData=CERT)
         tub.startService()
         self.addCleanup(tub.stopService)
         number = tub.listenOn(f"tcp:{port}:interface=127.0.0.1").getPortnum()
         tub.setLocation(f"127.0.0.1:{number}")
-        return tub, str(tub.registerReference(LogPublisher(logger), name="logport")), number
+        publisher = LogPublisher(logger) if publisher is None else publisher
+        return tub, str(tub.registerReference(publisher, name="logport")), number
+
+    async def test_a_refusal_is_shown_and_the_viewer_asks_again(self) -> None:
+        """The restarted log port refuses the viewer's subscription (the connection stays
+        up): the page's status says why, and once the port accepts, events flow again."""
+        self.patch(app_module, "RECONNECT_DELAY", 0.05)
+        self.patch(app_module, "RECONNECT_MAX_DELAY", 0.2)
+        source, furl, port = self.serve(FoolscapLogger(), 0)
+        viewer = await start_viewer(reactor, ViewerOptions(furl))
+        self.addCleanup(viewer.stop)
+        _, reader = await open_stream(viewer.url + "stream")
+        await reader.wait_for(b'event: state\ndata: ""')
+        await source.stopService()
+        await reader.wait_for(b'data: "the log port is gone: reconnecting"')
+        logger = FoolscapLogger()
+        publisher = LogPublisher(logger, max_subscriptions=1)
+        release = publisher.limits.acquire("someone else")  # the only slot is taken
+        self.serve(logger, port, publisher)
+        data = await reader.wait_for(b'data: "the log port refused the subscription')
+        assert b"too many logport subscriptions (at most 1 in all)" in data
+        _, _, body = await get(viewer.url + "info.json")
+        assert json.loads(body)["state"].startswith("the log port refused the subscription")
+        release()
+        await within(lambda: viewer.resource.state == "")
+        await turns()
+        logger.msg("accepted at last")
+        await reader.wait_for(b"accepted at last")
+        reader.disconnect()
+        await reader.closed
 
     async def test_the_viewer_reconnects_and_the_page_resumes(self) -> None:
         """Events after the restart reach the page; a page reconnecting with Last-Event-ID
@@ -225,7 +297,7 @@ class FromALogPortThatComesBack(unittest.TestCase):
         await within(lambda: viewer.resource.state == "" and len(viewer.store) == 2)
         logger.msg("after the restart")
         _, page = await open_stream(
-            viewer.url + "stream", {b"Last-Event-ID": [str(last_seen).encode()]}
+            viewer.url + "stream", {b"Last-Event-ID": [f"{viewer.store.run}-{last_seen}".encode()]}
         )
         data = await page.wait_for(b"after the restart")
         assert b"before the restart" not in data

@@ -18,7 +18,7 @@ from ._web_records import TUBID, event, header, record
 
 def filled_store() -> EventStore:
     """A header, eight NOISY-to-BAD events numbered 0..7, and one WEIRD incident among them."""
-    store = EventStore(format_message, 100)
+    store = EventStore(format_message, 100, run="R1")
     store.add(header(versions={"app": "1.0"}))
     for n, level in enumerate([10, 20, 20, 23, 20, 30, 20, 10]):
         store.add(record(event(n, f"event {n} <i>", level=level, facility=f"app.f{n % 2}")))
@@ -93,6 +93,7 @@ class Resource(unittest.TestCase):
         assert [e["num"] for e in incidents["incidents"]] == [5]  # type: ignore[attr-defined]
         info = await self.json("/info.json")
         assert (info["source"], info["live"], info["held"]) == ("app.flog", True, 8)
+        assert info["run"] == "R1"
         assert info["headers"] == [
             {"type": "log-file-observer", "pid": 4242, "versions": {"app": "1.0"}}
         ]
@@ -112,11 +113,11 @@ class Resource(unittest.TestCase):
     async def test_the_stream_sends_the_backlog_then_each_new_event(self) -> None:
         response, reader = await open_stream(self.base + "/stream?after=5")
         assert response.headers.getRawHeaders(b"content-type") == [b"text/event-stream"]
-        await reader.wait_for(b"id: 7\n")
+        await reader.wait_for(b"id: R1-7\n")
         assert b"retry: 2000\n\n" in reader.data
-        assert b"id: 5\n" not in reader.data and b"id: 6\n" in reader.data
+        assert b"id: R1-5\n" not in reader.data and b"id: R1-6\n" in reader.data
         self.store.add(record(event(8, "live one")))
-        data = await reader.wait_for(b"id: 8\n")
+        data = await reader.wait_for(b"id: R1-8\n")
         last = data.rsplit(b"data: ", 1)[1]
         assert json.loads(last)["text"] == "live one"
         assert len(self.resource.streams) == 1
@@ -129,16 +130,47 @@ class Resource(unittest.TestCase):
         assert self.resource.streams == []
 
     async def test_a_reconnecting_stream_resumes_after_its_last_event_id(self) -> None:
-        _, reader = await open_stream(self.base + "/stream", {b"Last-Event-ID": [b"6"]})
-        data = await reader.wait_for(b"id: 7\n")
-        assert b"id: 6\n" not in data
+        _, reader = await open_stream(self.base + "/stream", {b"Last-Event-ID": [b"R1-6"]})
+        data = await reader.wait_for(b"id: R1-7\n")
+        assert b"id: R1-6\n" not in data
+        assert data.startswith(b'retry: 2000\n\nevent: run\ndata: "R1"\n\n')
+        reader.disconnect()
+        await reader.closed
+
+    async def test_a_last_event_id_of_another_run_starts_from_the_beginning(self) -> None:
+        """A viewer that restarted numbers from 0 again: an id of the run before (or one
+        without a run) names none of its events, so the stream sends them all, after the
+        run message that tells the page its numbers are void."""
+        for last_id in [b"R0-6", b"6", b"R1-x", b"-6", b"R1-" + b"9" * 30]:
+            _, reader = await open_stream(self.base + "/stream", {b"Last-Event-ID": [last_id]})
+            data = await reader.wait_for(b"id: R1-7\n")
+            assert data.startswith(b'retry: 2000\n\nevent: run\ndata: "R1"\n\n')
+            assert b"id: R1-0\n" in data, last_id
+            reader.disconnect()
+            await reader.closed
+
+    async def test_after_counts_only_with_this_run(self) -> None:
+        """``after`` with ``run`` naming another run is ignored, for the stream and pages."""
+        page = await self.json("/events.json?after=5&run=R0")
+        assert [e["num"] for e in page["events"]] == list(range(8))  # type: ignore[attr-defined]
+        assert page["run"] == "R1"
+        page = await self.json("/events.json?after=5&run=R1")
+        assert [e["num"] for e in page["events"]] == [6, 7]  # type: ignore[attr-defined]
+        _, reader = await open_stream(self.base + "/stream?after=5&run=R0")
+        data = await reader.wait_for(b"id: R1-7\n")
+        assert b"id: R1-0\n" in data
+        reader.disconnect()
+        await reader.closed
+        _, reader = await open_stream(self.base + "/stream?after=5&run=R1")
+        data = await reader.wait_for(b"id: R1-7\n")
+        assert b"id: R1-5\n" not in data and b"id: R1-6\n" in data
         reader.disconnect()
         await reader.closed
 
     async def test_streams_are_bounded(self) -> None:
         self.patch(_resources, "MAX_STREAMS", 1)
         _, reader = await open_stream(self.base + "/stream")
-        await reader.wait_for(b"id: 7\n")
+        await reader.wait_for(b"id: R1-7\n")
         code, _, body = await get(self.base + "/stream")
         assert (code, body) == (503, b"too many live pages open\n")
         reader.disconnect()
@@ -146,7 +178,7 @@ class Resource(unittest.TestCase):
 
     async def test_close_ends_open_streams(self) -> None:
         _, reader = await open_stream(self.base + "/stream")
-        await reader.wait_for(b"id: 7\n")
+        await reader.wait_for(b"id: R1-7\n")
         self.resource.close()
         await reader.closed
         assert self.resource.streams == []

@@ -58,6 +58,25 @@ def test_an_event_without_a_number_gets_a_store_key() -> None:
     d = event(1, "anonymous")
     del d["num"]
     assert view_event(record(d), 7, format_message).key == "S7"
+    assert view_event(record(d), 7, format_message, run="ab12").key == "Sab12_7"
+
+
+def test_each_store_numbers_in_its_own_run() -> None:
+    """A store's run is random unless given; keys of events without a num carry it, so
+    the same place in a restarted viewer is another key (events with a num keep theirs)."""
+    d = event(1, "anonymous")
+    del d["num"]
+    first, second = store_of(record(d), record(event(2, "numbered"))), store_of(record(d))
+    assert first.run != second.run and len(first.run) == 16 and first.run.isalnum()
+    assert [e.key for e in first] == [f"S{first.run}_0", f"E{TUBID}_{INCARNATION}_2"]
+    assert [e.key for e in second] == [f"S{second.run}_0"]
+    assert EventStore(format_message, 10, run="given1").run == "given1"
+    for bad in ["", "a-b", "x" * 33, "caf\u00e9"]:
+        with pytest.raises(ValueError, match="run"):
+            EventStore(format_message, 10, run=bad)
+    body = json.loads(events_body(list(first), first, more=False))
+    assert body["run"] == first.run
+    assert json.loads(info_body(first, "f", live=False))["run"] == first.run
 
 
 @pytest.mark.parametrize(
@@ -257,8 +276,8 @@ def test_an_sse_message_is_one_event_with_its_seq_as_id() -> None:
     """id, event name, one data line, blank line."""
     store = store_of(record(event(1, "line one\nline two")))
     (shown,) = list(store)
-    message = sse_message(shown)
-    assert message.startswith(b"id: 0\nevent: log\ndata: {")
+    message = sse_message(shown, store.run)
+    assert message.startswith(b"id: " + store.run.encode() + b"-0\nevent: log\ndata: {")
     assert message.endswith(b"}\n\n")
     assert message.count(b"\n") == 4
     assert json.loads(message.split(b"data: ")[1])["text"] == "line one\nline two"

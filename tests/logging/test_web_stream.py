@@ -37,21 +37,27 @@ class FakeRequest:
         self.finished = True
 
     def ids(self) -> list[int]:
-        return [int(w.split(b"\n")[0][4:]) for w in self.writes if w.startswith(b"id: ")]
+        """The seqs of the events written, checking that each id is ``RUN-seq``."""
+        ids = [w.split(b"\n")[0][4:].decode() for w in self.writes if w.startswith(b"id: ")]
+        assert all(i.startswith(RUN + "-") for i in ids), ids
+        return [int(i.split("-")[1]) for i in ids]
+
+
+RUN = "run1"
 
 
 def store_with(count: int) -> EventStore:
-    store = EventStore(format_message, 1000)
+    store = EventStore(format_message, 1000, run=RUN)
     for n in range(count):
         store.add(record(event(n, f"e{n}")))
     return store
 
 
 def test_the_backlog_follows_the_preamble() -> None:
-    """retry first, then every held event after *after*."""
+    """retry and the store's run first, then every held event after *after*."""
     request = FakeRequest()
     EventStream(request, store_with(5), after=1).start()
-    assert request.writes[0] == b"retry: 2000\n\n"
+    assert request.writes[0] == b'retry: 2000\n\nevent: run\ndata: "run1"\n\n'
     assert request.ids() == [2, 3, 4]
 
 

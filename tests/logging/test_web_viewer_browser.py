@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -292,3 +293,50 @@ def test_a_log_port_is_followed_live_until_it_goes_away(page: Page) -> None:
             expect(page.locator("#status")).to_have_text("the log port is gone: reconnecting")
     finally:
         stop(port)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_a_page_open_across_a_restart_of_the_viewer_starts_again(
+    page: Page, tmp_path: Path
+) -> None:
+    """The viewer process stops and another starts on the same port: its numbering starts
+    again. The page, still open, sees the new run on the stream it reopens and reloads:
+    it shows exactly what the new viewer holds, with the selected event still selected
+    (its permalink names the same event in both), then follows it live."""
+    flog = write_flogfile(tmp_path / "app.flog", [record(event(n, f"old {n}")) for n in range(5)])
+    port = str(free_port())
+    with running_viewer(flog, "--follow", "--port", port) as url:
+        open_viewer(page, url + "#" + key(1))
+        expect(page.locator("#event-body tr")).to_have_count(5)
+        expect(page.locator("#status")).to_have_text("live")
+        expect(page.locator("#event-body tr.selected")).to_have_attribute("id", key(1))
+    expect(page.locator("#status")).to_have_text("reconnecting to the viewer")
+    # the file now holds old event 1, then three events of the application restarted
+    # (a new incarnation): four events at seqs 0..3, where the page saw five
+    restarted = ["fedcba9876543210", None]
+    write_flogfile(
+        flog,
+        [
+            record(event(1, "old 1")),
+            *(record(event(n, f"new {n}", incarnation=restarted)) for n in range(3)),
+        ],
+    )
+    with running_viewer(flog, "--follow", "--port", port) as again:
+        assert again == url
+        expect(page.locator("#event-body td.msg")).to_have_text(
+            ["old 1", "new 0", "new 1", "new 2"]
+        )
+        expect(page.locator("#status")).to_have_text("live")
+        expect(page.locator("#event-body tr.selected")).to_have_attribute("id", key(1))
+        append(flog, [record(event(3, "new 3", incarnation=restarted))])
+        expect(page.locator("#event-body td.msg")).to_have_text(
+            ["old 1", "new 0", "new 1", "new 2", "new 3"]
+        )
+        expect(page.locator("#counts")).to_have_text("5 events, 5 shown")

@@ -27,6 +27,7 @@ def events_body(events: Iterable[ViewEvent], store: EventStore, *, more: bool) -
     listed = [e.as_json() for e in events]
     return encode(
         {
+            "run": store.run,
             "events": listed,
             "last": listed[-1]["seq"] if listed else None,
             "next": store.next_seq,
@@ -48,6 +49,7 @@ def info_body(store: EventStore, source: str, *, live: bool, state: str = "") ->
     """The /info.json answer: where the events come from and the headers seen."""
     return encode(
         {
+            "run": store.run,
             "source": source,
             "live": live,
             "state": state,
@@ -66,6 +68,25 @@ def sse_state(text: str) -> bytes:
     return b"event: state\ndata: %s\n\n" % encode(text)
 
 
-def sse_message(event: ViewEvent) -> bytes:
-    """One server-sent-events message carrying *event*, with its seq as the id."""
-    return b"id: %d\nevent: log\ndata: %s\n\n" % (event.seq, encode(event.as_json()))
+def sse_run(run: str) -> bytes:
+    """The message each stream starts with: the run of the store whose seqs it sends."""
+    return b"event: run\ndata: %s\n\n" % encode(run)
+
+
+def sse_id(run: str, seq: int) -> str:
+    """The id of the SSE message carrying event *seq* of the store of *run*: ``run-seq``."""
+    return f"{run}-{seq}"
+
+
+def parse_sse_id(last_id: str) -> tuple[str, int] | None:
+    """(run, seq) of an id made by :func:`sse_id`; None for anything else."""
+    run, sep, seq = last_id.rpartition("-")
+    if not sep or not seq.isascii() or not seq.isdigit() or len(seq) > 20:
+        return None
+    return run, int(seq)
+
+
+def sse_message(event: ViewEvent, run: str) -> bytes:
+    """One server-sent-events message carrying *event*, its id ``run-seq`` (:func:`sse_id`)."""
+    ident = sse_id(run, event.seq).encode("ascii")
+    return b"id: %s\nevent: log\ndata: %s\n\n" % (ident, encode(event.as_json()))

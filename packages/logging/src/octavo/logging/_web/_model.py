@@ -195,9 +195,19 @@ def format_bounded(event: Mapping[str, Any], formatter: Formatter) -> str:
 
 
 def view_event(
-    record: Mapping[str, Any], seq: int, formatter: Formatter, *, trigger: bool = False
+    record: Mapping[str, Any],
+    seq: int,
+    formatter: Formatter,
+    *,
+    trigger: bool = False,
+    run: str = "",
 ) -> ViewEvent:
-    """The ViewEvent of an event *record*, or a BadEventError naming what was wrong."""
+    """The ViewEvent of an event *record*, or a BadEventError naming what was wrong.
+
+    An event without a ``num`` is keyed by its place instead, ``S<run>_<seq>`` (``S<seq>``
+    without a run): with the run of the store, a permalink to it made before the viewer
+    restarted names no event afterwards, rather than whichever got that seq again.
+    """
     if not isinstance(record, Mapping):
         raise BadEventError(f"record is {type(record).__name__}, not an object")
     event = record.get("d")
@@ -214,7 +224,10 @@ def view_event(
     facility = as_text(event.get("facility", ""), "facility", MAX_FACILITY)
     text = format_bounded(event, formatter)
     failure = failure_text(event["failure"]) if event.get("failure") is not None else None
-    key = event_key(tubid, incarnation, num) if num is not None else f"S{seq}"
+    if num is not None:
+        key = event_key(tubid, incarnation, num)
+    else:
+        key = f"S{run}_{seq}" if run else f"S{seq}"
     return ViewEvent(
         seq=seq,
         key=key,

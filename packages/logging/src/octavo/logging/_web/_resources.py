@@ -10,7 +10,7 @@ from twisted.web import resource, server
 
 from ._access import AccessPolicy
 from ._filter import FilterError, parse_filter, parse_int
-from ._json import MAX_PAGE, events_body, incidents_body, info_body, sse_state
+from ._json import MAX_PAGE, events_body, incidents_body, info_body, parse_sse_id, sse_state
 from ._model import ViewEvent
 from ._store import EventStore
 from ._stream import EventStream
@@ -123,10 +123,16 @@ class ViewerResource(resource.Resource):
                 for name in ("level", "facility", "tubid", "text")
             }
         )
-        after = _int_arg(request, b"after", -1)
+        after = self._after(request)
         limit = min(max(_int_arg(request, b"limit", MAX_PAGE), 0), MAX_PAGE)
         found = self.store.select(chosen, after, limit + 1)
         return self._json(request, events_body(found[:limit], self.store, more=len(found) > limit))
+
+    def _after(self, request: Request) -> int:
+        """The ``after`` seq asked for; -1 (from the start) if ``run`` names another run."""
+        after = _int_arg(request, b"after", -1)
+        run = _arg(request, b"run")
+        return -1 if run is not None and run != self.store.run else after
 
     def _incidents(self, request: Request) -> bytes:
         return self._json(request, incidents_body(self.store))
@@ -141,10 +147,13 @@ class ViewerResource(resource.Resource):
             return self._plain(request, 405, b"the stream is GET only\n")
         if len(self.streams) >= MAX_STREAMS:
             return self._plain(request, 503, b"too many live pages open\n")
+        after = self._after(request)
         last_id = request.getHeader(b"last-event-id")
-        after = _int_arg(request, b"after", -1)
-        if last_id is not None and last_id.isdigit() and len(last_id) <= 20:
-            after = int(last_id)
+        if last_id is not None:
+            # the browser resuming: right after its last event if that was this run's,
+            # else from the start (a viewer that restarted numbers from 0 again)
+            parsed = parse_sse_id(last_id.decode("latin-1"))
+            after = parsed[1] if parsed is not None and parsed[0] == self.store.run else -1
         request.setHeader(b"Content-Type", b"text/event-stream")
         stream = EventStream(request, self.store, after)
         self.streams.append(stream)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -21,18 +22,37 @@ MAX_TRIGGERS = 4096
 Listener = Callable[[ViewEvent], None]
 
 
+def is_run(text: str) -> bool:
+    """True for a well-formed run id: 1 to 32 ASCII letters and digits."""
+    return 0 < len(text) <= 32 and text.isascii() and text.isalnum()
+
+
 class EventStore:
     """The last *limit* events in arrival order, with counts of those dropped and rejected.
 
     Besides their number, the events' text is bounded: past *max_chars* characters in all,
     the oldest events are dropped (and counted) as well.
+
+    Seqs count from 0 in each store, so they mean something only with its ``run``: a
+    random id (made anew by each viewer process, unless given) that the page gets with
+    every answer, to tell a restarted viewer (whose seqs started again) from the one it
+    was reading.
     """
 
     def __init__(
-        self, formatter: Formatter, limit: int = DEFAULT_LIMIT, max_chars: int = DEFAULT_MAX_CHARS
+        self,
+        formatter: Formatter,
+        limit: int = DEFAULT_LIMIT,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        *,
+        run: str | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
+        if run is not None and not is_run(run):
+            raise ValueError(f"run must be 1 to 32 letters and digits, not {run!r}")
+        #: this store's numbering: its seqs (and the keys of events without a num) go with it
+        self.run = run if run is not None else secrets.token_hex(8)
         self._formatter = formatter
         self._events: deque[ViewEvent] = deque(maxlen=limit)
         self._next_seq = 0
@@ -69,7 +89,9 @@ class EventStore:
             return None
         try:
             trigger = self._is_trigger(record)
-            event = view_event(record, self._next_seq, self._formatter, trigger=trigger)
+            event = view_event(
+                record, self._next_seq, self._formatter, trigger=trigger, run=self.run
+            )
         except BadEventError as exc:
             self.reject(str(exc))
             return None

@@ -12,7 +12,7 @@ from typing import Any
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer  # type: ignore[import-untyped,unused-ignore]
 
-from ._json import sse_message
+from ._json import sse_message, sse_run
 from ._store import EventStore
 
 #: Most events one catch-up writes before looking at the pause flag again.
@@ -31,11 +31,13 @@ class EventStream:
         self.closed = False
 
     def start(self, first: bytes = b"") -> None:
-        """Send the SSE preamble, then *first* (a state message), then the backlog, then
-        follow the store. The browser reconnects a dropped stream after ``retry`` ms,
-        sending the last id it got (``Last-Event-ID``): it resumes right after it."""
+        """Send the SSE preamble and the store's run, then *first* (a state message), then
+        the backlog, then follow the store. The browser reconnects a dropped stream after
+        ``retry`` ms, sending the last id it got (``Last-Event-ID``): it resumes right
+        after it, or from the start if that id was another run's (the run message tells
+        the page that the numbering started again)."""
         self.request.registerProducer(self, True)
-        self.request.write(b"retry: 2000\n\n" + first)
+        self.request.write(b"retry: 2000\n\n" + sse_run(self.store.run) + first)
         self.catch_up()
 
     def catch_up(self) -> None:
@@ -45,7 +47,7 @@ class EventStream:
             if not events:
                 return
             for event in events:
-                self.request.write(sse_message(event))
+                self.request.write(sse_message(event, self.store.run))
                 self.last = event.seq
                 if self.paused or self.closed:
                     return

@@ -26,6 +26,8 @@
     chartQueued: false,
     shown: 0,             // rows not hidden
     sourceState: "",      // the viewer's word on its source ("" while all is well)
+    run: null,            // the viewer's run: its seqs (and "S" keys) mean something only in it
+    source: null,         // the EventSource in use; messages of any other are ignored
   };
 
   const $ = (id) => document.getElementById(id);
@@ -362,39 +364,97 @@
     return text;
   }
 
+  // Forget every event shown: the viewer restarted, and its numbering with it.
+  function resetEvents() {
+    state.byKey.clear();
+    state.entries = [];
+    state.last = -1;
+    state.dropped = 0;
+    state.trimmed = 0;
+    state.collapsed.clear();
+    state.selected = null;
+    state.shown = 0;
+    $("event-body").replaceChildren();
+    $("incident-list").replaceChildren();
+    $("incident-count").textContent = "0";
+  }
+
+  // Load what the viewer holds, page by page. Every answer names the viewer's run: if it
+  // changes midway (the viewer restarted), start again from nothing.
   async function loadInitial() {
-    const info = await getJSON("info.json");
-    $("source").textContent = info.source + (info.live ? " (live)" : "");
-    $("source").title = info.headers.map(describeHeader).join("\n");
-    if (Number.isInteger(info.limit) && info.limit > 0) state.limit = info.limit;
-    let more = true;
-    while (more) {
-      const page = await getJSON("events.json", { after: state.last });
-      for (const ev of page.events) addEvent(ev);
-      state.dropped = page.dropped;
-      more = page.more && page.events.length > 0;
+    let info;
+    for (let tries = 0; ; tries++) {
+      info = await getJSON("info.json");
+      $("source").textContent = info.source + (info.live ? " (live)" : "");
+      $("source").title = info.headers.map(describeHeader).join("\n");
+      if (Number.isInteger(info.limit) && info.limit > 0) state.limit = info.limit;
+      if (state.run !== info.run) resetEvents();
+      state.run = info.run;
+      let more = true, same = true;
+      while (more && same) {
+        const page = await getJSON("events.json", { after: state.last, run: state.run });
+        same = page.run === state.run;
+        if (!same) break;
+        for (const ev of page.events) addEvent(ev);
+        state.dropped = page.dropped;
+        more = page.more && page.events.length > 0;
+      }
+      if (same || tries >= 3) break;
     }
     refreshAll();
     drawChart();
     return info;
   }
 
+  // The viewer restarted (a new run): its seqs started again, so the rows shown and the
+  // last seq say nothing about it. Drop them and load what it holds now, keeping the
+  // selected event if it is still there (a permalink stays one).
+  async function reload() {
+    const selected = state.selected ? state.selected.ev.key : null;
+    setStatus("the viewer restarted: reloading", "down");
+    resetEvents();
+    try {
+      await loadInitial();
+    } catch (err) {
+      setStatus("failed: " + err.message, "down");
+      window.setTimeout(reload, 5000);
+      return;
+    }
+    if (selected) selectKey(selected, false);
+    openStream();
+  }
+
   // The browser reopens a dropped stream by itself, sending the id of the last event
-  // it got (Last-Event-ID), so nothing is repeated or missed. It gives up only when
-  // the viewer answers with an error (restarting, too many pages): then we open a new
-  // stream ourselves, a while later, from the last event shown.
+  // it got (Last-Event-ID, "run-seq"), so nothing is repeated or missed. It gives up only
+  // when the viewer answers with an error (restarting, too many pages): then we open a
+  // new stream ourselves, a while later, from the last event shown. Each stream starts
+  // with the viewer's run: another one than ours means the viewer restarted (a new
+  // process numbers its events from 0 again), and the page reloads its events.
   function openStream() {
-    const source = new EventSource(api("stream", { after: state.last }));
+    const source = new EventSource(api("stream", { after: state.last, run: state.run }));
+    state.source = source;
+    const current = () => state.source === source;
     source.addEventListener("open", () => {
-      if (!state.sourceState) setStatus("live", "live");
+      if (current() && !state.sourceState) setStatus("live", "live");
     });
     source.addEventListener("error", () => {
+      if (!current()) return;
       setStatus("reconnecting to the viewer", "down");
       if (source.readyState === EventSource.CLOSED) {
-        window.setTimeout(openStream, 5000);
+        window.setTimeout(() => { if (current()) openStream(); }, 5000);
       }
     });
+    source.addEventListener("run", (message) => {
+      let run;
+      try { run = JSON.parse(message.data); } catch (e) { return; }
+      if (!current() || typeof run !== "string" || run === state.run) return;
+      source.close();
+      state.source = null;
+      state.sourceState = "";
+      reload();
+    });
     source.addEventListener("state", (message) => {
+      if (!current()) return;
       let text;
       try { text = JSON.parse(message.data); } catch (e) { return; }
       if (typeof text !== "string") return;
@@ -402,6 +462,7 @@
       if (text) setStatus(text, "down"); else setStatus("live", "live");
     });
     source.addEventListener("log", (message) => {
+      if (!current()) return;
       let ev;
       try { ev = JSON.parse(message.data); } catch (e) { return; }
       const entry = addEvent(ev);
