@@ -21,7 +21,7 @@ from octavo.tub._broker._host import CODEC
 from octavo.tub._errors import BananaError
 from octavo.tub._wire._connection import PBConnection
 from octavo.tub._wire._events import AnswerReceived, CallReceived, CallRefused, MessageRefused
-from octavo.tub._wire._fastwire import FastEncoder
+from octavo.tub._wire._fast_encoder import FastEncoder
 from octavo.tub._wire._messages import CallMessage
 from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES as VOCAB_TABLES
 from octavo.tub.testing import BrokerConnection, FakeTub
@@ -166,12 +166,17 @@ def test_fast_encoder_declines_what_is_not_simple(args: list[Any], odd: Any, whe
 
 @pytest.mark.parametrize("shared", [[1, b"x"], (1, "y"), ()])
 def test_one_list_twice_is_left_to_the_general_encoder(shared: Any) -> None:
-    """The same list or tuple twice in one call: the general encoder sends the second
-    as a reference, so the fast encoder declines (and forgets it for the next call)."""
+    """The same list or tuple twice in one call or answer, at any depth: the general
+    encoder sends the second as a reference, so the fast encoder declines (and forgets
+    it for the next message)."""
     enc = Encoder(slicers=_SLICERS, vocab=VOCAB)
     fast = FastEncoder(enc)
     assert fast.call(1, 1, "m", (shared,), {"k": shared}) is None
     assert fast.call(1, 1, "m", (shared, 2, shared), {}) is None
+    assert fast.call(1, 1, "m", ([shared, shared],), {}) is None
+    assert fast.call(1, 1, "m", ({"a": shared}, shared), {}) is None
+    assert fast.answer(1, [shared, 1, shared]) is None
+    assert fast.answer(1, {1: shared, 2: shared}) is None
     assert enc.open_count == 0
     fast_enc, general = encoders(0)
     got = FastEncoder(fast_enc).call(2, 1, "m", (shared, list(shared)), {})
@@ -397,7 +402,7 @@ def test_big_messages_come_in_pieces_without_copying_the_payload() -> None:
     """A call or answer over BIG_MESSAGE bytes is handed over as pieces: the big
     byte string itself, not a copy joined around it; the pieces are the general
     encoder's bytes."""
-    from octavo.tub._wire._fastwire import BIG_MESSAGE
+    from octavo.tub._wire._fast_encoder import BIG_MESSAGE
     from octavo.tub._wire._messages import AnswerMessage
 
     payload = b"\xa5" * (BIG_MESSAGE + 1)

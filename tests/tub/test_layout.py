@@ -92,7 +92,7 @@ def test_graph_sees_the_modules() -> None:
     """The parser is not silently blind: it sees known imports."""
     assert "octavo.tub._broker._tub_protocol" in GRAPH["octavo.tub._connections"]
     assert "octavo.tub._tub" in GRAPH["octavo.tub"]
-    assert "octavo.tub._wire._admission" in GRAPH["octavo.tub._wire._fastwire"]
+    assert "octavo.tub._wire._admission" in GRAPH["octavo.tub._wire._fast_decoder"]
 
 
 def test_no_import_cycles() -> None:

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from octavo.reconnector import ClockLike
-from octavo.tub._wire._fastwire import BIG_MESSAGE
+from octavo.tub._wire._fast_encoder import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 

@@ -1,7 +1,7 @@
 """The one rule for what an inbound call or answer may do, shared by every decoder.
 
 A call is read by two decoders: the general one (the ``call`` unslicer, token by
-token) and the whole-message fast path (``_fastwire``). Neither decides on its own
+token) and the whole-message fast path (``_fast_decoder``). Neither decides on its own
 what is refused: both ask :class:`Admission`. The fast path takes a message only
 when :meth:`Admission.admit_call` accepts it and it needs no argument checks;
 anything refused it leaves to the general path, which asks the same question and

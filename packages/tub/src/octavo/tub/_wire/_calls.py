@@ -4,7 +4,7 @@ Outbound, :class:`CallMessage`, :class:`AnswerMessage` and :class:`ErrorMessage`
 become ``call`` (with its ``arguments``), ``answer`` and ``error`` sequences.
 
 Inbound, the unslicers read those sequences token by token (the general path;
-``_fastwire`` reads the commonest ones whole) and report to the connection they
+``_fast_decoder`` reads the commonest ones whole) and report to the connection they
 belong to (``self.decoder.context``, a :class:`PBConnection`):
 
 - ``call``: reqID, clid, method name -> asks ``Admission.admit_call`` (the rule the

@@ -39,7 +39,7 @@ once: further calls wait in arrival order until earlier ones are answered, and m
 refused); only beyond as many calls again waiting are calls refused. A protocol error raises
 BananaError from :meth:`receive_data`: the owner must drop the connection (after sending
 :meth:`error_token`). The common calls and answers are read and written by whole-message
-fast paths (``_fastwire``); ``fast_paths=False`` turns them off, with the same bytes and the
+fast paths (``_fast_decoder``, ``_fast_encoder``); ``fast_paths=False`` turns them off, with the same bytes and the
 same events.
 """
 
@@ -75,7 +75,8 @@ from ._events import (
     PeerError,
     PingReceived,
 )
-from ._fastwire import FastDecoder, FastEncoder
+from ._fast_decoder import FastDecoder
+from ._fast_encoder import FastEncoder
 from ._inbound import Gift, GiftWaiter, InboundCalls
 from ._messages import AnswerMessage, CallMessage, ErrorMessage
 from ._own_methods import OwnMethods

@@ -1,6 +1,6 @@
 """What the sequences, slicers and the whole-message reader use of their connection.
 
-The unslicers (``_calls``, ``_reference_sequences``) and ``_fastwire`` reach the
+The unslicers (``_calls``, ``_reference_sequences``) and ``_fast_decoder`` reach the
 connection they decode for through the codec's ``context``; they are typed against this
 Protocol, which :class:`~._connection.PBConnection` provides, so none of them imports the
 connection module (which imports them).

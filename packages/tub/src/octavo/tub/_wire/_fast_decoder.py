@@ -8,10 +8,8 @@ more than the message itself.
 This module writes and reads such messages in one pass, with exactly the bytes and the
 effects of the general path:
 
-- :class:`FastEncoder` writes ``call`` and ``answer`` messages whose values are all
-  simple, numbering their OPENs through the encoder (``Encoder.take_opens``), so the
-  bytes are those the general encoder writes (tests/tub/test_fastwire.py compares
-  them). Anything else returns None and the caller uses the general encoder.
+- :class:`~._fast_encoder.FastEncoder` writes ``call`` and ``answer`` messages whose
+  values are all simple, with the bytes the general encoder writes (its module).
 - :class:`FastDecoder` reads whole ``call`` and ``answer`` messages of that shape at a
   message boundary and hands them to the connection as the ``call``/``answer``
   unslicers would. It decides nothing itself: it asks the connection's
@@ -31,22 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import partial
 from struct import Struct
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from octavo.banana import (
-    CLOSE,
-    FLOAT,
-    INT,
-    NEG,
-    OPEN,
-    STRING,
-    VOCAB,
-    Decoder,
-    Encoder,
-    int_token,
-    open_close_tokens,
-    read_header,
-)
+from octavo.banana import CLOSE, FLOAT, INT, NEG, OPEN, STRING, VOCAB, Decoder, read_header
 from octavo.tub._errors import Violation
 
 from ._admission import Admission, CallAdmission
@@ -55,220 +40,21 @@ from ._events import AnswerReceived, CallReceived
 if TYPE_CHECKING:
     from ._context import WireConnection
 
-__all__ = ["BIG_MESSAGE", "FastDecoder", "FastEncoder"]
+__all__ = ["FastDecoder"]
 
 _DOUBLE = Struct(">d")
 #: the fast decoder reads headers of up to five digits (numbers below 2**35, every INT)
 #: with octavo.banana's header reader, which gives type byte 0 for a longer header or
 #: one not all here: no branch takes 0, so such a message is left to the general path
 _MAX_FAST_HEADER = 5
-_FALSE, _TRUE = int_token(0), int_token(1)
 
 
 class _NotFastError(Exception):
     """The message is not one the fast path takes: the general path reads it."""
 
 
-# ================================================================ encoding
-
-
-class _Tokens(NamedTuple):
-    """The index tokens an encoder sends for the opentypes used here."""
-
-    call: bytes
-    arguments: bytes
-    answer: bytes
-    unicode: bytes
-    none: bytes
-    boolean: bytes
-    list: bytes
-    tuple: bytes
-    dict: bytes
-
-
-#: a message bigger than this is handed over as pieces (a big byte string is not copied)
-BIG_MESSAGE = 64 * 1024
-
-#: most method names a FastEncoder remembers the tokens of
-_MAX_NAMES = 1000
-
-
-class FastEncoder:
-    """Writes simple ``call`` and ``answer`` messages through ``encoder``'s tables."""
-
-    def __init__(self, encoder: Encoder) -> None:
-        self._encoder = encoder
-        self._generation = -1
-        self._tokens = self._refresh()
-        self._names: dict[str, bytes] = {}
-        #: ids of the lists and tuples written in the message being written
-        self._containers: list[int] = []
-
-    def _refresh(self) -> _Tokens:
-        enc = self._encoder
-        if self._generation != enc.vocab_generation:
-            self._generation = enc.vocab_generation
-            tok = enc.index_token
-            self._tokens = _Tokens(
-                tok("call"), tok("arguments"), tok("answer"), tok("unicode"), tok("none"),
-                tok("boolean"), tok("list"), tok("tuple"), tok("dict"),
-            )  # fmt: skip
-            self._names = {}
-        return self._tokens
-
-    def call(
-        self,
-        reqid: int,
-        clid: int,
-        methodname: str,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> bytes | list[bytes] | None:
-        """The bytes of a call whose arguments are all simple, or None. Past
-        BIG_MESSAGE bytes, the pieces (a big byte string goes out as it is, without a
-        copy joined around it)."""
-        enc = self._encoder
-        tokens = self._tokens
-        if self._generation != enc.vocab_generation:
-            tokens = self._refresh()
-        name = self._names.get(methodname)
-        if name is None:
-            name = enc.bytes_token(methodname.encode("utf-8"))
-            if len(self._names) < _MAX_NAMES:
-                self._names[methodname] = name
-        k = enc.open_count
-        out: list[bytes] = [b"", tokens.call, int_token(reqid), int_token(clid), name, b""]
-        out.append(tokens.arguments)
-        out.append(int_token(len(args)))
-        n = k + 2
-        for value in args:
-            n = self._value(value, n, out, tokens)
-            if n < 0:
-                self._containers.clear()
-                return None
-        if kwargs:
-            for key in sorted(kwargs):
-                if type(key) is not str:
-                    self._containers.clear()
-                    return None
-                out.append(enc.bytes_token(key.encode("utf-8")))
-                n = self._value(kwargs[key], n, out, tokens)
-                if n < 0:
-                    self._containers.clear()
-                    return None
-        containers = self._containers
-        if containers:
-            if len(containers) > 1 and len(set(containers)) < len(containers):
-                containers.clear()
-                return None  # one list twice: the general encoder sends a reference
-            containers.clear()
-        call_open, call_close = open_close_tokens(k)
-        args_open, args_close = open_close_tokens(k + 1)
-        out[0] = call_open
-        out[5] = args_open
-        out.append(args_close)
-        out.append(call_close)
-        enc.take_opens(n - k)
-        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
-
-    def answer(self, reqid: int, result: object) -> bytes | list[bytes] | None:
-        """The bytes of an answer whose result is simple, or None (pieces past
-        BIG_MESSAGE bytes, as for :meth:`call`)."""
-        enc = self._encoder
-        tokens = self._tokens
-        if self._generation != enc.vocab_generation:
-            tokens = self._refresh()
-        k = enc.open_count
-        out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
-        n = self._value(result, k + 1, out, tokens)
-        if self._containers:
-            self._containers.clear()  # (one value: no list twice)
-        if n < 0:
-            return None
-        opening, closing = open_close_tokens(k)
-        out[0] = opening
-        out.append(closing)
-        enc.take_opens(n - k)
-        return out if sum(map(len, out)) > BIG_MESSAGE else b"".join(out)
-
-    def _value(self, value: Any, n: int, out: list[bytes], tokens: _Tokens, room: int = 2) -> int:
-        """Append the tokens of a simple ``value`` (or, ``room`` levels deep at most, a
-        list, tuple or dict of them) whose first OPEN would be number ``n``; return the
-        next OPEN number, or -1 if ``value`` is not of that shape."""
-        t = type(value)
-        if t is int:
-            out.append(int_token(value))
-            return n
-        if t is bytes:
-            if len(value) > BIG_MESSAGE:
-                out.extend(self._encoder.bytes_tokens(value))  # the value itself, no copy
-            else:
-                out.append(self._encoder.bytes_token(value))
-            return n
-        body: tuple[bytes, ...] | None
-        if t is str:
-            try:
-                body = (self._encoder.bytes_token(value.encode("utf-8")),)
-            except UnicodeEncodeError:
-                return -1  # the general encoder says why
-            kind = tokens.unicode
-        elif value is None:
-            body = ()
-            kind = tokens.none
-        elif t is bool:
-            body = (_TRUE if value else _FALSE,)
-            kind = tokens.boolean
-        else:
-            body = None
-        if body is not None:  # a one-token sequence: OPEN, index token, body, CLOSE
-            opening, closing = open_close_tokens(n)
-            out.append(opening)
-            out.append(kind)
-            out.extend(body)
-            out.append(closing)
-            return n + 1
-        if t is float:
-            out.append(b"\x84" + _DOUBLE.pack(value))
-            return n
-        if room and (t is list or t is tuple or t is dict):
-            return self._items(value, n, out, tokens, room - 1)
-        return -1
-
-    def _items(
-        self, value: list[Any] | tuple[Any, ...] | dict[Any, Any], n: int, out: list[bytes],
-        tokens: _Tokens, room: int,
-    ) -> int:  # fmt: skip
-        """:meth:`_value` for a list, tuple or dict (its keys sorted, each key before its
-        value, as the general encoder writes it) of values ``room`` levels deep."""
-        self._containers.append(id(value))
-        opening, closing = open_close_tokens(n)
-        out.append(opening)
-        m = n + 1
-        t = type(value)
-        if t is dict:
-            out.append(tokens.dict)
-            try:
-                keys = sorted(value)
-            except TypeError:
-                return -1  # the general encoder says why
-            for key in keys:
-                m = self._value(key, m, out, tokens, room)
-                if m < 0:
-                    return -1
-                m = self._value(value[key], m, out, tokens, room)
-                if m < 0:
-                    return -1
-        else:
-            out.append(tokens.list if t is list else tokens.tuple)
-            for x in value:
-                m = self._value(x, m, out, tokens, room)
-                if m < 0:
-                    return -1
-        out.append(closing)
-        return m
-
-
-# ================================================================ decoding
+#: what FastDecoder._value gives for a CLOSE token
+_CLOSED = object()
 
 
 class FastDecoder:
@@ -290,8 +76,9 @@ class FastDecoder:
         #: levels of sequences of the last container read
         self._left = 0
         self._levels = 0
-        #: the inbound vocabulary, taken as consume() starts
+        #: the inbound vocabulary and the token size limit, taken as consume() starts
         self._words: Mapping[int, bytes] = decoder.vocab_words
+        self._max_token = decoder.max_token_size
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
@@ -299,6 +86,7 @@ class FastDecoder:
         decoder = self._decoder
         # (vocabulary messages are never read here: the table stays as it is meanwhile)
         self._words = decoder.vocab_words
+        self._max_token = decoder.max_token_size
         pos = 0
         done = 0
         end = len(data)
@@ -313,7 +101,11 @@ class FastDecoder:
             act()
         return pos, done
 
-    # -- reading (pure: raises _NotFastError or IndexError, changes nothing) ----------
+    # -- reading (raises _NotFastError or IndexError; changes nothing but its scratch
+    # counts, _left and _levels, which each message starts afresh) --------------------
+    #
+    # Most tokens have a one-digit header (a number below 128), read inline here;
+    # anything else goes through octavo.banana's read_header, which reads any header.
 
     def _word(self, buf: bytes, p: int) -> tuple[bytes, int]:
         """A STRING or VOCAB token's bytes, and the position after it."""
@@ -323,7 +115,7 @@ class FastDecoder:
             if w is None:
                 raise _NotFastError
             return w, p
-        if typ != STRING or header > self._decoder.max_token_size:
+        if typ != STRING or header > self._max_token:
             raise _NotFastError
         e = p + header
         if e > len(buf):
@@ -332,32 +124,74 @@ class FastDecoder:
 
     def _value(self, buf: bytes, p: int, room: int = 2) -> tuple[object, int, int]:
         """One simple value, or (``room`` levels of them at most) a list, tuple or dict
-        of values: (value, position after it, OPENs in it)."""
-        typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+        of values: (value, position after it, OPENs in it); a CLOSE token instead:
+        (``_CLOSED``, position after it, its number)."""
+        # the header, up to three digits inline (read_header's unrolled reading)
+        c = buf[p]
+        t = buf[p + 1]
+        if c > 0x7F:
+            typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+        elif t > 0x7F:
+            typ = t
+            header = c
+            p += 2
+        else:
+            typ = buf[p + 2]
+            if typ > 0x7F:
+                header = c + t * 128
+                p += 3
+            else:
+                typ = buf[p + 3]
+                if typ > 0x7F:
+                    header = c + t * 128 + buf[p + 2] * 16384
+                    p += 4
+                else:
+                    typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == INT:
             return header, p, 0
+        if typ == OPEN:
+            return self._sequence(buf, p, header, room)
+        if typ == CLOSE:
+            return _CLOSED, p, header
         if typ == STRING:
             e = p + header
-            if e > len(buf) or header > self._decoder.max_token_size:
+            if e > len(buf) or header > self._max_token:
                 raise _NotFastError
             return buf[p:e], e, 0
-        if typ == NEG:
-            return -header, p, 0
         if typ == VOCAB:  # a byte string of the vocabulary
             w = self._words.get(header)
             if w is None:
                 raise _NotFastError
             return w, p, 0
+        if typ == NEG:
+            return -header, p, 0
         if typ == FLOAT:
             if p + 8 > len(buf):
                 raise _NotFastError
             return _DOUBLE.unpack_from(buf, p)[0], p + 8, 0
-        if typ != OPEN:
-            raise _NotFastError
-        kind, p = self._word(buf, p)
+        raise _NotFastError
+
+    def _sequence(self, buf: bytes, p: int, number: int, room: int) -> tuple[object, int, int]:
+        """:meth:`_value` after the OPEN numbered ``number``."""
+        c = buf[p]
+        if c < 0x80 and buf[p + 1] == VOCAB:  # the index token: mostly a vocabulary word
+            kind = self._words.get(c)
+            if kind is None:
+                raise _NotFastError
+            p += 2
+        else:
+            kind, p = self._word(buf, p)
         obj: object
         if kind == b"unicode":
-            raw, p = self._word(buf, p)
+            c = buf[p]
+            if c < 0x80 and buf[p + 1] == STRING:
+                e = p + 2 + c
+                if e > len(buf) or c > self._max_token:
+                    raise _NotFastError
+                raw = buf[p + 2 : e]
+                p = e
+            else:
+                raw, p = self._word(buf, p)
             try:
                 obj = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -370,11 +204,11 @@ class FastDecoder:
                 raise _NotFastError
             obj = v == 1
         elif room and kind in {b"list", b"tuple", b"dict"}:
-            return self._items(buf, p, header, kind, room - 1)
+            return self._items(buf, p, number, kind, room - 1)
         else:
             raise _NotFastError
-        t, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if t != CLOSE or number != header:
+        closed, p, closing = self._value(buf, p, 0)
+        if closed is not _CLOSED or closing != number:
             raise _NotFastError
         return obj, p, 1
 
@@ -390,14 +224,13 @@ class FastDecoder:
         deepest = 0  # levels of sequences among the items
         left = self._left
         while True:
-            typ, header, q = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-            if typ == CLOSE:
-                if header != number:
+            value, p, n = self._value(buf, p, room)
+            if value is _CLOSED:
+                if n != number:
                     raise _NotFastError
                 break
             if len(items) >= left:
                 raise _NotFastError  # more objects than the budget surely admits
-            value, p, n = self._value(buf, p, room)
             items.append(value)
             if n:
                 opens += n
@@ -408,9 +241,9 @@ class FastDecoder:
         self._left -= len(items)
         self._levels = deepest + 1
         if kind == b"list":
-            return items, q, opens
+            return items, p, opens
         if kind == b"tuple":
-            return tuple(items), q, opens
+            return tuple(items), p, opens
         # a dict: as the general path builds it, or (a key unhashable or repeated, an
         # odd count) left to the general path, which says what was wrong
         it = iter(items)
@@ -420,7 +253,7 @@ class FastDecoder:
             raise _NotFastError from None
         if 2 * len(d) != len(items):
             raise _NotFastError
-        return d, q, opens
+        return d, p, opens
 
     def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
         """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
@@ -440,6 +273,8 @@ class FastDecoder:
             raise _NotFastError
         self._left = self._max_objects
         result, p, opens = self._value(buf, p)
+        if result is _CLOSED:
+            raise _NotFastError
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError
@@ -486,6 +321,8 @@ class FastDecoder:
         args: list[Any] = []
         for _ in range(numargs):
             value, p, n = self._value(buf, p)
+            if value is _CLOSED:
+                raise _NotFastError
             args.append(value)
             if n:
                 opens += n
@@ -502,7 +339,7 @@ class FastDecoder:
                     if header != args_number:
                         raise _NotFastError
                     break
-                if typ == STRING and header <= self._decoder.max_token_size:
+                if typ == STRING and header <= self._max_token:
                     e = p + header
                     if e > len(buf):
                         raise _NotFastError
@@ -519,6 +356,8 @@ class FastDecoder:
                     raise _NotFastError
                 name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
                 value, p, n = self._value(buf, p)
+                if value is _CLOSED:
+                    raise _NotFastError
                 kwargs[name] = value
                 if n:
                     opens += n
