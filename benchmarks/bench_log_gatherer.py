@@ -71,7 +71,9 @@ def measure(tubs: int, rate: int, seconds: float) -> dict[str, Any]:
                 args = [str(HERE / "_log_sources.py"), furl, str(tubs), str(rate), str(seconds)]
                 reactor.spawnProcess(child, sys.executable, [sys.executable, *args], env=None)  # type: ignore[attr-defined]
                 started = time.monotonic()
+                cpu0 = time.process_time()
                 await child.ended
+                result["gatherer_cpu_seconds"] = time.process_time() - cpu0
                 result["wall_seconds"] = time.monotonic() - started
                 lines = child.out.decode().strip().splitlines()
                 if not lines:
@@ -103,11 +105,20 @@ def run() -> Report:
     rep.table(
         f"{tubs} Tubs x {rate} events/s for {seconds:g} s into one gatherer (loopback)",
         ["offered", "sent", "written", "dropped by publishers", "gatherer refused",
-         "gatherer flood cut", "emit s", "drain s", "file MB"],
+         "gatherer flood cut", "emit s", "drain s", "file MB", "gatherer CPU us/event",
+         "sources CPU us/event"],
         [[int(offered), r["sent"], r["written"], r["dropped_by_publishers"], r["refused"],
           r["flood_cut"], f"{r['emit_seconds']:.1f}", f"{r['drain_seconds']:.1f}",
-          f"{r['file_bytes'] / 1e6:.1f}"]],
+          f"{r['file_bytes'] / 1e6:.1f}",
+          f"{1e6 * r['gatherer_cpu_seconds'] / max(r['written'], 1):.1f}",
+          f"{1e6 * r['cpu_seconds'] / max(r['sent'], 1):.1f}"]],
     )  # fmt: skip
+    rep.notes.append(
+        "CPU us/event: each process's CPU time (user + system) over the whole run, "
+        "divided by the events it wrote (gatherer) or sent (sources), start-up excluded "
+        "for the gatherer; CPU time is not inflated by other work on the machine the "
+        "way wall time is."
+    )
     lost = r["sent"] - r["written"]
     rep.notes.append(
         f"sent - written = {lost}; dropped by the publishers' bounded queues: "
