@@ -39,8 +39,8 @@ once: further calls wait in arrival order until earlier ones are answered, and m
 refused); only beyond as many calls again waiting are calls refused. A protocol error raises
 BananaError from :meth:`receive_data`: the owner must drop the connection (after sending
 :meth:`error_token`). The common calls and answers are read and written by whole-message
-fast paths (``_fast_decoder``, ``_fast_encoder``); ``fast_paths=False`` turns them off, with the same bytes and the
-same events.
+fast paths (``_fast_decoder``, ``_fast_encoder``); ``fast_paths=False`` turns them off,
+with the same bytes and the same events.
 """
 
 from __future__ import annotations
