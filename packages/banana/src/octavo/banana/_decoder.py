@@ -198,7 +198,9 @@ class Decoder:
         self._big: io.BytesIO | None = None
         self._big_left = 0
         self._failed: BananaError | None = None
-        self._stopped = False
+        #: True once an ERROR token arrived: nothing more is decoded (an attribute, not a
+        #: property: octavo-tub reads it for every read from the network)
+        self.stopped = False
         #: stop decoding after a top-level token that leaves nothing open, keeping the
         #: rest for :meth:`take_unparsed`: for a caller with a whole-message fast path
         #: of its own (octavo-tub), which may then read the next messages itself
@@ -216,7 +218,7 @@ class Decoder:
         """Feed bytes from the peer; raise BananaError if the stream is broken."""
         if self._failed is not None:
             raise BananaError(f"decoder already failed: {self._failed}")
-        if self._stopped or not data:
+        if self.stopped or not data:
             return
         if type(data) is not bytes:
             data = bytes(data)
@@ -268,11 +270,6 @@ class Decoder:
     def failed(self) -> bool:
         """True once a BananaError was raised: the connection must be dropped."""
         return self._failed is not None
-
-    @property
-    def stopped(self) -> bool:
-        """True once an ERROR token arrived: nothing more is decoded."""
-        return self._stopped
 
     @property
     def fast_paths(self) -> bool:
@@ -338,7 +335,7 @@ class Decoder:
             and not (self._need or self._skip or st.discard or st.in_open)
             and self._big is None
             and self._failed is None
-            and not self._stopped
+            and not self.stopped
             and self._tables.version == self._registry.version
         )
 
@@ -471,7 +468,7 @@ class Decoder:
             data = data[left:]
             self._st.value(obj)
             del obj
-            if not data or self._stopped:
+            if not data or self.stopped:
                 return
         if self._need:
             self._acc += data  # amortised growth: no per-feed object, however small
@@ -530,7 +527,7 @@ class Decoder:
                 self._wait(buf, pos)
                 return
             pos = npos
-            if self._stopped:
+            if self.stopped:
                 break
             if pause and len(items) == 1 and pos < end and self._nothing_pending():
                 self._buf = buf  # the rest waits for take_unparsed (or the next feed)
@@ -555,7 +552,7 @@ class Decoder:
         buf, pos = self._buf, self._pos
         if pos >= len(buf) or len(self._st.items) != 1 or not self._nothing_pending():
             return b""
-        if self._failed is not None or self._stopped:
+        if self._failed is not None or self.stopped:
             return b""
         rest = buf[pos:]
         self._buf = b""
@@ -632,7 +629,7 @@ class Decoder:
                 st.abort()
         elif typ == ERROR:
             self._events.append(ErrorReceived(buf[body:e]))
-            self._stopped = True
+            self.stopped = True
         elif typ == PING:
             self._events.append(PingReceived(header))
         elif typ == PONG:
