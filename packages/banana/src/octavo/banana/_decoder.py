@@ -194,7 +194,11 @@ class Decoder:
         self._need_end = 0
         self._acc = bytearray()  # an unfinished token, when it spans feeds
         self._skip = 0
-        self._skipped = 0  # bytes of refused bodies skipped unread, in all
+        #: bytes of refused STRING/LONGINT/LONGNEG bodies skipped unread so far (a
+        #: running total): bytes that arrived and were never held, which a caller that
+        #: bounds messages by their bytes on the wire need not count (an attribute, not a
+        #: property: octavo-tub reads it for every read the general path decodes)
+        self.skipped_bytes = 0
         self._big: io.BytesIO | None = None
         self._big_left = 0
         self._failed: BananaError | None = None
@@ -285,13 +289,6 @@ class Decoder:
     def max_token_size(self) -> int:
         """Largest STRING/LONGINT/LONGNEG body, in bytes."""
         return self._limits.max_token_size
-
-    @property
-    def skipped_bytes(self) -> int:
-        """Bytes of refused STRING/LONGINT/LONGNEG bodies skipped unread so far (a
-        running total): bytes that arrived and were never held, which a caller that
-        bounds messages by their bytes on the wire need not count."""
-        return self._skipped
 
     @property
     def granted_token_bytes(self) -> int:
@@ -448,10 +445,10 @@ class Decoder:
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
-                self._skipped += len(data)
+                self.skipped_bytes += len(data)
                 return
             data = data[self._skip :]
-            self._skipped += self._skip
+            self.skipped_bytes += self._skip
             self._skip = 0
         if self._big is not None:
             # the body of a large STRING: straight into its buffer, never re-joined
@@ -613,7 +610,7 @@ class Decoder:
         if e > end:  # a STRING, LONGINT or LONGNEG
             if rejected:
                 self._skip = e - end
-                self._skipped += end - body
+                self.skipped_bytes += end - body
                 return end
             if typ == STRING and header >= _BIG_TOKEN:
                 self._start_big(buf, body, e, end)
