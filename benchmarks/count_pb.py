@@ -158,6 +158,13 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
     lt.protocol, rt.protocol = left, right
     left.makeConnection(lt)
     right.makeConnection(rt)
+    if os.environ.get("COUNT_PB_NO_TURN_TIMER"):
+        # --no-turn-timer: the writers' turns never open (their clock schedules nothing),
+        # so every write goes out at once: what the write coalescing costs per call
+        for broker in (left, right):
+            writer = getattr(broker, "writer", None)
+            if writer is not None and hasattr(writer, "_clock"):
+                writer._clock = _NoTimer()
     queue = queue_for(clock)
     ends = ((lt, rt), (rt, lt))
 
@@ -207,6 +214,14 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
 
 
 _PARAMS = {"banana-decision-version": 3, "initial-vocab-table-index": 1}
+
+
+class _NoTimer:
+    """A clock for a CorkedWriter (octavo.tub._broker._writer) that opens no turn."""
+
+    def callLater(self, delay: float, f: object, *args: object) -> None:
+        return None
+
 
 #: callgrind's CALLGRIND_START_INSTRUMENTATION (callgrind.h: VG_USERREQ_TOOL_BASE('C','T') + 4)
 _START_INSTRUMENTATION = 0x4354_0004
@@ -315,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1, help="children run at once")
     parser.add_argument("--scale", type=float, default=1.0, help="times the counted calls")
+    parser.add_argument(
+        "--no-turn-timer",
+        action="store_true",
+        help="no write coalescing timer (a tree with a CorkedWriter): shows its cost",
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the counted dumps in DIR")
     parser.add_argument("-v", "--verbose", action="store_true", help="every repeat")
     parser.add_argument("--inner", nargs=4, help=argparse.SUPPRESS)
@@ -322,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.inner:
         _inner(args.inner[0], int(args.inner[1]), int(args.inner[2]), args.inner[3])
         return 0
+    if args.no_turn_timer:
+        os.environ["COUNT_PB_NO_TURN_TIMER"] = "1"  # (the children's environment)
     trees = [os.path.abspath(t) for t in args.tree] or [str(HERE.parents[1])]
     names = args.workload or list(WORKLOADS)
     with tempfile.TemporaryDirectory(prefix="count_pb-pyc-") as cache:
@@ -371,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\ninstructions per call; {args.repeats} runs each; OCTAVO_FAST_PATHS="
         f"{os.environ.get('OCTAVO_FAST_PATHS', '(unset)')}"
+        + ("; no write-coalescing timer" if args.no_turn_timer else "")
     )
     return 0
 
