@@ -24,7 +24,7 @@ sizes that stay alive), so id-hashed tables collide differently: the min/median/
 call show what is left of the noise. Compare two trees (say, before and after a change)
 with two ``--tree``::
 
-    /work/main/.tox/tub/bin/python benchmarks/count_pb.py --tree ../wt-base --tree .
+    .tox/tub/bin/python benchmarks/count_pb.py --tree ../wt-base --tree .
 
 Run it with a python that has Twisted (the tub tox env's); each tree's
 ``packages/*/src`` go first on the child's ``PYTHONPATH`` (checked: the child refuses to
