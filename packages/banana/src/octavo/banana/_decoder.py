@@ -194,11 +194,17 @@ class Decoder:
         self._need_end = 0
         self._acc = bytearray()  # an unfinished token, when it spans feeds
         self._skip = 0
-        self._skipped = 0  # bytes of refused bodies skipped unread, in all
+        #: bytes of refused STRING/LONGINT/LONGNEG bodies skipped unread so far (a
+        #: running total): bytes that arrived and were never held, which a caller that
+        #: bounds messages by their bytes on the wire need not count (an attribute, not a
+        #: property: octavo-tub reads it for every read the general path decodes)
+        self.skipped_bytes = 0
         self._big: io.BytesIO | None = None
         self._big_left = 0
         self._failed: BananaError | None = None
-        self._stopped = False
+        #: True once an ERROR token arrived: nothing more is decoded (an attribute, not a
+        #: property: octavo-tub reads it for every read from the network)
+        self.stopped = False
         #: stop decoding after a top-level token that leaves nothing open, keeping the
         #: rest for :meth:`take_unparsed`: for a caller with a whole-message fast path
         #: of its own (octavo-tub), which may then read the next messages itself
@@ -216,7 +222,7 @@ class Decoder:
         """Feed bytes from the peer; raise BananaError if the stream is broken."""
         if self._failed is not None:
             raise BananaError(f"decoder already failed: {self._failed}")
-        if self._stopped or not data:
+        if self.stopped or not data:
             return
         if type(data) is not bytes:
             data = bytes(data)
@@ -270,11 +276,6 @@ class Decoder:
         return self._failed is not None
 
     @property
-    def stopped(self) -> bool:
-        """True once an ERROR token arrived: nothing more is decoded."""
-        return self._stopped
-
-    @property
     def fast_paths(self) -> bool:
         """Whether this decoder uses its fast paths (see ``fast_paths=``)."""
         return self._fast
@@ -288,13 +289,6 @@ class Decoder:
     def max_token_size(self) -> int:
         """Largest STRING/LONGINT/LONGNEG body, in bytes."""
         return self._limits.max_token_size
-
-    @property
-    def skipped_bytes(self) -> int:
-        """Bytes of refused STRING/LONGINT/LONGNEG bodies skipped unread so far (a
-        running total): bytes that arrived and were never held, which a caller that
-        bounds messages by their bytes on the wire need not count."""
-        return self._skipped
 
     @property
     def granted_token_bytes(self) -> int:
@@ -339,7 +333,7 @@ class Decoder:
             and not (self._need or self._skip or st.discard or st.in_open)
             and self._big is None
             and self._failed is None
-            and not self._stopped
+            and not self.stopped
             and self._tables.version == self._registry.version
         )
 
@@ -459,10 +453,10 @@ class Decoder:
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
-                self._skipped += len(data)
+                self.skipped_bytes += len(data)
                 return
             data = data[self._skip :]
-            self._skipped += self._skip
+            self.skipped_bytes += self._skip
             self._skip = 0
         if self._big is not None:
             # the body of a large STRING: straight into its buffer, never re-joined
@@ -479,7 +473,7 @@ class Decoder:
             data = data[left:]
             self._st.value(obj)
             del obj
-            if not data or self._stopped:
+            if not data or self.stopped:
                 return
         if self._need:
             self._acc += data  # amortised growth: no per-feed object, however small
@@ -538,7 +532,7 @@ class Decoder:
                 self._wait(buf, pos)
                 return
             pos = npos
-            if self._stopped:
+            if self.stopped:
                 break
             if pause and len(items) == 1 and pos < end and self._nothing_pending():
                 self._buf = buf  # the rest waits for take_unparsed (or the next feed)
@@ -563,7 +557,7 @@ class Decoder:
         buf, pos = self._buf, self._pos
         if pos >= len(buf) or len(self._st.items) != 1 or not self._nothing_pending():
             return b""
-        if self._failed is not None or self._stopped:
+        if self._failed is not None or self.stopped:
             return b""
         rest = buf[pos:]
         self._buf = b""
@@ -624,7 +618,7 @@ class Decoder:
         if e > end:  # a STRING, LONGINT or LONGNEG
             if rejected:
                 self._skip = e - end
-                self._skipped += end - body
+                self.skipped_bytes += end - body
                 return end
             if typ == STRING and header >= _BIG_TOKEN:
                 self._start_big(buf, body, e, end)
@@ -640,7 +634,7 @@ class Decoder:
                 st.abort()
         elif typ == ERROR:
             self._events.append(ErrorReceived(buf[body:e]))
-            self._stopped = True
+            self.stopped = True
         elif typ == PING:
             self._events.append(PingReceived(header))
         elif typ == PONG:

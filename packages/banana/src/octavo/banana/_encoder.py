@@ -127,24 +127,23 @@ class Encoder:
         self._fast = fast_paths_default() if fast_paths is None else bool(fast_paths)
         self._slicers = slicers if slicers is not None else SlicerRegistry()
         self._ctx = SliceContext(context)
-        self._open_count = 0
+        #: the number of OPEN tokens emitted so far (the next OPEN's number); an
+        #: attribute, not a property: octavo-tub's fast path reads it for every message
+        self.open_count = 0
         self._vocab: dict[bytes, int] = {}
         self._vocab_shared = False
         self._next_vocab = 0
         self._pending_vocab: set[bytes] = set()
         self._ot: dict[str, bytes] = {}
         self._emitters: list[Emitter] = []
-        self._vocab_generation = 0
+        #: a number that changes whenever the outbound vocabulary changes (for caches of
+        #: :meth:`bytes_token` and :meth:`index_token` results; an attribute, as above)
+        self.vocab_generation = 0
         self._rebuild_opentypes()
         if vocab:
             self.populateVocabTable(vocab)
 
     # -- state ---------------------------------------------------------------
-
-    @property
-    def open_count(self) -> int:
-        """The number of OPEN tokens emitted so far (the next OPEN's number)."""
-        return self._open_count
 
     @property
     def context(self) -> object:
@@ -190,8 +189,8 @@ class Encoder:
         """
         if n < 0:
             raise ValueError("n must be >= 0")
-        k = self._open_count
-        self._open_count = k + n
+        k = self.open_count
+        self.open_count = k + n
         return k
 
     def _bytes_token(self, data: bytes) -> bytes:
@@ -201,14 +200,8 @@ class Encoder:
             return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
         return _str_header(len(data)) + data
 
-    @property
-    def vocab_generation(self) -> int:
-        """A number that changes whenever the outbound vocabulary changes (for caches
-        of :meth:`bytes_token` and :meth:`index_token` results)."""
-        return self._vocab_generation
-
     def _rebuild_opentypes(self, shared: _SharedVocab | None = None) -> None:
-        self._vocab_generation += 1
+        self.vocab_generation += 1
         self._emitters = []  # they hold the old tables
         if shared is not None:
             self._vocab, self._ot, self._max_vocab_len = shared
@@ -248,8 +241,8 @@ class Encoder:
         self._vocab = {}  # the sequence itself is not abbreviated
         self._vocab_shared = False
         self._rebuild_opentypes()
-        k = self._open_count
-        self._open_count += 1
+        k = self.open_count
+        self.open_count += 1
         out = [b128_encode(k), b"\x88", self._ot["set-vocab"]]
         for i, s in enumerate(table):
             out.append(_int_token(i))
@@ -268,8 +261,8 @@ class Encoder:
             return b""
         index = self._next_vocab
         self._next_vocab += 1
-        k = self._open_count
-        self._open_count += 1
+        k = self.open_count
+        self.open_count += 1
         data = b"".join(
             (
                 b128_encode(k),
@@ -321,7 +314,7 @@ class Encoder:
 
         On Violation nothing is emitted and the OPEN counter is unchanged.
         """
-        data, self._open_count = encode_message(self, obj, self._open_count)
+        data, self.open_count = encode_message(self, obj, self.open_count)
         return data
 
 

@@ -218,8 +218,10 @@ class Broker(Protocol):
         corked = not writer.corked
         if corked:
             writer.corked = True
-            if writer._turn is not None:
-                writer.end_turn_early()
+            turn = writer._turn
+            if turn is not None:  # writer.end_turn_early(), inline
+                writer._turn = None
+                turn.cancel()
         # re-entered (from code run while handling input): the outer call handles
         # the events
         outer = not self._handling
@@ -315,8 +317,15 @@ class Broker(Protocol):
     def _handle_events(self) -> None:
         conn = self.connection
         delivery = self._delivery
-        while conn.pending_events and not self.disconnected:
-            for ev in conn.events():
+        pending = conn.pending_events
+        inbound = conn.inbound
+        while pending and not self.disconnected:
+            # conn.events(), inline (every message with an event comes here)
+            if inbound.oneway_out:
+                inbound.taken()
+            events = pending[:]
+            pending.clear()
+            for ev in events:
                 if self.disconnected:
                     return
                 t = type(ev)

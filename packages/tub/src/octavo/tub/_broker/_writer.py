@@ -212,7 +212,10 @@ class CorkedWriter:
             self._held_bytes = sum(map(len, pieces))
         else:
             for piece in pieces:
-                self._out(piece)
+                if self._spool or len(piece) > SPOOL_AT:
+                    self._out(piece)
+                else:
+                    write(piece)  # self._out(piece), inline
         self._turn = self._clock.callLater(0, self._end_turn)
 
     def _end_turn(self) -> None:
@@ -228,8 +231,13 @@ class CorkedWriter:
             return
         write = self._out
         if len(held) == 1:
-            if held[0]:
-                write(held[0])
+            piece = held[0]
+            if not piece:
+                return
+            if self._spool or len(piece) > SPOOL_AT:
+                write(piece)
+            else:
+                self._raw_write(piece)  # self._out(piece), inline
             return
         if sum(map(len, held)) <= BIG_MESSAGE:
             write(b"".join(held))

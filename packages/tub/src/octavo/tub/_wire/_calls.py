@@ -218,7 +218,7 @@ class CallUnslicer(MessageUnslicer, _ConstrainedChild):
         event = CallReceived(
             self.reqID, adm.target, adm.methodname, args.args, args.kwargs, adm.schema
         )
-        self.conn.call_arrived(event, self.waiter)
+        self.conn.inbound.arrived(event, self.waiter)  # (conn.call_arrived, one call less)
         return event
 
     def describe(self) -> str:

@@ -253,7 +253,12 @@ class PBConnection:
             return
         unfinished = self._unfinished + len(data)
         take_body = self._take_body
-        if take_body is not None and unfinished <= self.message_limit and take_body(data):
+        # (unfinished <= self.message_limit, its property calls only past the usual bound)
+        if (
+            take_body is not None
+            and (unfinished <= self.max_message_size or unfinished <= self.message_limit)
+            and take_body(data)
+        ):
             # the middle of a big byte string: nothing to decode yet
             self._unfinished = unfinished
             return
@@ -286,7 +291,7 @@ class PBConnection:
                 continue
             if self.messages_completed != before:
                 self._unfinished = 0
-            elif self._unfinished > self.message_limit:
+            elif self._unfinished > self.max_message_size and self._unfinished > self.message_limit:
                 raise BananaError(
                     f"message larger than max_message_size={self.max_message_size} bytes"
                     f" (+{decoder.granted_token_bytes} allowed by its constraints)"
@@ -376,7 +381,11 @@ class PBConnection:
         """The answer to the received call ``reqid`` (Violation if ``result`` cannot be
         sent: answer with :meth:`send_error` then). Calls that waited for room may be
         released: see :attr:`has_events`."""
-        self.admission.finish_call(reqid)
+        # self.admission.finish_call(reqid), inline (every answer comes here)
+        admission = self.admission
+        if reqid in admission.active:
+            admission.active.remove(reqid)
+            admission.running -= 1
         if self.inbound.held:
             self.inbound.release()
         if self._fast_encoder is not None:
