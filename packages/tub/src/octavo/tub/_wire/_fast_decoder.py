@@ -326,10 +326,7 @@ class FastDecoder:
             args.append(value)
             if n:
                 opens += n
-                if n > 1:
-                    levels = max(levels, self._levels)
-                elif not levels:
-                    levels = 1
+                levels = self._deepest(levels, n)
         kwargs: dict[str, Any] = {}
         kwarg_name = Admission.kwarg_name
         try:
@@ -361,10 +358,7 @@ class FastDecoder:
                 kwargs[name] = value
                 if n:
                     opens += n
-                    if n > 1:
-                        levels = max(levels, self._levels)
-                    elif not levels:
-                        levels = 1
+                    levels = self._deepest(levels, n)
             typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != CLOSE or closing != number:
                 raise _NotFastError
@@ -381,6 +375,12 @@ class FastDecoder:
         ):
             raise _NotFastError  # arguments to check: the general path does it
         return partial(self._deliver, reqid, admitted, args, kwargs), p, opens
+
+    def _deepest(self, levels: int, opens: int) -> int:
+        """``levels``, or those of the value just read with ``opens`` OPENs if deeper
+        (one OPEN: a str, None, bool or a container of tokens; more: a container, whose
+        levels ``_items`` left)."""
+        return max(levels, self._levels if opens > 1 else 1)
 
     def _deliver(
         self, reqid: int, admitted: CallAdmission, args: list[Any], kwargs: dict[str, Any]
