@@ -127,6 +127,7 @@ class FastDecoder:
         of values: (value, position after it, OPENs in it); a CLOSE token instead:
         (``_CLOSED``, position after it, its number)."""
         # the header, up to three digits inline (read_header's unrolled reading)
+        start = p
         c = buf[p]
         t = buf[p + 1]
         if c > 0x7F:
@@ -150,7 +151,7 @@ class FastDecoder:
         if typ == INT:
             return header, p, 0
         if typ == OPEN:
-            return self._sequence(buf, p, header, room)
+            return self._sequence(buf, start, p, header, room)
         if typ == CLOSE:
             return _CLOSED, p, header
         if typ == STRING:
@@ -171,8 +172,11 @@ class FastDecoder:
             return _DOUBLE.unpack_from(buf, p)[0], p + 8, 0
         raise _NotFastError
 
-    def _sequence(self, buf: bytes, p: int, number: int, room: int) -> tuple[object, int, int]:
-        """:meth:`_value` after the OPEN numbered ``number``."""
+    def _sequence(
+        self, buf: bytes, start: int, p: int, number: int, room: int
+    ) -> tuple[object, int, int]:
+        """:meth:`_value` after the OPEN numbered ``number``, from ``start`` to ``p``."""
+        digits = p - start - 1  # (the OPEN's header)
         c = buf[p]
         if c < 0x80 and buf[p + 1] == VOCAB:  # the index token: mostly a vocabulary word
             kind = self._words.get(c)
@@ -207,10 +211,11 @@ class FastDecoder:
             return self._items(buf, p, number, kind, room - 1)
         else:
             raise _NotFastError
-        closed, p, closing = self._value(buf, p, 0)
-        if closed is not _CLOSED or closing != number:
+        # its CLOSE, with the OPEN's number written as the OPEN wrote it (a peer that
+        # writes it otherwise: the general path reads the message)
+        if buf[p + digits] != CLOSE or buf[p : p + digits] != buf[start : start + digits]:
             raise _NotFastError
-        return obj, p, 1
+        return obj, p + digits + 1, 1
 
     def _items(
         self, buf: bytes, p: int, number: int, kind: bytes, room: int
