@@ -68,7 +68,9 @@ class FastDecoder:
     def __init__(self, conn: WireConnection, decoder: Decoder) -> None:
         self._conn = conn
         self._decoder = decoder
-        self._max_depth = decoder.max_depth  # (fixed when the decoder is made)
+        # (fixed when the decoder is made)
+        self._max_depth = decoder.max_depth
+        self._max_token = decoder.max_token_size
         # the decoder's message budget decides what is refused: messages with more
         # objects than it surely admits are left to the general path
         self._max_objects = decoder.sure_message_objects
@@ -76,9 +78,8 @@ class FastDecoder:
         #: levels of sequences of the last container read
         self._left = 0
         self._levels = 0
-        #: the inbound vocabulary and the token size limit, taken as consume() starts
+        #: the inbound vocabulary, taken as consume() starts
         self._words: Mapping[int, bytes] = decoder.vocab_words
-        self._max_token = decoder.max_token_size
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
@@ -86,7 +87,6 @@ class FastDecoder:
         decoder = self._decoder
         # (vocabulary messages are never read here: the table stays as it is meanwhile)
         self._words = decoder.vocab_words
-        self._max_token = decoder.max_token_size
         pos = 0
         done = 0
         end = len(data)
