@@ -33,11 +33,7 @@ from octavo.banana import (
 )
 from octavo.banana._leaves import utf8_code_points
 
-
-def feed(dec: Decoder, data: bytes, chunk: int = 4096) -> list[object]:
-    for i in range(0, len(data), chunk):
-        dec.receive_data(data[i : i + chunk])
-    return dec.events()
+from .test_token_allowance import feed
 
 
 def test_a_bounded_unicode_constraint_allows_4_bytes_a_code_point() -> None:
