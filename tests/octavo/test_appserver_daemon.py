@@ -24,16 +24,20 @@ def alive(pid: int) -> bool:
 
 
 def read_until(stream: IO[str], text: str) -> str:
-    """Lines of ``stream`` up to one containing ``text`` (bounded by TIMEOUT)."""
-    seen = ""
+    """What ``stream`` gives up to and including ``text`` (bounded by TIMEOUT). Read
+    from its file descriptor, not through its buffer: a line read ahead into the
+    buffer would be invisible to ``select`` (the rest stays for ``communicate``)."""
+    seen = b""
+    want = text.encode()
+    fd = stream.fileno()
     end = time.monotonic() + TIMEOUT
-    while text not in seen:
+    while want not in seen:
         left = end - time.monotonic()
-        assert left > 0 and select.select([stream], [], [], left)[0], seen
-        line = stream.readline()
-        assert line, seen
-        seen += line
-    return seen
+        assert left > 0 and select.select([fd], [], [], left)[0], seen.decode()
+        data = os.read(fd, 65536)
+        assert data, seen.decode()
+        seen += data
+    return seen.decode()
 
 
 class Daemon(SynchronousTestCase):
