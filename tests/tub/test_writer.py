@@ -1,9 +1,9 @@
 """Adaptive corking: how many transport writes a Broker makes, driven by a Clock.
 
-A lone message is written at once; what is written while input is handled leaves in
-one write; writes after a first one in the same turn leave together at the turn's
-end; held writes wait out a full send buffer to the end of the turn and are dropped
-when the connection is lost.
+A lone message is written at once and schedules nothing; what is written while input
+is handled leaves in one write; writes close after an alone one (same turn, no input
+between) leave together at the turn's end; held writes wait out a full send buffer to
+the end of the turn and are dropped when the connection is lost.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.tub._broker._broker import Broker
 from octavo.tub._broker._tls_read import cork_tls_reads
-from octavo.tub._broker._writer import FLUSH_AT, SPOOL_AT, SPOOL_SLICE, CorkedWriter
+from octavo.tub._broker._writer import (
+    FLUSH_AT,
+    SPOOL_AT,
+    SPOOL_SLICE,
+    TURN_WINDOW,
+    CorkedWriter,
+)
 from octavo.tub._referenceable import Referenceable
 from octavo.tub.testing import BrokerConnection, FakeTub
 
@@ -68,6 +74,40 @@ class WriterTests(SynchronousTestCase):
         self.assertEqual(self.transport.writes, [b"a", b"bcd"])
         w.write(b"e")  # a new turn: at once again
         self.assertEqual(self.transport.writes, [b"a", b"bcd", b"e"])
+
+    def test_an_alone_write_schedules_nothing(self) -> None:
+        """A write alone goes out at once with no timer (a serial call's cost); a write
+        after it further than TURN_WINDOW away is alone too."""
+        w = self.writer
+        w.write(b"a")
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.clock.advance(TURN_WINDOW * 2)
+        w.write(b"b")
+        self.assertEqual(self.transport.writes, [b"a", b"b"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        w.write(b"c")  # close after b: opens a turn
+        self.assertEqual(self.transport.writes, [b"a", b"b"])
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(0)
+        self.assertEqual(self.transport.writes, [b"a", b"b", b"c"])
+
+    def test_input_makes_the_next_write_alone(self) -> None:
+        """After input (a burst) the next write goes out at once, however close."""
+        w = self.writer
+        w.write(b"a")
+        self.assertTrue(w.cork())
+        w.uncork()
+        w.write(b"b")
+        self.assertEqual(self.transport.writes, [b"a", b"b"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_a_big_message_close_after_an_alone_write_is_not_held(self) -> None:
+        """Past FLUSH_AT, a turn's first held message is written at once."""
+        w = self.writer
+        w.write(b"a")
+        big = b"\xa5" * (FLUSH_AT + 1)
+        w.write_message([b"head", big])
+        self.assertEqual(self.transport.writes, [b"a", b"head", big])
 
     def test_a_burst_is_one_write(self) -> None:
         """Corked: everything leaves at uncork, in order, as one write."""
@@ -253,7 +293,8 @@ class BrokerWriteTests(PairTestCase):
         self.assertEqual(len(self.out.buffer), 1)
 
     def test_answers_produced_across_turns_each_leave_at_once(self) -> None:
-        """Answers that become ready on different turns are each written at once."""
+        """Answers that become ready on different turns (further apart than
+        TURN_WINDOW) are each written at once."""
         ds = [self.ref.callRemote("later") for _ in range(3)]
         self.clock.advance(0)
         self.b.dataReceived(self.out.take())
@@ -261,8 +302,9 @@ class BrokerWriteTests(PairTestCase):
         for i, d in enumerate(self.target.pending):
             d.callback(i)
             self.assertEqual(len(self.back.buffer), 1)  # at once, no timer needed
+            self.assertEqual(self.clock.getDelayedCalls(), [])
             self.a.dataReceived(self.back.take())
-            self.clock.advance(0)
+            self.clock.advance(TURN_WINDOW * 2)
         self.assertEqual(self.results(ds), [0, 1, 2])
 
     def test_answers_of_one_turn_leave_together(self) -> None:

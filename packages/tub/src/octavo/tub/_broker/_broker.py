@@ -218,6 +218,7 @@ class Broker(Protocol):
         corked = not writer.corked
         if corked:
             writer.corked = True
+            writer._lone_at = None
             turn = writer._turn
             if turn is not None:  # writer.end_turn_early(), inline
                 writer._turn = None

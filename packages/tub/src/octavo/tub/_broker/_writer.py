@@ -10,13 +10,18 @@ one TLS record and one system call:
   :meth:`CorkedWriter.uncork`; for TLS the cork spans the whole socket read, every
   record in it, see ``_tls_read``) everything written is held and leaves in one write
   at the end: the answers to every call of the read, the calls their callbacks make.
-- **Same turn: together.** A write outside a burst goes out at once and opens a
-  *turn*: the writes after it, until the reactor's next turn
-  (``clock.callLater(0)``), are held and leave together then. N calls made in one
-  turn from outside any input are one write of the first and one of the rest.
-  A burst (input arriving for the connection) ends its turn early, the timer
-  cancelled: what the turn holds leaves with the burst's writes, and a write after
-  the burst is the first of a new turn.
+- **Same turn: together.** A write outside a burst goes out at once, *alone*. A
+  write that follows an alone one with no input between and within ``TURN_WINDOW``
+  (0.2 ms: the same reactor turn, in practice) opens a *turn*: it and the writes
+  after it, until the reactor's next turn (``clock.callLater(0)``), are held and
+  leave together then. N calls made in one turn from outside any input are one
+  write of the first and one of the rest. A lone write schedules nothing: a serial
+  call (its answer is input) pays no timer and no extra reactor turn. A burst
+  (input arriving for the connection) ends a turn early, the timer cancelled: what
+  the turn holds leaves with the burst's writes, and the next write is alone
+  again, as is the first write after a turn's end. (Writes further apart than the
+  window with no input between, say answers made ready on different turns, are
+  each alone; closer than it they share a turn, one reactor turn later.)
 - **Send blocked: held.** While the transport's send buffer is past its high-water
   mark (``send_blocked``, the Broker's flow control) writes are held to the end of
   the turn (or of a burst), then handed over as one piece (the reactor sends it as
@@ -57,7 +62,7 @@ from octavo.tub._wire._fast_encoder import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "CorkedWriter", "SendState"]
+__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "TURN_WINDOW", "CorkedWriter", "SendState"]
 
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
@@ -66,6 +71,9 @@ FLUSH_AT = BIG_MESSAGE
 SPOOL_AT = 16 * 1024 * 1024
 #: the size of those slices
 SPOOL_SLICE = 4 * 1024 * 1024
+#: seconds after an alone write (no input since) within which the next write opens a
+#: turn rather than going out alone: the same reactor turn, in practice
+TURN_WINDOW = 0.0002
 
 
 class SendState(Protocol):
@@ -98,6 +106,7 @@ class CorkedWriter:
         "_flow",
         "_held",
         "_held_bytes",
+        "_lone_at",
         "_raw_write",
         "_spool",
         "_turn",
@@ -129,6 +138,9 @@ class CorkedWriter:
         self._held_bytes = 0
         #: the end of the current turn (a pending ``callLater(0)``), or None
         self._turn: Any = None
+        #: when a write last went out alone, or None if input (a burst) or the end of
+        #: a turn came since
+        self._lone_at: float | None = None
         #: the transport's write (it takes memoryviews too when it is the TLS layer)
         self._raw_write: Callable[[Any], object] | None = None
         #: True once the transport is gone: writes are dropped
@@ -156,6 +168,7 @@ class CorkedWriter:
         if self.corked:
             return False
         self.corked = True
+        self._lone_at = None
         if self._turn is not None:
             self.end_turn_early()
         return True
@@ -202,24 +215,32 @@ class CorkedWriter:
             self._write_first(data)
 
     def _write_first(self, pieces: list[bytes]) -> None:
-        """The first write of a turn: at once (unless sending is blocked); the
-        writes after it wait for the end of the turn."""
+        """A write outside a burst and a turn: alone, at once, unless it follows an
+        alone write closely (or sending is blocked): then it opens a turn and waits
+        for its end, with the writes after it."""
         write = self._raw_write
         if write is None or self.gone:
             return
-        if self._flow.send_blocked:
+        now = self._clock.seconds()
+        lone_at = self._lone_at
+        blocked = self._flow.send_blocked
+        if blocked or (lone_at is not None and now - lone_at < TURN_WINDOW):
             self._held.extend(pieces)
             self._held_bytes = sum(map(len, pieces))
-        else:
-            for piece in pieces:
-                if self._spool or len(piece) > SPOOL_AT:
-                    self._out(piece)
-                else:
-                    write(piece)  # self._out(piece), inline
-        self._turn = self._clock.callLater(0, self._end_turn)
+            self._turn = self._clock.callLater(0, self._end_turn)
+            if self._held_bytes > FLUSH_AT and not blocked:
+                self.flush()  # bulk: nothing to gain by waiting
+            return
+        for piece in pieces:
+            if self._spool or len(piece) > SPOOL_AT:
+                self._out(piece)
+            else:
+                write(piece)  # self._out(piece), inline
+        self._lone_at = now
 
     def _end_turn(self) -> None:
         self._turn = None
+        self._lone_at = None
         if self._held and not self.corked:
             self.flush()
 
