@@ -305,3 +305,39 @@ def test_top_level_registered_open_skips_the_general_path(monkeypatch: Any) -> N
     dec.receive_data(data)
     assert _summary(dec.events()) == [("object", [1, b"x", 2])]
     assert calls == []
+
+
+@pytest.mark.skipif(
+    not fast_paths_default(), reason="about the fast reader (OCTAVO_FAST_PATHS=0 turns it off)"
+)
+def test_a_run_of_ints_in_a_container_is_read_in_c(monkeypatch: Any) -> None:
+    """A list in a container that starts with a long run of INTs is read by
+    read_int_run; short lists of ints (and lists where ints follow another value) are
+    read token by token, most without even looking for a run; all as the general
+    path."""
+    from octavo.banana import _fast
+
+    looked: list[int] = []
+    runs: list[int] = []
+    look, read = _fast.int_run_end, _fast.read_int_run
+
+    def counting_look(buf: bytes, pos: int, end: int) -> int:
+        looked.append(pos)
+        return look(buf, pos, end)
+
+    def counting_read(buf: bytes, pos: int, end: int) -> Any:
+        runs.append(pos)
+        return read(buf, pos, end)
+
+    monkeypatch.setattr(_fast, "int_run_end", counting_look)
+    monkeypatch.setattr(_fast, "read_int_run", counting_read)
+    value = {
+        "run": list(range(300)),
+        "short": [[1, 300 + i] for i in range(50)],
+        "late": ["x", *range(300)],
+    }
+    dec = Decoder()
+    dec.receive_data(Encoder().encode(value))
+    assert _summary(dec.events()) == [("object", value)]
+    assert len(runs) == 1  # "run" only
+    assert len(looked) < 5  # (a sample of the bytes ahead rules most short lists out)

@@ -56,7 +56,7 @@ from ._tables import (
     KIND_TUPLE,
     KIND_UNICODE,
 )
-from ._tokens import read_header, read_int_run
+from ._tokens import int_run_end, read_header, read_int_run
 
 __all__ = ["take"]
 
@@ -205,7 +205,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
     token end at ``pos``, with the containers in it on a stack of frames: ``(it, the
     position after its CLOSE)``; else ``(_ADOPTED, position)``, the frames adopted."""
     UNICODE, REF, LIST, TUPLE, DICT = _KINDS  # (locals: the fastest to load)
-    end, words, kinds, word_kinds, set_object, max_tok, max_depth, budget = _context(st, buf)
+    end, words, kinds, word_kinds, objects, max_tok, max_depth, budget = _context(st, buf)
     depth = len(st.items) + 1  # with this container on the stack
     count = st.obj_count
     frames: list[Frame] = []  # the frames around the innermost one, outermost first
@@ -214,7 +214,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
     flat: Any = [] if kind == DICT else None
     coll: Any = {} if kind == DICT else []
     add = flat.append if kind == DICT else coll.append
-    set_object(ccount, OPEN_TUPLE if kind == TUPLE else coll)
+    objects[ccount] = OPEN_TUPLE if kind == TUPLE else coll
     obj: Any = None
     left = budget.left  # the message budget's allowance: one decrement per object
     while True:
@@ -235,20 +235,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                 h, pos = h + buf[pos + 1] * 128 + buf[pos + 2] * 16384, pos + 4
             else:
                 typ, h, pos = read_header(buf, pos, end, _SHORT)
-            if typ == 0x81:  # INT
-                if kind == LIST and pos + _MIN_RUN < end and 0x81 in buf[pos + 1 : pos + 3]:
-                    stop, left = _int_run(coll, buf, start, left, count, budget)
-                    if stop:
-                        pos = stop
-                        continue
-                obj = h
-            elif typ == 0x82:  # STRING
-                e = pos + h
-                if h > max_tok or e > end:
-                    break
-                obj = buf[pos:e]
-                pos = e
-            elif typ == 0x88:  # OPEN: the index token says what
+            if typ == 0x88:  # OPEN (the commonest): the index token says what
                 if depth > max_depth:
                     break
                 c = buf[pos]
@@ -263,7 +250,42 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                     t, c, kend = read_header(buf, pos, end, _SHORT)
                     kend += c if t == 0x82 else 0
                     k = kinds.get(buf[pos:kend], 0)
-                if k > REF:  # a frame of its own
+                if k == UNICODE:
+                    # OPEN "unicode" STRING CLOSE, the commonest: as _leaf, inline
+                    q = kend + 2
+                    t = buf[kend + 1]
+                    v = buf[kend]
+                    if v > 127 or t < 128:
+                        t, v, q = read_header(buf, kend, end, _SHORT)
+                    if t == 0x82 and v <= max_tok:
+                        obj = buf[q : q + v]
+                        q += v
+                    elif t == 0x87 and v in words:
+                        obj = words[v]
+                    else:
+                        break
+                    hl = pos - 1 - start  # its CLOSE: the number written as the OPEN's
+                    if buf[q + hl] != 0x89:
+                        break
+                    if hl == 3:  # (OPEN numbers of a connection busy for a while)
+                        if (
+                            buf[q] != buf[start]
+                            or buf[q + 1] != buf[start + 1]
+                            or buf[q + 2] != buf[start + 2]
+                        ):
+                            break
+                    elif hl == 2:
+                        if buf[q] != buf[start] or buf[q + 1] != buf[start + 1]:
+                            break
+                    elif hl == 1:
+                        if buf[q] != buf[start]:
+                            break
+                    elif hl and buf[q : q + hl] != buf[start : start + hl]:
+                        break
+                    obj = obj.decode()  # UTF-8
+                    count += 1
+                    pos = q + hl + 1
+                elif k > REF:  # a frame of its own
                     frames.append((kind, header, ccount, coll, flat))
                     kind, header, ccount = k, h, count
                     count += 1
@@ -271,47 +293,47 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                     flat = [] if k == DICT else None
                     coll = {} if k == DICT else []
                     add = flat.append if k == DICT else coll.append
-                    set_object(ccount, OPEN_TUPLE if k == TUPLE else coll)
+                    objects[ccount] = OPEN_TUPLE if k == TUPLE else coll
                     pos = kend
                     left -= 1
                     continue
-                if k != UNICODE:  # None, a bool, a reference: _leaf; unknown: stop
+                else:  # None, a bool, a reference: _leaf; unknown: stop
                     if not k:
                         break
                     obj, pos = _leaf(st, buf, start, pos, kend, k)
                     if pos < 0:
                         break
                     count += 1
-                    add(obj)
-                    left -= 1
-                    continue
-                # OPEN "unicode" STRING CLOSE, the commonest: as _leaf, inline
-                q = kend + 2
-                t = buf[kend + 1]
-                v = buf[kend]
-                if v > 127 or t < 128:
-                    t, v, q = read_header(buf, kend, end, _SHORT)
-                if t == 0x82 and v <= max_tok:
-                    obj = buf[q : q + v]
-                    q += v
-                elif t == 0x87 and v in words:
-                    obj = words[v]
-                else:
+            elif typ == 0x81:  # INT
+                if (  # a list that starts with a run of INTs: read it in C
+                    kind == LIST
+                    and not coll
+                    and start + _MIN_RUN < end
+                    # an INT next (header of 0-2 digits: where the one after it starts)
+                    and (
+                        (q := pos + 1)
+                        if buf[pos] == 0x81
+                        else (q := pos + 2)
+                        if buf[pos + 1] == 0x81
+                        else (q := pos + 3)
+                        if buf[pos + 2] == 0x81
+                        else 0
+                    )
+                    and (buf[q] == 0x81 or buf[q + 1] == 0x81 or buf[q + 2] == 0x81)  # and one more
+                    and buf[start + _MIN_RUN] <= 0x81  # (no byte of a run is past 0x81)
+                    and int_run_end(buf, start, end) - start > _MIN_RUN
+                ):
+                    stop, left = _int_run(coll, buf, start, left, count, budget)
+                    if stop:
+                        pos = stop
+                        continue
+                obj = h
+            elif typ == 0x82:  # STRING
+                e = pos + h
+                if h > max_tok or e > end:
                     break
-                hl = pos - 1 - start  # its CLOSE: the number written as the OPEN's
-                if buf[q + hl] != 0x89:
-                    break
-                if hl == 2:
-                    if buf[q] != buf[start] or buf[q + 1] != buf[start + 1]:
-                        break
-                elif hl == 1:
-                    if buf[q] != buf[start]:
-                        break
-                elif hl and buf[q : q + hl] != buf[start : start + hl]:
-                    break
-                obj = obj.decode()  # UTF-8
-                count += 1
-                pos = q + hl + 1
+                obj = buf[pos:e]
+                pos = e
             elif typ == 0x89:  # CLOSE
                 if h != header:
                     break
@@ -319,7 +341,7 @@ def _container(st: Stack, buf: bytes, pos: int, kind: int, header: int) -> tuple
                     obj = coll
                 elif kind == TUPLE:
                     obj = tuple(coll)
-                    set_object(ccount, obj)
+                    objects[ccount] = obj
                 else:
                     obj = _dict(coll, flat)
                     if obj is None:
@@ -363,7 +385,7 @@ def _context(
         tables.words,
         tables.kinds_nested,
         tables.word_kinds,
-        st.objects.set,
+        st.objects.by_number,
         limits.max_token_size,
         limits.max_depth,
         st.budget,

@@ -41,14 +41,17 @@ NOT_READY = _Marker("NOT_READY")
 class ObjectTable:
     """The objects made by the OPEN sequences of the message being decoded, by number.
 
-    ``set(count, obj)`` and ``clear()`` are the underlying dict's own methods (the fast
-    paths call ``set`` once per container).
+    ``set(count, obj)`` and ``clear()`` are the underlying dict's own methods;
+    ``by_number`` is that dict, for the fast reader to store into directly (once per
+    container: a subscript store costs less than a call).
     """
 
-    __slots__ = ("_objects", "clear", "set")
+    __slots__ = ("_objects", "by_number", "clear", "set")
 
     def __init__(self) -> None:
         self._objects: dict[int, object] = {}
+        #: the table itself (number -> object); only the decoder's fast reader writes it
+        self.by_number = self._objects
         #: record ``obj`` as the object of OPEN number ``count``
         self.set = self._objects.__setitem__
         #: forget every object (after each top-level object)

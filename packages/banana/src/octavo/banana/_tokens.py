@@ -40,6 +40,7 @@ __all__ = [
     "VOCAB",
     "b128_decode",
     "b128_encode",
+    "int_run_end",
     "read_header",
     "read_int_run",
     "tokenNames",
@@ -156,6 +157,14 @@ def read_header(
 
 _INT_RUN = re.compile(rb"(?:[\x00-\x7f]{0,2}\x81)+")
 _from_bytes: Callable[[bytes, str], int] = int.from_bytes  # type: ignore[assignment]
+
+
+def int_run_end(buf: bytes, pos: int, end: int) -> int:
+    """Where the run of INT tokens with headers of at most two digits from ``pos`` on
+    ends, before ``end`` (``pos``: no such token): what :func:`read_int_run` would read,
+    without decoding it."""
+    m = _INT_RUN.match(buf, pos, end)
+    return pos if m is None else m.end()
 
 
 def read_int_run(buf: bytes, pos: int, end: int) -> tuple[Iterator[int], int]:
