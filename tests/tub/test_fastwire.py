@@ -183,6 +183,34 @@ def test_one_list_twice_is_left_to_the_general_encoder(shared: Any) -> None:
     assert got == general.encode(CallMessage(2, 1, "m", (shared, list(shared)), {}))
 
 
+_BIG = 40  # items: past the fast encoder's _SCAN_AT, so a big dict is scanned first
+
+
+@pytest.mark.parametrize(
+    ("value", "taken"),
+    [
+        ({f"k{i:02d}": [i, "ab", (i, "x")] for i in range(_BIG)}, False),  # three levels
+        ([{f"k{i:02d}": (i,) for i in range(_BIG)}], False),  # a dict in a list: two
+        ({f"k{i:02d}": [i, "ab", {"x": i}] for i in range(_BIG)}, False),
+        ({f"k{i:02d}": [i, "ab", (i, "x")] if i == _BIG - 1 else i for i in range(_BIG)}, False),
+        ({f"k{i:02d}": [i, "ab", b"cd"] for i in range(_BIG)}, True),
+        ({f"k{i:02d}": {"n": i} for i in range(_BIG)}, True),
+        ([{f"k{i:02d}": i for i in range(_BIG)}], True),
+    ],
+)
+def test_a_big_dict_too_deep_is_declined_before_sorting(value: Any, taken: bool) -> None:
+    """A dict of many items is looked through for a value nested too deep before its
+    keys are sorted: declined when one is (wherever it sorts), written as the general
+    encoder writes it when none is."""
+    fast_enc, general = encoders(0)
+    got = FastEncoder(fast_enc).call(2, 1, "m", (value,), {})
+    if not taken:
+        assert got is None
+        assert fast_enc.open_count == 0
+        return
+    assert got == general.encode(CallMessage(2, 1, "m", (value,), {}))
+
+
 def test_unencodable_str_is_left_to_the_general_encoder() -> None:
     """A lone surrogate is not simple: the general encoder raises its Violation."""
     enc = Encoder(slicers=_SLICERS, vocab=VOCAB)

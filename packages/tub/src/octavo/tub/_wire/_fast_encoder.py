@@ -198,6 +198,8 @@ class FastEncoder:
         t = type(value)
         if t is dict:
             out.append(tokens.dict)
+            if len(value) > _SCAN_AT and _too_deep(value, room):  # type: ignore[arg-type]
+                return -1  # (found before paying for the sort)
             try:
                 keys = sorted(value)
             except TypeError:
@@ -217,3 +219,22 @@ class FastEncoder:
                     return -1
         out.append(closing)
         return m
+
+
+#: a dict of more items than this is looked through for too deep a value before its
+#: keys are sorted (a big dict the general encoder will write anyway costs a scan, not a
+#: sort)
+_SCAN_AT = 16
+_CONTAINERS = (list, tuple, dict)
+
+
+def _too_deep(d: dict[Any, Any], room: int) -> bool:
+    """Whether a value of ``d`` (whose items may be containers ``room`` levels deep) is
+    a container nested deeper than that (the whole-message path takes two levels)."""
+    if room == 0:
+        return any(type(v) in _CONTAINERS for v in d.values())
+    return any(
+        type(v) in _CONTAINERS
+        and any(type(x) in _CONTAINERS for x in (v.values() if type(v) is dict else v))
+        for v in d.values()
+    )
