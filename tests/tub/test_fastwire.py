@@ -362,6 +362,28 @@ def test_fast_decoder_delivers_what_the_general_decoder_does(
     assert results[2] == results[0]
 
 
+@pytest.mark.parametrize("numargs", [0, 1, 127, 128, 300])
+@pytest.mark.parametrize("name_length", [1, 127, 128, 300])
+@pytest.mark.parametrize("clid", [0, 1, 127, 128, 20_000, -1, -200, "ours"])
+def test_call_prefixes_of_every_header_width(numargs: int, name_length: int, clid: Any) -> None:
+    """The fast decoder reads a call's one-digit headers (clid, argument count, a
+    method name's length) inline and the rest with read_header: whatever their width,
+    the same events as the general path, and the fast path takes what it can."""
+    outcomes = []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        target = proxy.tracker.clid if clid == "ours" else clid
+        name = "take" if name_length == 1 else "t" * name_length
+        stream = pair.a.encoder.encode(CallMessage(7, target, name, tuple(range(numargs)), {}))
+        outcomes.append(outcome_of(pair, stream, len(stream)))
+        if fast and clid == "ours" and name == "take":
+            assert spy.taken == 1
+    assert outcomes[0] == outcomes[1]
+    if clid == "ours" and name_length == 1:
+        assert outcomes[0][0][:2] == ("call", 7)
+
+
 @settings(max_examples=100, deadline=None)
 @given(value=values)
 def test_answers_arrive_through_the_fast_path(value: Any) -> None:

@@ -109,6 +109,18 @@ class FastDecoder:
 
     def _word(self, buf: bytes, p: int) -> tuple[bytes, int]:
         """A STRING or VOCAB token's bytes, and the position after it."""
+        c = buf[p]
+        typ = buf[p + 1]
+        if c < 128 and typ > 127:  # a one-digit header (the usual), inline
+            if typ == VOCAB:
+                w = self._words.get(c)
+                if w is None:
+                    raise _NotFastError
+                return w, p + 2
+            e = p + 2 + c
+            if typ != STRING or c > self._max_token or e > len(buf):
+                raise _NotFastError
+            return buf[p + 2 : e], e
         typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ == VOCAB:
             w = self._words.get(header)
@@ -301,11 +313,15 @@ class FastDecoder:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
-        typ, clid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ == NEG:
-            clid = -clid
-        elif typ != INT:
-            raise _NotFastError
+        clid = buf[p]
+        if clid < 128 and buf[p + 1] == INT:  # a one-digit clid (the usual), inline
+            p += 2
+        else:
+            typ, clid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ == NEG:
+                clid = -clid
+            elif typ != INT:
+                raise _NotFastError
         raw_name, p = self._word(buf, p)
         typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
@@ -313,9 +329,16 @@ class FastDecoder:
         kind, p = self._word(buf, p)
         if kind != b"arguments":
             raise _NotFastError
-        typ, numargs, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != INT:
-            raise _NotFastError
+        numargs = buf[p]
+        if numargs == INT:  # no argument
+            numargs = 0
+            p += 1
+        elif numargs < 128 and buf[p + 1] == INT:  # fewer than 128, inline
+            p += 2
+        else:
+            typ, numargs, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ != INT:
+                raise _NotFastError
         # objects as the budget counts them: call, reqID, clid, method name, arguments,
         # the count, each argument, then each keyword's name and value
         if 6 + numargs > self._max_objects:
