@@ -384,6 +384,34 @@ def test_call_prefixes_of_every_header_width(numargs: int, name_length: int, cli
         assert outcomes[0][0][:2] == ("call", 7)
 
 
+@pytest.mark.parametrize("opens", [0, 100, 1_000, 20_000])
+@pytest.mark.parametrize("variant", ["as sent", "close written longer", "not utf-8"])
+def test_strs_in_containers_read_inline_or_left_alone(opens: int, variant: str) -> None:
+    """A container's strs are read inline (OPEN numbers of one to three digits); a str
+    whose CLOSE number is written otherwise than its OPEN's, or whose body is not
+    UTF-8, is left to the general path: the same events either way."""
+    outcomes = []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        pair.a.encoder.take_opens(opens)
+        pair.b.decoder.count_opens(opens)
+        value = {"ab": "cd", "ef": ["gh", 1, None, "ij"]}
+        stream = pair.a.encoder.encode(CallMessage(7, proxy.tracker.clid, "take", (value,), {}))
+        at = stream.index(b"\x02\x82ab") + 4  # the CLOSE of the key "ab"
+        close_end = stream.index(b"\x89", at) + 1
+        if variant == "close written longer":  # the same number, one more (zero) digit
+            stream = stream[:at] + stream[at : close_end - 1] + b"\x00\x89" + stream[close_end:]
+        elif variant == "not utf-8":
+            stream = stream[: at - 2] + b"\xff\xfe" + stream[at:]
+        outcomes.append(outcome_of(pair, stream, len(stream)))
+        if fast:
+            assert spy.taken == (1 if variant == "as sent" else 0)
+    assert outcomes[0] == outcomes[1]
+    if variant == "as sent":
+        assert outcomes[0][0][:2] == ("call", 7)
+
+
 @settings(max_examples=100, deadline=None)
 @given(value=values)
 def test_answers_arrive_through_the_fast_path(value: Any) -> None:

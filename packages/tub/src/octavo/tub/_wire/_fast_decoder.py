@@ -240,12 +240,50 @@ class FastDecoder:
         opens = 1
         deepest = 0  # levels of sequences among the items
         left = self._left
+        words = self._words
         while True:
-            value, p, n = self._value(buf, p, room)
-            if value is _CLOSED:
-                if n != number:
+            # a str (OPEN with a one- to three-digit number, the vocabulary's 'unicode',
+            # a STRING of at most 127 bytes, CLOSE with the OPEN's digits), the
+            # commonest item (a dict's keys), is read here; anything else by _value
+            d = 0  # the OPEN's digits
+            c0 = buf[p]
+            if c0 < 0x80:
+                c1 = buf[p + 1]
+                if c1 == OPEN:
+                    d = 1
+                elif c1 < 0x80:
+                    c2 = buf[p + 2]
+                    if c2 == OPEN:
+                        d = 2
+                    elif c2 < 0x80 and buf[p + 3] == OPEN:
+                        d = 3
+            q = p + d + 1  # (after the OPEN)
+            if (
+                d
+                and buf[q + 1] == VOCAB
+                and buf[q + 3] == STRING
+                and (c := buf[q + 2]) < 0x80
+                and c <= self._max_token
+                and words.get(buf[q]) == b"unicode"
+            ):
+                q += 4
+                e = q + c  # its CLOSE: the OPEN's digits, as the OPEN wrote them
+                if buf[e + d] != CLOSE or buf[e] != c0:
                     raise _NotFastError
-                break
+                if d > 1 and (buf[e + 1] != c1 or (d > 2 and buf[e + 2] != c2)):
+                    raise _NotFastError
+                try:
+                    value = buf[q:e].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _NotFastError from None
+                p = e + d + 1
+                n = 1
+            else:
+                value, p, n = self._value(buf, p, room)
+                if value is _CLOSED:
+                    if n != number:
+                        raise _NotFastError
+                    break
             if len(items) >= left:
                 raise _NotFastError  # more objects than the budget surely admits
             items.append(value)
