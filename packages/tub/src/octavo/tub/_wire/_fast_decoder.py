@@ -245,21 +245,21 @@ class FastDecoder:
             # a str (OPEN with a one- to three-digit number, the vocabulary's 'unicode',
             # a STRING of at most 127 bytes, CLOSE with the OPEN's digits), the
             # commonest item (a dict's keys), is read here; anything else by _value
-            d = 0  # the OPEN's digits
+            w = 0  # the OPEN's width: its digits
             c0 = buf[p]
             if c0 < 0x80:
                 c1 = buf[p + 1]
                 if c1 == OPEN:
-                    d = 1
+                    w = 1
                 elif c1 < 0x80:
                     c2 = buf[p + 2]
                     if c2 == OPEN:
-                        d = 2
+                        w = 2
                     elif c2 < 0x80 and buf[p + 3] == OPEN:
-                        d = 3
-            q = p + d + 1  # (after the OPEN)
+                        w = 3
+            q = p + w + 1  # (after the OPEN)
             if (
-                d
+                w
                 and buf[q + 1] == VOCAB
                 and buf[q + 3] == STRING
                 and (c := buf[q + 2]) < 0x80
@@ -268,15 +268,15 @@ class FastDecoder:
             ):
                 q += 4
                 e = q + c  # its CLOSE: the OPEN's digits, as the OPEN wrote them
-                if buf[e + d] != CLOSE or buf[e] != c0:
+                if buf[e + w] != CLOSE or buf[e] != c0:
                     raise _NotFastError
-                if d > 1 and (buf[e + 1] != c1 or (d > 2 and buf[e + 2] != c2)):
+                if w > 1 and (buf[e + 1] != c1 or (w > 2 and buf[e + 2] != c2)):
                     raise _NotFastError
                 try:
-                    value = buf[q:e].decode("utf-8")
+                    value: object = buf[q:e].decode("utf-8")
                 except UnicodeDecodeError:
                     raise _NotFastError from None
-                p = e + d + 1
+                p = e + w + 1
                 n = 1
             else:
                 value, p, n = self._value(buf, p, room)
