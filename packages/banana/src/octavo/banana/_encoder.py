@@ -164,7 +164,14 @@ class Encoder:
 
     def bytes_token(self, data: bytes) -> bytes:
         """The token this encoder sends for the byte string ``data`` (VOCAB if it can)."""
-        return self._bytes_token(data)
+        # (a long string cannot be a vocabulary word: do not hash it to find out)
+        idx = self._vocab.get(data) if len(data) <= self._max_vocab_len else None
+        if idx is not None:
+            return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
+        n = len(data)  # (_str_header, inline: octavo-tub calls this per str and bytes)
+        return (_STR_T[n] if n < _TABLE else b128_encode(n) + b"\x82") + data
+
+    _bytes_token = bytes_token  # (the encoder's own name for it)
 
     def bytes_tokens(self, data: bytes) -> tuple[bytes, ...]:
         """:meth:`bytes_token` as pieces: ``(VOCAB,)`` or ``(header, data)``, where
@@ -192,13 +199,6 @@ class Encoder:
         k = self.open_count
         self.open_count = k + n
         return k
-
-    def _bytes_token(self, data: bytes) -> bytes:
-        # (a long string cannot be a vocabulary word: do not hash it to find out)
-        idx = self._vocab.get(data) if len(data) <= self._max_vocab_len else None
-        if idx is not None:
-            return _VOCAB_T[idx] if idx < _TABLE else b128_encode(idx) + b"\x87"
-        return _str_header(len(data)) + data
 
     def _rebuild_opentypes(self, shared: _SharedVocab | None = None) -> None:
         self.vocab_generation += 1
