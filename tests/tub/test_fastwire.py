@@ -215,6 +215,7 @@ def test_unencodable_str_is_left_to_the_general_encoder() -> None:
     """A lone surrogate is not simple: the general encoder raises its Violation."""
     enc = Encoder(slicers=_SLICERS, vocab=VOCAB)
     assert FastEncoder(enc).call(1, 1, "m", ("\ud800",), {}) is None
+    assert FastEncoder(enc).call(1, 1, "m", ({"\ud800": 1},), {}) is None  # a dict's key
     assert FastEncoder(enc).answer(1, "\ud800") is None
 
 

@@ -204,10 +204,20 @@ class FastEncoder:
                 keys = sorted(value)
             except TypeError:
                 return -1  # the general encoder says why
+            bytes_token = self._encoder.bytes_token
             for key in keys:
-                m = self._value(key, m, out, tokens, room)
-                if m < 0:
-                    return -1
+                if type(key) is str:  # (the usual key: _value's str, inline)
+                    try:
+                        body = bytes_token(key.encode("utf-8"))
+                    except UnicodeEncodeError:
+                        return -1  # the general encoder says why
+                    key_open, key_close = open_close_tokens(m)
+                    out.extend((key_open, tokens.unicode, body, key_close))
+                    m += 1
+                else:
+                    m = self._value(key, m, out, tokens, room)
+                    if m < 0:
+                        return -1
                 m = self._value(value[key], m, out, tokens, room)
                 if m < 0:
                     return -1
