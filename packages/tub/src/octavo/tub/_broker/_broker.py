@@ -12,8 +12,10 @@ The Broker is its glue to Twisted:
 - adaptive corking (``_writer``): a lone message is written at once; everything
   written while one socket read is handled (answers, calls made by the code that
   handles it; every TLS record of the read, ``_tls_read``) leaves in one write at
-  the end, and writes made after a first one in the same reactor turn leave
-  together at the turn's end; the TLS layer is written to directly (``_tls_write``);
+  the end, and writes made close after a lone one (within ``TURN_WINDOW``, no input
+  between: the same reactor turn, in practice) leave together at the turn's end,
+  while a lone write schedules nothing; the TLS layer is written to directly
+  (``_tls_write``);
 - Deferreds: each ``callRemote`` is a :class:`PendingRequest` that the
   connection hands back with its answer, error or refusal;
 - delivery: received calls run on their targets (``_delivery``), gifts are
