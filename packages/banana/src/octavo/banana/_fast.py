@@ -29,8 +29,8 @@ meaning, refusal included. A Violation from the top unslicer goes to
 ``Stack.violation``, as on the general path.
 
 Token headers: :func:`take` and :func:`_leaf` read them with
-:func:`~octavo.banana.read_header`. :func:`_container`, the hot loop, reads the one- and
-two-digit headers that most of its tokens have inline, as read_header's own unrolled
+:func:`~octavo.banana.read_header`. :func:`_container`, the hot loop, reads the headers of
+up to three digits that most of its tokens have inline, as read_header's own unrolled
 case does (a call per token there would cost about a quarter of the decoding time), and
 calls read_header for the rest. The fast reader asks read_header for at most ten digits:
 a longer header is a token it does not take, so the MAX_HEADER_BYTES refusal is the

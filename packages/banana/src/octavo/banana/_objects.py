@@ -46,28 +46,28 @@ class ObjectTable:
     container: a subscript store costs less than a call).
     """
 
-    __slots__ = ("_objects", "by_number", "clear", "set")
+    __slots__ = ("by_number", "clear", "set")
 
     def __init__(self) -> None:
-        self._objects: dict[int, object] = {}
-        #: the table itself (number -> object); only the decoder's fast reader writes it
-        self.by_number = self._objects
+        #: the table itself (number -> object); outside this class only the decoder's
+        #: fast reader writes it
+        self.by_number: dict[int, object] = {}
         #: record ``obj`` as the object of OPEN number ``count``
-        self.set = self._objects.__setitem__
+        self.set = self.by_number.__setitem__
         #: forget every object (after each top-level object)
-        self.clear = self._objects.clear
+        self.clear = self.by_number.clear
 
     def open_tuple(self, count: int, unslicer: TupleUnslicer) -> None:
         """``count`` is a tuple still being decoded by ``unslicer``: a reference to it
         gets ``unslicer.pending()`` until it is complete (see TupleUnslicer)."""
-        self._objects[count] = unslicer
+        self.by_number[count] = unslicer
 
     def get(self, count: int) -> object:
         """The object of OPEN number ``count`` (a Pending for an unfinished tuple).
 
         Raises BananaError if no such object was recorded in this message.
         """
-        obj = self._objects.get(count, NOT_READY)
+        obj = self.by_number.get(count, NOT_READY)
         if obj is NOT_READY:
             raise BananaError(f"dangling reference {count}")
         if isinstance(obj, TupleUnslicer):
@@ -80,10 +80,10 @@ class ObjectTable:
         """The finished object of OPEN number ``count``, or NOT_READY (none, or a
         tuple still open, or a value still pending): what the fast reader may take
         itself. Anything else is for :meth:`get` on the general path to decide."""
-        obj = self._objects.get(count, NOT_READY)
+        obj = self.by_number.get(count, NOT_READY)
         if obj is OPEN_TUPLE or isinstance(obj, TupleUnslicer) or type(obj) is Pending:
             return NOT_READY
         return obj
 
     def __len__(self) -> int:
-        return len(self._objects)
+        return len(self.by_number)

@@ -7,7 +7,7 @@ fast reader call it (so can octavo-tub's whole-message reader), and :func:`b128_
 is built on it. Two hot loops read some headers without it, each checked against it by
 tests (tests/banana/test_fast_paths.py): :func:`read_int_run`, the C-level batch form for
 runs of INT tokens, and the fast reader's container loop (``_fast._container``), which
-reads one- and two-digit headers inline, as read_header's own unrolled case (a call per
+reads headers of up to three digits inline, as read_header's own unrolled case (a call per
 token there would cost a quarter of the decoding time) and leaves every other header,
 and the MAX_HEADER_BYTES refusal, to read_header and the general path.
 """
