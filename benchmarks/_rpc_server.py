@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from _rpc_common import (
@@ -56,6 +57,10 @@ def make_service(base: type) -> Any:
 
         def remote_stats(self) -> dict[str, int]:
             return {"calls": self.calls, "rss_kib": rss_kib()}
+
+        def remote_cpu(self) -> float:
+            """This process's CPU seconds so far (user + system)."""
+            return time.process_time()
 
         def remote_syscalls(self, on: bool) -> int | None:
             """perf's counting of our system calls on or off; the total so far."""
