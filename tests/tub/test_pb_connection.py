@@ -355,3 +355,22 @@ def test_the_connections_own_methods_check_their_arguments() -> None:
         value = ev.failure.state["value"]
         assert value.startswith(b"Violation"), value  # the test host names the class
         assert b"TypeError" not in value and b"UnicodeDecodeError" not in value
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_answers_queued_counts_answers_among_the_pending_events(fast: bool) -> None:
+    """``answers_queued``: the answers and error answers to our calls among the events
+    not taken yet (with ``waiting``, our calls in flight); taking the events resets it;
+    calls received do not count."""
+    pair, proxy = echo_pair(fast)
+    boom = pair.publish("boom", Obj(boom=lambda: 1 / 0))
+    clid = proxy.tracker.clid
+    sent = [pair.call(pair.a, clid, "echo", i) for i in range(3)]
+    sent.append(pair.call(pair.a, boom.tracker.clid, "boom"))
+    sent.append(pair.call(pair.a, clid, "echo", 9))
+    answers = b"".join(pair.serve(pair.b, data)[0] for _, data in sent[:4])
+    assert pair.b.answers_queued == 0  # b received calls, answered none of its own
+    pair.a.receive_data(answers)
+    assert pair.a.answers_queued == 4 and len(pair.a.waiting) == 1
+    assert [type(e) for e in pair.a.events()] == [AnswerReceived] * 3 + [ErrorReceived]
+    assert pair.a.answers_queued == 0

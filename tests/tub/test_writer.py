@@ -2,8 +2,9 @@
 
 A lone message is written at once and schedules nothing; what is written while input
 is handled leaves in one write; writes close after an alone one (same turn, no input
-between) leave together at the turn's end; held writes wait out a full send buffer to
-the end of the turn and are dropped when the connection is lost.
+between) leave together at the turn's end; half a window of calls in flight leaves
+before the read's end (the far side starts on it); held writes wait out a full send
+buffer to the end of the turn and are dropped when the connection is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from octavo.tub._broker._broker import Broker
 from octavo.tub._broker._tls_read import cork_tls_reads
 from octavo.tub._broker._writer import (
     FLUSH_AT,
+    SLICE_MIN,
     SPOOL_AT,
     SPOOL_SLICE,
     TURN_WINDOW,
@@ -171,6 +173,61 @@ class WriterTests(SynchronousTestCase):
         self.assertEqual(w.holding, 0)
 
 
+class SliceTests(SynchronousTestCase):
+    """CorkedWriter.handling: half a window of held messages leaves at once, once."""
+
+    def setUp(self) -> None:
+        self.flow = SimpleNamespace(send_blocked=False)
+        self.writer = CorkedWriter(Clock(), self.flow)
+        self.transport = Recording()
+        self.writer.attach(self.transport)
+
+    def pieces(self, count: int, start: int = 0) -> list[bytes]:
+        return [b"%d," % i for i in range(start, start + count)]
+
+    def test_half_the_window_then_the_rest_at_the_end(self) -> None:
+        w = self.writer
+        w.cork()
+        w.handling(4 * SLICE_MIN)
+        first = self.pieces(2 * SLICE_MIN)
+        for piece in first[:-1]:
+            w.write_message(piece)
+        self.assertEqual(self.transport.writes, [])
+        w.write_message(first[-1])
+        self.assertEqual(self.transport.writes, [b"".join(first)])
+        rest = self.pieces(2 * SLICE_MIN + 3, 2 * SLICE_MIN)
+        for piece in rest:
+            w.write_message(piece)
+        self.assertEqual(len(self.transport.writes), 1)  # once per read
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"".join(first), b"".join(rest)])
+
+    def test_small_windows_are_not_sliced(self) -> None:
+        """A window under 2 * SLICE_MIN is written whole at the end."""
+        w = self.writer
+        w.cork()
+        w.handling(2 * SLICE_MIN - 1)
+        pieces = self.pieces(2 * SLICE_MIN - 1)
+        for piece in pieces:
+            w.write_message(piece)
+        self.assertEqual(self.transport.writes, [])
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"".join(pieces)])
+
+    def test_not_while_the_send_buffer_is_full(self) -> None:
+        w = self.writer
+        w.cork()
+        w.handling(2 * SLICE_MIN)
+        self.flow.send_blocked = True
+        pieces = self.pieces(2 * SLICE_MIN)
+        for piece in pieces:
+            w.write_message(piece)
+        self.assertEqual(self.transport.writes, [])
+        self.flow.send_blocked = False
+        w.uncork()
+        self.assertEqual(self.transport.writes, [b"".join(pieces)])
+
+
 class SpoolTests(SynchronousTestCase):
     """A piece past SPOOL_AT goes a slice at a time, as the transport drains."""
 
@@ -277,91 +334,81 @@ class BrokerWriteTests(PairTestCase):
         self.assertEqual(self.results(ds), list(range(10)))
 
     def test_calls_made_while_input_is_handled_are_one_write(self) -> None:
-        """Calls made by the callbacks of arriving answers leave in one write."""
+        """Calls fanned out by the callback of an arriving answer (one call in flight)
+        leave in one write at the end of the read."""
         more: list[Deferred[Any]] = []
 
-        def refill(_: object) -> None:
-            more.extend(self.ref.callRemote("echo", i) for i in range(5))
+        def fan_out(_: object) -> None:
+            more.extend(self.ref.callRemote("echo", i) for i in range(9))
 
-        self.ref.callRemote("echo", 0).addCallback(refill)
-        self.conn.pump()
-        self.assertEqual(self.results(more), list(range(5)))
-        self.ref.callRemote("echo", 0).addCallback(refill)
-        self.clock.advance(0)
+        self.ref.callRemote("echo", 0).addCallback(fan_out)
         self.b.dataReceived(self.out.take())
         self.a.dataReceived(self.back.take())
-        self.assertEqual(len(self.out.buffer), 1)
-
-    def test_answers_produced_across_turns_each_leave_at_once(self) -> None:
-        """Answers that become ready on different turns (further apart than
-        TURN_WINDOW) are each written at once."""
-        ds = [self.ref.callRemote("later") for _ in range(3)]
-        self.clock.advance(0)
-        self.b.dataReceived(self.out.take())
-        self.assertEqual(self.back.buffer, [])
-        for i, d in enumerate(self.target.pending):
-            d.callback(i)
-            self.assertEqual(len(self.back.buffer), 1)  # at once, no timer needed
-            self.assertEqual(self.clock.getDelayedCalls(), [])
-            self.a.dataReceived(self.back.take())
-            self.clock.advance(TURN_WINDOW * 2)
-        self.assertEqual(self.results(ds), [0, 1, 2])
-
-    def test_answers_of_one_turn_leave_together(self) -> None:
-        """Answers made ready in one turn: the first at once, the rest in one write."""
-        ds = [self.ref.callRemote("later") for _ in range(4)]
-        self.clock.advance(0)
-        self.b.dataReceived(self.out.take())
-        for i, d in enumerate(self.target.pending):
-            d.callback(i)
-        self.assertEqual(len(self.back.buffer), 1)
-        self.clock.advance(0)
-        self.assertEqual(len(self.back.buffer), 2)
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [9])
         self.conn.pump()
-        self.assertEqual(self.results(ds), [0, 1, 2, 3])
+        self.assertEqual(self.results(more), list(range(9)))
 
-    def test_writes_while_the_producer_is_paused(self) -> None:
-        """With the send buffer full (producer paused) calls are held to the turn's end,
-        then handed over in one write; the peer still gets them all, in order."""
-        self.out.high_water = 10
-        self.ref.callRemote("echo", b"x" * 100)  # fills the buffer: A is paused
-        self.assertTrue(self.a.flow.send_blocked)
-        self.clock.advance(0)
-        ds = [self.ref.callRemote("echo", i) for i in range(5)]
-        self.assertEqual(len(self.out.buffer), 1)  # nothing more yet
-        self.assertEqual(self.a.writer.holding, 5)
-        self.clock.advance(0)
-        self.assertEqual(len(self.out.buffer), 2)
-        self.conn.pump()
-        self.assertFalse(self.a.flow.send_blocked)
-        self.assertEqual(self.results(ds), list(range(5)))
+    def refill_window(self, in_flight: int, answered: int) -> list[Deferred[Any]]:
+        """``in_flight`` calls out, of which B answers ``answered`` at once (the rest
+        wait in B); each answer's callback makes a new call. Returns the new calls'
+        Deferreds; B's answers have reached A in one read."""
+        refills: list[Deferred[Any]] = []
 
-    def test_connection_lost_with_held_writes(self) -> None:
-        """Held writes are dropped when the connection goes; nothing is written after,
-        and the calls fail."""
-        ds = [self.ref.callRemote("echo", i) for i in range(3)]
-        self.assertEqual(self.a.writer.holding, 2)
-        self.conn.sever()
-        self.assertEqual(self.a.writer.holding, 0)
-        self.clock.advance(0)
-        self.assertEqual(self.out.buffer, [])
-        failures = self.results(ds)
-        self.clock.advance(0)
-        self.assertEqual(len(failures), 3)
-        self.assertTrue(all(type(f).__name__ == "Failure" for f in failures))
+        def refill(_: object) -> None:
+            refills.append(self.ref.callRemote("echo", len(refills)))
 
-    def test_protocol_error_flushes_held_writes_first(self) -> None:
-        """Writes held for the turn are written before the ERROR token and the close."""
-        self.ref.callRemote("echo", 1)
-        self.ref.callRemote("echo", 2)
-        self.assertEqual(self.a.writer.holding, 1)
-        self.a.dataReceived(b"\xff" * 80)  # garbage: a protocol error
-        self.assertTrue(self.out.lose_requested)
-        self.assertEqual(self.a.writer.holding, 0)
-        self.assertEqual(len(self.out.buffer), 2)  # the lone call; the held one + ERROR
+        later = [self.ref.callRemote("later") for _ in range(in_flight - answered)]
+        for i in range(answered):
+            self.ref.callRemote("echo", i).addCallback(refill)
+        self.clock.advance(0)  # the turn's end: all sent
         self.b.dataReceived(self.out.take())
-        self.assertEqual(self.target.pending, [])  # both echoes were read by B
-        self.assertEqual(len(self.back.buffer), 1)
+        self.assertEqual(len(self.back.buffer), 1)  # B's answers: one write
+        self.a.dataReceived(self.back.take())
+        self.addCleanup(self.finish, later, refills, answered)
+        return refills
+
+    def finish(self, later: list[Deferred[Any]], refills: list[Deferred[Any]], n: int) -> None:
+        for d in self.target.pending:
+            d.callback(0)
+        self.conn.pump()
+        self.assertEqual(self.results(refills), list(range(n)))
+        self.assertEqual(self.results(later), [0] * len(later))
+
+    def test_a_refilled_window_goes_out_in_halves(self) -> None:
+        """A client with 4 * SLICE_MIN calls in flight, whose answers all arrive in one
+        read, sends the calls their callbacks make in two writes of half the window
+        (the far side starts on the first while this side makes the second); the
+        server, awaiting nothing, answers a read of calls in one write."""
+        window = 4 * SLICE_MIN
+        self.refill_window(window, window)
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [window // 2] * 2)
+
+    def test_a_small_window_is_not_sliced(self) -> None:
+        """Ten calls in flight (under 2 * SLICE_MIN): the ten refills are one write."""
+        self.refill_window(10, 10)
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [10])
+
+    def test_no_slices_while_the_send_buffer_is_full(self) -> None:
+        """With the send buffer past its high-water mark, calls made while answers are
+        handled are held to the end of the read, as one write."""
+        window = 4 * SLICE_MIN
+        self.a.flow.send_blocked = True
+        self.refill_window(window, window)
+        self.a.flow.send_blocked = False
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [window])
+
+    def test_a_partly_answered_window_is_not_sliced(self) -> None:
+        """4 * SLICE_MIN calls in flight, fewer than half of them answered in a read:
+        the calls their callbacks make leave in one write at the read's end."""
+        answered = 2 * SLICE_MIN - 1
+        self.refill_window(4 * SLICE_MIN, answered)
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [answered])
+
+    @staticmethod
+    def b_calls(data: bytes) -> list[bytes]:
+        """The calls to ``echo`` in one write: the method name's token (a 4-byte
+        STRING) once per call."""
+        return [b"echo"] * data.count(b"\x04\x82echo")
 
 
 class SplitTLS(TLSMemoryBIOProtocol):

@@ -9,13 +9,13 @@ The Broker is its glue to Twisted:
 - the transport: ``dataReceived`` feeds the connection, and what the connection
   returns is written; a protocol error sends an ERROR token and drops this
   connection only;
-- adaptive corking (``_writer``): a lone message is written at once; everything
-  written while one socket read is handled (answers, calls made by the code that
-  handles it; every TLS record of the read, ``_tls_read``) leaves in one write at
-  the end, and writes made close after a lone one (within ``TURN_WINDOW``, no input
-  between: the same reactor turn, in practice) leave together at the turn's end,
-  while a lone write schedules nothing; the TLS layer is written to directly
-  (``_tls_write``);
+- adaptive corking (``_writer``): a lone message is written at once, scheduling
+  nothing; what is written while one socket read is handled (answers, calls made by
+  the code that handles it; every TLS record of the read, ``_tls_read``) leaves in
+  one write at the end, or half our window of calls in flight at once, so the far
+  side works while this one does; writes close after a lone one (within
+  ``TURN_WINDOW``, no input between) leave together at the turn's end; the TLS
+  layer is written to directly (``_tls_write``);
 - Deferreds: each ``callRemote`` is a :class:`PendingRequest` that the
   connection hands back with its answer, error or refusal;
 - delivery: received calls run on their targets (``_delivery``), gifts are
@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from OpenSSL import SSL
 from twisted.internet import error as twisted_error
 from twisted.internet.defer import Deferred, fail, maybeDeferred
 from twisted.internet.interfaces import IAddress
@@ -81,13 +82,8 @@ _log = Logger(namespace="octavo.tub.broker")
 LOST_CONNECTION_ERRORS: list[type[BaseException]] = [
     twisted_error.ConnectionLost,
     twisted_error.ConnectionDone,
+    SSL.Error,
 ]
-try:
-    from OpenSSL import SSL
-
-    LOST_CONNECTION_ERRORS.append(SSL.Error)
-except ImportError:  # pragma: no cover - pyOpenSSL is a dependency
-    pass
 
 
 class Broker(Protocol):
@@ -328,6 +324,9 @@ class Broker(Protocol):
                 inbound.taken()
             events = pending[:]
             pending.clear()
+            if conn.answers_queued:  # our calls in flight: the window to slice
+                self.writer.handling(len(conn.waiting) + conn.answers_queued)
+                conn.answers_queued = 0
             for ev in events:
                 if self.disconnected:
                     return
@@ -360,6 +359,7 @@ class Broker(Protocol):
                     )
                 elif t is PeerError:
                     self._peer_error(ev.message)  # type: ignore[union-attr]
+        self.writer.slice_at = 0  # the batch is handled
 
     def _peer_error(self, msg: str) -> None:
         """The far end sent an ERROR token: it is about to drop the connection."""

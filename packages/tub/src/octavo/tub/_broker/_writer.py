@@ -10,6 +10,22 @@ one TLS record and one system call:
   :meth:`CorkedWriter.uncork`; for TLS the cork spans the whole socket read, every
   record in it, see ``_tls_read``) everything written is held and leaves in one write
   at the end: the answers to every call of the read, the calls their callbacks make.
+- **Half a window: sliced.** When a read brings answers to our calls, the Broker
+  tells the writer how many calls we have in flight (:meth:`CorkedWriter.handling`:
+  those still awaited plus those just answered); once the burst holds half that
+  many messages they are written, and the rest at the end of the read as before. A
+  client keeping 100 calls in flight whose 100 answers arrive in one read would
+  otherwise send the 100 calls their callbacks make in one write at the read's end:
+  then the server works while the client waits, then the client while the server
+  does, in lockstep, each idle half the time. In halves the far side starts on the
+  first while this side makes the second, and both stay busy (100 no-op calls in
+  flight on one connection: 1.46x-2.05x the calls/s, for one more write per window).
+  Slices are never under half the window, so they do not shrink as they go back and
+  forth; a read is sliced once; a side awaiting no answers (a server) does not
+  slice; nothing is sliced while the send buffer is full; windows under
+  ``2 * SLICE_MIN`` are not sliced: with 10 calls in flight per connection, slicing
+  gained 1.43x on one connection but lost 21-29% with 10 to 500 connections, where
+  the far side has other work anyway and the extra writes only cost CPU.
 - **Same turn: together.** A write outside a burst goes out at once, *alone*. A
   write that follows an alone one with no input between and within ``TURN_WINDOW``
   (0.2 ms: the same reactor turn, in practice) opens a *turn*: it and the writes
@@ -62,7 +78,15 @@ from octavo.tub._wire._fast_encoder import BIG_MESSAGE
 
 from ._tls_write import direct_tls_writer
 
-__all__ = ["FLUSH_AT", "SPOOL_AT", "SPOOL_SLICE", "TURN_WINDOW", "CorkedWriter", "SendState"]
+__all__ = [
+    "FLUSH_AT",
+    "SLICE_MIN",
+    "SPOOL_AT",
+    "SPOOL_SLICE",
+    "TURN_WINDOW",
+    "CorkedWriter",
+    "SendState",
+]
 
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
@@ -74,6 +98,8 @@ SPOOL_SLICE = 4 * 1024 * 1024
 #: seconds after an alone write (no input since) within which the next write opens a
 #: turn rather than going out alone: the same reactor turn, in practice
 TURN_WINDOW = 0.0002
+#: the smallest half window that is written before the read's end (see "Half a window")
+SLICE_MIN = 8
 
 
 class SendState(Protocol):
@@ -115,6 +141,7 @@ class CorkedWriter:
         "_when_writable",
         "corked",
         "gone",
+        "slice_at",
     )
 
     def __init__(
@@ -145,6 +172,9 @@ class CorkedWriter:
         self._raw_write: Callable[[Any], object] | None = None
         #: True once the transport is gone: writes are dropped
         self.gone = False
+        #: held messages that are written at once, half a window (0: none; see
+        #: :meth:`handling`)
+        self.slice_at = 0
 
     def attach(self, transport: Any) -> None:
         """Write to ``transport`` from now on."""
@@ -172,6 +202,11 @@ class CorkedWriter:
         if self._turn is not None:
             self.end_turn_early()
         return True
+
+    def handling(self, in_flight: int) -> None:
+        """The Broker hands the callbacks of answers to our calls, with ``in_flight``
+        calls of ours out: what the burst holds goes out once it is half that many."""
+        self.slice_at = in_flight >> 1 if in_flight >= 2 * SLICE_MIN else 0
 
     def end_turn_early(self) -> None:
         """A burst begins (input arrived) during a turn: the turn ends here. What it
@@ -202,9 +237,13 @@ class CorkedWriter:
         if type(data) is not list:
             # self.write(data), inline (every message comes here)
             if self.corked or self._turn is not None:
-                self._held.append(data)  # type: ignore[arg-type]
+                held = self._held
+                held.append(data)  # type: ignore[arg-type]
                 self._held_bytes += len(data)
                 if self._held_bytes > FLUSH_AT:
+                    self.flush()  # bulk: nothing to gain by waiting
+                elif 0 < self.slice_at <= len(held) and not self._flow.send_blocked:
+                    self.slice_at = 0  # half a window, once (see the module docstring)
                     self.flush()
             elif data:
                 self._write_first([data])  # type: ignore[list-item]

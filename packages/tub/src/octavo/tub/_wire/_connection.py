@@ -237,6 +237,9 @@ class PBConnection:
         #: events not taken yet (read-only: take them with :meth:`events`)
         self.pending_events: list[PBEvent] = []
         self._events = self.pending_events
+        #: answers (and error answers) to our calls among the pending events: with
+        #: ``waiting``, the calls we have in flight (the owner resets it as it takes them)
+        self.answers_queued = 0
         #: the far end's calls on their way to the owner, in arrival order
         self.inbound = InboundCalls(self.admission, self._events)
         self._unfinished = 0  # bytes of the message being received
@@ -342,6 +345,7 @@ class PBConnection:
             return []
         out = events[:]
         events.clear()
+        self.answers_queued = 0
         return out
 
     @property
@@ -527,6 +531,7 @@ class PBConnection:
             req.on_answer()
             return
         self._events.append(event)
+        self.answers_queued += 1
 
     def _emit_answer(self, waiter: GiftWaiter) -> None:
         event = waiter.event
@@ -542,6 +547,7 @@ class PBConnection:
             return
         if type(request) is not _InternalRequest:
             self._events.append(ErrorReceived(request, failure))
+            self.answers_queued += 1
 
     def answer_refused(self, request: Any, reason: object) -> None:
         """The answer to one of our calls could not be accepted."""
