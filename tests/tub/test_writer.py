@@ -9,6 +9,7 @@ buffer to the end of the turn and are dropped when the connection is lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +23,7 @@ from octavo.tub._broker._tls_read import cork_tls_reads
 from octavo.tub._broker._writer import (
     FLUSH_AT,
     SLICE_MIN,
+    SLICE_MIN_ALONE,
     SPOOL_AT,
     SPOOL_SLICE,
     TURN_WINDOW,
@@ -214,6 +216,25 @@ class SliceTests(SynchronousTestCase):
         w.uncork()
         self.assertEqual(self.transport.writes, [b"".join(pieces)])
 
+    def test_smaller_windows_while_alone(self) -> None:
+        """Windows from 2 * SLICE_MIN_ALONE are sliced while this connection is the only
+        one of the process getting answers (no other writer handled a batch since its
+        last one); with others getting answers in between, from 2 * SLICE_MIN."""
+        a, b = self.writer, CorkedWriter(Clock(), self.flow)
+        small = 2 * SLICE_MIN_ALONE
+        a.handling(small)
+        self.assertEqual(a.slice_at, 0)  # its first batch: nothing known yet
+        a.handling(small)
+        self.assertEqual(a.slice_at, small // 2)  # alone
+        b.handling(small)
+        self.assertEqual(b.slice_at, 0)
+        a.handling(small)
+        self.assertEqual(a.slice_at, 0)  # b got answers in between
+        a.handling(small - 1)
+        self.assertEqual(a.slice_at, 0)  # alone again, but under 2 * SLICE_MIN_ALONE
+        b.handling(2 * SLICE_MIN)
+        self.assertEqual(b.slice_at, SLICE_MIN)  # big windows: always
+
     def test_not_while_the_send_buffer_is_full(self) -> None:
         w = self.writer
         w.cork()
@@ -348,10 +369,13 @@ class BrokerWriteTests(PairTestCase):
         self.conn.pump()
         self.assertEqual(self.results(more), list(range(9)))
 
-    def refill_window(self, in_flight: int, answered: int) -> list[Deferred[Any]]:
+    def refill_window(
+        self, in_flight: int, answered: int, before: Callable[[], object] = lambda: None
+    ) -> list[Deferred[Any]]:
         """``in_flight`` calls out, of which B answers ``answered`` at once (the rest
         wait in B); each answer's callback makes a new call. Returns the new calls'
-        Deferreds; B's answers have reached A in one read."""
+        Deferreds; B's answers have reached A in one read (``before`` runs just
+        before it)."""
         refills: list[Deferred[Any]] = []
 
         def refill(_: object) -> None:
@@ -363,6 +387,7 @@ class BrokerWriteTests(PairTestCase):
         self.clock.advance(0)  # the turn's end: all sent
         self.b.dataReceived(self.out.take())
         self.assertEqual(len(self.back.buffer), 1)  # B's answers: one write
+        before()
         self.a.dataReceived(self.back.take())
         self.addCleanup(self.finish, later, refills, answered)
         return refills
@@ -383,9 +408,17 @@ class BrokerWriteTests(PairTestCase):
         self.refill_window(window, window)
         self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [window // 2] * 2)
 
-    def test_a_small_window_is_not_sliced(self) -> None:
-        """Ten calls in flight (under 2 * SLICE_MIN): the ten refills are one write."""
+    def test_a_small_window_is_sliced_while_alone(self) -> None:
+        """Ten calls in flight (under 2 * SLICE_MIN), this connection the only one of
+        the process getting answers: the ten refills go in two writes of five."""
         self.refill_window(10, 10)
+        self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [5, 5])
+
+    def test_a_small_window_is_not_sliced_beside_other_connections(self) -> None:
+        """Ten calls in flight while another connection of the process gets answers
+        too: the ten refills are one write (the far side has other work anyway)."""
+        other = CorkedWriter(self.clock)
+        self.refill_window(10, 10, before=lambda: other.handling(1))
         self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [10])
 
     def test_no_slices_while_the_send_buffer_is_full(self) -> None:
