@@ -49,8 +49,12 @@ def chunk_sizes(seed: int, length: int) -> list[int]:
 def describe(value: object, leaf: Leaf | None = None) -> object:
     """A comparable, cycle-safe description of a decoded object graph (floats by
     their bits, sets sorted). Anything but inert values is an AssertionError, unless
-    ``leaf`` describes it."""
+    ``leaf`` describes it. Containers are told apart by identity, so every one seen is
+    kept alive until the walk ends: a temporary one (``leaf`` may describe an object's
+    state as a fresh dict) freed mid-walk would leave its id to the next, which would
+    then be described as a reference to it, depending on where the allocator put it."""
     labels: dict[int, int] = {}
+    seen: list[object] = []  # keeps every labelled container alive (see above)
 
     def walk(node: object, depth: int) -> object:
         if depth > MAX_DEPTH:
@@ -64,6 +68,7 @@ def describe(value: object, leaf: Leaf | None = None) -> object:
             if id(node) in labels:
                 return ("ref", labels[id(node)])
             labels[id(node)] = len(labels)
+            seen.append(node)
             if isinstance(node, dict):
                 items = [(walk(k, depth + 1), walk(v, depth + 1)) for k, v in node.items()]
                 return ("dict", tuple(items))
