@@ -83,6 +83,7 @@ from ._tls_write import direct_tls_writer
 __all__ = [
     "FLUSH_AT",
     "SLICE_MIN",
+    "SLICE_MIN_ALONE",
     "SPOOL_AT",
     "SPOOL_SLICE",
     "TURN_WINDOW",
