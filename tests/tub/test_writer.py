@@ -410,8 +410,9 @@ class BrokerWriteTests(PairTestCase):
 
     def test_a_small_window_is_sliced_while_alone(self) -> None:
         """Ten calls in flight (under 2 * SLICE_MIN), this connection the only one of
-        the process getting answers: the ten refills go in two writes of five."""
-        self.refill_window(10, 10)
+        the process getting answers (its last window, reported just before, was the
+        process's last): the ten refills go in two writes of five."""
+        self.refill_window(10, 10, before=lambda: self.a.writer.handling(10))
         self.assertEqual([len(self.b_calls(w)) for w in self.out.buffer], [5, 5])
 
     def test_a_small_window_is_not_sliced_beside_other_connections(self) -> None:

@@ -73,7 +73,7 @@ from ._keepalive import KeepaliveTimers
 from ._requests import PendingRequest
 from ._tls_read import cork_tls_reads
 from ._tub_protocol import BrokerTub, TubRefLike
-from ._writer import CorkedWriter
+from ._writer import SLICE_FROM, CorkedWriter
 
 __all__ = ["LOST_CONNECTION_ERRORS", "Broker"]
 
@@ -324,8 +324,9 @@ class Broker(Protocol):
                 inbound.taken()
             events = pending[:]
             pending.clear()
-            if conn.answers_queued:  # our calls in flight: the window to slice
-                self.writer.handling(len(conn.waiting) + conn.answers_queued)
+            if conn.answers_queued:  # a window of our calls in flight to slice (_writer)
+                if len(conn.waiting) + conn.answers_queued >= SLICE_FROM:
+                    self.writer.handling(len(conn.waiting) + conn.answers_queued)
                 conn.answers_queued = 0
             for ev in events:
                 if self.disconnected:

@@ -82,6 +82,7 @@ from ._tls_write import direct_tls_writer
 
 __all__ = [
     "FLUSH_AT",
+    "SLICE_FROM",
     "SLICE_MIN",
     "SLICE_MIN_ALONE",
     "SPOOL_AT",
@@ -105,6 +106,8 @@ TURN_WINDOW = 0.0002
 SLICE_MIN = 8
 #: the same while this connection is the only one of the process getting answers
 SLICE_MIN_ALONE = 2
+#: the smallest window the Broker reports (:meth:`CorkedWriter.handling`)
+SLICE_FROM = 2 * SLICE_MIN_ALONE
 #: batches of answers handled so far in this process, by every connection: whether a
 #: connection is the only one getting answers (:meth:`CorkedWriter.handling`)
 _answer_batches = [0]
@@ -215,9 +218,9 @@ class CorkedWriter:
 
     def handling(self, in_flight: int) -> None:
         """The Broker hands the callbacks of answers to our calls, with ``in_flight``
-        calls of ours out: what the burst holds goes out once it is half that many
-        (at least SLICE_MIN; SLICE_MIN_ALONE if no other connection of the process
-        got answers since this one last did)."""
+        calls of ours out (it reports windows from SLICE_FROM): what the burst holds
+        goes out once it is half that many (at least SLICE_MIN; SLICE_MIN_ALONE if no
+        other connection of the process reported a window since this one last did)."""
         batch = _answer_batches[0] + 1
         _answer_batches[0] = batch
         least = SLICE_MIN_ALONE if self._last_batch == batch - 1 else SLICE_MIN
