@@ -325,8 +325,8 @@ class Broker(Protocol):
             events = pending[:]
             pending.clear()
             if conn.answers_queued:  # a window of our calls in flight to slice (_writer)
-                if len(conn.waiting) + conn.answers_queued >= SLICE_FROM:
-                    self.writer.handling(len(conn.waiting) + conn.answers_queued)
+                if (in_flight := len(conn.waiting) + conn.answers_queued) >= SLICE_FROM:
+                    self.writer.handling(in_flight)
                 conn.answers_queued = 0
             for ev in events:
                 if self.disconnected:

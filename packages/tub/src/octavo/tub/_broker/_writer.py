@@ -108,8 +108,8 @@ SLICE_MIN = 8
 SLICE_MIN_ALONE = 2
 #: the smallest window the Broker reports (:meth:`CorkedWriter.handling`)
 SLICE_FROM = 2 * SLICE_MIN_ALONE
-#: batches of answers handled so far in this process, by every connection: whether a
-#: connection is the only one getting answers (:meth:`CorkedWriter.handling`)
+#: windows reported so far in this process, by every connection: whether a connection
+#: is the only one getting answers (:meth:`CorkedWriter.handling`)
 _answer_batches = [0]
 
 
