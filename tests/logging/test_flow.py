@@ -88,3 +88,25 @@ def test_bounded_ordered_and_accounted(ops: list[str]) -> None:
     assert real == sorted(real)
     notices = sum(int(e["dropped"]) for e in delivered if e["num"] == -1)  # type: ignore[call-overload]
     assert len(real) + notices == offered
+
+
+def test_acked_frees_as_many_slots_as_it_is_told() -> None:
+    q = EventQueue(lambda: 5.0, max_queue=100, max_in_flight=5)
+    for n in range(10):
+        q.offer(ev(n))
+    assert len(q.take()) == 5
+    q.acked(3)
+    assert [e["num"] for e in q.take()] == [5, 6, 7]
+    q.acked(100)  # more than are in flight: none left, never fewer than none
+    assert q.in_flight == 0
+
+
+def test_lost_events_free_their_slots_and_are_reported() -> None:
+    q = EventQueue(lambda: 7.0, max_queue=100, max_in_flight=4)
+    for n in range(4):
+        q.offer(ev(n))
+    assert len(q.take()) == 4
+    q.lost(3)
+    assert q.in_flight == 1 and q.total_dropped == 3
+    (notice,) = q.take()
+    assert notice["dropped"] == 3 and notice["facility"] == DROP_FACILITY

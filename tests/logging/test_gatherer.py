@@ -7,16 +7,22 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from octavo.logging import _gatherer
-from octavo.logging._flogfile import read_flogfile
-from octavo.logging._gatherer import LogGatherer, _FloodGate, bzip_file
+from octavo.logging._flogfile import encode_record, read_flogfile
+from octavo.logging._gatherer import (
+    LogGatherer,
+    _FloodGate,
+    bzip_file,
+    subscribe_batched_or_not,
+)
 from octavo.logging._incident_gatherer import IncidentGatherer
 from octavo.logging._incidents import NonTrailingIncidentReporter
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._plugin import LoggingPlugin
-from octavo.tub import Tub
+from octavo.tub import DeadReferenceError, Tub, Violation
 from octavo.tub._net._identity import create_certificate
 from octavo.tub._options import LOGGING_PLUGIN, register_plugin_factory, unregister_plugin_factory
 from tests.tub._loopback import LoopbackTubs
@@ -70,6 +76,7 @@ class GatheringOverTheNetwork(LoopbackTubs, unittest.TestCase):
             for t in sources:
                 t.log(f"event {i} from {t.getTubID()[:4]}", i=i)
         await until(lambda: sum(gatherer.stats.written.values()) >= 60)
+        assert gatherer.stats.batches > 0  # Octavo's logports send batches
         path = gatherer.current_file
         assert path is not None and path.endswith("---to-present.flog")
         recs = records(path)
@@ -178,7 +185,97 @@ class GathererFiles(unittest.SynchronousTestCase):
         gatherer.start()
         gatherer.stop()
         gatherer.msg(TUBID, self.event(1))
+        gatherer.msg_lines(TUBID, encode_record(self.event(2)))
         assert sum(gatherer.stats.written.values()) == 0
+
+    def test_a_batch_is_written_as_msg_would_write_its_events(self) -> None:
+        """The lines of a msg_batch land in the file exactly as the same events given
+        one by one to msg (Foolscap's way) do, in one write."""
+        events = [
+            {**self.event(n), "args": (n, "x"), "incarnation": ("abcd", None), "d": {"k": [1]}}
+            for n in range(5)
+        ]
+        clock = Clock()
+        clock.advance(1_700_000_000.25)
+        one_by_one = LogGatherer(fresh_path(self), clock=clock)
+        batched = LogGatherer(fresh_path(self), clock=clock)
+        for g in (one_by_one, batched):
+            g.start()
+            self.addCleanup(g.stop)
+        for e in events:
+            one_by_one.msg(TUBID, e)
+        writes: list[bytes] = []
+        assert batched._file is not None
+        self.patch(batched._file, "write", writes.append)
+        batched.msg_lines(TUBID, b"".join(encode_record(e) for e in events))
+        assert len(writes) == 1 and batched.stats.batches == 1
+        assert one_by_one.current_file is not None
+        with open(one_by_one.current_file, "rb") as f:
+            assert f.read().endswith(writes[0])
+        assert batched.stats.written[TUBID] == 5
+
+    def test_a_batch_through_the_flood_gate(self) -> None:
+        """The first events of a batch within the Tub's rate are written, the rest
+        counted; the notice comes before the next events written, not before these."""
+        clock = Clock()
+        gatherer = LogGatherer(fresh_path(self), clock=clock, max_events_per_second=3)
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        gatherer.msg_lines(TUBID, b"".join(encode_record(self.event(n)) for n in range(5)))
+        gatherer.msg_lines(TUBID, encode_record(self.event(5)))
+        clock.advance(1)
+        gatherer.msg_lines(TUBID, encode_record(self.event(6)))
+        assert gatherer.current_file is not None
+        written = [r["d"] for r in records(gatherer.current_file)[1:]]
+        assert [e.get("num") for e in written] == [0, 1, 2, -1, 6]
+        assert written[3]["dropped"] == 3 and gatherer.stats.flooded[TUBID] == 3
+
+
+class SubscribingBatchedOrNot(unittest.SynchronousTestCase):
+    """subscribe_batched_or_not: Octavo's batches where the logport knows them."""
+
+    class Logport:
+        def __init__(self, *refuse: str) -> None:
+            self.refuse = refuse
+            self.calls: list[tuple[str, object]] = []
+
+        def callRemote(self, name: str, observer: object) -> defer.Deferred[str]:
+            self.calls.append((name, observer))
+            if name in self.refuse:
+                return defer.fail(self.refuse_with(name))
+            return defer.succeed(f"subscription by {name}")
+
+        def refuse_with(self, name: str) -> Exception:
+            return Violation(f"method {name!r} not defined in RILogPublisher")
+
+    def subscribe(self, logport: Any) -> list[object]:
+        made: list[object] = []
+
+        def observer() -> object:
+            made.append(object())
+            return made[-1]
+
+        got: list[object] = []
+        subscribe_batched_or_not(logport, observer).addBoth(got.append)
+        assert [o for _, o in logport.calls] == made  # a new observer each call
+        return got
+
+    def test_an_octavo_logport_sends_batches(self) -> None:
+        logport = self.Logport()
+        assert self.subscribe(logport) == ["subscription by subscribe_to_batches"]
+        assert [n for n, _ in logport.calls] == ["subscribe_to_batches"]
+
+    def test_a_foolscap_logport_refuses_and_is_subscribed_to_all(self) -> None:
+        logport = self.Logport("subscribe_to_batches")
+        assert self.subscribe(logport) == ["subscription by subscribe_to_all"]
+        assert [n for n, _ in logport.calls] == ["subscribe_to_batches", "subscribe_to_all"]
+
+    def test_a_lost_connection_is_not_tried_again(self) -> None:
+        logport = self.Logport("subscribe_to_batches")
+        self.patch(logport, "refuse_with", lambda name: DeadReferenceError("gone"))
+        (failure,) = self.subscribe(logport)
+        assert isinstance(failure, Failure) and failure.check(DeadReferenceError)
+        assert [n for n, _ in logport.calls] == ["subscribe_to_batches"]
 
 
 class IncidentGathering(LoopbackTubs, unittest.TestCase):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from typing import Any
 
@@ -10,10 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 from zope.interface import implementer
 
-from octavo.logging._flogfile import read_flogfile
+from octavo.logging import _validate
+from octavo.logging._flogfile import encode_record, read_flogfile
 from octavo.logging._gatherer import (
     LogGatherer,
     RemoteInputError,
@@ -21,8 +24,13 @@ from octavo.logging._gatherer import (
     check_tubid,
 )
 from octavo.logging._incident_gatherer import IncidentGatherer
-from octavo.logging._interfaces import RILogPublisher, RISubscription
-from octavo.logging._validate import MAX_DEPTH, BadEventError, check_remote_event
+from octavo.logging._interfaces import MAX_BATCH_BYTES, RILogPublisher, RISubscription
+from octavo.logging._validate import (
+    MAX_DEPTH,
+    BadEventError,
+    check_json_event,
+    check_remote_event,
+)
 from octavo.tub import Referenceable
 from octavo.tub._net._identity import create_certificate
 from tests.tub._loopback import LoopbackTubs
@@ -78,6 +86,72 @@ def test_check_never_crashes(value: object) -> None:
         assert check_remote_event({"v": value})["v"] == value
 
 
+#: HOSTILE's events that JSON can carry (the others cannot come in a batch's line)
+HOSTILE_JSON = [(w, e) for w, e in HOSTILE if w not in ("int key", "an object", "deep")]
+HOSTILE_LINES: list[tuple[str, bytes]] = [
+    ("not JSON", b"{'num': 1}"),
+    ("two values", b'{"num": 1} {"num": 2}'),
+    ("not UTF-8", b'{"message": "\xff"}'),
+    ("UTF-16", '{"num": 1}'.encode("utf-16")),
+    ("a BOM", b'\xef\xbb\xbf{"num": 1}'),
+    ("empty", b""),
+    ("deep", b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    ("deep but short", b'{"x": ' + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1) + b"}"),
+    *((w, json.dumps(e).encode()) for w, e in HOSTILE_JSON),
+]
+
+
+@pytest.mark.parametrize(("why", "line"), HOSTILE_LINES, ids=[w for w, _ in HOSTILE_LINES])
+def test_json_check_refuses_with_a_reason(why: str, line: bytes) -> None:
+    with pytest.raises(BadEventError):
+        check_json_event(line)
+
+
+def test_json_check_accepts_ordinary_lines() -> None:
+    line = b'{"message": "50%% of %(n)d", "n": 2, "level": 20, "num": 1, "time": 2.5}'
+    assert check_json_event(line) == json.loads(line)
+    brackets_in_strings = json.dumps({"num": 1, "message": "[{" * 100}).encode()
+    assert check_json_event(brackets_in_strings)["num"] == 1  # the whole walk: shallow
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=3), c, max_size=4),
+        max_leaves=60,
+    ),
+    st.sampled_from(["num", "level", "time", "message", "format", "facility", "other"]),
+)
+def test_json_check_agrees_with_the_remote_event_check(value: object, field: str) -> None:
+    """A line is refused exactly when the event it holds is refused, whichever way
+    its length and brackets send it."""
+    line = json.dumps({field: value}).encode()
+    try:
+        expected: object = check_remote_event(json.loads(line))
+    except BadEventError:
+        expected = BadEventError
+    try:
+        got: object = check_json_event(line)
+    except BadEventError:
+        got = BadEventError
+    assert got == expected
+
+
+def test_checked_formats_are_remembered_within_bounds() -> None:
+    """A format that passed is not parsed again; one that was refused is refused
+    again; the set of remembered formats stays bounded."""
+    _validate._WELL_FORMED.clear()
+    for n in range(3 * _validate._WELL_FORMED_MAX):
+        check_remote_event({"format": f"%(x)d {n}", "x": 1})
+        assert len(_validate._WELL_FORMED) <= _validate._WELL_FORMED_MAX
+    check_remote_event({"format": "%(x)5d " + "y" * 300, "x": 1})
+    assert "%(x)5d " + "y" * 300 not in _validate._WELL_FORMED  # too long to keep
+    for _ in range(2):
+        with pytest.raises(BadEventError):
+            check_remote_event({"format": "%(x)99999d", "x": 1})
+    assert "%(x)99999d" not in _validate._WELL_FORMED
+
+
 @pytest.mark.parametrize(
     "nodeid", [b"../../etc", "UPPER", "", b"\xff\xfe", 42, "a" * 65, "aaaa/bbbb"]
 )
@@ -116,12 +190,24 @@ class GathererSurvives(unittest.SynchronousTestCase):
         assert gatherer.stats.refused["bad event"] == len(HOSTILE)
         self.flushLoggedErrors()
 
+    def test_each_hostile_line_of_a_batch_is_skipped_between_good_ones(self) -> None:
+        gatherer, _ = self.make()
+        lines = []
+        for n, (_, bad) in enumerate(HOSTILE_LINES):
+            lines += [encode_record({"num": n, "message": "good"}), bad + b"\n"]
+        gatherer.msg_lines(TUBID, b"".join(lines) + b'{"num": 99}')  # (no last newline)
+        assert [e["num"] for e in self.written(gatherer)] == [*range(len(HOSTILE_LINES)), 99]
+        assert gatherer.stats.refused["bad event"] == len(HOSTILE_LINES)
+        self.flushLoggedErrors()
+
     def test_an_event_too_big_to_write_is_refused(self) -> None:
         gatherer, _ = self.make(max_record_bytes=10_000)
         gatherer.msg(TUBID, {"num": 1, "blob": "y" * 20_000})
         gatherer.msg(TUBID, {"num": 2})
-        assert [e["num"] for e in self.written(gatherer)] == [2]
-        assert gatherer.stats.refused["too big"] == 1
+        gatherer.msg_lines(TUBID, encode_record({"num": 3, "blob": "y" * 20_000}))
+        gatherer.msg_lines(TUBID, encode_record({"num": 4}))
+        assert [e["num"] for e in self.written(gatherer)] == [2, 4]
+        assert gatherer.stats.refused["too big"] == 2
 
     def test_a_flood_is_cut_and_noted(self) -> None:
         gatherer, clock = self.make(max_events_per_second=100)
@@ -172,7 +258,51 @@ class HostilePublisher(Referenceable):  # type: ignore[misc]
         self.sent += 1
 
 
+@implementer(RILogPublisher)
+class HostileBatchPublisher(Referenceable):  # type: ignore[misc]
+    """A logport that takes a batched subscription and sends garbage batches, then a
+    good one; each call's outcome is kept."""
+
+    def __init__(self, garbage: list[object]) -> None:
+        self.garbage = garbage
+        self.outcomes: list[object] = []
+
+    def remote_subscribe_to_batches(self, observer: Any, catch_up: bool = False) -> Referenceable:
+        good = encode_record({"num": 7, "message": "good"})
+        for g in [*self.garbage, good]:
+            observer.callRemote("msg_batch", g).addBoth(self.outcomes.append)
+        return Subscription()
+
+
 class GathererSurvivesTheNetwork(LoopbackTubs, unittest.TestCase):
+    async def test_garbage_batches_over_the_wire_are_skipped(self) -> None:
+        gatherer = LogGatherer(fresh_path(self))
+        gatherer.start()
+        self.addCleanup(gatherer.stop)
+        gfurl = self.make_tub(CERTS[0]).registerReference(gatherer)
+        evil = self.make_tub(CERTS[1])
+        rref = await evil.getReference(gfurl)
+        garbage: list[object] = [
+            "a str, not bytes",
+            {"num": 1},
+            b"x" * (MAX_BATCH_BYTES + 1),
+            b"not json\n[1, 2]\n" + json.dumps({"num": 1.5}).encode(),
+        ]
+        publisher = HostileBatchPublisher(garbage)
+        await rref.callRemote("logport", evil.getTubID(), publisher)
+        for _ in range(200):
+            if len(publisher.outcomes) == len(garbage) + 1:
+                break
+            await turns(1)
+        refused = [o for o in publisher.outcomes[:3] if isinstance(o, Failure)]
+        assert len(refused) == 3  # the wrong types and the oversized batch
+        assert publisher.outcomes[3:] == [None, None]
+        assert gatherer.current_file is not None
+        events = [r["d"] for r in list(read_flogfile(gatherer.current_file))[1:]]
+        assert events == [{"num": 7, "message": "good"}]
+        assert gatherer.stats.refused["bad event"] == 3 and gatherer.stats.batches == 2
+        self.flushLoggedErrors()
+
     async def test_garbage_over_the_wire_is_skipped(self) -> None:
         gatherer = LogGatherer(fresh_path(self))
         gatherer.start()

@@ -28,13 +28,27 @@ EXPECTED = {
 }
 
 
+#: Octavo's own methods beside Foolscap's (its batched event subscriptions)
+EXTENSIONS = {
+    "RILogObserver.foolscap.lothar.com": {"msg_batch": ["lines"]},
+    "RILogPublisher.foolscap.lothar.com": {"subscribe_to_batches": ["observer", "catch_up"]},
+}
+
+
 def test_names_methods_and_arguments() -> None:
     for remote_name, methods in EXPECTED.items():
         iface = getRemoteInterfaceByName(remote_name)
         assert iface.__remote_name__ == remote_name
-        assert sorted(iface.names()) == sorted(methods)
-        for method, args in methods.items():
+        ours = {**methods, **EXTENSIONS.get(remote_name, {})}
+        assert sorted(iface.names()) == sorted(ours)
+        for method, args in ours.items():
             assert list(iface[method].argumentNames) == args, (remote_name, method)
+
+
+def test_the_extensions_constraints() -> None:
+    assert ri.RILogPublisher["subscribe_to_batches"].required == ["observer"]
+    lines = ri.RILogObserver["msg_batch"].argConstraints["lines"]
+    assert lines.maxLength == ri.MAX_BATCH_BYTES
 
 
 def test_optional_arguments_have_foolscap_defaults() -> None:

@@ -3,6 +3,7 @@ whose answers the test releases, so flow control is visible without sockets."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from octavo.logging._incidents import NonTrailingIncidentReporter
+from octavo.logging._interfaces import MAX_BATCH, MAX_BATCH_BYTES
 from octavo.logging._logger import FoolscapLogger
 from octavo.logging._publisher import (
     BadIncidentNameError,
@@ -149,6 +151,94 @@ def test_dead_reference_unsubscribes_other_failures_count_as_drops() -> None:
     assert notice["dropped"] == 1
     observer.calls[1][2].errback(Failure(DeadReferenceError("gone")))
     assert not sub.subscribed and logger.observers == []
+
+
+def subscribe_batched(
+    logger: FakeLogger, catch_up: bool = False, **kw: Any
+) -> tuple[Subscription, FakeObserver, Turns]:
+    turns = Turns()
+    publisher = LogPublisher(logger, now=lambda: 42.0, schedule=turns, **kw)
+    observer = FakeObserver()
+    sub = publisher.remote_subscribe_to_batches(observer, catch_up)
+    assert observer.calls == [] and sub.batched
+    turns.run()
+    return sub, observer, turns
+
+
+def batches(observer: FakeObserver) -> list[list[dict[str, Any]]]:
+    """The events of each ``msg_batch`` call, decoded from its JSON lines."""
+    out = []
+    for name, args, _ in observer.calls:
+        assert name == "msg_batch" and isinstance(args[0], bytes) and len(args) == 1
+        assert args[0].endswith(b"\n")
+        out.append([json.loads(line) for line in args[0].splitlines()])
+    return out
+
+
+def test_batched_events_leave_as_json_lines_one_batch_at_a_time() -> None:
+    """The first turn's events leave in one call; those logged while it is unanswered
+    wait, and leave together once it is answered."""
+    logger = FakeLogger()
+    _, observer, turns = subscribe_batched(logger)
+    for n in range(3):
+        logger.emit(n)
+    turns.run()
+    for n in range(3, 10):
+        logger.emit(n)
+        turns.run()
+    assert [[e["num"] for e in b] for b in batches(observer)] == [[0, 1, 2]]
+    observer.answer_all()
+    turns.run()
+    got = batches(observer)
+    assert [[e["num"] for e in b] for b in got] == [[0, 1, 2], list(range(3, 10))]
+    assert got[0][0] == {"num": 0, "message": "e0", "level": 20, "time": 1.0}
+
+
+def test_batches_are_split_at_max_batch_events_and_bytes() -> None:
+    """What one turn may send (the window of events in flight) leaves in calls of at
+    most MAX_BATCH events and MAX_BATCH_BYTES; the rest waits for the answers."""
+    logger = FakeLogger([{"num": n, "message": f"e{n}"} for n in range(450)])
+    _, observer, turns = subscribe_batched(logger, catch_up=True, max_in_flight_batched=400)
+    assert [len(b) for b in batches(observer)] == [MAX_BATCH, MAX_BATCH]
+    observer.answer_all()
+    turns.run()
+    assert [len(b) for b in batches(observer)] == [MAX_BATCH, MAX_BATCH, 50]
+    assert [e["num"] for b in batches(observer) for e in b] == list(range(450))
+    big = "x" * (MAX_BATCH_BYTES // 3)
+    logger2 = FakeLogger([{"num": n, "message": big} for n in range(5)])
+    _, observer2, _ = subscribe_batched(logger2, catch_up=True)
+    assert [[e["num"] for e in b] for b in batches(observer2)] == [[0, 1], [2, 3], [4]]
+    assert all(len(args[0]) <= MAX_BATCH_BYTES for _, args, _ in observer2.calls)
+
+
+def test_an_event_too_big_for_any_batch_is_dropped_and_reported() -> None:
+    logger = FakeLogger()
+    sub, observer, turns = subscribe_batched(logger)
+    for o in logger.observers:
+        o({"num": 1, "message": "x" * MAX_BATCH_BYTES})
+        o({"num": 2, "message": "small"})
+    turns.run()
+    assert [[e["num"] for e in b] for b in batches(observer)] == [[2]]
+    assert sub.queue.total_dropped == 1 and sub.queue.in_flight == 1
+    observer.answer_all()
+    turns.run()
+    (notice,) = batches(observer)[1]
+    assert notice["dropped"] == 1
+
+
+def test_batched_failures_count_every_event_dead_references_unsubscribe() -> None:
+    logger = FakeLogger()
+    sub, observer, turns = subscribe_batched(logger)
+    for n in range(4):
+        logger.emit(n)
+    turns.run()
+    observer.calls[0][2].errback(Failure(ValueError("observer refused them")))
+    turns.run()
+    assert sub.subscribed and sub.queue.total_dropped == 4 and sub.queue.in_flight == 1
+    (notice,) = batches(observer)[1]
+    assert notice["dropped"] == 4
+    observer.calls[1][2].errback(Failure(DeadReferenceError("gone")))
+    assert not sub.subscribed and logger.observers == [] and sub.queue.in_flight == 0
 
 
 def test_unsubscribe_by_publisher_refuses_strangers() -> None:

@@ -7,7 +7,7 @@ and counted. Once there is room again the queue carries one extra event, a
 notice ``"log-publisher: N events dropped"`` at UNUSUAL level, where the drops
 happened, so any subscriber (a Foolscap one too) sees what it missed as an
 ordinary event. The caller does the sending: :meth:`EventQueue.take` gives the
-events to send now, :meth:`EventQueue.acked` says one was answered.
+events to send now, :meth:`EventQueue.acked` says how many were answered.
 """
 
 from __future__ import annotations
@@ -79,10 +79,16 @@ class EventQueue:
             self.in_flight += 1
         return out
 
-    def acked(self) -> None:
-        """One event sent earlier was answered (or failed): its slot is free."""
-        if self.in_flight > 0:
-            self.in_flight -= 1
+    def acked(self, count: int = 1) -> None:
+        """``count`` events sent earlier were answered (or failed): their slots are free."""
+        self.in_flight = max(0, self.in_flight - count)
+
+    def lost(self, count: int = 1) -> None:
+        """``count`` events taken were not delivered: their slots are free, and they
+        are counted as dropped (and reported)."""
+        self.acked(count)
+        self.pending_drops += count
+        self.total_dropped += count
 
     def _report_drops(self) -> None:
         if self.pending_drops and len(self._queue) < self.max_queue:

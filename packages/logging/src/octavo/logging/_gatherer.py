@@ -53,7 +53,8 @@ from octavo.tub import Referenceable
 from ._flogfile import MAGIC, encode_record
 from ._interfaces import RILogGatherer, RILogObserver
 from ._limits import PeerLimits, TooManySubscriptionsError, peer_of
-from ._validate import BadEventError, check_remote_event, remote_text
+from ._publisher import connection_gone
+from ._validate import BadEventError, check_json_event, check_remote_event, remote_text
 
 __all__ = [
     "MAX_COUNTED_TUBS",
@@ -69,6 +70,7 @@ __all__ = [
     "format_time",
     "give_back",
     "report",
+    "subscribe_batched_or_not",
 ]
 
 _log = Logger()
@@ -134,13 +136,13 @@ MAX_COUNTED_TUBS = 10_000
 OTHER_TUBS = "(other tubs)"
 
 
-def count_for(counter: Counter[str], tubid: str) -> None:
-    """One more for ``tubid``, or for :data:`OTHER_TUBS` once the counter holds
+def count_for(counter: Counter[str], tubid: str, n: int = 1) -> None:
+    """``n`` more for ``tubid``, or for :data:`OTHER_TUBS` once the counter holds
     :data:`MAX_COUNTED_TUBS` TubIDs and this is not one of them."""
     if tubid in counter or len(counter) < MAX_COUNTED_TUBS:
-        counter[tubid] += 1
+        counter[tubid] += n
     else:
-        counter[OTHER_TUBS] += 1
+        counter[OTHER_TUBS] += n
 
 
 @dataclass
@@ -157,6 +159,8 @@ class GathererStats:
     logports: int = 0
     #: subscriptions those logports confirmed
     subscribed: int = 0
+    #: ``msg_batch`` calls received (Octavo logports; a Foolscap one sends ``msg``)
+    batches: int = 0
 
 
 def report(stats: GathererStats, reason: str, detail: str) -> None:
@@ -174,6 +178,26 @@ def follow_logport(limits: PeerLimits, stats: GathererStats, logport: Any) -> Ca
         raise
     logport.notifyOnDisconnect(release)
     return release
+
+
+def subscribe_batched_or_not(logport: Any, observer: Callable[[], Any]) -> Deferred[Any]:
+    """Subscribe an ``observer()`` to every event of ``logport``: in ``msg_batch`` calls
+    if the logport knows ``subscribe_to_batches`` (Octavo's), else (a Foolscap logport
+    refuses that method) with Foolscap's ``subscribe_to_all``.
+
+    The fallback sends a new observer: the refused call's observer reference was never
+    read by the logport (it refuses a call before its arguments), so sending that one
+    again, by number only, would name nothing it knows."""
+    d: Deferred[Any] = logport.callRemote("subscribe_to_batches", observer())
+
+    def unbatched(failure: Failure) -> Deferred[Any] | Failure:
+        if connection_gone(failure):
+            return failure
+        fallback: Deferred[Any] = logport.callRemote("subscribe_to_all", observer())
+        return fallback
+
+    d.addErrback(unbatched)
+    return d
 
 
 def give_back(failure: Failure, release: Callable[[], None]) -> Failure:
@@ -233,6 +257,9 @@ class _EventObserver(Referenceable):
     def remote_msg(self, logmsg: object) -> None:
         self.gatherer.msg(self.tubid, logmsg)
 
+    def remote_msg_batch(self, lines: bytes) -> None:
+        self.gatherer.msg_lines(self.tubid, lines)
+
     def remote_done(self) -> None:
         return None
 
@@ -259,19 +286,25 @@ class _FloodGate:
         #: dropped and not yet noted in the file, per tubid
         self.unreported: Counter[str] = Counter()
 
-    def admit(self, tubid: str) -> bool:
+    def has_room(self, tubid: str) -> bool:
+        """Would :meth:`admit` take at least one more event from ``tubid`` now?"""
+        start, count = self._window.get(tubid, (-1, 0))
+        return start != int(self._now()) or count < self.limit
+
+    def admit(self, tubid: str, n: int = 1) -> int:
+        """How many of ``n`` more events from ``tubid`` are within its budget (the
+        first ones); the rest are counted as dropped."""
         second = int(self._now())
         start, count = self._window.get(tubid, (-1, 0))
         if start != second:
             count = 0
             if len(self._window) >= self.max_tubs:
                 self._window = {t: w for t, w in self._window.items() if w[0] == second}
-        count += 1
-        self._window[tubid] = (second, count)
-        if count > self.limit:
-            self.unreported[tubid] += 1
-            return False
-        return True
+        admitted = max(0, min(n, self.limit - count))
+        self._window[tubid] = (second, count + n)
+        if admitted < n:
+            self.unreported[tubid] += n - admitted
+        return admitted
 
 
 @implementer(RILogGatherer)
@@ -374,7 +407,7 @@ class LogGatherer(Referenceable):
             raise
         release = follow_logport(self.limits, self.stats, logport)
         self.stats.logports += 1
-        d: Deferred[Any] = logport.callRemote("subscribe_to_all", _EventObserver(tubid, self))
+        d = subscribe_batched_or_not(logport, lambda: _EventObserver(tubid, self))
         d.addCallbacks(self._subscribed, give_back, errbackArgs=(release,))
         return d
 
@@ -383,23 +416,65 @@ class LogGatherer(Referenceable):
 
     def msg(self, tubid: str, logmsg: object) -> None:
         """Write one event from ``tubid`` (checked; refused ones are reported)."""
-        if self._file is None:
+        if self._file is None or not self._admit(tubid):
             return
-        if not self._gate.admit(tubid):
-            count_for(self.stats.flooded, tubid)
-            return
-        self._note_floods()
         try:
             event = check_remote_event(logmsg)
         except BadEventError as e:
             report(self.stats, "bad event", f"from {tubid}: {e}")
             return
         line = encode_record({"from": tubid, "rx_time": self.clock.seconds(), "d": event})
-        if len(line) > self.max_record_bytes:
-            report(self.stats, "too big", f"from {tubid}: {len(line)} bytes")
+        self._write(tubid, [line])
+
+    def msg_lines(self, tubid: str, data: bytes) -> None:
+        """Write the events of a ``msg_batch`` from ``tubid`` (JSON lines, oldest
+        first) in one write: each line checked, refused ones reported and skipped, and
+        the others written as they came, inside their wrapper."""
+        self.stats.batches += 1
+        if self._file is None:
             return
-        self._file.write(line)
-        count_for(self.stats.written, tubid)
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        head = b'{"from": "%s", "rx_time": %s, "d": ' % (
+            tubid.encode("ascii"),
+            repr(self.clock.seconds()).encode("ascii"),
+        )
+        records = []
+        for line in lines[: self._admit(tubid, len(lines))]:
+            try:
+                check_json_event(line)
+            except BadEventError as e:
+                report(self.stats, "bad event", f"from {tubid}: {e}")
+                continue
+            records.append(head + line + b"}\n")
+        self._write(tubid, records)
+
+    def _admit(self, tubid: str, n: int = 1) -> int:
+        """How many of ``n`` more events from ``tubid`` are within its rate (the first
+        ones; the others are counted as flooded, and noted in the file before the next
+        events written)."""
+        if self._gate.unreported and self._gate.has_room(tubid):
+            self._note_floods()
+        admitted = self._gate.admit(tubid, n)
+        if admitted < n:
+            count_for(self.stats.flooded, tubid, n - admitted)
+        return admitted
+
+    def _write(self, tubid: str, records: list[bytes]) -> None:
+        """Write ``records`` (flogfile lines) from ``tubid`` but those too big."""
+        if self._file is None:
+            return
+        fits = []
+        for record in records:
+            if len(record) <= self.max_record_bytes:
+                fits.append(record)
+            else:
+                report(self.stats, "too big", f"from {tubid}: {len(record)} bytes")
+        if not fits:
+            return
+        self._file.write(b"".join(fits))
+        count_for(self.stats.written, tubid, len(fits))
         if self.rotate_size and self._file.size >= self.rotate_size:
             self.do_rotate()
 

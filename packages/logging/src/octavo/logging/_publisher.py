@@ -1,10 +1,17 @@
 """The logport: a Tub's :class:`RILogPublisher`, and the subscriptions it hands out.
 
 Each event subscription is an immediate observer of the logger that feeds an
-:class:`~._flow.EventQueue`: at most ``max_in_flight`` ``msg`` calls wait for
-their answer and at most ``max_queue`` events wait behind them, so a slow or
-stuck subscriber costs a bounded amount of memory; what is dropped is reported
-to it as an event. A subscription ends on ``unsubscribe``, on disconnect, or
+:class:`~._flow.EventQueue`: at most ``max_in_flight`` events wait for their
+answer and at most ``max_queue`` events wait behind them, so a slow or stuck
+subscriber costs a bounded amount of memory; what is dropped is reported to it
+as an event. ``subscribe_to_all`` (Foolscap's) sends each event in its own
+``msg`` call; ``subscribe_to_batches`` (Octavo's) sends what is queued as JSON
+lines in ``msg_batch`` calls of up to :data:`~._interfaces.MAX_BATCH` events and
+:data:`~._interfaces.MAX_BATCH_BYTES`, with a window of ``max_in_flight_batched``
+events: one call, one answer and one write for many events, which is what lets a
+gatherer keep up with many busy Tubs. An event whose line alone is longer than a
+batch may be is dropped and counted like the others.
+A subscription ends on ``unsubscribe``, on disconnect, or
 when sending fails because the connection is gone.
 
 Each peer (the TubID of the observer's connection) may hold at most
@@ -36,9 +43,9 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 from octavo.tub import DeadReferenceError, Referenceable, eventually
 
 from . import app_versions as _app_versions
-from ._flogfile import FlogFileError, read_flogfile
+from ._flogfile import FlogFileError, encode_record, read_flogfile
 from ._flow import EventQueue
-from ._interfaces import RILogPublisher, RISubscription
+from ._interfaces import MAX_BATCH, MAX_BATCH_BYTES, RILogPublisher, RISubscription
 from ._limits import PeerLimits, peer_of
 from ._validate import remote_text
 
@@ -49,6 +56,7 @@ __all__ = [
     "PublishingLogger",
     "Subscription",
     "app_versions",
+    "connection_gone",
 ]
 
 Event = dict[str, Any]
@@ -62,6 +70,10 @@ MAX_INCIDENT_ANNOUNCEMENTS = 100
 MAX_SUBSCRIPTIONS_PER_PEER = 10
 #: live subscriptions a logport serves in all
 MAX_SUBSCRIPTIONS = 100
+#: events a batched subscription keeps in flight
+MAX_IN_FLIGHT_BATCHED = 2 * MAX_BATCH
+#: ``msg_batch`` calls a batched subscription keeps in flight
+BATCHES_IN_FLIGHT = 1
 
 
 def _nothing() -> None:
@@ -89,7 +101,8 @@ def app_versions() -> dict[str, str]:
     return dict(_app_versions.versions)
 
 
-def _connection_gone(failure: Failure) -> bool:
+def connection_gone(failure: Failure) -> bool:
+    """The failure says the peer's connection is gone (not that it refused something)."""
     found = failure.check(DeadReferenceError, ConnectionDone, ConnectionLost)  # type: ignore[no-untyped-call,unused-ignore]
     return found is not None
 
@@ -108,8 +121,11 @@ class Subscription(Referenceable):
         max_queue: int = 2000,
         max_in_flight: int = 100,
         release: Callable[[], None] = _nothing,
+        batched: bool = False,
     ) -> None:
         self.observer = observer
+        #: events go in ``msg_batch`` calls (``subscribe_to_batches``), not one ``msg`` each
+        self.batched = batched
         self.logger = logger
         self.queue = EventQueue(now, max_queue=max_queue, max_in_flight=max_in_flight)
         self.subscribed = False
@@ -119,6 +135,8 @@ class Subscription(Referenceable):
         self._schedule = schedule
         self._pump_scheduled = False
         self._nod_marker: Any = None
+        #: ``msg_batch`` calls not yet answered
+        self._batches_out = 0
 
     def subscribe(self, catch_up: bool = False) -> None:
         """Start observing; with ``catch_up`` send the buffered events first, oldest first."""
@@ -162,22 +180,51 @@ class Subscription(Referenceable):
     def _pump(self) -> None:
         if not self.subscribed:
             return
-        for event in self.queue.take():
-            d = self.observer.callRemote("msg", event)
-            d.addCallbacks(self._answered, self._failed)
+        if self.batched and self._batches_out >= BATCHES_IN_FLIGHT:
+            return  # the events queued meanwhile leave together once one is answered
+        events = self.queue.take()
+        if not self.batched:
+            for event in events:
+                d = self.observer.callRemote("msg", event)
+                d.addCallbacks(self._answered, self._failed)
+            return
+        lines: list[bytes] = []
+        size = 0
+        for event in events:
+            line = encode_record(event)
+            if len(line) > MAX_BATCH_BYTES:
+                self.queue.lost()  # too big for any batch
+                continue
+            if len(lines) == MAX_BATCH or size + len(line) > MAX_BATCH_BYTES:
+                self._send_batch(lines)
+                lines, size = [], 0
+            lines.append(line)
+            size += len(line)
+        if lines:
+            self._send_batch(lines)
 
-    def _answered(self, _: object) -> None:
-        self.queue.acked()
+    def _send_batch(self, lines: list[bytes]) -> None:
+        n = len(lines)
+        self._batches_out += 1
+        d = self.observer.callRemote("msg_batch", b"".join(lines))
+        d.addBoth(self._batch_back)
+        d.addCallbacks(self._answered, self._failed, (n,), None, (n,))
+
+    def _batch_back(self, result: object) -> object:
+        self._batches_out -= 1
+        return result
+
+    def _answered(self, _: object, count: int = 1) -> None:
+        self.queue.acked(count)
         self._wake()
 
-    def _failed(self, failure: Failure) -> None:
-        self.queue.acked()
-        if _connection_gone(failure):
+    def _failed(self, failure: Failure, count: int = 1) -> None:
+        if connection_gone(failure):
+            self.queue.acked(count)
             self.unsubscribe()
             return
-        # the event could not be sent (or the observer refused it): count it, go on
-        self.queue.pending_drops += 1
-        self.queue.total_dropped += 1
+        # the events could not be sent (or the observer refused them): count, go on
+        self.queue.lost(count)
         self._wake()
 
 
@@ -240,7 +287,7 @@ class IncidentSubscription(Referenceable):
 
     def _answered(self, result: object) -> None:
         self.outstanding -= 1
-        if isinstance(result, Failure) and _connection_gone(result):
+        if isinstance(result, Failure) and connection_gone(result):
             self.unsubscribe()
 
 
@@ -256,6 +303,7 @@ class LogPublisher(Referenceable):
         schedule: Schedule = eventually,
         max_queue: int = 2000,
         max_in_flight: int = 100,
+        max_in_flight_batched: int = MAX_IN_FLIGHT_BATCHED,
         max_subscriptions_per_peer: int = MAX_SUBSCRIPTIONS_PER_PEER,
         max_subscriptions: int = MAX_SUBSCRIPTIONS,
     ) -> None:
@@ -264,6 +312,7 @@ class LogPublisher(Referenceable):
         self._schedule = schedule
         self._max_queue = max_queue
         self._max_in_flight = max_in_flight
+        self._max_in_flight_batched = max_in_flight_batched
         #: the event subscriptions handed out (while they live)
         self.subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
         #: live subscriptions per peer and in all (both kinds)
@@ -278,6 +327,12 @@ class LogPublisher(Referenceable):
         return os.getpid()
 
     def remote_subscribe_to_all(self, observer: Any, catch_up: bool = False) -> Subscription:
+        return self._subscribe(observer, catch_up, batched=False)
+
+    def remote_subscribe_to_batches(self, observer: Any, catch_up: bool = False) -> Subscription:
+        return self._subscribe(observer, catch_up, batched=True)
+
+    def _subscribe(self, observer: Any, catch_up: bool, *, batched: bool) -> Subscription:
         release = self.limits.acquire(peer_of(observer))
         s = Subscription(
             observer,
@@ -285,8 +340,9 @@ class LogPublisher(Referenceable):
             now=self._now,
             schedule=self._schedule,
             max_queue=self._max_queue,
-            max_in_flight=self._max_in_flight,
+            max_in_flight=self._max_in_flight_batched if batched else self._max_in_flight,
             release=release,
+            batched=batched,
         )
         self.subscriptions.add(s)
         # answer the call before any event is sent

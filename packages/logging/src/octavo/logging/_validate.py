@@ -9,11 +9,13 @@ containers, scalars and Failures, well-known fields of the wrong type (``num``,
 ``level``, ``time``, ``format``, ``message``), or %-conversions in ``format`` /
 ``message`` wider than :data:`MAX_FORMAT_WIDTH` (or ``*``), which would make
 formatting the event allocate without bound. The walk is iterative, so no
-input can make it recurse without bound.
+input can make it recurse without bound. :func:`check_json_event` does the same
+for an event that came as a line of JSON (Octavo's batched subscriptions).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_STRING",
     "BadEventError",
+    "check_json_event",
     "check_remote_event",
 ]
 
@@ -33,6 +36,8 @@ MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 #: characters (or bytes) of one string, at most
 MAX_STRING = 1_000_000
+# a JSON line this short holds fewer values than MAX_ITEMS and no longer string
+_SMALL_LINE = min(MAX_ITEMS, MAX_STRING)
 
 # a Failure (log.err's "failure", a CopiedFailure on arrival) is kept whole
 #: the widest field a %-format of a remote event may ask for
@@ -51,6 +56,19 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "message": (str,),
     "facility": (str,),
 }
+
+
+# the exact types a well-known field's value is taken as without a closer look
+_EXACT: dict[str, frozenset[type]] = {
+    field: frozenset(t for t in types if t is not bool) for field, types in _FIELD_TYPES.items()
+}
+_ABSENT = object()
+# formats and messages (of at most _WELL_FORMED_LONGEST characters) whose
+# %-conversions passed, since events repeat them: a set cleared once it holds
+# _WELL_FORMED_MAX of them, so at most a few hundred kB
+_WELL_FORMED: set[str] = set()
+_WELL_FORMED_MAX = 1024
+_WELL_FORMED_LONGEST = 256
 
 
 def remote_text(value: object, what: str, encoding: str, error: type[Exception]) -> str:
@@ -126,21 +144,31 @@ def check_remote_event(obj: object) -> dict[str, Any]:
     if nested:
         _walk(nested, budget)
     event = dict(obj) if str_keys else {_key(k): v for k, v in obj.items()}
+    _check_fields(event)
+    return event
+
+
+def _check_fields(event: dict[str, Any]) -> None:
+    """The well-known fields' types (bytes made str in place) and %-conversions."""
     for field, types in _FIELD_TYPES.items():
-        if field in event:
-            value = event[field]
-            if isinstance(value, bytes) and str in types:
-                value = event[field] = value.decode("utf-8", "replace")
-            if isinstance(value, bool) or not isinstance(value, types):
-                raise BadEventError(
-                    f"event field {field!r} must be {'/'.join(t.__name__ for t in types)}, "
-                    f"not {type(value).__name__}"
-                )
+        value = event.get(field, _ABSENT)
+        if type(value) in _EXACT[field] or value is _ABSENT:
+            continue
+        if isinstance(value, bytes) and str in types:
+            value = event[field] = value.decode("utf-8", "replace")
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise BadEventError(
+                f"event field {field!r} must be {'/'.join(t.__name__ for t in types)}, "
+                f"not {type(value).__name__}"
+            )
     for field in ("format", "message"):
         text = event.get(field)
-        if isinstance(text, str) and "%" in text:
+        if isinstance(text, str) and "%" in text and text not in _WELL_FORMED:
             _check_conversions(field, text)
-    return event
+            if len(text) <= _WELL_FORMED_LONGEST:
+                if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
+                    _WELL_FORMED.clear()
+                _WELL_FORMED.add(text)
 
 
 def _check_conversions(field: str, text: str) -> None:
@@ -152,3 +180,24 @@ def _check_conversions(field: str, text: str) -> None:
                     f"event field {field!r} asks for a field width {spec!r} "
                     f"(more than {MAX_FORMAT_WIDTH} or '*')"
                 )
+
+
+def check_json_event(line: bytes) -> dict[str, Any]:
+    """The event one line of UTF-8 JSON holds, checked as :func:`check_remote_event`
+    checks one (so the line may be written as it is), or BadEventError.
+
+    JSON holds only str keys, strs, numbers, bools, None, lists and dicts, and a line
+    shorter than :data:`MAX_ITEMS` bytes (and :data:`MAX_STRING`) cannot hold more
+    values or a longer string than those allow, nor nest deeper than it has ``[`` and
+    ``{``: such a line needs only its well-known fields checked; any other goes through
+    :func:`check_remote_event`'s whole walk."""
+    try:
+        obj = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # (UnicodeDecodeError is a ValueError)
+        raise BadEventError(f"event line is not UTF-8 JSON: {str(e)[:200]}") from None
+    if not isinstance(obj, dict):
+        raise BadEventError(f"an event must be a dict, not {type(obj).__name__}")
+    if len(line) >= _SMALL_LINE or line.count(b"[") + line.count(b"{") > MAX_DEPTH:
+        return check_remote_event(obj)
+    _check_fields(obj)
+    return obj
