@@ -74,13 +74,16 @@ class Turns:
 
 
 def subscribe(
-    logger: FakeLogger, catch_up: bool = False, **kw: Any
+    logger: FakeLogger, catch_up: bool = False, *, batched: bool = False, **kw: Any
 ) -> tuple[Subscription, FakeObserver, Turns]:
     turns = Turns()
     publisher = LogPublisher(logger, now=lambda: 42.0, schedule=turns, **kw)
     observer = FakeObserver()
-    sub = publisher.remote_subscribe_to_all(observer, catch_up)
-    assert observer.calls == []  # nothing before the call has answered
+    if batched:
+        sub = publisher.remote_subscribe_to_batches(observer, catch_up)
+    else:
+        sub = publisher.remote_subscribe_to_all(observer, catch_up)
+    assert observer.calls == [] and sub.batched == batched  # nothing before the answer
     turns.run()
     return sub, observer, turns
 
@@ -156,13 +159,7 @@ def test_dead_reference_unsubscribes_other_failures_count_as_drops() -> None:
 def subscribe_batched(
     logger: FakeLogger, catch_up: bool = False, **kw: Any
 ) -> tuple[Subscription, FakeObserver, Turns]:
-    turns = Turns()
-    publisher = LogPublisher(logger, now=lambda: 42.0, schedule=turns, **kw)
-    observer = FakeObserver()
-    sub = publisher.remote_subscribe_to_batches(observer, catch_up)
-    assert observer.calls == [] and sub.batched
-    turns.run()
-    return sub, observer, turns
+    return subscribe(logger, catch_up, batched=True, **kw)
 
 
 def batches(observer: FakeObserver) -> list[list[dict[str, Any]]]:
