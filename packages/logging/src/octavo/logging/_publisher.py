@@ -7,11 +7,12 @@ subscriber costs a bounded amount of memory; what is dropped is reported to it
 as an event. ``subscribe_to_all`` (Foolscap's) sends each event in its own
 ``msg`` call; ``subscribe_to_batches`` (Octavo's) sends what is queued as JSON
 lines in ``msg_batch`` calls of up to :data:`~._interfaces.MAX_BATCH` events and
-:data:`~._interfaces.MAX_BATCH_BYTES`, with a window of ``max_in_flight_batched``
-events: one call, one answer and one write for many events, which is what lets a
-gatherer keep up with many busy Tubs. An event whose line alone is longer than a
-batch may be is dropped and counted like the others.
-A subscription ends on ``unsubscribe``, on disconnect, or
+:data:`~._interfaces.MAX_BATCH_BYTES`, and only once the calls it sent before are
+answered, so what is logged meanwhile leaves together (at most
+``max_in_flight_batched`` events in flight): one call, one answer and one write for
+many events, which is what lets a gatherer keep up with many busy Tubs. An event
+whose line alone is longer than a batch may hold is dropped, and counted as the
+others are. A subscription ends on ``unsubscribe``, on disconnect, or
 when sending fails because the connection is gone.
 
 Each peer (the TubID of the observer's connection) may hold at most
@@ -72,8 +73,6 @@ MAX_SUBSCRIPTIONS_PER_PEER = 10
 MAX_SUBSCRIPTIONS = 100
 #: events a batched subscription keeps in flight
 MAX_IN_FLIGHT_BATCHED = 2 * MAX_BATCH
-#: ``msg_batch`` calls a batched subscription keeps in flight
-BATCHES_IN_FLIGHT = 1
 
 
 def _nothing() -> None:
@@ -180,8 +179,8 @@ class Subscription(Referenceable):
     def _pump(self) -> None:
         if not self.subscribed:
             return
-        if self.batched and self._batches_out >= BATCHES_IN_FLIGHT:
-            return  # the events queued meanwhile leave together once one is answered
+        if self.batched and self._batches_out:
+            return  # what is queued meanwhile leaves together once they are answered
         events = self.queue.take()
         if not self.batched:
             for event in events:
