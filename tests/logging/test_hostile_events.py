@@ -24,7 +24,12 @@ from octavo.logging._gatherer import (
     check_tubid,
 )
 from octavo.logging._incident_gatherer import IncidentGatherer
-from octavo.logging._interfaces import MAX_BATCH_BYTES, RILogPublisher, RISubscription
+from octavo.logging._interfaces import (
+    MAX_BATCH,
+    MAX_BATCH_BYTES,
+    RILogPublisher,
+    RISubscription,
+)
 from octavo.logging._validate import (
     MAX_DEPTH,
     BadEventError,
@@ -198,6 +203,18 @@ class GathererSurvives(unittest.SynchronousTestCase):
         gatherer.msg_lines(TUBID, b"".join(lines) + b'{"num": 99}')  # (no last newline)
         assert [e["num"] for e in self.written(gatherer)] == [*range(len(HOSTILE_LINES)), 99]
         assert gatherer.stats.refused["bad event"] == len(HOSTILE_LINES)
+        self.flushLoggedErrors()
+
+    def test_lines_past_a_batchs_limit_are_not_read(self) -> None:
+        """A batch of a million tiny lines costs what MAX_BATCH of them do."""
+        gatherer, _ = self.make()
+        gatherer.msg_lines(TUBID, b'{"num": 1}\n' * 1_000_000)
+        assert gatherer.stats.written[TUBID] == MAX_BATCH
+        assert gatherer.stats.refused == {"bad batch": 1}
+        gatherer.msg_lines(TUBID, b'{"num": 2}\n' * MAX_BATCH)  # exactly the limit
+        gatherer.msg_lines(TUBID, b'{"num": 3}\n' * (MAX_BATCH - 1) + b'{"num": 3}')
+        assert gatherer.stats.written[TUBID] == 3 * MAX_BATCH
+        assert gatherer.stats.refused == {"bad batch": 1}
         self.flushLoggedErrors()
 
     def test_an_event_too_big_to_write_is_refused(self) -> None:

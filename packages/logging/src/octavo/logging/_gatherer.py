@@ -51,7 +51,7 @@ from zope.interface import implementer  # type: ignore[import-untyped,unused-ign
 from octavo.tub import Referenceable
 
 from ._flogfile import MAGIC, encode_record
-from ._interfaces import RILogGatherer, RILogObserver
+from ._interfaces import MAX_BATCH, RILogGatherer, RILogObserver
 from ._limits import PeerLimits, TooManySubscriptionsError, peer_of
 from ._publisher import connection_gone
 from ._validate import BadEventError, check_json_event, check_remote_event, remote_text
@@ -429,12 +429,16 @@ class LogGatherer(Referenceable):
     def msg_lines(self, tubid: str, data: bytes) -> None:
         """Write the events of a ``msg_batch`` from ``tubid`` (JSON lines, oldest
         first) in one write: each line checked, refused ones reported and skipped, and
-        the others written as they came, inside their wrapper."""
+        the others written as they came, inside their wrapper. Lines past
+        :data:`~._interfaces.MAX_BATCH` are not read (reported once, as a bad batch)."""
         self.stats.batches += 1
         if self._file is None:
             return
-        lines = data.split(b"\n")
-        if lines[-1] == b"":
+        lines = data.split(b"\n", MAX_BATCH)  # (at most MAX_BATCH lines are read)
+        rest = lines.pop() if len(lines) > MAX_BATCH else b""
+        if rest:
+            report(self.stats, "bad batch", f"from {tubid}: over {MAX_BATCH} events, rest skipped")
+        if lines and lines[-1] == b"":
             lines.pop()
         head = b'{"from": "%s", "rx_time": %s, "d": ' % (
             tubid.encode("ascii"),
