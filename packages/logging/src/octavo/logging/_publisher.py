@@ -134,8 +134,6 @@ class Subscription(Referenceable):
         self._schedule = schedule
         self._pump_scheduled = False
         self._nod_marker: Any = None
-        #: ``msg_batch`` calls not yet answered
-        self._batches_out = 0
 
     def subscribe(self, catch_up: bool = False) -> None:
         """Start observing; with ``catch_up`` send the buffered events first, oldest first."""
@@ -179,8 +177,8 @@ class Subscription(Referenceable):
     def _pump(self) -> None:
         if not self.subscribed:
             return
-        if self.batched and self._batches_out:
-            return  # what is queued meanwhile leaves together once they are answered
+        if self.batched and self.queue.in_flight:
+            return  # what is queued meanwhile leaves together once the batches are answered
         events = self.queue.take()
         if not self.batched:
             for event in events:
@@ -204,14 +202,8 @@ class Subscription(Referenceable):
 
     def _send_batch(self, lines: list[bytes]) -> None:
         n = len(lines)
-        self._batches_out += 1
         d = self.observer.callRemote("msg_batch", b"".join(lines))
-        d.addBoth(self._batch_back)
         d.addCallbacks(self._answered, self._failed, (n,), None, (n,))
-
-    def _batch_back(self, result: object) -> object:
-        self._batches_out -= 1
-        return result
 
     def _answered(self, _: object, count: int = 1) -> None:
         self.queue.acked(count)
