@@ -152,6 +152,18 @@ def test_fast_answer_bytes_equal_the_general_encoders(start: int, reqid: int, re
     assert fast.open_count == general.open_count
 
 
+@pytest.mark.parametrize("start", [0, 126, 127, 128, 16382, 16383, 16384, 2**21 - 1, 2**21])
+@pytest.mark.parametrize("reqid", [1, 127, 128, 2**31 - 1])
+def test_fast_answer_of_none_equals_the_general_encoders(start: int, reqid: int) -> None:
+    """None, the commonest result, has a path of its own: the same bytes and OPEN
+    count as the general encoder's, on both sides of every change of OPEN width."""
+    from octavo.tub._wire._messages import AnswerMessage
+
+    fast, general = encoders(start)
+    assert FastEncoder(fast).answer(reqid, None) == general.encode(AnswerMessage(reqid, None))
+    assert fast.open_count == general.open_count == start + 2
+
+
 @given(args=st.lists(simple, max_size=3), odd=not_simple, where=st.integers(0, 3))
 def test_fast_encoder_declines_what_is_not_simple(args: list[Any], odd: Any, where: int) -> None:
     """A value that is not simple anywhere: None, and the encoder's count is untouched."""

@@ -123,6 +123,14 @@ class FastEncoder:
         if self._generation != enc.vocab_generation:
             tokens = self._refresh()
         k = enc.open_count
+        if result is None:  # the commonest answer, in one join
+            opening, closing = open_close_tokens(k)
+            none_open, none_close = open_close_tokens(k + 1)
+            enc.take_opens(2)
+            return b"".join((
+                opening, tokens.answer, int_token(reqid),
+                none_open, tokens.none, none_close, closing,
+            ))  # fmt: skip
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
         if self._containers and self._shared():
