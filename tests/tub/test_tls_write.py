@@ -1,19 +1,27 @@
 """direct_tls_writer leaves transports without a TLS layer of Twisted's alone, and
-sends on an idle socket without registering it for writing; send_written_now puts
-what negotiation wrote on the socket at once.
+sends on an idle socket without registering it for writing; its direct sender
+encrypts and sends with no Twisted layer between, handing what the socket does not
+take to the reactor; send_written_now puts what negotiation wrote on the socket at
+once.
 
 That the Broker's bytes reach the far socket in the same turn is tested with real Tubs
 in test_tub_calls.py."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
+from typing import Any
 
+import pytest
+from OpenSSL import SSL
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.testing import StringTransport
 
-from octavo.tub._broker._tls_write import _send_idle, direct_tls_writer
+from octavo.tub._broker._tls_write import _send_idle, _sender, direct_tls_writer
 from octavo.tub._net._send_now import send_written_now
+
+from ._tls_pair import pair, plain
 
 
 def test_transports_without_tls_are_left_alone() -> None:
@@ -139,3 +147,134 @@ def test_closing_or_foreign_transports_are_left_alone() -> None:
     odd.write(b"hello")
     send_written_now(odd)
     assert odd.sent == []
+
+
+# -- the direct sender: real TLS connections over memory BIOs, a socket double --------
+
+
+class TLSLayer:
+    """The parts of TLSMemoryBIOProtocol the sender reads."""
+
+    def __init__(self, conn: SSL.Connection) -> None:
+        self._tlsConnection = conn
+        self._handshakeDone = True
+        self._appSendBuffer: list[bytes] = []
+        self._lostTLSConnection = False
+        self.disconnecting = False
+
+
+class KernelSocket:
+    """Takes at most ``room`` bytes a send, or raises ``error``."""
+
+    def __init__(self, room: int, error: OSError | None = None) -> None:
+        self.room = room
+        self.error = error
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> int:
+        if self.error is not None:
+            raise self.error
+        taken = bytes(data[: self.room])
+        self.sent.append(taken)
+        return len(taken)
+
+
+class TLSSocket(Socket):
+    """A socket of the reactor with a kernel socket under it."""
+
+    def __init__(self, kernel: KernelSocket) -> None:
+        super().__init__(room=kernel.room)
+        self.socket = kernel
+
+    def writeSomeData(self, data: bytes) -> Any:
+        try:
+            return self.socket.send(data)
+        except OSError as e:  # as tcp.Connection.writeSomeData
+            return 0 if e.errno == errno.EAGAIN else e
+
+
+def _sending(room: int, error: OSError | None = None) -> tuple[Any, TLSSocket, TLSLayer, Any]:
+    client, server = pair()
+    sock = TLSSocket(KernelSocket(room, error))
+    tls = TLSLayer(client)
+    send = _sender(sock, tls)
+    assert send is not None
+    return send, sock, tls, server
+
+
+def test_the_direct_sender_encrypts_and_sends_at_once() -> None:
+    """The records of the data go out in one send; the far end reads the data back;
+    the socket is never registered for writing and holds nothing."""
+    send, sock, _tls, server = _sending(room=1 << 20)
+    for data in (b"hello", b"x" * 40_000, b"bye"):
+        assert send(data) is True
+        assert plain(server, sock.socket.sent[-1]) == data
+    assert len(sock.socket.sent) == 3
+    assert sock.reactor.registrations == 0  # type: ignore[attr-defined]
+    assert not sock._tempDataLen
+    assert not sock.dataBuffer
+
+
+def test_what_the_socket_does_not_take_goes_to_the_reactor() -> None:
+    """A partial send: the rest of the records wait in the transport, registered for
+    writing; once the reactor sends them, the far end reads the whole data."""
+    send, sock, _tls, server = _sending(room=10)
+    assert send(b"hello, world") is True
+    assert sock in sock.reactor.writers  # type: ignore[attr-defined]
+    sock.socket.room = 1 << 20
+    sock.doWrite()
+    assert plain(server, b"".join(sock.socket.sent)) == b"hello, world"
+    assert sock.reactor.writers == set()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("code", [errno.EAGAIN, errno.EPIPE])
+def test_a_socket_error_is_left_to_the_reactor(code: int) -> None:
+    """EAGAIN or a broken socket: the records wait in the transport, registered for
+    writing, so the reactor sends them later or meets the error and closes."""
+    send, sock, _tls, _server = _sending(room=1 << 20, error=OSError(code, "no"))
+    assert send(b"hello") is True
+    assert sock in sock.reactor.writers  # type: ignore[attr-defined]
+    assert sock._tempDataLen > len(b"hello")
+    failed = sock.doWrite()  # what the reactor does next
+    if code == errno.EAGAIN:
+        assert failed is None
+        assert sock in sock.reactor.writers  # type: ignore[attr-defined]
+    else:
+        assert failed is sock.socket.error  # the reactor closes the connection on it
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("_handshakeDone", False), ("_appSendBuffer", [b"held"]),
+     ("_lostTLSConnection", True), ("disconnecting", True)],
+)  # fmt: skip
+def test_an_unusual_tls_state_steps_aside(name: str, value: object) -> None:
+    """Mid-handshake, with application data held, lost or closing: nothing is done
+    (False), and Twisted's path writes."""
+    send, sock, tls, _server = _sending(room=1 << 20)
+    setattr(tls, name, value)
+    assert send(b"hello") is False
+    assert sock.socket.sent == []
+    with pytest.raises(SSL.WantReadError):  # nothing was encrypted
+        tls._tlsConnection.bio_read(65536)
+
+
+def test_a_tls_error_steps_aside() -> None:
+    """The TLS connection refuses the data: nothing sent, Twisted's path handles it."""
+    send, sock, tls, _server = _sending(room=1 << 20)
+    tls._tlsConnection.shutdown()
+    tls._tlsConnection.bio_read(65536)  # (the close_notify)
+    assert send(b"hello") is False
+    assert sock.socket.sent == []
+
+
+def test_unknown_shapes_get_no_direct_sender() -> None:
+    """A TLS layer without the parts read, or a transport without a socket: None."""
+    client, _server = pair()
+    tls = TLSLayer(client)
+    del tls._appSendBuffer
+    assert _sender(TLSSocket(KernelSocket(10)), tls) is None
+    assert _sender(Socket(room=10), TLSLayer(client)) is None
+    odd = TLSLayer(client)
+    odd._tlsConnection = object()  # type: ignore[assignment]
+    assert _sender(TLSSocket(KernelSocket(10)), odd) is None

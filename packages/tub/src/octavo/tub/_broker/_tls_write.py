@@ -16,6 +16,16 @@ socket for writing only if bytes stay behind. Writes to a socket still sending a
 left in its buffer for the reactor. From then on every write of the connection
 must go through it.
 
+On an idle socket with the handshake done and nothing held by the TLS layer, the
+bytes are encrypted and sent with no Twisted layer in between (:func:`_sender`): the
+TLS connection's ``send`` into its memory BIO, one ``bio_read`` of the records, one
+``send`` on the socket, whatever the socket does not take handed to
+``transport.write`` (so the reactor sends it, or meets the socket's error and closes
+the connection, as usual). That is what ``TLSMemoryBIOProtocol.write`` and the
+socket's ``doWrite`` do, less about ten Python calls, a copy of the data and a
+registration per message; in anything unusual (a TLS error, a handshake or a
+shutdown under way, held application data) it steps aside and Twisted's path runs.
+
 Anything else (plain TCP, a loopback or test transport, a TLS layer of another
 shape) gets ``None``: the caller uses ``transport.write``.
 """
@@ -25,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from OpenSSL import SSL
 from twisted.internet.abstract import FileDescriptor
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
@@ -54,6 +65,7 @@ def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
     write: Any = TLSMemoryBIOProtocol.write
     # a socket of the reactor: hand it the bytes now rather than on the next turn
     send_now: Any = transport.doWrite if isinstance(transport, FileDescriptor) else None
+    direct = _sender(transport, tls) if send_now is not None else None
 
     def write_now(data: bytes) -> None:
         if not transport.connected:
@@ -64,10 +76,72 @@ def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
             # the socket is still sending earlier bytes: add these, the reactor
             # sends them with the rest when the socket is writable
             write(tls, data)
-        else:
+        elif direct is None or not direct(data):
             _send_idle(transport, tls, write, send_now, data)
 
     return write_now
+
+
+#: room for the records' framing beyond the data itself (22 bytes a 16 KiB record in
+#: TLS 1.3, 29 in TLS 1.2); more in the BIO (a rare TLS message of its own) is read on
+_RECORD_ROOM = 1024
+#: the TLS layer's parts :func:`_sender` reads (Twisted's private names, checked once)
+_TLS_STATE = ("_tlsConnection", "_handshakeDone", "_appSendBuffer", "_lostTLSConnection")
+
+
+def _sender(transport: Any, tls: Any) -> Callable[[bytes], bool] | None:
+    """``send(data) -> bool``: encrypt ``data`` and send it on ``transport``'s idle
+    socket at once; False (nothing done) when the TLS layer is not in its plain
+    connected state. None if ``tls`` or ``transport`` is not of the shape known here."""
+    if not all(hasattr(tls, name) for name in _TLS_STATE):
+        return None
+    conn = tls._tlsConnection
+    sock = getattr(transport, "socket", None)
+    if not isinstance(conn, SSL.Connection) or not callable(getattr(sock, "send", None)):
+        return None
+    tls_send = conn.send
+    bio_read = conn.bio_read
+    sock_send: Any = sock.send  # type: ignore[union-attr]
+    later: Any = transport.write  # buffers and registers the socket for writing
+    tls_write: Any = TLSMemoryBIOProtocol.write
+
+    def send(data: bytes) -> bool:
+        if (
+            not tls._handshakeDone
+            or tls._appSendBuffer
+            or tls._lostTLSConnection
+            or tls.disconnecting
+        ):
+            return False
+        try:
+            taken = tls_send(data)  # into the memory BIO, a record (16 KiB) a call
+        except SSL.Error:
+            return False  # Twisted's path meets the same and acts on it
+        while taken < len(data):
+            try:
+                taken += tls_send(memoryview(data)[taken:])
+            except SSL.Error:
+                break  # the records so far go out, then Twisted's path meets it
+        size = taken + _RECORD_ROOM
+        records = bio_read(size)
+        if len(records) == size:  # more in the BIO than this data's records
+            pieces = [records]
+            try:
+                while True:
+                    pieces.append(bio_read(size))
+            except SSL.WantReadError:
+                records = b"".join(pieces)
+        try:
+            sent = sock_send(records)
+        except OSError:  # EAGAIN, or an error the reactor meets and closes on
+            sent = 0
+        if sent < len(records):
+            later(records[sent:])
+        if taken < len(data):  # a TLS error after the first records
+            tls_write(tls, data[taken:])
+        return True
+
+    return send
 
 
 def _no_op() -> None:
