@@ -198,7 +198,7 @@ class Broker(Protocol):
         self.remote_broker = RemoteReference(self.connection.remote_broker_tracker())
         self._keepalive.start()
         self.writer.attach(self.transport)
-        cork_tls_reads(self.transport, self.writer)
+        cork_tls_reads(self.transport, self.writer, self.dataReceived)
         self.flow.attach(self.transport)
 
     def dataReceived(self, data: bytes) -> None:

@@ -8,12 +8,24 @@ that finely cut for as long as the connection is busy. :func:`cork_tls_reads` wr
 the TLS layer's ``dataReceived`` of one connection so the writer is corked from the
 first record of a read to the last: everything the records make us send leaves in
 one write once the read is handled, with no added latency.
+
+Given the Broker's ``dataReceived``, a TLS 1.3 connection past its handshake is also
+read without Twisted's layers in between (:func:`_receiver`): the read goes into the
+TLS connection's memory BIO and each record's plaintext straight to the Broker, the
+work of ``TLSMemoryBIOProtocol.dataReceived`` less the wrappers around the Broker
+(the TLS layer's, the endpoint's and negotiation's) and the empty read of the send
+BIO that ends every read there (an exception from pyOpenSSL each time). What TLS 1.3
+may write while reading (a KeyUpdate's answer) stays in the send BIO, in order, and
+leaves with the next write; the peer never waits for it. A close_notify or a TLS
+error, a handshake, held data or a lost connection are left to Twisted's path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from OpenSSL import SSL
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
 from ._writer import CorkedWriter
@@ -21,23 +33,70 @@ from ._writer import CorkedWriter
 __all__ = ["cork_tls_reads"]
 
 
-def cork_tls_reads(transport: Any, writer: CorkedWriter) -> bool:
-    """Cork ``writer`` around each read of the TLS layer under ``transport``.
-    False (nothing done) when there is no TLS layer of Twisted's."""
+def cork_tls_reads(
+    transport: Any, writer: CorkedWriter, deliver: Callable[[bytes], None] | None = None
+) -> bool:
+    """Cork ``writer`` around each read of the TLS layer under ``transport``, and
+    hand the plaintext straight to ``deliver`` when it can. False (nothing done) when
+    there is no TLS layer of Twisted's."""
     if not getattr(transport, "TLS", False):
         return False
     tls = getattr(transport, "protocol", None)
     if not isinstance(tls, TLSMemoryBIOProtocol) or "dataReceived" in tls.__dict__:
         return False
     received: Any = tls.dataReceived
+    direct = _receiver(tls, deliver) if deliver is not None else None
 
     def data_received(data: bytes) -> None:
         outer = writer.cork()
         try:
-            received(data)
+            if direct is None or not direct(data):
+                received(data)
         finally:
             if outer:
                 writer.uncork()
 
     tls.dataReceived = data_received  # type: ignore[method-assign]
     return True
+
+
+#: plaintext asked for a record at a time (a TLS record holds at most 16 KiB)
+_READ_SIZE = 1 << 15
+#: the TLS layer's parts :func:`_receiver` reads (Twisted's private names, checked once)
+_TLS_STATE = (
+    "_tlsConnection", "_handshakeDone", "_appSendBuffer", "_lostTLSConnection", "_aborted",
+    "_flushReceiveBIO",
+)  # fmt: skip
+
+
+def _receiver(tls: Any, deliver: Callable[[bytes], None]) -> Callable[[bytes], bool] | None:
+    """``receive(data) -> bool``: decrypt a read and hand its plaintext to ``deliver``;
+    False (nothing done) when the TLS layer is not in its plain connected state. None
+    unless ``tls`` is of the shape known here, over TLS 1.3."""
+    if not all(hasattr(tls, name) for name in _TLS_STATE):
+        return None
+    conn = tls._tlsConnection
+    if not isinstance(conn, SSL.Connection) or conn.get_protocol_version_name() != "TLSv1.3":
+        return None
+    bio_write = conn.bio_write
+    recv = conn.recv
+
+    def receive(data: bytes) -> bool:
+        if not tls._handshakeDone or tls._appSendBuffer or tls._lostTLSConnection or tls._aborted:
+            return False
+        bio_write(data)
+        while True:
+            try:
+                plain = recv(_READ_SIZE)
+            except SSL.WantReadError:
+                return True  # every whole record read
+            except SSL.Error:
+                # a close_notify or a TLS error: Twisted's reading meets it again and
+                # shuts the connection down as it does
+                tls._flushReceiveBIO()
+                return True
+            deliver(plain)
+            if tls._lostTLSConnection or tls._aborted:
+                return True  # (the connection is going: nothing more is delivered)
+
+    return receive
