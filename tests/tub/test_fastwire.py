@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from octavo.banana import Encoder
+from octavo.banana import Encoder, open_close_tokens
 from octavo.tub import Referenceable
 from octavo.tub._broker._host import CODEC
 from octavo.tub._errors import BananaError
@@ -156,6 +156,19 @@ def test_fast_answer_bytes_equal_the_general_encoders(start: int, reqid: int, re
         return
     assert got == general.encode(AnswerMessage(reqid, result))
     assert fast.open_count == general.open_count
+
+
+@pytest.mark.parametrize("start", [0, 126, 127, 128, 16382, 16383, 16384, 2**21 - 1, 2**21])
+@pytest.mark.parametrize(("reqid", "clid"), [(0, 0), (1, 1), (128, -5), (2**31 - 1, 2**20)])
+def test_fast_call_without_arguments_equals_the_general_encoders(
+    start: int, reqid: int, clid: int
+) -> None:
+    """A call without arguments has a path of its own: the same bytes and OPEN count
+    as the general encoder's, on both sides of every change of OPEN width."""
+    fast, general = encoders(start)
+    got = FastEncoder(fast).call(reqid, clid, "noop", (), {})
+    assert got == general.encode(CallMessage(reqid, clid, "noop", (), {}))
+    assert fast.open_count == general.open_count == start + 2
 
 
 @pytest.mark.parametrize("start", [0, 126, 127, 128, 16382, 16383, 16384, 2**21 - 1, 2**21])
@@ -443,6 +456,48 @@ def test_answers_arrive_through_the_fast_path(value: Any) -> None:
     assert pair.a.messages_completed == 2  # the getReferenceByName answer, and this one
     if fast_shaped([value], {}):
         assert spy.taken == 1
+
+
+@pytest.mark.parametrize("opens", [0, 100, 126, 127, 1_000, 16_382, 16_383, 20_000, 2**21])
+@pytest.mark.parametrize("variant", ["as sent", "close written longer", "not none"])
+def test_answers_of_none_read_in_one_match_or_left_alone(opens: int, variant: str) -> None:
+    """None, the commonest result, is read in one match (OPEN numbers of one to three
+    digits); a None whose CLOSE number is written otherwise than its OPEN's, or an
+    index token naming something else, is left to the general path: the same outcome
+    either way."""
+    outcomes = []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.a)
+        req, data = pair.call(pair.a, proxy.tracker.clid, "take", None)
+        pair.serve(pair.b, data)  # (its answer is dropped: this test writes its own)
+        pair.b.encoder.take_opens(opens)
+        pair.a.decoder.count_opens(opens)
+        answer = pair.b.send_answer(req.reqID, None)
+        assert isinstance(answer, bytes)
+        none_open, none_close = open_close_tokens(pair.b.encoder.open_count - 1)
+        at = answer.index(none_open)
+        kind = answer[at + len(none_open) : at + len(none_open) + 2]  # the index token
+        assert answer[at:].startswith(none_open + kind + none_close)
+        if variant == "close written longer":  # the same number, one more (zero) digit
+            answer = answer.replace(kind + none_close, kind + none_close[:-1] + b"\x00\x89")
+        elif variant == "not none":  # the index token of 'boolean' (which needs a body)
+            boolean = pair.b.encoder.index_token("boolean")
+            answer = answer.replace(none_open + kind, none_open + boolean)
+        error = []
+        try:
+            pair.a.receive_data(answer)
+        except BananaError as e:
+            error.append(("BananaError", str(e)))
+        seen = [(type(ev).__name__, getattr(ev, "result", None)) for ev in pair.a.events()]
+        outcomes.append(seen + error)
+        if fast:
+            assert spy.taken == (1 if variant == "as sent" else 0)
+    assert outcomes[0] == outcomes[1]
+    if variant != "not none":
+        assert outcomes[0] == [("AnswerReceived", None)]
+    else:  # a boolean without its value: a protocol error on both paths
+        assert outcomes[0][-1][0] == "BananaError"
 
 
 def test_index_tokens_as_string_or_vocab() -> None:

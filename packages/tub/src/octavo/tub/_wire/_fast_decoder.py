@@ -26,6 +26,7 @@ effects of the general path:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import partial
 from struct import Struct
@@ -55,6 +56,9 @@ class _NotFastError(Exception):
 
 #: what FastDecoder._value gives for a CLOSE token
 _CLOSED = object()
+#: None as a value: OPEN (one to three digits), a one-digit index token, and the CLOSE
+#: with the OPEN's digits as the OPEN wrote them (the index must name 'none')
+_NONE = re.compile(rb"([\x00-\x7f]{1,3})\x88([\x00-\x7f])\x87\1\x89")
 
 
 class FastDecoder:
@@ -327,9 +331,15 @@ class FastDecoder:
         if typ != INT:
             raise _NotFastError
         self._left = self._max_objects
-        result, p, opens = self._value(buf, p)
-        if result is _CLOSED:
-            raise _NotFastError
+        m = _NONE.match(buf, p)
+        if m is not None and self._words.get(m[2][0]) == b"none":  # the commonest result
+            result: object = None
+            p = m.end()
+            opens = 1
+        else:
+            result, p, opens = self._value(buf, p)
+            if result is _CLOSED:
+                raise _NotFastError
         typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != CLOSE or closing != number:
             raise _NotFastError

@@ -18,6 +18,7 @@ __all__ = ["BIG_MESSAGE", "FastEncoder"]
 
 _DOUBLE = Struct(">d")
 _FALSE, _TRUE = int_token(0), int_token(1)
+_NO_ARGUMENTS = int_token(0)  # (the count of arguments)
 
 
 class _Tokens(NamedTuple):
@@ -85,6 +86,14 @@ class FastEncoder:
             if len(self._names) < _MAX_NAMES:
                 self._names[methodname] = name
         k = enc.open_count
+        if not args and not kwargs:  # a call without arguments, in one join
+            call_open, call_close = open_close_tokens(k)
+            args_open, args_close = open_close_tokens(k + 1)
+            enc.take_opens(2)
+            return b"".join((
+                call_open, tokens.call, int_token(reqid), int_token(clid), name,
+                args_open, tokens.arguments, _NO_ARGUMENTS, args_close, call_close,
+            ))  # fmt: skip
         out: list[bytes] = [b"", tokens.call, int_token(reqid), int_token(clid), name, b""]
         out.append(tokens.arguments)
         out.append(int_token(len(args)))
