@@ -28,6 +28,7 @@ from typing import Any
 from OpenSSL import SSL
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
+from ._tls_layer import pyopenssl_connection
 from ._writer import CorkedWriter
 
 __all__ = ["cork_tls_reads"]
@@ -62,21 +63,14 @@ def cork_tls_reads(
 
 #: plaintext asked for a record at a time (a TLS record holds at most 16 KiB)
 _READ_SIZE = 1 << 15
-#: the TLS layer's parts :func:`_receiver` reads (Twisted's private names, checked once)
-_TLS_STATE = (
-    "_tlsConnection", "_handshakeDone", "_appSendBuffer", "_lostTLSConnection", "_aborted",
-    "_flushReceiveBIO",
-)  # fmt: skip
 
 
 def _receiver(tls: Any, deliver: Callable[[bytes], None]) -> Callable[[bytes], bool] | None:
     """``receive(data) -> bool``: decrypt a read and hand its plaintext to ``deliver``;
     False (nothing done) when the TLS layer is not in its plain connected state. None
     unless ``tls`` is of the shape known here, over TLS 1.3."""
-    if not all(hasattr(tls, name) for name in _TLS_STATE):
-        return None
-    conn = tls._tlsConnection
-    if not isinstance(conn, SSL.Connection) or conn.get_protocol_version_name() != "TLSv1.3":
+    conn = pyopenssl_connection(tls, "_aborted", "_flushReceiveBIO")
+    if conn is None or conn.get_protocol_version_name() != "TLSv1.3":
         return None
     bio_write = conn.bio_write
     recv = conn.recv

@@ -39,6 +39,8 @@ from OpenSSL import SSL
 from twisted.internet.abstract import FileDescriptor
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
+from ._tls_layer import pyopenssl_connection
+
 __all__ = ["SEND_NOW_LIMIT", "direct_tls_writer"]
 
 #: bursts up to this size go onto the socket at once; bigger ones (bulk data, where a
@@ -85,19 +87,15 @@ def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
 #: room for the records' framing beyond the data itself (22 bytes a 16 KiB record in
 #: TLS 1.3, 29 in TLS 1.2); more in the BIO (a rare TLS message of its own) is read on
 _RECORD_ROOM = 1024
-#: the TLS layer's parts :func:`_sender` reads (Twisted's private names, checked once)
-_TLS_STATE = ("_tlsConnection", "_handshakeDone", "_appSendBuffer", "_lostTLSConnection")
 
 
 def _sender(transport: Any, tls: Any) -> Callable[[bytes], bool] | None:
     """``send(data) -> bool``: encrypt ``data`` and send it on ``transport``'s idle
     socket at once; False (nothing done) when the TLS layer is not in its plain
     connected state. None if ``tls`` or ``transport`` is not of the shape known here."""
-    if not all(hasattr(tls, name) for name in _TLS_STATE):
-        return None
-    conn = tls._tlsConnection
+    conn = pyopenssl_connection(tls)
     sock = getattr(transport, "socket", None)
-    if not isinstance(conn, SSL.Connection) or not callable(getattr(sock, "send", None)):
+    if conn is None or not callable(getattr(sock, "send", None)):
         return None
     tls_send = conn.send
     bio_read = conn.bio_read
