@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.protocols.tls import TLSMemoryBIOProtocol
 from twisted.trial.unittest import SynchronousTestCase
 
 from octavo.furl import TubRef
@@ -158,6 +159,79 @@ class GlueTests(SynchronousTestCase):
         proto.negotiator.state = FakeState(BIG)
         proto._run([SendData(b"decision\r\n\r\n"), Established(SMALL, {}, True, b"")])
         assert sent_at_success == [[b"decision\r\n\r\n"]]
+
+
+def client_protocol(clock: MemoryReactorClock, handler: Recorder) -> NegotiationProtocol:
+    state = FakeState(SMALL)
+    state.context_factory = lambda: "CTX"  # type: ignore[attr-defined]
+
+    def make(cert: Any) -> Negotiator:
+        return Negotiator.client(
+            state, BIG, "127.0.0.1", now=clock.seconds, peer_certificate_tubid=cert
+        )
+
+    return NegotiationProtocol(make, handler, clock=clock)
+
+
+class TLSSocket(Socket):
+    """A socket of the reactor whose ``startTLS`` puts a TLS layer (Twisted's class,
+    not connected) over ``under``: the protocol, or another one (a SOCKS relay's)."""
+
+    under: Any = None
+
+    def startTLS(self, ctx: Any) -> None:
+        self.TLS = True
+        self.protocol = TLSMemoryBIOProtocol(None, self.under)  # type: ignore[arg-type]
+
+
+class EarlySendTests(SynchronousTestCase):
+    """Each negotiation block leaves at once, not on the reactor's next turn."""
+
+    def started(self, under: Any = None) -> tuple[NegotiationProtocol, TLSSocket]:
+        proto = client_protocol(MemoryReactorClock(), Recorder())
+        sock = TLSSocket(room=65536)
+        sock.under = under if under is not None else proto
+        proto.makeConnection(sock)
+        return proto, sock
+
+    def test_get_leaves_when_the_connection_is_made(self) -> None:
+        """The GET is on the socket when connectionMade returns."""
+        _, sock = self.started()
+        assert len(sock.sent) == 1 and sock.sent[0].startswith(b"GET /id/" + BIG.encode())
+        assert sock.reactor.writers == set()  # type: ignore[attr-defined]
+
+    def test_hello_leaves_with_the_handshake(self) -> None:
+        """Under Twisted's TLS layer the hello block waits for the handshake (nothing
+        of it is written before), then is written and sent when it completes."""
+        proto, sock = self.started()
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        assert len(sock.sent) == 1 and not sock.dataBuffer and not sock._tempDataLen
+        proto.handshakeCompleted()
+        assert len(sock.sent) == 2
+        assert b"my-tub-id: " + SMALL.encode() in sock.sent[1]
+        assert b"last-connection: none 0" in sock.sent[1]
+        proto.handshakeCompleted()  # a second call sends nothing more
+        assert len(sock.sent) == 2
+
+    def test_hello_under_another_protocol_is_written_at_once(self) -> None:
+        """A TLS layer over another protocol (a SOCKS relay's) would never tell us of
+        its handshake: the hello is written to it straight away, as before."""
+        proto, sock = self.started(under=object())
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        written = b"".join(sock.sent) + sock.dataBuffer + b"".join(sock._tempDataBuffer)
+        assert b"my-tub-id: " + SMALL.encode() in written
+
+    def test_a_failure_during_the_handshake_writes_what_was_held(self) -> None:
+        """Giving up before the handshake is done writes the held hello and the error
+        block to the TLS layer (as Twisted's layer would have held them), then closes."""
+        proto, sock = self.started()
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        writes: list[bytes] = []
+        sock.write = writes.append  # type: ignore[method-assign]
+        proto.abandon("negotiation timeout")
+        assert b"my-tub-id: " + SMALL.encode() in writes[0]
+        assert b"error: negotiation timeout" in writes[1]
+        assert sock.disconnecting
 
 
 class ConnectorTests(SynchronousTestCase):
