@@ -131,6 +131,8 @@ def test_a_decoder_given_a_table_builds_only_its_tables() -> None:
     from octavo.banana import default_unslicers
 
     registry = default_unslicers()
+    registry.unregister(("decimal",))  # a change of its own: tables (and cache) of its own
+    assert registry.cache == {}
     table = ("alpha", "beta")
     d = Decoder(unslicers=registry, vocab=table)
     assert list(registry.cache) == [(b"alpha", b"beta")]
@@ -157,3 +159,34 @@ def test_pause_at_boundary_hands_back_the_rest() -> None:
     assert d.take_unparsed() == b""
     d.receive_data(second[1:])
     assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == [{"k": [b"v"]}]
+
+
+def test_copies_share_fast_tables_until_a_one_token_opentype_changes() -> None:
+    """A registry's copy uses the same fast tables (a Tub's registry is a copy of the
+    process one with its own copyable opener: it builds none); registering an opentype
+    of several index tokens keeps them, one of a single token gives the changed
+    registry tables of its own and leaves the other's as they were."""
+    from octavo.banana import default_unslicers
+    from octavo.banana._tables import fast_tables
+    from octavo.banana._unslicers import ListUnslicer
+
+    source = default_unslicers()
+    source.unregister(("decimal",))  # its own cache, empty
+    table = ("alpha", "beta")
+    Decoder(unslicers=source, vocab=table)
+    tables = source.cache[(b"alpha", b"beta")]
+    copy = source.copy()
+    copy.register(("copyable",), lambda ot: ListUnslicer(), extra_index_tokens=1)
+    d = Decoder(unslicers=copy, vocab=table)
+    assert d._tables is tables and copy.version == source.version
+    assert copy.lookup(("copyable", "x"))[0] is not None  # the general path finds it
+    copy.register(("decimal",), lambda ot: ListUnslicer())
+    assert copy.version != source.version and copy.cache == {}
+    words = tables.words
+    fresh = fast_tables(copy, words, (b"alpha", b"beta"))
+    assert fresh is not tables and b"\x07\x82decimal" in fresh.custom_top
+    assert b"\x07\x82decimal" not in tables.custom_top
+    assert source.cache[(b"alpha", b"beta")] is tables
+    d.receive_data(Encoder(vocab=table).encode("beta"))  # refreshed for the change
+    assert d._tables is not tables
+    assert [e.obj for e in d.events() if isinstance(e, ObjectReceived)] == ["beta"]

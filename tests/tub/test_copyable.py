@@ -496,6 +496,21 @@ def test_a_tubs_codec_is_made_once_and_goes_with_its_registry() -> None:
     assert gone() is None
 
 
+def test_a_fresh_tubs_decoders_use_the_process_codecs_fast_tables() -> None:
+    """A Tub's registry differs from the process codec's only in its copyable opener
+    (an opentype of two index tokens, not in the fast tables): a fresh Tub's Broker
+    builds no fast tables of its own on its first connection."""
+    from octavo.banana import Decoder
+    from octavo.tub import Tub
+    from octavo.tub._broker._host import CODEC, codec_for
+    from octavo.tub._wire._vocabulary import INITIAL_VOCAB_TABLES, VOCAB_RANGE
+
+    table = INITIAL_VOCAB_TABLES[VOCAB_RANGE[1]]
+    shared = Decoder(unslicers=CODEC.unslicers, vocab=table)._tables
+    mine = Decoder(unslicers=codec_for(Tub()).unslicers, vocab=table)._tables
+    assert mine is shared
+
+
 def test_a_copyable_in_its_own_state_cannot_be_sent() -> None:
     """A Copyable that holds itself would be sent forever: refused with a Violation."""
 

@@ -80,26 +80,29 @@ class UnslicerRegistry:
         ot = (opentype,) if isinstance(opentype, str) else tuple(opentype)
         if not ot or not all(isinstance(x, str) for x in ot):
             raise TypeError("opentype must be a non-empty tuple of str")
-        self._table[ot] = UnslicerEntry(
-            factory, top_level, nested, extra_index_tokens, max_index_length
-        )
-        self._rebuild()
+        entry = UnslicerEntry(factory, top_level, nested, extra_index_tokens, max_index_length)
+        old = self._table.get(ot)
+        self._table[ot] = entry
+        self._rebuild(_in_fast_tables(ot, entry) or _in_fast_tables(ot, old))
 
     def unregister(self, opentype: Opentype | str) -> None:
         """Forget the unslicer for ``opentype``."""
         ot = (opentype,) if isinstance(opentype, str) else tuple(opentype)
-        del self._table[ot]
-        self._rebuild()
+        old = self._table.pop(ot)
+        self._rebuild(_in_fast_tables(ot, old))
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, tables_change: bool = True) -> None:
         self._prefixes = set()
         for ot in self._table:
             for i in range(1, len(ot)):
                 self._prefixes.add(ot[:i])
         lengths = [len(x.encode()) for ot in self._table for x in ot]
         self._max_index_length = max(lengths, default=0)
-        self.version += 1
-        self.cache = {}
+        if tables_change:
+            # The decoders' fast tables hold the opentypes of one index token (see
+            # _tables.py): only a change to those makes them stale.
+            self.version += 1
+            self.cache = {}
 
     def get(self, opentype: Opentype) -> UnslicerEntry | None:
         """The entry registered for exactly ``opentype``."""
@@ -134,11 +137,25 @@ class UnslicerRegistry:
         return self._max_index_length
 
     def copy(self) -> UnslicerRegistry:
-        """An independent registry with the same entries (for per-connection scope)."""
+        """An independent registry with the same entries (for per-connection scope).
+
+        Until one of the two changes an opentype of one index token, they share their
+        decoders' fast tables (the same ``version`` and ``cache``): a Tub's registry,
+        a copy of the process one with its own ``("copyable", NAME)`` opener, builds
+        none of its own."""
         new = UnslicerRegistry()
         new._table = dict(self._table)
-        new._rebuild()
+        new._prefixes = set(self._prefixes)
+        new._max_index_length = self._max_index_length
+        new.version = self.version
+        new.cache = self.cache
         return new
+
+
+def _in_fast_tables(ot: Opentype, entry: UnslicerEntry | None) -> bool:
+    """Whether the decoders' fast tables list this entry (an opentype of one index
+    token, with no extra index tokens: see ``FastTables``)."""
+    return entry is not None and len(ot) == 1 and not entry.extra_index_tokens
 
 
 BUILTIN_UNSLICERS: dict[Opentype, type[Unslicer]] = {

@@ -176,8 +176,9 @@ def fast_tables(
     """The tables for ``registry`` as it is now and the vocabulary ``words``.
 
     ``key`` names a vocabulary that decoders share (the initial table, ``()`` for none):
-    its tables are kept in ``registry.cache`` (emptied whenever the registry changes)
-    and shared. With ``key`` None (a vocabulary of one decoder) they are built afresh.
+    its tables are kept in ``registry.cache`` (emptied whenever an opentype of one
+    index token changes; shared with the registry's copies until then) and shared.
+    With ``key`` None (a vocabulary of one decoder) they are built afresh.
     """
     if key is None:
         return FastTables(registry, words)

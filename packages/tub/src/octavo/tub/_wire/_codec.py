@@ -55,8 +55,9 @@ class PBCodec:
         """This codec, reading ``copyable`` sequences through ``copyables`` (e.g. a
         Tub's registry); a new codec each time, for the caller to keep.
 
-        Its registry is a copy of this one's with the copyable opener replaced (two
-        rebuilds; made afresh, eleven: a fresh Tub did that on its first connection)."""
+        Its registry is a copy of this one's with the copyable opener replaced (an
+        opentype of two index tokens), so its decoders use this codec's fast tables:
+        a fresh Tub's first connection builds none."""
         unslicers = self.unslicers.copy()
         register_copyable_opener(unslicers, copyables)
         return replace(self, unslicers=unslicers)
