@@ -1,8 +1,12 @@
 """Octavo Tub RPC against Foolscap 24.9 and a bare Twisted TLS echo, measured in one run.
 
 Loopback only (127.0.0.1). Each system's server runs in its own subprocess and its
-client in another, so the two sides of a call get a core each and the systems never
-share a process, a reactor or a heap. For the call figures the three servers (echo,
+client in another, and the systems never share a process, a reactor or a heap. For
+the call figures (not the curve, whose two client processes need every core) each
+server is pinned to one core and its client to another, as two hosts would be: left
+to itself, Linux often wakes the client on the server's core (and back), so one side
+waits for the other to finish work they would do at the same time on two machines
+(``RPC_PIN=0``: no pinning). For the call figures the three servers (echo,
 Foolscap, Octavo) are up together and the clients take turns, round after round (3, or
 1 in quick mode), keeping each figure's best round: load from elsewhere on the machine
 then hits every system alike. The load run gets a fresh server per system, so its memory
@@ -27,7 +31,8 @@ connection (RSS delta / connections).
 ``python benchmarks/run.py rpc`` runs it (options from the environment: ``RPC_QUICK=1``,
 ``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``,
 ``RPC_CURVE=1,10,100,500`` (empty: no curve), ``RPC_BASELINE=PATH``,
-``RPC_PAYLOADS_ONLY=1``: only the 1, 10 and 50 MB argument rows, a minute or two);
+``RPC_PAYLOADS_ONLY=1``: only the 1, 10 and 50 MB argument rows, a minute or two;
+``RPC_PIN=0``: no pinning to cores);
 ``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
 [--baseline PATH]`` does the same with command-line options.
 
@@ -41,6 +46,7 @@ Foolscap measured in the same rounds. The baseline takes no part in the load run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -79,6 +85,8 @@ class Options:
     curve: tuple[int, ...] = (1, 10, 100, 500)
     #: only the 1, 10 and 50 MB argument rows (no echo, curve or load run)
     payloads_only: bool = False
+    #: the call figures with each server on one core and its client on another
+    pin: bool = True
 
     @property
     def scale(self) -> float:
@@ -114,7 +122,34 @@ def options_from_env(env: dict[str, str] | None = None) -> Options:
         baseline=env.get("RPC_BASELINE") or None,
         curve=tuple(int(n) for n in env.get("RPC_CURVE", "1,10,100,500").split(",") if n),
         payloads_only=payloads_only,
+        pin=env.get("RPC_PIN", "1") not in ("", "0"),
     )
+
+
+def two_cores(wanted: bool) -> tuple[int, int] | None:
+    """A core for the servers and another for their clients (None: not wanted, fewer
+    than two cores to run on, or no ``sched_setaffinity`` on this system)."""
+    if not wanted or not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return (cores[0], cores[1]) if len(cores) >= 2 else None
+
+
+@contextmanager
+def servers_pinned(pids: list[int], core: int | None) -> Iterator[None]:
+    """Run these server processes on ``core`` only (None: as they are), for the block."""
+    if core is None:
+        yield
+        return
+    everywhere = os.sched_getaffinity(0)
+    for pid in pids:
+        os.sched_setaffinity(pid, {core})
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):  # (it stopped: nothing to undo)
+                os.sched_setaffinity(pid, everywhere)
 
 
 def baseline_env(baseline: str | None) -> dict[str, str] | None:
@@ -183,8 +218,12 @@ def _announcement(proc: subprocess.Popen[bytes], log: IO[bytes], system: str) ->
     return info
 
 
-def client(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``_rpc_client.py`` with ``args``; return the JSON it prints (or the error)."""
+def client(
+    args: list[str], timeout: float, env: dict[str, str] | None = None, core: int | None = None
+) -> dict[str, Any]:
+    """Run ``_rpc_client.py`` with ``args`` (on ``core`` only, if given); return the
+    JSON it prints (or the error)."""
+    pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
     try:
         done = subprocess.run(
             [sys.executable, str(HERE / "_rpc_client.py"), *args],
@@ -193,6 +232,7 @@ def client(args: list[str], timeout: float, env: dict[str, str] | None = None) -
             timeout=timeout,
             check=False,
             env=env,
+            preexec_fn=pin,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"client {' '.join(args[:2])} exceeded {timeout:.0f} s"}
@@ -238,15 +278,19 @@ def measure(opts: Options) -> dict[str, Any]:
     # All servers up at once (idle ones cost nothing); the clients take turns, round
     # after round, so a burst of load from elsewhere on the machine hits every system
     # alike, and the best of the rounds is kept.
+    cores = two_cores(opts.pin)
+    on = cores[1] if cores else None
+    data["pinned_cores"] = list(cores) if cores else None
     with ExitStack() as stack:
         infos = {name: stack.enter_context(server(name, 600, envs.get(name))) for name in rounds}
-        for _ in range(opts.rounds):
-            rounds["echo"].append(
-                client(["echo", "--port", str(infos["echo"]["port"]), *scale], 120)
-            )
-            for system in micro:
-                args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
-                rounds[system].append(client(args, 180, envs[system]))
+        pids = [int(info["pid"]) for info in infos.values()]
+        with servers_pinned(pids, cores[0] if cores else None):
+            for _ in range(opts.rounds):
+                echo = ["echo", "--port", str(infos["echo"]["port"]), *scale]
+                rounds["echo"].append(client(echo, 120, core=on))
+                for system in micro:
+                    args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
+                    rounds[system].append(client(args, 180, envs[system], core=on))
         for n in opts.curve:
             for system in micro:
                 point = curve_point(_process(system), infos[system]["furl"], n, env=envs[system])
@@ -276,12 +320,18 @@ def measure_payloads(opts: Options, data: dict[str, Any]) -> dict[str, Any]:
     micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
     envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in micro}
+    cores = two_cores(opts.pin)
+    on = cores[1] if cores else None
+    data["pinned_cores"] = list(cores) if cores else None
     with ExitStack() as stack:
         infos = {name: stack.enter_context(server(name, 600, envs.get(name))) for name in micro}
-        for _ in range(opts.rounds):
-            for system in micro:
-                args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
-                rounds[system].append(client([*args, "--payloads-only"], 300, envs[system]))
+        pids = [int(info["pid"]) for info in infos.values()]
+        with servers_pinned(pids, cores[0] if cores else None):
+            for _ in range(opts.rounds):
+                for system in micro:
+                    args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
+                    args.append("--payloads-only")
+                    rounds[system].append(client(args, 300, envs[system], core=on))
     for system in micro:
         data[f"micro.{system}"] = best(rounds[system])
     data["rounds"] = rounds
@@ -416,8 +466,14 @@ def report(data: dict[str, Any]) -> Report:
             ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap"],
             load_rows,
         )
+    cores = data.get("pinned_cores")
+    placement = (
+        f"call figures with the servers on core {cores[0]} and the clients on core {cores[1]}"
+        if cores
+        else "not pinned to cores"
+    )
     rep.notes.append(
-        "Each server in its own process, each client in another (one core each); "
+        f"Each server in its own process, each client in another ({placement}); "
         "echo: TLS 1.3, RSA-2048 self-signed certificates on both ends, 64-byte echo for "
         f"the small rows, a {echo.get('dict_sized_bytes', '~7.7K')}-byte upload + ack for "
         "the dict row, a 1 MB upload + ack for MB/s, TCP connect + TLS handshake for the "
