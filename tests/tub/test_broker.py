@@ -791,6 +791,23 @@ class ConstructionTests(SynchronousTestCase):
         self.assertEqual(b.getConnectionInfo(), "info")
         self.assertEqual(b.creation_timestamp, 0)
 
+    def test_a_broker_built_ahead_takes_the_decided_params(self) -> None:
+        """A Broker built with the likely parameters becomes the decision's when its
+        wire parameters agree (the bookkeeping ones and the creation time follow the
+        decision); when they differ it refuses and changes nothing."""
+        from octavo.tub._negotiation._machine import loopback_params
+
+        clock = Clock()
+        b = Broker(FakeTub("a"), FakeTub("b").tubref(), loopback_params(), clock=clock)
+        clock.advance(5)
+        other_table = dict(loopback_params(), **{"initial-vocab-table-index": 0})
+        self.assertFalse(b.take_params(other_table))
+        self.assertEqual((b.current_slave_IR, b.creation_timestamp), (None, 0))
+        decided = dict(loopback_params(), **{"current-slave-IR": "ir", "current-seqnum": 4})
+        self.assertTrue(b.take_params(decided))
+        self.assertEqual((b.current_slave_IR, b.current_seqnum), ("ir", 4))
+        self.assertEqual((b.params, b.creation_timestamp), (decided, 5))
+
     def test_unknown_vocab_table(self) -> None:
         """An unknown initial vocab table index is refused at construction."""
         with self.assertRaises(ValueError):

@@ -396,3 +396,76 @@ def test_connection_negotiated_after_shutdown_is_closed(m):
     ((why, _fire),) = broker.shutdowns
     assert why.check(ConnectionDone)
     assert m.manager.brokers == {}
+
+
+# -- Brokers built ahead ------------------------------------------------------------------
+
+
+class AheadBroker(FakeBroker):
+    """A FakeBroker that can be built ahead (``take_params`` answers ``agrees``)."""
+
+    agrees = True
+
+    @property
+    def remote_tubref(self) -> TubRef:
+        return self.tubref
+
+    def take_params(self, params: dict[str, object]) -> bool:
+        if self.agrees:
+            self.params = dict(params)
+        return self.agrees
+
+
+def ahead(m: Manager, tubid: str, *, agrees: bool = True) -> AheadBroker:
+    """prepare_broker through a manager whose make_broker builds AheadBrokers."""
+
+    def make(tubref: TubRef, params: dict[str, object], info: Any) -> AheadBroker:
+        b = AheadBroker(m, tubref, params, info)
+        b.agrees = agrees
+        m.brokers.append(b)
+        return b
+
+    m.manager._make_broker = make  # type: ignore[method-assign]
+    prepared = m.manager.prepare_broker(TubRef(tubid), ConnectionInfo())
+    assert isinstance(prepared, AheadBroker)
+    return prepared
+
+
+def attach_prepared(m: Manager, prepared: Any, tubid: str = PEER) -> Any:
+    event = Established(tubid, {"current-seqnum": 2}, is_master=True, leftover=b"")
+    return m.manager.attach_negotiated(
+        StringTransport(),
+        event,
+        is_client=False,
+        connection_info=ConnectionInfo(),
+        tubref=None,
+        prepared=prepared,
+    )
+
+
+def test_a_broker_built_ahead_is_used_when_the_decision_agrees(m):
+    """prepare_broker builds with the likely parameters; attach_negotiated takes that
+    Broker (it takes the decided params) and builds no other."""
+    from octavo.tub._negotiation._machine import loopback_params
+
+    prepared = ahead(m, PEER)
+    assert prepared.params == loopback_params() and m.manager.brokers == {}
+    assert attach_prepared(m, prepared) is prepared
+    assert prepared.params == {"current-seqnum": 2} and len(m.brokers) == 1
+    assert m.manager.brokers == {TubRef(PEER): prepared}
+
+
+def test_a_broker_built_ahead_that_disagrees_is_not_used(m):
+    """A decision the prepared Broker refuses (another table), or another peer, gets a
+    Broker built for it."""
+    prepared = ahead(m, PEER, agrees=False)
+    broker = attach_prepared(m, prepared)
+    assert broker is not prepared and broker.params == {"current-seqnum": 2}
+    other = ahead(m, OTHER)
+    assert attach_prepared(m, other, tubid=make_tubid("third")) is not other
+
+
+def test_nothing_is_built_ahead_once_stopped(m):
+    """A stopped manager prepares no Broker."""
+    m.manager.shutdown()
+    assert m.manager.prepare_broker(TubRef(PEER), ConnectionInfo()) is None

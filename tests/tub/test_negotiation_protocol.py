@@ -234,6 +234,98 @@ class EarlySendTests(SynchronousTestCase):
         assert sock.disconnecting
 
 
+class Preparer(Recorder):
+    """A handler that builds a Broker ahead when asked: records when (how many sends
+    the socket had made by then) and hands back a token."""
+
+    def __init__(self, sock: Any = None) -> None:
+        super().__init__()
+        self.sock = sock
+        self.asked: list[int] = []
+
+    def negotiation_prepare(self, proto: Any) -> Any:
+        self.asked.append(len(self.sock.sent) if self.sock is not None else -1)
+        return f"broker {len(self.asked)}"
+
+
+class BuildAheadTests(SynchronousTestCase):
+    """While negotiation waits for the peer, the handler builds the Broker ahead."""
+
+    def test_the_client_builds_ahead_once_its_hello_has_left(self) -> None:
+        """The client asks once, at the end of its handshake, after its hello block
+        is on the socket; the Broker built is kept for the handler."""
+        sock = TLSSocket(room=65536)
+        handler = Preparer(sock)
+        proto = client_protocol(MemoryReactorClock(), handler)
+        sock.under = proto
+        proto.makeConnection(sock)
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        assert handler.asked == []
+        proto.handshakeCompleted()
+        assert handler.asked == [2] and proto.prepared == "broker 1"
+        proto.handshakeCompleted()
+        assert handler.asked == [2]
+
+    def test_a_client_endpoints_wrapper_passes_the_handshake_on(self) -> None:
+        """Under the wrapper of a client endpoint (which passes handshakeCompleted on)
+        the hello still waits for the handshake and leaves with it."""
+        from twisted.internet.defer import Deferred
+        from twisted.internet.endpoints import _WrappingProtocol
+
+        proto = client_protocol(MemoryReactorClock(), Recorder())
+        sock = TLSSocket(room=65536)
+        sock.under = _WrappingProtocol(Deferred(), proto)
+        proto.makeConnection(sock)
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        assert len(sock.sent) == 1
+        sock.under.handshakeCompleted()
+        assert len(sock.sent) == 2 and b"my-tub-id: " + SMALL.encode() in sock.sent[1]
+
+    def test_a_server_that_is_not_master_builds_ahead_for_the_decision(self) -> None:
+        """A server whose TubID is the smaller asks (once) after reading the client's
+        hello, while it waits for the decision; the master server does not ask."""
+        for ours, theirs, asks in ((SMALL, BIG, 1), (BIG, SMALL, 0)):
+            clock, handler = MemoryReactorClock(), Preparer()
+            state = FakeState(ours)
+            state.context_factory = lambda: "CTX"  # type: ignore[attr-defined]
+
+            def make(
+                cert: Any, state: Any = state, clock: Any = clock, theirs: str = theirs
+            ) -> Negotiator:
+                return Negotiator.server(
+                    lambda t: (state, None),
+                    now=clock.seconds,
+                    peer_certificate_tubid=lambda: theirs,
+                )
+
+            proto = NegotiationProtocol(make, handler, clock=clock)
+            sock = TLSSocket(room=65536)
+            sock.under = object()
+            proto.makeConnection(sock)
+            proto.dataReceived(b"GET /id/" + ours.encode() + b" HTTP/1.1\r\n\r\n")
+            hello = (
+                f"banana-negotiation-range: 3 3\r\ninitial-vocab-table-range: 0 1\r\n"
+                f"my-tub-id: {theirs}\r\nmy-incarnation: 0123\r\n"
+                "last-connection: none 0\r\n\r\n"
+            )
+            proto.dataReceived(hello.encode())
+            proto.dataReceived(b"")  # more waiting: no second Broker built ahead
+            assert len(handler.asked) == asks, (ours, handler.asked)
+            assert len(handler.succeeded) == 1 - asks  # the master decided at once
+
+    def test_a_failed_negotiation_lets_the_broker_built_ahead_go(self) -> None:
+        """What was built ahead is dropped when negotiation fails."""
+        sock = TLSSocket(room=65536)
+        proto = client_protocol(MemoryReactorClock(), Preparer(sock))
+        sock.under = proto
+        proto.makeConnection(sock)
+        proto.dataReceived(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0\r\n\r\n")
+        proto.handshakeCompleted()
+        assert proto.prepared == "broker 1"
+        proto.abandon("negotiation timeout")
+        assert proto.prepared is None
+
+
 class ConnectorTests(SynchronousTestCase):
     def test_connector_times_out(self) -> None:
         """An attempt that never connects fails after the client timeout, clearly."""

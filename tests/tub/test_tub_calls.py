@@ -52,6 +52,45 @@ class TubCalls(LoopbackTubs, unittest.TestCase):
         assert select.select([far], [], [], 0)[0]
         assert await result == 3
 
+    async def test_each_side_builds_one_broker_ahead_or_after(self) -> None:
+        """Over a real connection each Tub builds exactly one Broker and uses it: the
+        client's is built ahead (while it waits for the server's hello), the server's
+        ahead only when it waits for the client's decision; both carry the decision.
+        The same two certificates in both roles: once each side is the master."""
+        await self.check_brokers_built(CERTS[0], CERTS[1])
+
+    async def test_each_side_builds_one_broker_the_other_master(self) -> None:
+        """The same, the roles of the two certificates swapped."""
+        await self.check_brokers_built(CERTS[1], CERTS[0])
+
+    async def check_brokers_built(self, client_cert: bytes, server_cert: bytes) -> None:
+        built: dict[str, list[tuple[dict[str, object], object]]] = {"a": [], "b": []}
+        ahead: dict[str, int] = {"a": 0, "b": 0}
+        a, b = self.make_tub(client_cert), self.make_tub(server_cert)
+        for name, tub in (("a", a), ("b", b)):
+
+            def make(tubref: Any, params: Any, info: Any, tub: Tub = tub, name: str = name) -> Any:
+                broker = Tub._make_broker(tub, tubref, params, info)
+                built[name].append((dict(params), broker))
+                return broker
+
+            def prepare(tubref: Any, info: Any, tub: Tub = tub, name: str = name) -> Any:
+                ahead[name] += 1
+                return Tub._prepare_broker(tub, tubref, info)
+
+            tub._connections._make_broker = make  # type: ignore[method-assign]
+            tub._prepare_broker = prepare  # type: ignore[method-assign]
+        rref = await a.getReference(b.registerReference(Counter()))
+        assert await rref.callRemote("inc") == 1
+        client_master = a.getTubID() > b.getTubID()
+        assert ahead == {"a": 1, "b": 1 if client_master else 0}
+        assert len(built["a"]) == len(built["b"]) == 1
+        assert built["a"][0][1] is a.brokers[TubRef(b.getTubID())]
+        assert built["b"][0][1] is b.brokers[TubRef(a.getTubID())]
+        master = a if client_master else b
+        seqnum = master.brokers[TubRef((b if client_master else a).getTubID())].current_seqnum
+        assert seqnum == 1
+
     async def test_loopback_reference(self) -> None:
         """getReference of our own FURL uses a loopback broker and calls work."""
         t = self.make_tub(CERTS[0])

@@ -46,7 +46,12 @@ from octavo.reconnector import ClockLike
 from ._broker._tub_protocol import ManagedBroker
 from ._errors import DeadReferenceError, PBError
 from ._info import ConnectionInfo
-from ._negotiation._machine import Established, ExistingConnection, ReplaceExisting
+from ._negotiation._machine import (
+    Established,
+    ExistingConnection,
+    ReplaceExisting,
+    loopback_params,
+)
 from ._typing import failure_of
 
 __all__ = [
@@ -242,6 +247,15 @@ class ConnectionManager:
         if broker is not None:
             broker.shutdown(failure_of(DeadReferenceError(event.reason)))
 
+    def prepare_broker(self, tubref: Any, connection_info: ConnectionInfo) -> ManagedBroker | None:
+        """A Broker for a connection to ``tubref`` still negotiating, built with the
+        parameters negotiation almost always decides (:func:`loopback_params`), while
+        it waits for the peer: :meth:`attach_negotiated` uses it if the decision agrees
+        (``take_params``). Building one has no effect elsewhere; None once stopped."""
+        if self._stopped:
+            return None
+        return self._make_broker(as_tubref(tubref), loopback_params(), connection_info)
+
     def attach_negotiated(
         self,
         transport: ITransport | None,
@@ -250,18 +264,26 @@ class ConnectionManager:
         is_client: bool,
         connection_info: ConnectionInfo,
         tubref: Any,
+        prepared: ManagedBroker | None = None,
     ) -> ManagedBroker:
         """Give a negotiated ``transport`` to a new Broker and attach it.
 
         ``tubref`` is the connector's target (None for an inbound connection: the
-        peer's TubID comes from negotiation).
+        peer's TubID comes from negotiation). ``prepared`` is a Broker built ahead
+        (:meth:`prepare_broker`), used if it suits the decision.
         """
         key = TubRef(event.their_tubid) if tubref is None else as_tubref(tubref)
         if key in self.brokers:
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self.replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        broker = self._make_broker(key, event.params, connection_info)
+        take = getattr(prepared, "take_params", None)
+        if prepared is not None and take is not None and _same_peer(prepared, key):
+            broker = prepared if take(event.params) else None
+        else:
+            broker = None
+        if broker is None:
+            broker = self._make_broker(key, event.params, connection_info)
         assert transport is not None, "negotiation succeeded without a transport"
         broker.makeConnection(transport)
         if event.leftover:
@@ -289,3 +311,9 @@ class ConnectionManager:
         done: defer.Deferred[Any] = defer.DeferredList(waits)
         result: defer.Deferred[None] = done.addCallback(lambda _: None)
         return result
+
+
+def _same_peer(broker: ManagedBroker, key: TubRef) -> bool:
+    """Whether ``broker`` was built for the Tub ``key`` names."""
+    remote = getattr(broker, "remote_tubref", None)
+    return remote is not None and as_tubref(remote) == key

@@ -516,13 +516,9 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
     ) -> ManagedBroker:
         """Build the Broker for a negotiated connection (tests may override)."""
+        args = self._options.broker_arguments()
         return Broker(
-            self,
-            tubref,
-            params,
-            connection_info=connection_info,
-            clock=self._clock,
-            **self._options.broker_arguments(),
+            self, tubref, params, connection_info=connection_info, clock=self._clock, **args
         )
 
     def _make_loopback(
@@ -547,6 +543,9 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
     def _replace_existing(self, event: ReplaceExisting) -> None:
         self._connections.replace_existing(event)
 
+    def _prepare_broker(self, tubref: Any, connection_info: ConnectionInfo) -> ManagedBroker | None:
+        return self._connections.prepare_broker(tubref, connection_info)
+
     def _attach_negotiated(
         self,
         proto: NegotiationProtocol,
@@ -562,6 +561,7 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
             is_client=is_client,
             connection_info=connection_info,
             tubref=tubref,
+            prepared=proto.prepared,
         )
 
     # -- service life ---------------------------------------------------------------

@@ -70,6 +70,7 @@ from ._failure import wrap_remote_failure
 from ._flow import FlowControl
 from ._host import BrokerHost, codec_for
 from ._keepalive import KeepaliveTimers
+from ._params import param_int, wire_params_agree
 from ._requests import PendingRequest
 from ._tls_read import cork_tls_reads
 from ._tub_protocol import BrokerTub, TubRefLike
@@ -155,7 +156,7 @@ class Broker(Protocol):
             codec_for(tub),
             owner=self,
             remote_tubid=remote_tubref.getTubID() if remote_tubref is not None else None,
-            vocab_table_index=_as_int(params.get("initial-vocab-table-index")),
+            vocab_table_index=param_int(params.get("initial-vocab-table-index")),
             max_inbound_calls=max_inbound_calls,
             max_message_size=max_message_size,
             max_references=max_references,
@@ -174,6 +175,17 @@ class Broker(Protocol):
         self.disconnectWatchers = []
         self._connectionLostWatchers: list[Callable[[], object]] | None = []
         self._closing = False
+
+    def take_params(self, params: Mapping[str, object]) -> bool:
+        """Become the Broker of a negotiation that decided ``params``, built ahead with
+        the likely ones: False (nothing changed) if they differ in what shapes the wire."""
+        if not wire_params_agree(self.params, params):
+            return False
+        self.params = dict(params)
+        self.current_slave_IR = params.get("current-slave-IR")
+        self.current_seqnum = params.get("current-seqnum")
+        self.creation_timestamp = self._clock.seconds()
+        return True
 
     def __repr__(self) -> str:
         state = "disconnected" if self.disconnected else "connected"
@@ -585,16 +597,3 @@ class Broker(Protocol):
                 mname=req.methodName or "?",
                 why=why.getErrorMessage(),
             )
-
-
-def _as_int(v: object) -> int | None:
-    if v is None:
-        return None
-    if isinstance(v, bytes):
-        v = v.decode("ascii", "replace")
-    if isinstance(v, (int, str)):
-        try:
-            return int(v)
-        except ValueError:
-            return None
-    return None

@@ -33,6 +33,12 @@ Tub's ConnectionManager) a Broker is built like this::
 - ``"current-slave-IR"``, ``"current-seqnum"``: kept on the broker as
   ``current_slave_IR`` / ``current_seqnum`` for duplicate-connection handling.
 
+A Broker may also be built before negotiation has decided, with the parameters it
+almost always decides (``loopback_params()``), while negotiation waits for the peer;
+``broker.take_params(params)`` then makes it the Broker of the decision (False, and a
+new Broker is built, if the decision differs in the Banana version or vocabulary
+table). A Broker without ``take_params`` is always built after the decision.
+
 What the Tub uses of a Broker is :class:`ManagedBroker` below (the Tub's
 ConnectionManager keeps its tables typed with it); a Broker must keep providing it.
 ``RemoteReference`` also uses ``notifyOnDisconnect(cb, *a, **kw) -> marker``,

@@ -213,6 +213,11 @@ class TubConnector:
         """Let the Tub drop its old connection to this peer."""
         self.tub._replace_existing(event)
 
+    def negotiation_prepare(self, proto: NegotiationProtocol) -> Any:
+        """Build the Broker ahead, while this attempt waits for the peer (see
+        ``NegotiationProtocol``); None if the Tub is stopping."""
+        return self.tub._prepare_broker(self.target, self._info)
+
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
     ) -> TransportOwner:

@@ -11,6 +11,7 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
+from octavo.furl import TubRef
 from octavo.reconnector import ClockLike
 from octavo.tub._errors import NegotiationError
 from octavo.tub._info import ConnectionInfo
@@ -174,6 +175,13 @@ class _ServerHandler:
 
     def negotiation_replace_existing(self, state: NegotiationState, event: ReplaceExisting) -> None:
         self._listener._tub._replace_existing(event)
+
+    def negotiation_prepare(self, proto: NegotiationProtocol) -> Any:
+        """Build the Broker ahead while we wait for the peer's decision."""
+        their = proto.negotiator.their_tubid
+        if their is None:
+            return None
+        return self._listener._tub._prepare_broker(TubRef(their), self._info)
 
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
