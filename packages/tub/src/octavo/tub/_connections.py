@@ -277,12 +277,9 @@ class ConnectionManager:
             # Negotiation drops an existing connection before deciding, so this
             # only happens in a race; the newest decision wins.
             self.replace_existing(ReplaceExisting(key.getTubID(), "replaced by a new connection"))
-        take = getattr(prepared, "take_params", None)
-        if prepared is not None and take is not None and _same_peer(prepared, key):
-            broker = prepared if take(event.params) else None
+        if prepared is not None and _takes_decision(prepared, key, event.params):
+            broker = prepared
         else:
-            broker = None
-        if broker is None:
             broker = self._make_broker(key, event.params, connection_info)
         assert transport is not None, "negotiation succeeded without a transport"
         broker.makeConnection(transport)
@@ -313,7 +310,9 @@ class ConnectionManager:
         return result
 
 
-def _same_peer(broker: ManagedBroker, key: TubRef) -> bool:
-    """Whether ``broker`` was built for the Tub ``key`` names."""
+def _takes_decision(broker: ManagedBroker, key: TubRef, params: dict[str, object]) -> bool:
+    """Whether ``broker``, built ahead for the Tub ``key`` names, becomes the Broker of
+    the decision ``params`` (``take_params``; a Broker without it never does)."""
+    take = getattr(broker, "take_params", None)
     remote = getattr(broker, "remote_tubref", None)
-    return remote is not None and as_tubref(remote) == key
+    return take is not None and remote is not None and as_tubref(remote) == key and take(params)
