@@ -808,6 +808,19 @@ class ConstructionTests(SynchronousTestCase):
         self.assertEqual((b.current_slave_IR, b.current_seqnum), ("ir", 4))
         self.assertEqual((b.params, b.creation_timestamp), (decided, 5))
 
+    def test_a_broker_built_before_its_peer_was_known_checks_it_after(self) -> None:
+        """A Broker built ahead with no peer takes the one the decision came from: its
+        remote_tubref, and the TubID the FURLs of inbound references are checked
+        against."""
+        from octavo.tub._negotiation._machine import loopback_params
+
+        peer = FakeTub("b").tubref()
+        b = Broker(FakeTub("a"), None, loopback_params(), clock=Clock())
+        self.assertIsNone(b.connection.their_references.remote_tubid)
+        self.assertTrue(b.take_params(loopback_params(), peer))
+        self.assertEqual(b.remote_tubref, peer)
+        self.assertEqual(b.connection.their_references.remote_tubid, peer.getTubID())
+
     def test_unknown_vocab_table(self) -> None:
         """An unknown initial vocab table index is refused at construction."""
         with self.assertRaises(ValueError):

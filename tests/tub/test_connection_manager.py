@@ -465,6 +465,27 @@ def test_a_broker_built_ahead_that_disagrees_is_not_used(m):
     assert attach_prepared(m, other, tubid=make_tubid("third")) is not other
 
 
+def test_a_broker_built_before_the_peer_was_known_takes_it(m):
+    """A Broker built ahead for no peer yet (a server before the client's certificate)
+    is given the peer with the decision."""
+    taken: list[Any] = []
+
+    class Unknown(AheadBroker):
+        remote_tubref = None  # type: ignore[assignment]
+
+        def take_params(self, params: dict[str, object], peer: Any = None) -> bool:
+            taken.append(peer)
+            return True
+
+    def make(tubref: Any, params: dict[str, object], info: Any) -> Unknown:
+        return Unknown(m, tubref, params, info)
+
+    m.manager._make_broker = make  # type: ignore[method-assign]
+    prepared = m.manager.prepare_broker(None, ConnectionInfo())
+    assert isinstance(prepared, Unknown) and prepared.tubref is None
+    assert attach_prepared(m, prepared) is prepared and taken == [TubRef(PEER)]
+
+
 def test_nothing_is_built_ahead_once_stopped(m):
     """A stopped manager prepares no Broker."""
     m.manager.shutdown()

@@ -313,6 +313,45 @@ class BuildAheadTests(SynchronousTestCase):
             assert len(handler.asked) == asks, (ours, handler.asked)
             assert len(handler.succeeded) == 1 - asks  # the master decided at once
 
+    def test_a_server_sends_its_flight_at_once_and_builds_ahead_meanwhile(self) -> None:
+        """Under Twisted's TLS layer a server follows the layer's reads until the
+        handshake is done: the handshake flight a read made leaves at once, then the
+        Broker is built ahead (once, the peer not known yet); at the end of the
+        handshake the layer reads on its own again."""
+        sock = TLSSocket(room=65536)
+
+        class HandshakingTLS(TLSMemoryBIOProtocol):
+            def dataReceived(self, data: bytes) -> None:
+                sock.write(b"server flight for " + data)
+
+        def start_tls(ctx: Any) -> None:
+            sock.TLS = True
+            sock.protocol = HandshakingTLS(None, proto)  # type: ignore[arg-type]
+
+        sock.startTLS = start_tls  # type: ignore[method-assign]
+        handler = Preparer(sock)
+        state = FakeState(BIG)
+        state.context_factory = lambda: "CTX"  # type: ignore[attr-defined]
+        clock = MemoryReactorClock()
+
+        def make(cert: Any) -> Negotiator:
+            return Negotiator.server(
+                lambda t: (state, None), now=clock.seconds, peer_certificate_tubid=cert
+            )
+
+        proto = NegotiationProtocol(make, handler, clock=clock)
+        proto.makeConnection(sock)
+        proto.dataReceived(b"GET /id/" + BIG.encode() + b" HTTP/1.1\r\n\r\n")
+        tls = sock.protocol
+        assert "dataReceived" in tls.__dict__ and handler.asked == []
+        tls.dataReceived(b"ClientHello")
+        assert sock.sent[-1] == b"server flight for ClientHello"
+        assert handler.asked == [len(sock.sent)] and proto.prepared == "broker 1"
+        tls.dataReceived(b"more")
+        assert sock.sent[-1] == b"server flight for more" and len(handler.asked) == 1
+        proto.handshakeCompleted()
+        assert "dataReceived" not in tls.__dict__
+
     def test_a_failed_negotiation_lets_the_broker_built_ahead_go(self) -> None:
         """What was built ahead is dropped when negotiation fails."""
         sock = TLSSocket(room=65536)

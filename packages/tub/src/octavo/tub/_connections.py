@@ -248,13 +248,15 @@ class ConnectionManager:
             broker.shutdown(failure_of(DeadReferenceError(event.reason)))
 
     def prepare_broker(self, tubref: Any, connection_info: ConnectionInfo) -> ManagedBroker | None:
-        """A Broker for a connection to ``tubref`` still negotiating, built with the
-        parameters negotiation almost always decides (:func:`loopback_params`), while
-        it waits for the peer: :meth:`attach_negotiated` uses it if the decision agrees
-        (``take_params``). Building one has no effect elsewhere; None once stopped."""
+        """A Broker for a connection to ``tubref`` (None: a peer not known yet) still
+        negotiating, built with the parameters negotiation almost always decides
+        (:func:`loopback_params`), while it waits for the peer: :meth:`attach_negotiated`
+        uses it if the decision agrees (``take_params``). Building one has no effect
+        elsewhere; None once stopped."""
         if self._stopped:
             return None
-        return self._make_broker(as_tubref(tubref), loopback_params(), connection_info)
+        key = as_tubref(tubref) if tubref is not None else None
+        return self._make_broker(key, loopback_params(), connection_info)  # type: ignore[arg-type]
 
     def attach_negotiated(
         self,
@@ -311,8 +313,13 @@ class ConnectionManager:
 
 
 def _takes_decision(broker: ManagedBroker, key: TubRef, params: dict[str, object]) -> bool:
-    """Whether ``broker``, built ahead for the Tub ``key`` names, becomes the Broker of
-    the decision ``params`` (``take_params``; a Broker without it never does)."""
+    """Whether ``broker``, built ahead for the Tub ``key`` names (or for a peer not known
+    then: it takes ``key``), becomes the Broker of the decision ``params``
+    (``take_params``; a Broker without it never does)."""
     take = getattr(broker, "take_params", None)
+    if take is None:
+        return False
     remote = getattr(broker, "remote_tubref", None)
-    return take is not None and remote is not None and as_tubref(remote) == key and take(params)
+    if remote is None:
+        return bool(take(params, key))
+    return as_tubref(remote) == key and bool(take(params))

@@ -16,15 +16,12 @@ The Broker is its glue to Twisted:
   side works while this one does; writes close after a lone one (within
   ``TURN_WINDOW``, no input between) leave together at the turn's end; the TLS
   layer is written to directly (``_tls_write``);
-- Deferreds: each ``callRemote`` is a :class:`PendingRequest` that the
-  connection hands back with its answer, error or refusal;
-- delivery: received calls run on their targets (``_delivery``), gifts are
-  resolved through the Tub, PINGs are answered, keepalives are kept
-  (``_keepalive``);
+- Deferreds: each ``callRemote`` is a :class:`PendingRequest` that the connection
+  hands back with its answer, error or refusal;
+- delivery: received calls run on their targets (``_delivery``), gifts are resolved
+  through the Tub, PINGs are answered, keepalives are kept (``_keepalive``);
 - the end of the connection: waiting calls fail with DeadReferenceError, the
-  disconnect watchers run, and the Tub is told.
-
-See ``_tub_protocol`` for how the Tub builds one and what it must provide.
+  disconnect watchers run, and the Tub is told (``_tub_protocol``: how it is built).
 """
 
 from __future__ import annotations
@@ -176,11 +173,14 @@ class Broker(Protocol):
         self._connectionLostWatchers: list[Callable[[], object]] | None = []
         self._closing = False
 
-    def take_params(self, params: Mapping[str, object]) -> bool:
-        """Become the Broker of a negotiation that decided ``params``, built ahead with
-        the likely ones: False (nothing changed) if they differ in what shapes the wire."""
+    def take_params(self, params: Mapping[str, object], peer: TubRefLike | None = None) -> bool:
+        """Become the Broker of the decision ``params`` (and of ``peer``, if built before
+        it was known): False, nothing changed, if they differ in what shapes the wire."""
         if not wire_params_agree(self.params, params):
             return False
+        if peer is not None:
+            self.remote_tubref = peer
+            self.connection.their_references.remote_tubid = peer.getTubID()
         self.params = dict(params)
         self.current_slave_IR = params.get("current-slave-IR")
         self.current_seqnum = params.get("current-seqnum")

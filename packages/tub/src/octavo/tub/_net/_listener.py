@@ -177,11 +177,11 @@ class _ServerHandler:
         self._listener._tub._replace_existing(event)
 
     def negotiation_prepare(self, proto: NegotiationProtocol) -> Any:
-        """Build the Broker ahead while we wait for the peer's decision."""
+        """Build the Broker ahead while we wait for the peer (for a peer not known yet,
+        before the client's certificate has come)."""
         their = proto.negotiator.their_tubid
-        if their is None:
-            return None
-        return self._listener._tub._prepare_broker(TubRef(their), self._info)
+        tubref = TubRef(their) if their is not None else None
+        return self._listener._tub._prepare_broker(tubref, self._info)
 
     def negotiation_succeeded(
         self, proto: NegotiationProtocol, state: NegotiationState, event: Established
