@@ -81,8 +81,8 @@ class Connector(Protocol):
 
 
 #: ``make_broker(tubref, negotiated params, connection_info)``: the Broker for a
-#: negotiated connection (``Tub._make_broker``).
-BrokerFactory = Callable[[TubRef, dict[str, object], ConnectionInfo], ManagedBroker]
+#: negotiated connection (``Tub._make_broker``); tubref None: a peer not known yet.
+BrokerFactory = Callable[[TubRef | None, dict[str, object], ConnectionInfo], ManagedBroker]
 #: ``make_loopback(tubref, connection_info) -> (ours, theirs)``: two connected Brokers.
 LoopbackFactory = Callable[[TubRef, ConnectionInfo], tuple[ManagedBroker, ManagedBroker]]
 #: ``make_connector(tubref)``: a new, not yet started connector to ``tubref``.
@@ -256,7 +256,7 @@ class ConnectionManager:
         if self._stopped:
             return None
         key = as_tubref(tubref) if tubref is not None else None
-        return self._make_broker(key, loopback_params(), connection_info)  # type: ignore[arg-type]
+        return self._make_broker(key, loopback_params(), connection_info)
 
     def attach_negotiated(
         self,

@@ -513,9 +513,9 @@ class Tub(service.MultiService):  # type: ignore[misc,unused-ignore]
         return self._connections.debug_listBrokers()
 
     def _make_broker(
-        self, tubref: TubRef, params: dict[str, object], connection_info: ConnectionInfo
+        self, tubref: TubRef | None, params: dict[str, object], connection_info: ConnectionInfo
     ) -> ManagedBroker:
-        """Build the Broker for a negotiated connection (tests may override)."""
+        """A negotiated connection's Broker (tubref None: built ahead; tests override)."""
         args = self._options.broker_arguments()
         return Broker(
             self, tubref, params, connection_info=connection_info, clock=self._clock, **args
