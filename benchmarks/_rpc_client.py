@@ -2,6 +2,8 @@
 
 ``python _rpc_client.py echo --port P`` measures the bare TLS echo;
 ``python _rpc_client.py micro SYSTEM --furl F`` measures one RPC system's call figures;
+``python _rpc_client.py connect SYSTEM --furl F --first K --count N`` times N new
+connections;
 ``python _rpc_client.py load SYSTEM --furl F --server-pid PID --clients N --calls M``
 runs the load test; ``python _rpc_client.py curve SYSTEM --furl F --connections N
 --first K [--measure]`` is one process of a connection-count point (``_rpc_curve.py``).
@@ -284,21 +286,31 @@ async def micro_suite(
     big.pop("mb_per_s", None)  # (measured above, between the other figures)
     out.update(big)
     await tub.stopService()
-    times: list[float] = []
-    more = bounded(len(CONNECT_CERTS), 6.0 * scale)
-    for index in CONNECT_CERTS:
-        if not more(len(times)):
-            break
-        fresh = tub_class(certData=certs[index])
+    return out
+
+
+async def connect_suite(
+    system: str, furl: str, certs: list[str], *, first: int, count: int
+) -> dict[str, Any]:
+    """Times of ``count`` new connections, each a fresh client Tub (certificates from
+    ``first`` on, round ``CONNECT_CERTS``) from ``startService`` done to the reference
+    in hand: TCP, TLS, negotiation and the first call. One connection before them is
+    not timed (this process's first: its one-time costs are not a connection's)."""
+    tub_class, _ = tub_classes(system)
+
+    async def connect(index: int) -> float:
+        fresh = tub_class(certData=certs[CONNECT_CERTS[index % len(CONNECT_CERTS)]])
         fresh.startService()
         start = clock()
         await fresh.getReference(furl)
-        times.append(clock() - start)
+        took = clock() - start
         await fresh.stopService()
         await sleep(0.01)
-    out["connect_ms"] = statistics.median(times) * 1000
-    out["connects"] = len(times)
-    return out
+        return took
+
+    await connect(first - 1)
+    times = [await connect(first + i) for i in range(count)]
+    return {"connect_times_ms": [t * 1000 for t in times]}
 
 
 async def load_suite(
@@ -463,7 +475,7 @@ def run_main(coro: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run one suite, print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=["echo", "micro", "load", "curve"])
+    parser.add_argument("suite", choices=["echo", "micro", "connect", "load", "curve"])
     parser.add_argument("system", nargs="?", choices=["foolscap", "octavo"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--furl")
@@ -473,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=float, default=120.0, help="load-run bound")
     parser.add_argument("--connections", type=int, default=1, help="curve: client Tubs")
-    parser.add_argument("--first", type=int, default=0, help="curve: first certificate")
+    parser.add_argument("--first", type=int, default=0, help="curve, connect: first certificate")
+    parser.add_argument("--count", type=int, default=8, help="connect: connections timed")
     parser.add_argument("--width", type=int, default=10, help="curve: calls in flight each")
     parser.add_argument("--measure", action="store_true", help="curve: the measuring one")
     parser.add_argument(
@@ -491,6 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.suite == "micro":
             return await micro_suite(
                 args.system, args.furl, certs, args.scale, payloads_only=args.payloads_only
+            )
+        if args.suite == "connect":
+            return await connect_suite(
+                args.system, args.furl, certs, first=args.first, count=args.count
             )
         if args.suite == "curve":
             return await curve_suite(

@@ -9,8 +9,14 @@ waits for the other to finish work they would do at the same time on two machine
 (``RPC_PIN=0``: no pinning). For the call figures the three servers (echo,
 Foolscap, Octavo) are up together and the clients take turns, round after round (3, or
 1 in quick mode), keeping each figure's best round: load from elsewhere on the machine
-then hits every system alike. The load run gets a fresh server per system, so its memory
-baseline is clean; its client Tubs all live in one client process.
+then hits every system alike. The new-connection time is measured apart, pinned the
+same way: a client process per system connects a few fresh Tubs (8; the process's
+first connection is not timed), the systems taking turns for 8 rounds, and the median
+of each system's 64 connections is kept; the systems' connections are spread over the
+same minute, where a figure taken at the end of each system's call figures (as before)
+compared connections made up to a minute apart, and the VM's pace moves that much.
+The load run gets a fresh server per system, so its memory baseline is clean; its
+client Tubs all live in one client process.
 
 Figures (each a ratio "how many times better Octavo is than Foolscap", beside the bare
 TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s for a
@@ -51,6 +57,7 @@ import importlib.util
 import json
 import os
 import selectors
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,6 +104,16 @@ class Options:
     def rounds(self) -> int:
         """Rounds of the call figures (best of them is kept)."""
         return 1 if self.quick else 3
+
+    @property
+    def connect_rounds(self) -> int:
+        """Rounds of the new-connection figure (the systems take turns in each)."""
+        return 2 if self.quick else 8
+
+    @property
+    def connects_per_round(self) -> int:
+        """Connections timed per system in each of those rounds."""
+        return 4 if self.quick else 8
 
     @property
     def load_seconds(self) -> float:
@@ -291,6 +308,7 @@ def measure(opts: Options) -> dict[str, Any]:
                 for system in micro:
                     args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
                     rounds[system].append(client(args, 180, envs[system], core=on))
+            connects = connect_rounds(opts, micro, infos, envs, on)
         for n in opts.curve:
             for system in micro:
                 point = curve_point(_process(system), infos[system]["furl"], n, env=envs[system])
@@ -298,6 +316,7 @@ def measure(opts: Options) -> dict[str, Any]:
     data["echo"] = best(rounds["echo"])
     for system in micro:
         data[f"micro.{system}"] = best(rounds[system])
+        data[f"micro.{system}"].update(connects[system])
     data["rounds"] = rounds
     if opts.load:
         for system in opts.systems:
@@ -310,6 +329,39 @@ def measure(opts: Options) -> dict[str, Any]:
                 ]
                 data[f"load.{system}"] = client(args, opts.load_seconds * 2 + 60)
     return data
+
+
+def connect_rounds(
+    opts: Options,
+    systems: tuple[str, ...],
+    infos: dict[str, dict[str, Any]],
+    envs: dict[str, dict[str, str] | None],
+    core: int | None,
+) -> dict[str, dict[str, Any]]:
+    """The new-connection figure of each system: a few connections at a time per
+    system, the systems taking turns (the first one changing each round) for
+    ``opts.connect_rounds`` rounds, so each system's connections are spread over the
+    same minute of the machine's life; the median of all of them (``connect_ms``)."""
+    per = opts.connects_per_round
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    errors: dict[str, str] = {}
+    for r in range(opts.connect_rounds):
+        for system in systems[r % len(systems) :] + systems[: r % len(systems)]:
+            args = ["connect", _process(system), "--furl", infos[system]["furl"]]
+            args += ["--first", str(r * per), "--count", str(per)]
+            out = client(args, 120, envs[system], core=core)
+            times[system] += out.get("connect_times_ms", [])
+            if "error" in out:
+                errors[system] = out["error"]
+    figures: dict[str, dict[str, Any]] = {}
+    for system in systems:
+        got = times[system]
+        figures[system] = {"connects": len(got)}
+        if got:
+            figures[system]["connect_ms"] = statistics.median(got)
+        if system in errors:
+            figures[system]["connect_error"] = errors[system]
+    return figures
 
 
 def measure_payloads(opts: Options, data: dict[str, Any]) -> dict[str, Any]:
@@ -336,6 +388,16 @@ def measure_payloads(opts: Options, data: dict[str, Any]) -> dict[str, Any]:
         data[f"micro.{system}"] = best(rounds[system])
     data["rounds"] = rounds
     return data
+
+
+def _connects(data: dict[str, Any]) -> str:
+    """How many connections each system's new-connection figure is the median of."""
+    counts = {
+        part.split(".", 1)[1]: value.get("connects")
+        for part, value in data.items()
+        if part.startswith("micro.") and isinstance(value, dict)
+    }
+    return ", ".join(f"{n} ({system})" for system, n in counts.items()) or "no connections"
 
 
 def _fmt(value: object, digits: int = 0) -> str:
@@ -477,7 +539,8 @@ def report(data: dict[str, Any]) -> Report:
         "echo: TLS 1.3, RSA-2048 self-signed certificates on both ends, 64-byte echo for "
         f"the small rows, a {echo.get('dict_sized_bytes', '~7.7K')}-byte upload + ack for "
         "the dict row, a 1 MB upload + ack for MB/s, TCP connect + TLS handshake for the "
-        "connection row. Connection ratio = Foolscap time / Octavo time."
+        "connection row. Connection ratio = Foolscap time / Octavo time; new connection: "
+        f"the median of {_connects(data)}, the systems taking turns (echo: its own round's)."
     )
     for part, value in data.items():
         if isinstance(value, dict) and "error" in value:
@@ -486,6 +549,8 @@ def report(data: dict[str, Any]) -> Report:
             for key in ("mb10_error", "mb50_error"):
                 if key in value:
                     rep.notes.append(f"{part} {key[:4]} MB argument: {value[key]}")
+            if "connect_error" in value:
+                rep.notes.append(f"{part} new connections: {value['connect_error']}")
     for system in ("foolscap", "octavo"):
         load = data.get(f"load.{system}", {})
         if load and load.get("all_answered_once") is False:
