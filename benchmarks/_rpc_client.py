@@ -43,6 +43,8 @@ from twisted.internet import defer, endpoints, task, threads
 from twisted.python.failure import Failure
 
 Call = Callable[[], Awaitable[object]]
+#: turns each payload size takes in payload_figures
+PAYLOAD_SLICES = 3
 clock = time.perf_counter
 reactor = global_reactor()
 
@@ -141,26 +143,44 @@ async def payload_figures(
     take: Callable[[bytes], Awaitable[object]], scale: float
 ) -> dict[str, Any]:
     """MB/s of serial calls with a 1 MB, a 10 MB and a 50 MB bytes argument (keys
-    ``mb_per_s``, ``mb10_per_s``, ``mb50_per_s``), each after one warm-up call; a size
-    the server refuses is left out (its error under ``mbN_error``)."""
+    ``mb_per_s``, ``mb10_per_s``, ``mb50_per_s``), each size after one warm-up call; a
+    size the server refuses is left out (its error under ``mbN_error``). The sizes take
+    turns (three slices each), so each big size's share of the 1 MB figure
+    (``mb10_share``, ``mb50_share``) compares calls made in the same seconds."""
     out: dict[str, Any] = {}
-    for size in (len(MEGABYTE), *PAYLOAD_SIZES):
-        payload = MEGABYTE if size == len(MEGABYTE) else b"\xa5" * size
-        key = "mb_per_s" if size == len(MEGABYTE) else f"mb{size // 1_000_000}_per_s"
+    sizes = (len(MEGABYTE), *PAYLOAD_SIZES)
+    payloads = {size: MEGABYTE if size == len(MEGABYTE) else b"\xa5" * size for size in sizes}
+    keys = {
+        size: "mb_per_s" if size == len(MEGABYTE) else f"mb{size // 1_000_000}_per_s"
+        for size in sizes
+    }
+    taken: dict[int, list[float]] = {}
+    for size in sizes:
         try:
-            await take(payload)
+            await take(payloads[size])
+        except Exception as e:
+            out[keys[size].replace("_per_s", "_error")] = repr(e)[:300]
+            continue
+        taken[size] = [0.0, 0.0]  # bytes, seconds
+    for _ in range(PAYLOAD_SLICES):
+        for size, total in taken.items():
             done = 0
             start = clock()
-            # at least 3 calls (a 50 MB one takes a while), else as serial() does
-            while done < 3 or (done < 500 and clock() - start < 3.0 * scale):
-                await take(payload)
+            # at least one call (a 50 MB one takes a while), else as serial() does
+            while done < 1 or (done < 200 and clock() - start < 3.0 * scale / PAYLOAD_SLICES):
+                await take(payloads[size])
                 done += 1
-        except Exception as e:
-            out[key.replace("_per_s", "_error")] = repr(e)[:300]
-            continue
-        out[key] = done * size / 1e6 / (clock() - start)
-        del payload
-        gc.collect()
+            total[0] += done * size
+            total[1] += clock() - start
+    for size, (nbytes, seconds) in taken.items():
+        out[keys[size]] = nbytes / 1e6 / seconds
+    one = out.get("mb_per_s")
+    for size in PAYLOAD_SIZES:
+        key = keys[size]
+        if one and key in out:
+            out[key.replace("_per_s", "_share")] = out[key] / one
+    del payloads
+    gc.collect()
     return out
 
 

@@ -21,7 +21,8 @@ client Tubs all live in one client process.
 Figures (each a ratio "how many times better Octavo is than Foolscap", beside the bare
 TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s for a
 1 MB bytes argument, and for 10 MB and 50 MB ones (the Octavo server sets
-``max-token-size`` to 64 MiB for them; the target is 90% of its own 1 MB figure);
+``max-token-size`` to 64 MiB for them; the target is 90% of its own 1 MB figure
+of the same seconds: the three sizes take turns);
 calls/s with a 7.7 KB nested dict argument; new-connection time
 (``getReference`` from a fresh client Tub, TLS and negotiation included); and
 ``store(n=int, items=ListOf(bytes))`` calls/s through a RemoteInterface both ends know
@@ -261,7 +262,8 @@ def client(
 
 
 def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The best of each figure over ``rounds`` (highest rate, lowest time), as timeit does."""
+    """The best of each figure over ``rounds`` (highest rate, lowest time), as timeit does;
+    of a share (one figure of a round over another of the same round), the median."""
     good = [r for r in rounds if "error" not in r]
     if not good:
         return rounds[-1] if rounds else {"error": "not run"}
@@ -274,6 +276,8 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = max(values)
         elif key.endswith("_per_call") and all(isinstance(v, int | float) for v in values):
             out[key] = min(values)
+        elif key.endswith("_share") and all(isinstance(v, int | float) for v in values):
+            out[key] = statistics.median(values)  # a ratio of one round's figures
         else:
             out[key] = values[-1]
     out["rounds"] = len(good)
@@ -542,6 +546,17 @@ def report(data: dict[str, Any]) -> Report:
         "connection row. Connection ratio = Foolscap time / Octavo time; new connection: "
         f"the median of {_connects(data)}, the systems taking turns (echo: its own round's)."
     )
+    shares = [
+        f"{size} MB {octa[f'mb{size}_share'] * 100:.0f}%"
+        for size in (10, 50)
+        if isinstance(octa.get(f"mb{size}_share"), int | float)
+    ]
+    if shares:
+        rep.notes.append(
+            "10 and 50 MB rows: met when Octavo's MB/s is at least 90% of its MB/s with a "
+            "1 MB argument in the same seconds (1, 10 and 50 MB calls take turns, three "
+            f"slices each; median of the rounds): {', '.join(shares)}."
+        )
     for part, value in data.items():
         if isinstance(value, dict) and "error" in value:
             rep.notes.append(f"{part}: {value['error']}")
@@ -680,9 +695,9 @@ def _verdict(key: str, octa: dict[str, Any], fool: dict[str, Any], echo: dict[st
         return "yes" if o >= 5 * f else "no"
     if key == "mb_per_s":
         return "-" if not isinstance(e, int | float) else ("yes" if o >= 0.9 * e else "no")
-    if key in ("mb10_per_s", "mb50_per_s"):  # against Octavo's own 1 MB figure
-        one = octa.get("mb_per_s")
-        return "-" if not isinstance(one, int | float) else ("yes" if o >= 0.9 * one else "no")
+    if key in ("mb10_per_s", "mb50_per_s"):  # against Octavo's 1 MB calls of the same seconds
+        share = octa.get(key.replace("_per_s", "_share"))
+        return "-" if not isinstance(share, int | float) else ("yes" if share >= 0.9 else "no")
     if key == "dict_per_s":
         return "yes" if o >= 10 * f else "no"
     return "yes" if f / o >= 0.8 else "no"
