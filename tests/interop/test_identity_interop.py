@@ -28,3 +28,9 @@ def test_foolscap_certificate_loads_here_with_same_tubid():
     ours = Tub(certData=theirs.getCertData())
     assert ours.getTubID() == theirs.getTubID()
     assert ours.getShortTubID() == theirs.getTubID()[:4]
+
+
+def test_our_rsa_certificate_loads_in_foolscap_with_same_tubid():
+    """An RSA certificate we make (Foolscap's kind of key) does too."""
+    pem = create_certificate(key_type="rsa")
+    assert Tub(certData=pem).getTubID() == FTub(certData=pem).getTubID()

@@ -166,8 +166,8 @@ async def settle(seconds: float = 0.05) -> None:
 class Interop(unittest.TestCase):
     timeout = 60
 
-    def make_tub(self, listen: bool = True) -> Tub:
-        t = Tub()
+    def make_tub(self, listen: bool = True, cert: bytes | None = None) -> Tub:
+        t = Tub(certData=cert)
         t.startService()
         self.addCleanup(t.stopService)
         if listen:
@@ -369,6 +369,27 @@ class Interop(unittest.TestCase):
         rref = await tub.getReference(furl)
         assert await rref.callRemote("echo", 7) == 7
         assert await peer.call(ours, "echo", 8) == 8
+
+    async def test_key_types_mixed_both_ways(self) -> None:
+        """Foolscap presenting our ECDSA certificate and Octavo presenting an RSA one
+        (Foolscap's kind) connect and call each other both ways; each end sees the
+        other's TubID. (The other tests cover Foolscap's RSA against our ECDSA.)"""
+        tmpdir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmpdir)
+        certfile = os.path.join(tmpdir, "peer.pem")
+        ecdsa = create_certificate()
+        assert b"BEGIN CERTIFICATE" in ecdsa
+        with open(certfile, "wb") as f:
+            f.write(ecdsa)
+        peer, furl = await self.peer("--certfile", certfile)
+        assert furl[5:37] == TubIdentity.from_pem(ecdsa).tubid
+        tub = self.make_tub(cert=create_certificate(key_type="rsa"))
+        rref = await tub.getReference(furl)
+        assert rref.getRemoteTubID() == furl[5:37]
+        assert await rref.callRemote("echo", "ecdsa") == "ecdsa"
+        ours = tub.registerReference(Echo())
+        assert ours[5:37] == tub.getTubID()
+        assert await peer.call(ours, "echo", b"rsa") == b"rsa"
 
     async def test_connect_to_foolscap_server_that_restarts(self) -> None:
         """connectTo reconnects when a Foolscap server restarts on the same port and cert."""

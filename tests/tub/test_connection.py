@@ -57,6 +57,18 @@ class Connections(unittest.TestCase):
         assert info.connected and info.winningHint == b.locationHints[0]
         assert info.connectorStatuses[b.locationHints[0]] == "successful"
 
+    async def test_ecdsa_and_rsa_tubs_connect_both_ways(self) -> None:
+        """An ECDSA Tub (the default) and an RSA one (Foolscap's kind) connect whichever
+        dials, and each sees the other's TubID."""
+        rsa_tub = self.make_tub(create_certificate(key_type="rsa"))
+        for dialer, listener in (
+            (self.make_tub(CERTS[0]), rsa_tub),
+            (rsa_tub, self.make_tub(CERTS[1])),
+        ):
+            broker = await dialer.getBrokerForTubRef(self.tubref(listener))
+            assert dialer.brokers[TubRef(listener.getTubID())] is broker
+            await until(lambda d=dialer, li=listener: TubRef(d.getTubID()) in li.brokers)
+
     async def test_certificate_mismatch_refused(self) -> None:
         """A listener presenting a certificate that is not the FURL's TubID is refused."""
         a, b = self.make_tub(CERTS[0]), self.make_tub(CERTS[1])

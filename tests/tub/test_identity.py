@@ -6,6 +6,8 @@ import os
 import stat
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from OpenSSL import SSL
 
 from octavo.tub._errors import CertificateError
@@ -101,3 +103,50 @@ def test_shared_context_settings():
     ctx = shared_tls_context()
     assert ctx.get_session_cache_mode() == SSL.SESS_CACHE_OFF
     assert ctx.get_verify_mode() == SSL.VERIFY_PEER | SSL.VERIFY_CLIENT_ONCE
+
+
+def test_new_keys_are_ecdsa_p256_and_rsa_on_request():
+    """A new Tub's key is ECDSA on P-256; ``key_type="rsa"`` makes Foolscap's kind."""
+    key = TubIdentity.from_pem(Tub().getCertData()).crypto_key
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+    rsa_key = TubIdentity.from_pem(create_certificate(key_type="rsa")).crypto_key
+    assert isinstance(rsa_key, rsa.RSAPrivateKey) and rsa_key.key_size == 2048
+    with pytest.raises(ValueError, match="key_type"):
+        create_certificate(key_type="dsa")  # type: ignore[arg-type]
+
+
+def test_rsa_certificate_round_trips():
+    """An RSA certificate (what Foolscap makes) loads and recreates the same TubID."""
+    pem = create_certificate(key_type="rsa")
+    t = Tub(certData=pem)
+    assert t.getCertData() == pem
+    assert peer_tubid(t.myCertificate) == t.getTubID()
+
+
+def _with_key(cert_pem: bytes, key: object) -> bytes:
+    """``cert_pem``'s certificate followed by another private key."""
+    key_pem = key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert_pem.split(b"-----BEGIN PRIVATE KEY-----")[0] + key_pem
+
+
+def test_keys_of_other_kinds_refused(cert_pem):
+    """Ed25519 keys and EC keys on other curves are refused, naming the key."""
+    with pytest.raises(CertificateError, match="Ed25519"):
+        TubIdentity.from_pem(_with_key(cert_pem, ed25519.Ed25519PrivateKey.generate()))
+    with pytest.raises(CertificateError, match="secp256k1"):
+        TubIdentity.from_pem(_with_key(cert_pem, ec.generate_private_key(ec.SECP256K1())))
+
+
+def test_key_of_the_other_type_does_not_match():
+    """An RSA key under an ECDSA certificate, or the reverse, is refused."""
+    ecdsa, rsa_pem = create_certificate(), create_certificate(key_type="rsa")
+    rsa_key = serialization.load_pem_private_key(rsa_pem, password=None)
+    ec_key = serialization.load_pem_private_key(ecdsa, password=None)
+    with pytest.raises(CertificateError, match="does not match"):
+        TubIdentity.from_pem(_with_key(ecdsa, rsa_key))
+    with pytest.raises(CertificateError, match="does not match"):
+        TubIdentity.from_pem(_with_key(rsa_pem, ec_key))

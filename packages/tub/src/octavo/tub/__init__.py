@@ -68,6 +68,7 @@ from ._errors import (
 from ._eventual import eventually, fireEventually, flushEventualQueue
 from ._info import ConnectionInfo
 from ._net._hints import DefaultTCP, IConnectionHintHandler
+from ._net._identity import create_certificate
 from ._net._listener import Listener
 from ._net._tor import TorHintHandler, tor_handler
 from ._options import PLUGIN_GROUP, TubLoggingPlugin
@@ -183,6 +184,7 @@ __all__ = [
     "constraint_from_annotation",
     "copyable_slicers",
     "copyable_unslicers",
+    "create_certificate",
     "eventually",
     "fireEventually",
     "flushEventualQueue",
