@@ -37,6 +37,7 @@ from _rpc_common import (
     nested_dict,
     rss_kib,
     tub_classes,
+    tub_keys,
     typed_interface,
 )
 from twisted.internet import defer, endpoints, task, threads
@@ -513,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         "--payloads-only", action="store_true", help="micro: only the 1/10/50 MB figures"
     )
     args = parser.parse_args(argv)
-    certs = load_certificates()
+    certs = load_certificates(tub_keys(args.system or "echo"))
     gc.collect()
 
     async def chosen() -> dict[str, Any]:

@@ -18,7 +18,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-CERT_CACHE = RESULTS / "rpc-certs.json"
+CERT_CACHES = {"rsa": RESULTS / "rpc-certs.json", "ecdsa": RESULTS / "rpc-certs-ecdsa.json"}
+#: the key each system's Tubs make for themselves (Foolscap: RSA-2048; Octavo: ECDSA
+#: P-256); the echo's ends use RSA-2048 as Foolscap does
+DEFAULT_KEYS = {"foolscap": "rsa", "octavo": "ecdsa", "echo": "rsa"}
+#: set to "rsa" in an Octavo process's environment: its Tubs use RSA-2048 certificates
+#: too (the new-connection row with the same keys on both systems)
+KEYS_ENV = "RPC_TUB_KEYS"
 
 SYSTEMS = ("foolscap", "octavo")
 
@@ -43,18 +49,30 @@ PAYLOAD_SIZES = (10_000_000, 50_000_000)
 SERVER_MAX_TOKEN_SIZE = 64 * 1024 * 1024
 
 
-def make_certificate(_: int = 0) -> str:
-    """A self-signed RSA-2048/SHA-256 certificate and key as PEM, in Foolscap's layout.
+def tub_keys(system: str) -> str:
+    """The kind of key ("rsa" or "ecdsa") ``system``'s Tubs use in this process."""
+    if system == "octavo" and os.environ.get(KEYS_ENV) == "rsa":
+        return "rsa"
+    return DEFAULT_KEYS.get(system, "rsa")
+
+
+def make_certificate(kind: str = "rsa") -> str:
+    """A self-signed certificate and key as PEM, in Foolscap's layout: RSA-2048 (what
+    Foolscap makes) or ECDSA P-256 (what Octavo makes), SHA-256 signed.
 
     The certificate comes first, then the PKCS#8 key: what Foolscap's ``certData=``
     reads (and Octavo's). Built with ``cryptography`` so no Tub code is involved.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key: Any
+    if kind == "ecdsa":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newpb_thingy")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
@@ -75,10 +93,10 @@ def make_certificate(_: int = 0) -> str:
     return pem.decode("ascii")
 
 
-def load_certificates() -> list[str]:
-    """The cached certificates (empty if none are cached yet)."""
+def load_certificates(kind: str = "rsa") -> list[str]:
+    """The cached certificates of that kind of key (empty if none are cached yet)."""
     try:
-        certs = json.loads(CERT_CACHE.read_text(encoding="ascii"))
+        certs = json.loads(CERT_CACHES[kind].read_text(encoding="ascii"))
     except (OSError, ValueError):
         return []
     if not isinstance(certs, list) or not all(isinstance(c, str) for c in certs):
@@ -86,24 +104,26 @@ def load_certificates() -> list[str]:
     return certs
 
 
-def ensure_certificates(count: int) -> list[str]:
-    """At least ``count`` distinct certificates, generated once and cached in results/.
+def ensure_certificates(count: int, kinds: tuple[str, ...] = ("rsa",)) -> None:
+    """At least ``count`` distinct certificates of each kind, made once and cached in
+    results/.
 
     Every client Tub of the load run needs its own TubID, and making 500 RSA keys costs
     tens of seconds, which is not what the benchmark measures; so they are made once
     (on all cores) and reused by later runs.
     """
-    certs = load_certificates()
-    missing = count - len(certs)
-    if missing > 0:
+    for kind in kinds:
+        certs = load_certificates(kind)
+        missing = count - len(certs)
+        if missing <= 0:
+            continue
         workers = max(1, os.cpu_count() or 1)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            certs.extend(pool.map(make_certificate, range(missing), chunksize=8))
+            certs.extend(pool.map(make_certificate, [kind] * missing, chunksize=8))
         RESULTS.mkdir(exist_ok=True)
-        tmp = CERT_CACHE.with_suffix(".tmp")
+        tmp = CERT_CACHES[kind].with_suffix(".tmp")
         tmp.write_text(json.dumps(certs), encoding="ascii")
-        tmp.replace(CERT_CACHE)
-    return certs
+        tmp.replace(CERT_CACHES[kind])
 
 
 def rss_kib(pid: int | None = None) -> int:

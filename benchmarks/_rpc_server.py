@@ -24,6 +24,7 @@ from _rpc_common import (
     load_certificates,
     rss_kib,
     tub_classes,
+    tub_keys,
     typed_interface,
 )
 from _rpc_syscalls import ServerSyscalls
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("system", choices=["echo", "foolscap", "octavo"])
     parser.add_argument("--max-seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
-    certs = load_certificates()
+    certs = load_certificates(tub_keys(args.system))
     if len(certs) <= SERVER_CERT:
         parser.error("no cached certificates; bench_rpc.py makes them first")
     info = start(args.system, certs[SERVER_CERT])

@@ -24,13 +24,16 @@ TLS echo as the ceiling): serial no-op calls/s; calls/s with 100 in flight; MB/s
 ``max-token-size`` to 64 MiB for them; the target is 90% of its own 1 MB figure
 of the same seconds: the three sizes take turns);
 calls/s with a 7.7 KB nested dict argument; new-connection time
-(``getReference`` from a fresh client Tub, TLS and negotiation included); and
+(``getReference`` from a fresh client Tub, TLS and negotiation included; each
+system's Tubs with the key they make, Foolscap RSA-2048 and Octavo ECDSA P-256, and
+again with RSA-2048 certificates on both); and
 ``store(n=int, items=ListOf(bytes))`` calls/s through a RemoteInterface both ends know
 (checked by caller and callee) beside the same call without a schema; the server's
 system calls per call (``perf``, ``_rpc_syscalls.py``) for serial and 100-in-flight
 calls. Then the connection-count curve (``_rpc_curve.py``: 1, 10, 100, 500 client
 Tubs x 10 calls in flight, client work in two processes; calls/s and server system
-calls per call, every system on the same servers). Then a load
+calls per call, every system on the same servers; 3 rounds, 1 in quick mode, the
+systems taking turns at each point, each system's best round kept). Then a load
 run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
 call answered exactly once (counted on both sides), and server memory per idle
 connection (RSS delta / connections).
@@ -39,7 +42,9 @@ connection (RSS delta / connections).
 ``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``,
 ``RPC_CURVE=1,10,100,500`` (empty: no curve), ``RPC_BASELINE=PATH``,
 ``RPC_PAYLOADS_ONLY=1``: only the 1, 10 and 50 MB argument rows, a minute or two;
-``RPC_PIN=0``: no pinning to cores);
+``RPC_PIN=0``: no pinning to cores; ``RPC_TUB_KEYS=rsa``: Octavo's Tubs use RSA-2048
+certificates as Foolscap's do, not the ECDSA P-256 ones Octavo makes, as a baseline
+checkout from before Octavo loaded ECDSA keys needs);
 ``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
 [--baseline PATH]`` does the same with command-line options.
 
@@ -70,7 +75,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from _harness import Report
-from _rpc_common import LOAD_CERT_BASE, SYSTEMS, ensure_certificates
+from _rpc_common import KEYS_ENV, LOAD_CERT_BASE, SYSTEMS, ensure_certificates
 from _rpc_curve import curve_point
 from _rpc_syscalls import perf_command
 
@@ -110,6 +115,12 @@ class Options:
     def connect_rounds(self) -> int:
         """Rounds of the new-connection figure (the systems take turns in each)."""
         return 2 if self.quick else 8
+
+    @property
+    def curve_rounds(self) -> int:
+        """Rounds of the connection-count curve (the systems take turns at each point;
+        each system's best round is kept)."""
+        return 1 if self.quick else 3
 
     @property
     def connects_per_round(self) -> int:
@@ -182,9 +193,14 @@ def baseline_env(baseline: str | None) -> dict[str, str] | None:
     return dict(os.environ, PYTHONPATH=os.pathsep.join([*paths, *([old] if old else [])]))
 
 
+#: the kinds of certificate the processes use (``_rpc_common.tub_keys``)
+KEY_KINDS = ("rsa", "ecdsa")
+
+
 def _process(system: str) -> str:
-    """The system name the server and client scripts know ("baseline" runs Octavo)."""
-    return "octavo" if system == "baseline" else system
+    """The system name the server and client scripts know ("baseline" and "octavo-rsa"
+    run Octavo)."""
+    return "octavo" if system in ("baseline", "octavo-rsa") else system
 
 
 @contextmanager
@@ -287,15 +303,22 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def measure(opts: Options) -> dict[str, Any]:
     """Run every part; return raw figures keyed by part and system."""
     data: dict[str, Any] = {"options": opts.__dict__ | {"systems": list(opts.systems)}}
+    data["options"]["octavo_keys"] = "rsa" if os.environ.get(KEYS_ENV) == "rsa" else "ecdsa"
     if opts.payloads_only:
         return measure_payloads(opts, data)
     started = time.perf_counter()
-    ensure_certificates(LOAD_CERT_BASE + max(opts.clients if opts.load else 0, *opts.curve, 0))
+    ensure_certificates(
+        LOAD_CERT_BASE + max(opts.clients if opts.load else 0, *opts.curve, 0), KEY_KINDS
+    )
     data["certificates_s"] = round(time.perf_counter() - started, 1)
     scale = ["--scale", str(opts.scale)]
     micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
     envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *micro)}
+    # Octavo's Tubs make ECDSA keys, Foolscap's RSA-2048: the connection row is also
+    # measured with RSA-2048 certificates on both systems, by a server of its own
+    same_keys = ("octavo-rsa",) if "octavo" in micro and os.environ.get(KEYS_ENV) != "rsa" else ()
+    envs.update({name: dict(os.environ, **{KEYS_ENV: "rsa"}) for name in same_keys})
     # All servers up at once (idle ones cost nothing); the clients take turns, round
     # after round, so a burst of load from elsewhere on the machine hits every system
     # alike, and the best of the rounds is kept.
@@ -303,7 +326,10 @@ def measure(opts: Options) -> dict[str, Any]:
     on = cores[1] if cores else None
     data["pinned_cores"] = list(cores) if cores else None
     with ExitStack() as stack:
-        infos = {name: stack.enter_context(server(name, 600, envs.get(name))) for name in rounds}
+        infos = {
+            name: stack.enter_context(server(name, 600, envs.get(name)))
+            for name in (*rounds, *same_keys)
+        }
         pids = [int(info["pid"]) for info in infos.values()]
         with servers_pinned(pids, cores[0] if cores else None):
             for _ in range(opts.rounds):
@@ -312,15 +338,14 @@ def measure(opts: Options) -> dict[str, Any]:
                 for system in micro:
                     args = ["micro", _process(system), "--furl", infos[system]["furl"], *scale]
                     rounds[system].append(client(args, 180, envs[system], core=on))
-            connects = connect_rounds(opts, micro, infos, envs, on)
-        for n in opts.curve:
-            for system in micro:
-                point = curve_point(_process(system), infos[system]["furl"], n, env=envs[system])
-                data[f"curve.{system}.{n}"] = point
+            connects = connect_rounds(opts, (*micro, *same_keys), infos, envs, on)
+        data.update(curve_rounds(opts, micro, infos, envs))
     data["echo"] = best(rounds["echo"])
     for system in micro:
         data[f"micro.{system}"] = best(rounds[system])
         data[f"micro.{system}"].update(connects[system])
+    for name in same_keys:
+        data[f"connect.{name}"] = connects[name]
     data["rounds"] = rounds
     if opts.load:
         for system in opts.systems:
@@ -368,10 +393,44 @@ def connect_rounds(
     return figures
 
 
+def curve_rounds(
+    opts: Options,
+    systems: tuple[str, ...],
+    infos: dict[str, dict[str, Any]],
+    envs: dict[str, dict[str, str] | None],
+) -> dict[str, Any]:
+    """The connection-count curve: every point measured ``opts.curve_rounds`` times,
+    the systems taking turns (the first one changing each round), so each system's
+    windows are spread over the same minutes of the machine's life; the round with the
+    most calls/s is kept per system and point (``curve.SYSTEM.N``), every round under
+    ``curve_rounds``. With one window per system, taken one after the other, the
+    500-connection ratio ranged over 4.9x-8.2x in runs of unchanged code: the VM's
+    pace moves that much between windows."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for r in range(opts.curve_rounds):
+        for n in opts.curve:
+            for system in systems[r % len(systems) :] + systems[: r % len(systems)]:
+                point = curve_point(_process(system), infos[system]["furl"], n, env=envs[system])
+                runs.setdefault(f"curve.{system}.{n}", []).append(point)
+    kept: dict[str, Any] = {key: best_point(points) for key, points in runs.items()}
+    kept["curve_rounds"] = runs
+    return kept
+
+
+def best_point(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The curve round with the most calls/s (the last one when none measured any)."""
+    measured = [p for p in points if isinstance(p.get("calls_per_s"), int | float)]
+    if not measured:
+        return points[-1]
+    point = dict(max(measured, key=lambda p: p["calls_per_s"]))
+    point["rounds"] = len(measured)
+    return point
+
+
 def measure_payloads(opts: Options, data: dict[str, Any]) -> dict[str, Any]:
     """Only the 1, 10 and 50 MB argument figures (``RPC_PAYLOADS_ONLY=1``): the Tub
     servers up together, their clients taking turns, best of the rounds."""
-    ensure_certificates(LOAD_CERT_BASE)
+    ensure_certificates(LOAD_CERT_BASE, KEY_KINDS)
     scale = ["--scale", str(opts.scale)]
     micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
     envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
@@ -402,6 +461,11 @@ def _connects(data: dict[str, Any]) -> str:
         if part.startswith("micro.") and isinstance(value, dict) and "connects" in value
     }
     return ", ".join(f"{n} ({system})" for system, n in counts.items()) or "no connections"
+
+
+def _octavo_rsa(data: dict[str, Any]) -> bool:
+    """Whether this run's Octavo Tubs all had RSA-2048 keys (``RPC_TUB_KEYS=rsa``)."""
+    return data.get("options", {}).get("octavo_keys") == "rsa"
 
 
 def _fmt(value: object, digits: int = 0) -> str:
@@ -448,6 +512,20 @@ def report(data: dict[str, Any]) -> Report:
                 of_echo,
                 target,
                 _verdict(key, octa, fool, echo),
+            ]
+        )
+    same = data.get("connect.octavo-rsa", {})
+    if "connect_ms" in same:
+        rows.append(
+            [
+                "new connection, RSA-2048 both, ms",
+                _fmt(fool.get("connect_ms"), 2),
+                _fmt(same.get("connect_ms"), 2),
+                _ratio(same.get("connect_ms"), fool.get("connect_ms"), invert=True),
+                _fmt(echo.get("connect_ms"), 2),
+                _ratio(same.get("connect_ms"), echo.get("connect_ms"), invert=True),
+                "(same keys)",
+                "-",
             ]
         )
     rep.table(
@@ -545,7 +623,19 @@ def report(data: dict[str, Any]) -> Report:
         "the dict row, a 1 MB upload + ack for MB/s, TCP connect + TLS handshake for the "
         "connection row. Connection ratio = Foolscap time / Octavo time; new connection: "
         f"the median of {_connects(data)}, the systems taking turns (echo: its own round's)."
+        " Each system's Tubs use the key they make: Foolscap RSA-2048, Octavo "
+        f"{'RSA-2048 (RPC_TUB_KEYS=rsa)' if _octavo_rsa(data) else 'ECDSA P-256'}; "
+        "'RSA-2048 both': Octavo Tubs (server and clients) with RSA-2048 certificates."
     )
+    curve_counts = sorted(
+        {v["rounds"] for k, v in data.items() if k.startswith("curve.") and "rounds" in v}
+    )
+    if curve_counts:
+        rep.notes.append(
+            "Connection-count curve: each system's best of "
+            f"{'/'.join(str(c) for c in curve_counts)} round(s) at each point, the systems "
+            "taking turns (client processes not pinned: they need both cores)."
+        )
     shares = [
         f"{size} MB {octa[f'mb{size}_share'] * 100:.0f}%"
         for size in (10, 50)
