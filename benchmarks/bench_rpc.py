@@ -458,7 +458,9 @@ def _connects(data: dict[str, Any]) -> str:
     counts = {
         part.split(".", 1)[1]: value.get("connects")
         for part, value in data.items()
-        if part.startswith("micro.") and isinstance(value, dict) and "connects" in value
+        if part.startswith(("micro.", "connect."))
+        and isinstance(value, dict)
+        and "connects" in value
     }
     return ", ".join(f"{n} ({system})" for system, n in counts.items()) or "no connections"
 
