@@ -31,6 +31,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 from OpenSSL import SSL, crypto
 from twisted.internet.interfaces import (
@@ -135,6 +136,13 @@ def create_certificate(
     return cert_pem + key_pem
 
 
+def _public_der(public_key: CertificatePublicKeyTypes) -> bytes:
+    """A public key as DER SubjectPublicKeyInfo (what a certificate holds)."""
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 def _verify_callback(
     conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int
 ) -> bool:
@@ -218,28 +226,17 @@ class TubIdentity:
             )
         except ValueError as e:
             raise CertificateError(f"certData is not a PEM certificate and key: {e}") from e
-        cert_key = cert.public_key()
-        if isinstance(key, rsa.RSAPrivateKey):
-            matches = (
-                isinstance(cert_key, rsa.RSAPublicKey)
-                and cert_key.public_numbers() == key.public_key().public_numbers()
-            )
-        elif isinstance(key, ec.EllipticCurvePrivateKey):
-            if not isinstance(key.curve, _CURVES):
-                raise CertificateError(
-                    f"certData's EC key is on {key.curve.name}; a Tub's key must be RSA "
-                    "or EC on P-256, P-384 or P-521"
-                )
-            matches = (
-                isinstance(cert_key, ec.EllipticCurvePublicKey)
-                and cert_key.public_numbers() == key.public_key().public_numbers()
-            )
-        else:
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise CertificateError(
                 f"certData holds a {type(key).__name__}; a Tub's key must be RSA or EC "
                 "(P-256, P-384, P-521)"
             )
-        if not matches:
+        if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, _CURVES):
+            raise CertificateError(
+                f"certData's EC key is on {key.curve.name}; a Tub's key must be RSA "
+                "or EC on P-256, P-384 or P-521"
+            )
+        if _public_der(cert.public_key()) != _public_der(key.public_key()):
             raise CertificateError("certData's private key does not match its certificate")
         der = cert.public_bytes(serialization.Encoding.DER)
         return cls(
