@@ -75,7 +75,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from _harness import Report
-from _rpc_common import KEYS_ENV, LOAD_CERT_BASE, SYSTEMS, ensure_certificates
+from _rpc_common import KEYS_ENV, LOAD_CERT_BASE, SYSTEMS, ensure_certificates, tub_keys
 from _rpc_curve import curve_point
 from _rpc_syscalls import perf_command
 
@@ -303,7 +303,7 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def measure(opts: Options) -> dict[str, Any]:
     """Run every part; return raw figures keyed by part and system."""
     data: dict[str, Any] = {"options": opts.__dict__ | {"systems": list(opts.systems)}}
-    data["options"]["octavo_keys"] = "rsa" if os.environ.get(KEYS_ENV) == "rsa" else "ecdsa"
+    data["options"]["octavo_keys"] = tub_keys("octavo")
     if opts.payloads_only:
         return measure_payloads(opts, data)
     started = time.perf_counter()
@@ -317,7 +317,7 @@ def measure(opts: Options) -> dict[str, Any]:
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *micro)}
     # Octavo's Tubs make ECDSA keys, Foolscap's RSA-2048: the connection row is also
     # measured with RSA-2048 certificates on both systems, by a server of its own
-    same_keys = ("octavo-rsa",) if "octavo" in micro and os.environ.get(KEYS_ENV) != "rsa" else ()
+    same_keys = ("octavo-rsa",) if "octavo" in micro and tub_keys("octavo") != "rsa" else ()
     envs.update({name: dict(os.environ, **{KEYS_ENV: "rsa"}) for name in same_keys})
     # All servers up at once (idle ones cost nothing); the clients take turns, round
     # after round, so a burst of load from elsewhere on the machine hits every system
