@@ -78,6 +78,47 @@ def test_unknown_clid_is_refused_with_the_same_reason_either_way(fast: bool) -> 
 
 
 @pytest.mark.parametrize("fast", FAST)
+def test_an_objects_admission_is_kept_per_method_and_dies_with_it(fast: bool) -> None:
+    """What the admission decided for a method of one of our objects is kept on its
+    tracker and reused by the next call; once the object is revoked the kept
+    decision is gone with it and calls are refused as revoked."""
+    pair, proxy = echo_pair(fast)
+    clid = proxy.tracker.clid
+    tracker = pair.b.my_references.by_clid[clid]
+    assert pair.round_trip(clid, "echo", 1).result == 1
+    kept = tracker.admitted[b"echo"]
+    assert kept.methodname == "echo" and kept.target is tracker.obj
+    assert pair.round_trip(clid, "echo", 2).result == 2
+    assert tracker.admitted == {b"echo": kept}  # the same decision, not a new one
+    pair.b.my_references.revoke(tracker.obj)
+    ev = pair.round_trip(clid, "echo", 3)
+    assert isinstance(ev, ErrorReceived)
+    assert b"was revoked" in ev.failure.state["value"]
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_kept_admissions_are_bounded_and_refusals_are_not_kept(fast: bool) -> None:
+    """A peer calling many method names makes us keep at most MAX_ADMITTED_NAMES of
+    them per object; a refused call (a name too long) keeps nothing."""
+    from octavo.tub._wire._admission import MAX_ADMITTED_NAMES, MAX_METHOD_NAME
+
+    pair, proxy = echo_pair(fast)
+    clid = proxy.tracker.clid
+    tracker = pair.b.my_references.by_clid[clid]
+    long_name = "x" * (MAX_METHOD_NAME + 1)
+    req, data = pair.call(pair.a, clid, long_name, 1)
+    _, events = pair.serve(pair.b, data)
+    assert isinstance(events[0], CallRefused)
+    assert "method name too long" in str(events[0].reason)  # type: ignore[union-attr]
+    assert tracker.admitted == {}
+    for i in range(MAX_ADMITTED_NAMES + 10):
+        ev = pair.round_trip(clid, f"m{i}", 1)
+        assert isinstance(ev, ErrorReceived)  # admitted; Obj has no such method
+    assert len(tracker.admitted) == MAX_ADMITTED_NAMES
+    assert pair.round_trip(clid, "echo", 4).result == 4  # past the bound: decided afresh
+
+
+@pytest.mark.parametrize("fast", FAST)
 def test_calls_beyond_the_running_limit_wait_their_turn(fast: bool) -> None:
     """max_inbound_calls calls run at once; later ones wait (input_blocked tells the
     owner to stop reading) and are handed out, in order, as answers free room; as

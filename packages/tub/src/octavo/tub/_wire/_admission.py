@@ -68,6 +68,8 @@ __all__ = [
 
 #: longest method name taken from the wire (bytes)
 MAX_METHOD_NAME = 1000
+#: method names per object whose admission is kept (see :meth:`Admission.admit_call`)
+MAX_ADMITTED_NAMES = 64
 #: longest keyword argument name taken from the wire (bytes)
 MAX_KWARG_NAME = 1000
 
@@ -208,12 +210,32 @@ class Admission:
 
     def admit_call(self, reqid: int, clid: int, raw_name: bytes) -> CallAdmission:
         """Whether a call may run (Violation saying why not). Changes nothing:
-        :meth:`begin_call` records an admitted call."""
+        :meth:`begin_call` records an admitted call.
+
+        What is decided for a method of one of our objects (its target, name, schema
+        and argument checks: steps 2-4) is kept on the object's tracker, up to
+        :data:`MAX_ADMITTED_NAMES` names an object, and reused for the next call of
+        that method: only the request id is judged again. A refusal is not kept."""
         if reqid and reqid in self.active:
             raise Violation(f"duplicate reqID {reqid}")
         if self.queued >= self.max_inbound_calls:
             raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
-        target = self._own_methods if clid == 0 else self._references.lookup(clid)
+        if clid == 0:
+            return self._admit_method(self._own_methods, clid, raw_name)
+        tracker = self._references.by_clid.get(clid)
+        if tracker is None:
+            tracker = self._references.tracker_of(clid)  # Violation: unknown or revoked
+        admitted = tracker.admitted
+        adm = admitted.get(raw_name)
+        if adm is None:
+            adm = self._admit_method(tracker.obj, clid, raw_name)
+            if len(admitted) < MAX_ADMITTED_NAMES:
+                admitted[raw_name] = adm
+        return adm
+
+    @staticmethod
+    def _admit_method(target: Any, clid: int, raw_name: bytes) -> CallAdmission:
+        """Steps 3 and 4 for ``target`` (Violation if refused)."""
         if len(raw_name) > MAX_METHOD_NAME:
             raise Violation(f"method name too long ({len(raw_name)} bytes)")
         methodname: str | None = None

@@ -41,10 +41,13 @@ __all__ = [
 class ReferenceableTracker:
     """Our side of one of our objects that the far end holds.
 
-    ``refcount`` is the number of times we sent it minus what the far end decref'd.
+    ``refcount`` is the number of times we sent it minus what the far end decref'd;
+    ``admitted`` holds what :class:`~._admission.Admission` decided for the method
+    names called on it so far (it dies with the tracker: a decref'd or revoked
+    object's clid is never looked up again).
     """
 
-    __slots__ = ("clid", "obj", "puid", "refcount", "url_for")
+    __slots__ = ("admitted", "clid", "obj", "puid", "refcount", "url_for")
 
     def __init__(
         self, obj: Any, puid: int, clid: int, url_for: Callable[[Any], str | None]
@@ -54,6 +57,7 @@ class ReferenceableTracker:
         self.clid = clid
         self.refcount = 0
         self.url_for = url_for
+        self.admitted: dict[bytes, Any] = {}
 
     def send(self) -> bool:
         """Count one transmission; True on the first one (send interface name + URL)."""
@@ -113,8 +117,9 @@ class MyReferenceTable:
             self.by_clid[clid] = tracker
         return tracker
 
-    def lookup(self, clid: int) -> Any:
-        """The object the far end names by ``clid`` (Violation if unknown or revoked)."""
+    def tracker_of(self, clid: int) -> ReferenceableTracker:
+        """The tracker of our object the far end names by ``clid`` (Violation if
+        unknown or revoked)."""
         tracker = self.by_clid.get(clid)
         if tracker is None:
             if clid in self.revoked:
@@ -123,7 +128,11 @@ class MyReferenceTable:
                     "it can no longer be called"
                 )
             raise Violation(f"unknown CLID {clid}")
-        return tracker.obj
+        return tracker
+
+    def lookup(self, clid: int) -> Any:
+        """The object the far end names by ``clid`` (Violation if unknown or revoked)."""
+        return self.tracker_of(clid).obj
 
     def revoke(self, obj: Any) -> None:
         """Forget ``obj``; later calls through its clids fail saying it was revoked."""
