@@ -521,6 +521,26 @@ def test_tokens_written_by_a_caller_match_the_encoders() -> None:
         enc.take_opens(-1)
 
 
+@pytest.mark.parametrize("start", [0, 5, 16382, 16383, 16384, (1 << 21) - 1, 1 << 21, 1 << 28])
+def test_nested_opens_taken_match_the_encoders(start: int) -> None:
+    """take_nested_opens numbers two OPENs, the second inside the first, with the
+    tokens open_close_tokens gives each number (one- to five-digit headers) and the
+    bytes the encoder writes for a list in a list."""
+    from octavo.banana import open_close_tokens
+
+    enc = Encoder(vocab=["list"])
+    enc.take_opens(start)
+    outer_open, inner_open, inner_close, outer_close = enc.take_nested_opens()
+    assert enc.open_count == start + 2
+    assert (outer_open, outer_close) == open_close_tokens(start)
+    assert (inner_open, inner_close) == open_close_tokens(start + 1)
+    lst = enc.index_token("list")
+    mine = outer_open + lst + inner_open + lst + inner_close + outer_close
+    other = Encoder(vocab=["list"])
+    other.take_opens(start)
+    assert mine == other.encode([[]])
+
+
 def test_decoder_message_boundary_and_counted_opens() -> None:
     """at_message_boundary is True only between top-level messages; count_opens moves
     the object numbering as if the decoder had read the OPENs itself."""

@@ -200,6 +200,19 @@ class Encoder:
         self.open_count = k + n
         return k
 
+    def take_nested_opens(self) -> tuple[bytes, bytes, bytes, bytes]:
+        """Number two OPEN tokens written by the caller, the second inside the first
+        (a call and its arguments, an answer and its None): the outer OPEN, the inner
+        OPEN, the inner CLOSE and the outer CLOSE. :meth:`take_opens` with 2 and
+        :func:`open_close_tokens` of both numbers, in one call."""
+        k = self.open_count
+        self.open_count = k + 2
+        if k + 1 < _OPEN_TABLE:
+            return _OPEN_T[k], _OPEN_T[k + 1], _CLOSE_T[k + 1], _CLOSE_T[k]
+        outer_open, outer_close = _open_close(k)
+        inner_open, inner_close = _open_close(k + 1)
+        return outer_open, inner_open, inner_close, outer_close
+
     def _rebuild_opentypes(self, shared: _SharedVocab | None = None) -> None:
         self.vocab_generation += 1
         self._emitters = []  # they hold the old tables

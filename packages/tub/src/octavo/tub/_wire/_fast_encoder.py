@@ -2,7 +2,7 @@
 what they are): :class:`FastEncoder` writes ``call`` and ``answer`` messages whose
 values are simple (ints, floats, byte strings, strs, None, booleans, and lists,
 tuples and dicts of them two levels deep), numbering their OPENs through the encoder
-(``Encoder.take_opens``), so the bytes are those the general encoder writes
+(``Encoder.take_opens``, ``take_nested_opens``), so the bytes are those the general encoder writes
 (tests/tub/test_fastwire.py compares them). Anything else returns None and the
 caller uses the general encoder.
 """
@@ -85,15 +85,13 @@ class FastEncoder:
             name = enc.bytes_token(methodname.encode("utf-8"))
             if len(self._names) < _MAX_NAMES:
                 self._names[methodname] = name
-        k = enc.open_count
         if not args and not kwargs:  # a call without arguments, in one join
-            call_open, call_close = open_close_tokens(k)
-            args_open, args_close = open_close_tokens(k + 1)
-            enc.take_opens(2)
+            call_open, args_open, args_close, call_close = enc.take_nested_opens()
             return b"".join((
                 call_open, tokens.call, int_token(reqid), int_token(clid), name,
                 args_open, tokens.arguments, _NO_ARGUMENTS, args_close, call_close,
             ))  # fmt: skip
+        k = enc.open_count
         out: list[bytes] = [b"", tokens.call, int_token(reqid), int_token(clid), name, b""]
         out.append(tokens.arguments)
         out.append(int_token(len(args)))
@@ -131,15 +129,13 @@ class FastEncoder:
         tokens = self._tokens
         if self._generation != enc.vocab_generation:
             tokens = self._refresh()
-        k = enc.open_count
         if result is None:  # the commonest answer, in one join
-            opening, closing = open_close_tokens(k)
-            none_open, none_close = open_close_tokens(k + 1)
-            enc.take_opens(2)
+            opening, none_open, none_close, closing = enc.take_nested_opens()
             return b"".join((
                 opening, tokens.answer, int_token(reqid),
                 none_open, tokens.none, none_close, closing,
             ))  # fmt: skip
+        k = enc.open_count
         out: list[bytes] = [b"", tokens.answer, int_token(reqid)]
         n = self._value(result, k + 1, out, tokens)
         if self._containers and self._shared():
