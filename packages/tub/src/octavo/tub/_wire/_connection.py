@@ -516,7 +516,7 @@ class PBConnection:
         """A call was refused (``begun``: after admission; see ``_inbound``)."""
         self.inbound.refused(reqid, reason, begun=begun, answer=answer)
 
-    def answer_arrived(self, event: AnswerReceived, waiter: GiftWaiter | None) -> None:
+    def answer_arrived(self, event: AnswerReceived, waiter: GiftWaiter | None = None) -> None:
         """An answer to one of our calls: reported now, or once its gifts resolve."""
         if waiter is not None:
             waiter.event = event

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import partial
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
 from octavo.banana import CLOSE, FLOAT, INT, NEG, OPEN, STRING, VOCAB, Decoder, read_header
 from octavo.tub._errors import Violation
 
-from ._admission import Admission, CallAdmission
+from ._admission import Admission
 from ._events import AnswerReceived, CallReceived
 
 if TYPE_CHECKING:
@@ -54,6 +53,9 @@ class _NotFastError(Exception):
     """The message is not one the fast path takes: the general path reads it."""
 
 
+#: a message read: what takes its event (the connection's answer_arrived, or the
+#: decoder's _deliver), the event, where the message ends, its OPENs
+_Read = tuple[Callable[[Any], object], Any, int, int]
 #: what FastDecoder._value gives for a CLOSE token
 _CLOSED = object()
 #: None as a value: OPEN (one to three digits), a one-digit index token, and the CLOSE
@@ -94,15 +96,19 @@ class FastDecoder:
         pos = 0
         done = 0
         end = len(data)
-        while pos < end and not conn.closed:
-            try:
-                act, after, opens = self._message(data, pos)
-            except (_NotFastError, IndexError):
-                break
-            decoder.count_opens(opens)
-            pos = after
-            done += 1
-            act()
+        counted = 0  # OPENs read: told to the decoder once, as consume returns
+        try:
+            while pos < end and not conn.closed:
+                try:
+                    act, event, after, opens = self._message(data, pos)
+                except (_NotFastError, IndexError):
+                    break
+                counted += opens
+                pos = after
+                done += 1
+                act(event)
+        finally:
+            decoder.count_opens(counted)
         return pos, done
 
     # -- reading (raises _NotFastError or IndexError; changes nothing but its scratch
@@ -314,19 +320,25 @@ class FastDecoder:
             raise _NotFastError
         return d, p, opens
 
-    def _message(self, buf: bytes, p: int) -> tuple[Callable[[], object], int, int]:
-        """Read one message: (what it does, where it ends, its OPENs); nothing happens yet."""
+    def _message(self, buf: bytes, p: int) -> _Read:
+        """Read one message: (what takes it, its event, where it ends, its OPENs);
+        nothing happens yet."""
         typ, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
-        kind, p = self._word(buf, p)
+        c = buf[p]
+        if c < 0x80 and buf[p + 1] == VOCAB:  # a vocabulary word (the usual), inline
+            kind = self._words.get(c)
+            p += 2
+        else:
+            kind, p = self._word(buf, p)
         if kind == b"answer":
             return self._answer(buf, p, number)
         if kind == b"call":
             return self._call(buf, p, number)
         raise _NotFastError
 
-    def _answer(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
+    def _answer(self, buf: bytes, p: int, number: int) -> _Read:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
@@ -355,9 +367,9 @@ class FastDecoder:
             raise _NotFastError from None
         if req.constraint is not None and not Admission.answer_taken_whole(req, result):
             raise _NotFastError  # a result to check: the general path does it
-        return partial(conn.answer_arrived, AnswerReceived(req, result), None), p, opens + 1
+        return conn.answer_arrived, AnswerReceived(req, result), p, opens + 1
 
-    def _call(self, buf: bytes, p: int, number: int) -> tuple[Callable[[], object], int, int]:
+    def _call(self, buf: bytes, p: int, number: int) -> _Read:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
@@ -370,11 +382,24 @@ class FastDecoder:
                 clid = -clid
             elif typ != INT:
                 raise _NotFastError
-        raw_name, p = self._word(buf, p)
+        c = buf[p]
+        if c < 0x80 and buf[p + 1] == STRING and c <= self._max_token:  # (the usual)
+            e = p + 2 + c
+            if e > len(buf):
+                raise _NotFastError
+            raw_name = buf[p + 2 : e]
+            p = e
+        else:
+            raw_name, p = self._word(buf, p)
         typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
-        kind, p = self._word(buf, p)
+        c = buf[p]
+        if c < 0x80 and buf[p + 1] == VOCAB:  # a vocabulary word (the usual), inline
+            kind = self._words.get(c)
+            p += 2
+        else:
+            kind, p = self._word(buf, p)
         if kind != b"arguments":
             raise _NotFastError
         numargs = buf[p]
@@ -450,7 +475,12 @@ class FastDecoder:
             admitted, args, kwargs
         ):
             raise _NotFastError  # arguments to check: the general path does it
-        return partial(self._deliver, reqid, admitted, args, kwargs), p, opens
+        # (the schema, if any, took the whole call: call_taken_whole)
+        schema = admitted.schema
+        event = CallReceived(
+            reqid, admitted.target, admitted.methodname, args, kwargs, schema, schema is not None
+        )
+        return self._deliver, event, p, opens
 
     def _deepest(self, levels: int, opens: int) -> int:
         """``levels``, or those of the value just read with ``opens`` OPENs if deeper
@@ -458,13 +488,7 @@ class FastDecoder:
         levels ``_items`` left)."""
         return max(levels, self._levels if opens > 1 else 1)
 
-    def _deliver(
-        self, reqid: int, admitted: CallAdmission, args: list[Any], kwargs: dict[str, Any]
-    ) -> None:
+    def _deliver(self, event: CallReceived) -> None:
         conn = self._conn
-        conn.admission.begin_call(reqid)
-        event = CallReceived(reqid, admitted.target, admitted.methodname, args, kwargs)
-        if admitted.schema is not None:
-            event.schema = admitted.schema
-            event.args_checked = True  # by call_taken_whole
+        conn.admission.begin_call(event.reqID)
         conn.inbound.arrived(event, None)  # (conn.call_arrived, one call less)
