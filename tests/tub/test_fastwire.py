@@ -500,6 +500,71 @@ def test_answers_of_none_read_in_one_match_or_left_alone(opens: int, variant: st
         assert outcomes[0][-1][0] == "BananaError"
 
 
+def _longer(stream: bytes, close: bytes, after: bytes = b"") -> bytes:
+    """``stream`` (ending ``close + after``) with that CLOSE's number written with one
+    more (zero) digit: the same number."""
+    assert stream.endswith(close + after)
+    return stream[: len(stream) - len(close + after)] + close[:-1] + b"\x00\x89" + after
+
+
+@pytest.mark.parametrize("opens", [0, 100, 127, 16_383, 20_000, 2**21])
+@pytest.mark.parametrize("which", ["as sent", "call", "arguments", "arguments after kwargs"])
+def test_call_closes_written_otherwise_are_left_to_the_general_path(opens: int, which: str) -> None:
+    """A call's CLOSE is matched against the digits its OPEN wrote: the same number
+    written with one more digit leaves the call to the general path. Its arguments'
+    CLOSE is matched the same way first, then read as a number: the fast path still
+    takes the call. The same events either way."""
+    outcomes = []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        pair.a.encoder.take_opens(opens)
+        pair.b.decoder.count_opens(opens)
+        k = pair.a.encoder.open_count
+        kwargs = {"k": 2} if which == "arguments after kwargs" else {}
+        stream = pair.a.encoder.encode(CallMessage(7, proxy.tracker.clid, "take", (5,), kwargs))
+        call_close = open_close_tokens(k)[1]
+        args_close = open_close_tokens(k + 1)[1]
+        if which == "call":
+            stream = _longer(stream, call_close)
+        elif which != "as sent":
+            stream = _longer(stream, args_close, call_close)
+        outcomes.append(outcome_of(pair, stream, len(stream)))
+        if fast:
+            assert spy.taken == (0 if which == "call" else 1)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][:3] == ("call", 7, "take")
+
+
+@pytest.mark.parametrize("opens", [0, 100, 127, 16_383, 20_000, 2**21])
+@pytest.mark.parametrize("longer", [False, True])
+def test_an_answers_close_written_otherwise_is_left_to_the_general_path(
+    opens: int, longer: bool
+) -> None:
+    """An answer's CLOSE is matched against the digits its OPEN wrote; written with one
+    more digit, the answer is read by the general path: the same outcome either way."""
+    outcomes = []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.a)
+        req, data = pair.call(pair.a, proxy.tracker.clid, "take", 5)
+        pair.serve(pair.b, data)  # (its answer is dropped: this test writes its own)
+        pair.b.encoder.take_opens(opens)
+        pair.a.decoder.count_opens(opens)
+        k = pair.b.encoder.open_count
+        answer = pair.b.send_answer(req.reqID, 5)
+        assert isinstance(answer, bytes)
+        if longer:
+            answer = _longer(answer, open_close_tokens(k)[1])
+        pair.a.receive_data(answer)
+        outcomes.append(
+            [(type(ev).__name__, getattr(ev, "result", None)) for ev in pair.a.events()]
+        )
+        if fast:
+            assert spy.taken == (0 if longer else 1)
+    assert outcomes[0] == outcomes[1] == [("AnswerReceived", 5)]
+
+
 def test_index_tokens_as_string_or_vocab() -> None:
     """A peer may name 'call' and 'arguments' by STRING or by VOCAB: both are fast."""
     pair, proxy = wire_pair(True)

@@ -106,7 +106,7 @@ def test_kept_admissions_are_bounded_and_refusals_are_not_kept(fast: bool) -> No
     clid = proxy.tracker.clid
     tracker = pair.b.my_references.by_clid[clid]
     long_name = "x" * (MAX_METHOD_NAME + 1)
-    req, data = pair.call(pair.a, clid, long_name, 1)
+    _, data = pair.call(pair.a, clid, long_name, 1)
     _, events = pair.serve(pair.b, data)
     assert isinstance(events[0], CallRefused)
     assert "method name too long" in str(events[0].reason)  # type: ignore[union-attr]

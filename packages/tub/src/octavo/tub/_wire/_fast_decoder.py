@@ -323,9 +323,13 @@ class FastDecoder:
     def _message(self, buf: bytes, p: int) -> _Read:
         """Read one message: (what takes it, its event, where it ends, its OPENs);
         nothing happens yet."""
-        typ, number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+        start = p
+        typ, _, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
+        # the message's CLOSE must carry these digits, as the OPEN wrote them (a peer
+        # that writes them otherwise: the general path reads the message)
+        digits = buf[start : p - 1]
         c = buf[p]
         if c < 0x80 and buf[p + 1] == VOCAB:  # a vocabulary word (the usual), inline
             kind = self._words.get(c)
@@ -333,12 +337,12 @@ class FastDecoder:
         else:
             kind, p = self._word(buf, p)
         if kind == b"answer":
-            return self._answer(buf, p, number)
+            return self._answer(buf, p, digits)
         if kind == b"call":
-            return self._call(buf, p, number)
+            return self._call(buf, p, digits)
         raise _NotFastError
 
-    def _answer(self, buf: bytes, p: int, number: int) -> _Read:
+    def _answer(self, buf: bytes, p: int, digits: bytes) -> _Read:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
@@ -352,9 +356,10 @@ class FastDecoder:
             result, p, opens = self._value(buf, p)
             if result is _CLOSED:
                 raise _NotFastError
-        typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != CLOSE or closing != number:
+        w = len(digits)
+        if buf[p + w] != CLOSE or not buf.startswith(digits, p):
             raise _NotFastError
+        p += w + 1
         # the answer, its reqID and its result are 3 objects, plus what containers hold;
         # a sequence is one level deeper than the answer
         levels = (self._levels if opens > 1 else 1) if opens else 0
@@ -369,7 +374,7 @@ class FastDecoder:
             raise _NotFastError  # a result to check: the general path does it
         return conn.answer_arrived, AnswerReceived(req, result), p, opens + 1
 
-    def _call(self, buf: bytes, p: int, number: int) -> _Read:
+    def _call(self, buf: bytes, p: int, digits: bytes) -> _Read:
         typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != INT:
             raise _NotFastError
@@ -391,9 +396,12 @@ class FastDecoder:
             p = e
         else:
             raw_name, p = self._word(buf, p)
+        args_start = p
         typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
         if typ != OPEN:
             raise _NotFastError
+        args_digits = buf[args_start : p - 1]
+        aw = len(args_digits)
         c = buf[p]
         if c < 0x80 and buf[p + 1] == VOCAB:  # a vocabulary word (the usual), inline
             kind = self._words.get(c)
@@ -432,6 +440,9 @@ class FastDecoder:
         kwarg_name = Admission.kwarg_name
         try:
             while True:
+                if buf[p + aw] == CLOSE and buf.startswith(args_digits, p):
+                    p += aw + 1  # the arguments' CLOSE, as their OPEN wrote its digits
+                    break
                 typ, header, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
                 if typ == CLOSE:
                     if header != args_number:
@@ -460,9 +471,10 @@ class FastDecoder:
                 if n:
                     opens += n
                     levels = self._deepest(levels, n)
-            typ, closing, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-            if typ != CLOSE or closing != number:
+            w = len(digits)
+            if buf[p + w] != CLOSE or not buf.startswith(digits, p):
                 raise _NotFastError
+            p += w + 1
             # the arguments are two levels down (call, arguments); the objects: call,
             # reqID, clid, name, arguments, count, the arguments, each keyword's name
             # and value, and what containers hold (taken from self._left as they closed)
