@@ -302,6 +302,16 @@ class FastSpy:
             fast.consume = counting  # type: ignore[method-assign]
 
 
+def busy_wire_pair(fast: bool, opens: int) -> tuple[Pair, Any, FastSpy]:
+    """:func:`wire_pair` with ``opens`` OPEN numbers used from a to b (as on a busy
+    connection), and a spy on b's fast decoder."""
+    pair, proxy = wire_pair(fast)
+    spy = FastSpy(pair.b)
+    pair.a.encoder.take_opens(opens)
+    pair.b.decoder.count_opens(opens)
+    return pair, proxy, spy
+
+
 def fast_shaped(args: list[Any], kwargs: dict[str, Any]) -> bool:
     """Whether the fast decoder reads this call: no int past 31 bits (a LONGINT token)
     and no container twice (the general encoder sends a reference), at any depth."""
@@ -424,10 +434,7 @@ def test_strs_in_containers_read_inline_or_left_alone(opens: int, variant: str) 
     UTF-8, is left to the general path: the same events either way."""
     outcomes = []
     for fast in (True, False):
-        pair, proxy = wire_pair(fast)
-        spy = FastSpy(pair.b)
-        pair.a.encoder.take_opens(opens)
-        pair.b.decoder.count_opens(opens)
+        pair, proxy, spy = busy_wire_pair(fast, opens)
         value = {"ab": "cd", "ef": ["gh", 1, None, "ij"]}
         stream = pair.a.encoder.encode(CallMessage(7, proxy.tracker.clid, "take", (value,), {}))
         at = stream.index(b"\x02\x82ab") + 4  # the CLOSE of the key "ab"
@@ -516,10 +523,7 @@ def test_call_closes_written_otherwise_are_left_to_the_general_path(opens: int, 
     takes the call. The same events either way."""
     outcomes = []
     for fast in (True, False):
-        pair, proxy = wire_pair(fast)
-        spy = FastSpy(pair.b)
-        pair.a.encoder.take_opens(opens)
-        pair.b.decoder.count_opens(opens)
+        pair, proxy, spy = busy_wire_pair(fast, opens)
         k = pair.a.encoder.open_count
         kwargs = {"k": 2} if which == "arguments after kwargs" else {}
         stream = pair.a.encoder.encode(CallMessage(7, proxy.tracker.clid, "take", (5,), kwargs))
