@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from octavo.banana import Encoder, open_close_tokens
+from octavo.banana import SIZE_LIMIT, Encoder, open_close_tokens
 from octavo.tub import Referenceable
 from octavo.tub._broker._host import CODEC
 from octavo.tub._errors import BananaError
@@ -313,8 +313,9 @@ def busy_wire_pair(fast: bool, opens: int) -> tuple[Pair, Any, FastSpy]:
 
 
 def fast_shaped(args: list[Any], kwargs: dict[str, Any]) -> bool:
-    """Whether the fast decoder reads this call: no int past 31 bits (a LONGINT token)
-    and no container twice (the general encoder sends a reference), at any depth."""
+    """Whether the fast decoder reads this call: no int whose LONGINT or LONGNEG body
+    is past SIZE_LIMIT bytes, and no container twice (the general encoder sends a
+    reference), at any depth."""
     given = [*args, *kwargs.values()]
     ids = containers_in(given)
 
@@ -323,7 +324,7 @@ def fast_shaped(args: list[Any], kwargs: dict[str, Any]) -> bool:
             return all(map(small, v))
         if type(v) is dict:
             return all(map(small, [*v, *v.values()]))
-        return type(v) is not int or -(2**31) <= v < 2**31
+        return type(v) is not int or (abs(v).bit_length() + 7) // 8 <= SIZE_LIMIT
 
     return len(set(ids)) == len(ids) and all(map(small, given))
 

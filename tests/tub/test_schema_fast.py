@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from octavo.banana import (
-    Any as AnyC,
-)
-from octavo.banana import (
+    SIZE_LIMIT,
     BooleanConstraint,
     ByteStringConstraint,
     ChoiceOf,
@@ -28,9 +27,13 @@ from octavo.banana import (
     TupleOf,
     UnicodeConstraint,
     Violation,
+    b128_encode,
     quick_check,
     serialize,
     unserialize,
+)
+from octavo.banana import (
+    Any as AnyC,
 )
 from octavo.tub import RemoteMethodSchema
 from octavo.tub._wire._admission import surely_fits
@@ -270,3 +273,77 @@ def test_after_a_split_call_the_fast_path_reads_the_next_ones() -> None:
     out += outcome_of(pair, stream[one // 2 :], len(stream))
     assert [e[0] for e in out] == ["call"] * 4
     assert spy.taken == 3  # the first was split: the general path read it
+
+
+def _long_token(n: int, *, negative: bool = False, pad: int = 0) -> bytes:
+    """A LONGINT (LONGNEG) token for ``n`` (its magnitude), its body with ``pad``
+    leading zero bytes."""
+    body = b"\x00" * pad + n.to_bytes(max(1, (n.bit_length() + 7) // 8), "big")
+    return b128_encode(len(body)) + (b"\x86" if negative else b"\x85") + body
+
+
+LONG_VARIANTS = {
+    "2**40": (_long_token(2**40), 2**40),
+    "-(2**40)": (_long_token(2**40, negative=True), -(2**40)),
+    "2**40, a leading zero": (_long_token(2**40, pad=1), 2**40),
+    "2**63, two leading zeros": (_long_token(2**63, pad=2), 2**63),
+    "5 as LONGINT": (_long_token(5), 5),
+    "-(2**31) as LONGNEG": (_long_token(2**31, negative=True), -(2**31)),
+    "2**31 - 1 as LONGINT": (_long_token(2**31 - 1), 2**31 - 1),
+    "past SIZE_LIMIT": (_long_token(2 ** (8 * SIZE_LIMIT)), 2 ** (8 * SIZE_LIMIT)),
+}
+
+
+class _OneSchemaObj(Obj):
+    """A wire-level target whose every method obeys one schema."""
+
+    def __init__(self, schema: Any, **methods: Any) -> None:
+        super().__init__(**methods)
+        self.schema = schema
+
+    def getMethodSchema(self, methodname: str) -> Any:
+        return self.schema
+
+
+#: the variants the fast path reads: the fewest bytes, past INT's and NEG's range
+LONG_CANONICAL = {"2**40", "-(2**40)"}
+
+
+@pytest.mark.parametrize("variant", sorted(LONG_VARIANTS))
+@pytest.mark.parametrize("constraint", [None, IntegerConstraint(), IntegerConstraint(maxBytes=8)])
+def test_long_ints_are_read_fast_only_as_the_encoders_write_them(
+    variant: str, constraint: Any
+) -> None:
+    """A LONGINT or LONGNEG argument is read by the fast path only with the fewest
+    bytes for a number past INT's and NEG's range (what Foolscap and Octavo write):
+    then what a constraint allows of the token follows from the number. Written
+    otherwise (a leading zero, a small number, a body past SIZE_LIMIT) the general
+    path reads it. The same outcome either way, with no constraint, with int and with
+    IntegerConstraint(maxBytes=8) (which refuses a 9-byte body even for a number that
+    fits in 8)."""
+    token, value = LONG_VARIANTS[variant]
+    outcomes = []
+    for fast in (True, False):
+        pair = Pair(fast_paths=fast)
+        take = Obj(take=lambda *args, **kwargs: 0)
+        if constraint is not None:
+            take = _OneSchemaObj(
+                RemoteMethodSchema(_response=int, a=constraint), take=take.methods["take"]
+            )
+        proxy = pair.publish("t", take)
+        spy = FastSpy(pair.b)
+        marker = 2**40 + 12345  # a LONGINT the stream carries where the token goes
+        stream = call_stream(pair, proxy.tracker.clid, [([marker], {})])
+        stream = stream.replace(_long_token(marker), token)
+        outcomes.append(outcome_of(pair, stream, len(stream)))
+        if fast:
+            taken = spy.taken
+    assert outcomes[0] == outcomes[1]
+    if variant not in LONG_CANONICAL:
+        assert taken == 0
+    elif constraint is None or constraint.maxBytes == 8:
+        assert taken == 1
+        assert outcomes[0][0][0] == "call"
+        assert outcomes[0][0][3] == [("int", repr(value))]
+    else:
+        assert outcomes[0][0][0] == "refused"

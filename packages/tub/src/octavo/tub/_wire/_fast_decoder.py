@@ -31,7 +31,20 @@ from collections.abc import Callable, Mapping
 from struct import Struct
 from typing import TYPE_CHECKING, Any
 
-from octavo.banana import CLOSE, FLOAT, INT, NEG, OPEN, STRING, VOCAB, Decoder, read_header
+from octavo.banana import (
+    CLOSE,
+    FLOAT,
+    INT,
+    LONGINT,
+    LONGNEG,
+    NEG,
+    OPEN,
+    SIZE_LIMIT,
+    STRING,
+    VOCAB,
+    Decoder,
+    read_header,
+)
 from octavo.tub._errors import Violation
 
 from ._admission import Admission
@@ -56,6 +69,8 @@ class _NotFastError(Exception):
 #: a message read: what takes its event (the connection's answer_arrived, or the
 #: decoder's _deliver), the event, where the message ends, its OPENs
 _Read = tuple[Callable[[Any], object], Any, int, int]
+#: the ints INT and NEG carry: -2**31 to 2**31 - 1 (beyond: LONGINT, LONGNEG)
+_B31 = 2**31
 #: what FastDecoder._value gives for a CLOSE token
 _CLOSED = object()
 #: None as a value: OPEN (one to three digits), a one-digit index token, and the CLOSE
@@ -77,6 +92,7 @@ class FastDecoder:
         # (fixed when the decoder is made)
         self._max_depth = decoder.max_depth
         self._max_token = decoder.max_token_size
+        self._max_long = min(SIZE_LIMIT, self._max_token)
         # the decoder's message budget decides what is refused: messages with more
         # objects than it surely admits are left to the general path
         self._max_objects = decoder.sure_message_objects
@@ -188,11 +204,32 @@ class FastDecoder:
             return w, p, 0
         if typ == NEG:
             return -header, p, 0
+        if typ == LONGINT or typ == LONGNEG:
+            return self._long(buf, p, header, typ == LONGNEG)
         if typ == FLOAT:
             if p + 8 > len(buf):
                 raise _NotFastError
             return _DOUBLE.unpack_from(buf, p)[0], p + 8, 0
         raise _NotFastError
+
+    def _long(self, buf: bytes, p: int, size: int, negative: bool) -> tuple[object, int, int]:
+        """:meth:`_value` of a LONGINT or LONGNEG body of ``size`` bytes at ``p``, taken
+        only as the encoders write it: the fewest bytes (no leading zero), for a number
+        past INT's or NEG's range, at most ``SIZE_LIMIT`` (and ``max_token_size``)
+        bytes. Then what a constraint allows of the token (``maxBytes``, or none of it)
+        follows from the number, which the admission judges; anything else is left to
+        the general path."""
+        e = p + size
+        if not size or size > self._max_long or e > len(buf) or buf[p] == 0:
+            raise _NotFastError
+        n = int.from_bytes(buf[p:e], "big")
+        if negative:
+            if n <= _B31:
+                raise _NotFastError
+            return -n, e, 0
+        if n < _B31:
+            raise _NotFastError
+        return n, e, 0
 
     def _sequence(
         self, buf: bytes, start: int, p: int, number: int, room: int
