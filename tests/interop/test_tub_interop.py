@@ -12,11 +12,14 @@ from typing import Any
 from twisted.internet import defer, protocol, reactor
 from twisted.trial import unittest
 
+from octavo.banana import fast_paths_default
 from octavo.tub import UnicodeConstraint
 from octavo.tub._errors import DeadReferenceError
 from octavo.tub._net._identity import TubIdentity, create_certificate
 from octavo.tub._referenceable import Referenceable
 from octavo.tub._tub import Tub
+from octavo.tub._wire._events import AnswerReceived, CallReceived
+from octavo.tub._wire._fast_decoder import FastDecoder
 
 from .foolscap_peer import literal
 
@@ -290,6 +293,36 @@ class Interop(unittest.TestCase):
         ours = tub.registerReference(Echo())
         for value in INERT_VALUES:
             assert await peer.call(ours, "echo", value) == value, value
+
+    async def test_foolscaps_simple_calls_and_answers_take_our_fast_path(self) -> None:
+        """Foolscap writes calls and answers our whole-message reader takes (its CLOSE
+        digits as its OPENs wrote them, its vocabulary words, its headers): the calls it
+        makes to us and the answers it sends to ours are read by the fast path, with
+        the values intact."""
+        if not fast_paths_default():
+            raise unittest.SkipTest("the fast paths are off (OCTAVO_FAST_PATHS=0)")
+        taken: list[Any] = []  # the events of the messages the fast path read
+        message = FastDecoder._message
+
+        def recording(decoder: FastDecoder, buf: bytes, p: int) -> Any:
+            read = message(decoder, buf, p)
+            taken.append(read[1])
+            return read
+
+        self.patch(FastDecoder, "_message", recording)
+        simple: list[Any] = [None, 7, -3, 2**40, b"x" * 100, "snow \u2603", [1, "a"], (2, b"b")]
+        simple.append({"k": [1, 2], "j": None})
+        peer, furl = await self.peer()
+        ours = self.make_tub().registerReference(Echo())
+        for value in simple:
+            assert await peer.call(ours, "echo", value) == value, value
+        calls = [e for e in taken if isinstance(e, CallReceived) and e.methodname == "echo"]
+        assert [tuple(e.args) for e in calls] == [(v,) for v in simple]
+        rref = await self.make_tub(listen=False).getReference(furl)
+        del taken[:]
+        for value in simple:
+            assert await rref.callRemote("echo", value) == value, value
+        assert [e.result for e in taken if isinstance(e, AnswerReceived)] == simple
 
     async def test_foolscap_big_payload_to_octavo(self) -> None:
         """Foolscap sends us a 1 MB argument and gets it back."""
