@@ -204,7 +204,7 @@ class FastDecoder:
             return w, p, 0
         if typ == NEG:
             return -header, p, 0
-        if typ == LONGINT or typ == LONGNEG:
+        if typ in (LONGINT, LONGNEG):
             return self._long(buf, p, header, typ == LONGNEG)
         if typ == FLOAT:
             if p + 8 > len(buf):
