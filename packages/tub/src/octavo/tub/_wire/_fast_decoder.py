@@ -393,10 +393,10 @@ class FastDecoder:
             result, p, opens = self._value(buf, p)
             if result is _CLOSED:
                 raise _NotFastError
-        w = len(digits)
-        if buf[p + w] != CLOSE or not buf.startswith(digits, p):
+        width = len(digits)
+        if buf[p + width] != CLOSE or not buf.startswith(digits, p):
             raise _NotFastError
-        p += w + 1
+        p += width + 1
         # the answer, its reqID and its result are 3 objects, plus what containers hold;
         # a sequence is one level deeper than the answer
         levels = (self._levels if opens > 1 else 1) if opens else 0
@@ -508,10 +508,10 @@ class FastDecoder:
                 if n:
                     opens += n
                     levels = self._deepest(levels, n)
-            w = len(digits)
-            if buf[p + w] != CLOSE or not buf.startswith(digits, p):
+            width = len(digits)
+            if buf[p + width] != CLOSE or not buf.startswith(digits, p):
                 raise _NotFastError
-            p += w + 1
+            p += width + 1
             # the arguments are two levels down (call, arguments); the objects: call,
             # reqID, clid, name, arguments, count, the arguments, each keyword's name
             # and value, and what containers hold (taken from self._left as they closed)
