@@ -119,6 +119,52 @@ def test_kept_admissions_are_bounded_and_refusals_are_not_kept(fast: bool) -> No
 
 
 @pytest.mark.parametrize("fast", FAST)
+def test_kept_admissions_are_bounded_per_connection(fast: bool, monkeypatch: Any) -> None:
+    """At most MAX_KEPT_ADMISSIONS are kept over all the objects of a connection, and
+    none for a name past MAX_KEPT_NAME bytes; an object revoked gives its room back."""
+    from octavo.tub._wire import _admission
+
+    monkeypatch.setattr(_admission, "MAX_KEPT_ADMISSIONS", 5)
+    pair = Pair(fast_paths=fast)
+    proxies = [pair.publish(f"o{i}", Obj(echo=lambda v=None: v)) for i in range(4)]
+    refs = pair.b.my_references
+    long_name = "x" * (_admission.MAX_KEPT_NAME + 1)
+    assert isinstance(pair.round_trip(proxies[0].tracker.clid, long_name, 1), ErrorReceived)
+    assert refs.kept_admissions == 0  # admitted (Obj has no such method), not kept
+    for proxy in proxies:
+        for name in ("echo", "other"):
+            pair.round_trip(proxy.tracker.clid, name, 1)
+    assert refs.kept_admissions == 5
+    assert sum(len(t.admitted) for t in refs.by_clid.values()) == 5
+    first = refs.by_clid[proxies[0].tracker.clid]
+    assert len(first.admitted) == 2
+    refs.revoke(first.obj)
+    assert refs.kept_admissions == 3
+    assert pair.round_trip(proxies[3].tracker.clid, "echo", 7).result == 7
+    assert refs.kept_admissions == 4  # room again: the last object's "echo" is kept now
+
+
+def test_a_released_object_gives_its_kept_admissions_back() -> None:
+    """decref to zero forgets the tracker and its kept admissions; clear() all of them."""
+    from octavo.tub._wire._references import MyReferenceTable
+
+    table = MyReferenceTable(lambda obj: None)
+    a, b = object(), object()
+    ta, tb = table.tracker_for(a, 1), table.tracker_for(b, 2)
+    for tracker in (ta, tb):
+        tracker.send()
+        tracker.send()
+        tracker.admitted[b"m"] = tracker.admitted[b"n"] = object()
+    table.kept_admissions = 4
+    table.decref(ta.clid, 1)
+    assert table.kept_admissions == 4  # still held once
+    table.decref(ta.clid, 1)
+    assert table.kept_admissions == 2
+    table.clear()
+    assert table.kept_admissions == 0
+
+
+@pytest.mark.parametrize("fast", FAST)
 def test_calls_beyond_the_running_limit_wait_their_turn(fast: bool) -> None:
     """max_inbound_calls calls run at once; later ones wait (input_blocked tells the
     owner to stop reading) and are handed out, in order, as answers free room; as

@@ -70,6 +70,11 @@ __all__ = [
 MAX_METHOD_NAME = 1000
 #: method names per object whose admission is kept (see :meth:`Admission.admit_call`)
 MAX_ADMITTED_NAMES = 64
+#: admissions kept per connection, all objects told (a peer calling many names on many
+#: objects makes us keep no more than this: ~1 MB at the longest names)
+MAX_KEPT_ADMISSIONS = 4096
+#: the longest method name whose admission is kept (bytes)
+MAX_KEPT_NAME = 128
 #: longest keyword argument name taken from the wire (bytes)
 MAX_KWARG_NAME = 1000
 
@@ -213,24 +218,32 @@ class Admission:
         :meth:`begin_call` records an admitted call.
 
         What is decided for a method of one of our objects (its target, name, schema
-        and argument checks: steps 2-4) is kept on the object's tracker, up to
-        :data:`MAX_ADMITTED_NAMES` names an object, and reused for the next call of
-        that method: only the request id is judged again. A refusal is not kept."""
+        and argument checks: steps 2-4) is kept on the object's tracker and reused for
+        the next call of that method: only the request id is judged again. At most
+        :data:`MAX_ADMITTED_NAMES` names an object and :data:`MAX_KEPT_ADMISSIONS` in
+        all are kept, names of up to :data:`MAX_KEPT_NAME` bytes; a refusal is not
+        kept."""
         if reqid and reqid in self.active:
             raise Violation(f"duplicate reqID {reqid}")
         if self.queued >= self.max_inbound_calls:
             raise Violation(f"too many queued calls (limit {self.max_inbound_calls})")
         if clid == 0:
             return self._admit_method(self._own_methods, clid, raw_name)
-        tracker = self._references.by_clid.get(clid)
+        references = self._references
+        tracker = references.by_clid.get(clid)
         if tracker is None:
-            tracker = self._references.tracker_of(clid)  # Violation: unknown or revoked
+            tracker = references.tracker_of(clid)  # Violation: unknown or revoked
         admitted = tracker.admitted
         adm = admitted.get(raw_name)
         if adm is None:
             adm = self._admit_method(tracker.obj, clid, raw_name)
-            if len(admitted) < MAX_ADMITTED_NAMES:
+            if (
+                len(admitted) < MAX_ADMITTED_NAMES
+                and references.kept_admissions < MAX_KEPT_ADMISSIONS
+                and len(raw_name) <= MAX_KEPT_NAME
+            ):
                 admitted[raw_name] = adm
+                references.kept_admissions += 1
         return adm
 
     @staticmethod

@@ -98,6 +98,8 @@ class MyReferenceTable:
         self.by_clid: dict[int, ReferenceableTracker] = {}
         #: clids of objects the Tub revoked (so a call can say "revoked")
         self.revoked: set[int] = set()
+        #: admissions kept on the trackers (``ReferenceableTracker.admitted``), all told
+        self.kept_admissions = 0
 
     def tracker_for(self, obj: Any, puid: int, *, callable_: bool = False) -> ReferenceableTracker:
         """The tracker (and clid) of ``obj``, made on its first send; a bare callable
@@ -141,6 +143,7 @@ class MyReferenceTable:
                 del self.by_clid[clid]
                 self.by_puid.pop(tracker.puid, None)
                 self.revoked.add(clid)
+                self.kept_admissions -= len(tracker.admitted)
 
     def decref(self, clid: int, count: int) -> None:
         """The far end dropped ``count`` receptions of our object ``clid``."""
@@ -152,12 +155,14 @@ class MyReferenceTable:
         if tracker.decref(count):
             del self.by_puid[tracker.puid]
             del self.by_clid[clid]
+            self.kept_admissions -= len(tracker.admitted)
 
     def clear(self) -> None:
         """Forget everything (the connection is gone)."""
         self.by_puid = {}
         self.by_clid = {}
         self.revoked = set()
+        self.kept_admissions = 0
 
 
 class RemoteReferenceTracker:
