@@ -237,13 +237,8 @@ class Admission:
         adm = admitted.get(raw_name)
         if adm is None:
             adm = self._admit_method(tracker.obj, clid, raw_name)
-            if (
-                len(admitted) < MAX_ADMITTED_NAMES
-                and references.kept_admissions < MAX_KEPT_ADMISSIONS
-                and len(raw_name) <= MAX_KEPT_NAME
-            ):
-                admitted[raw_name] = adm
-                references.kept_admissions += 1
+            if len(admitted) < MAX_ADMITTED_NAMES and len(raw_name) <= MAX_KEPT_NAME:
+                references.keep_admission(tracker, raw_name, adm, MAX_KEPT_ADMISSIONS)
         return adm
 
     @staticmethod

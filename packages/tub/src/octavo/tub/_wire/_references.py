@@ -132,6 +132,15 @@ class MyReferenceTable:
             raise Violation(f"unknown CLID {clid}")
         return tracker
 
+    def keep_admission(
+        self, tracker: ReferenceableTracker, name: bytes, admission: Any, limit: int
+    ) -> None:
+        """Keep ``admission`` on ``tracker`` under ``name``, unless ``limit`` are kept
+        already over all the trackers (the count this table keeps, as trackers go)."""
+        if self.kept_admissions < limit:
+            tracker.admitted[name] = admission
+            self.kept_admissions += 1
+
     def lookup(self, clid: int) -> Any:
         """The object the far end names by ``clid`` (Violation if unknown or revoked)."""
         return self.tracker_of(clid).obj
