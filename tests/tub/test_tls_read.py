@@ -5,6 +5,7 @@ BIOs; the TLS layer is a stand-in with the parts the reader looks at."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,10 +14,20 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
+from octavo.banana import FAST_PATHS_ENV
+from octavo.tub._broker._openssl_calls import openssl_calls
 from octavo.tub._broker._tls_read import _receiver, cork_tls_reads
 from octavo.tub._broker._writer import CorkedWriter
 
 from ._tls_pair import pair, records
+
+
+@pytest.fixture(autouse=True, params=["openssl-calls", "pyopenssl-methods"])
+def decrypting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: records read with OpenSSL's own calls (the fast paths on),
+    and with pyOpenSSL's methods (off)."""
+    monkeypatch.setenv(FAST_PATHS_ENV, "1" if request.param == "openssl-calls" else "0")
+    return str(request.param)
 
 
 class TLSLayer(TLSMemoryBIOProtocol):
@@ -88,6 +99,7 @@ def test_a_tls_error_is_left_to_twisted() -> None:
     assert receive(bytes(data)) is True
     assert got == []
     assert tls.flushed == 1
+    assert SSL._lib.ERR_peek_error() == 0  # type: ignore[attr-defined] # (pyOpenSSL took it)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +113,35 @@ def test_an_unusual_tls_state_steps_aside(name: str, value: object) -> None:
     setattr(tls, name, value)
     assert receive(records(far, b"hello")) is False
     assert got == []
+
+
+def test_which_calls_read_the_records(decrypting: str) -> None:
+    """With the fast paths on, an ordinary read never goes through pyOpenSSL's
+    ``bio_write`` or ``recv`` (so no exception ends it); with them off, it does."""
+    client, server = pair()
+    used: list[str] = []
+    bio_write, recv = server.bio_write, server.recv
+
+    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            used.append(name)
+            return method(*args)
+
+        return call
+
+    server.bio_write = counted("bio_write", bio_write)  # type: ignore[method-assign]
+    server.recv = counted("recv", recv)  # type: ignore[method-assign]
+    got: list[bytes] = []
+    receive = _receiver(TLSLayer(server), got.append)
+    assert receive is not None
+    assert receive(records(client, b"one", b"two")) is True
+    assert got == [b"one", b"two"]
+    if decrypting == "openssl-calls":
+        assert openssl_calls(server) is not None
+        assert used == []
+    else:
+        assert openssl_calls(server) is None
+        assert used == ["bio_write", "recv", "recv", "recv"]  # the last one: WantReadError
 
 
 def test_a_lost_connection_stops_the_delivery() -> None:

@@ -18,10 +18,20 @@ from OpenSSL import SSL
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.testing import StringTransport
 
+from octavo.banana import FAST_PATHS_ENV
+from octavo.tub._broker._openssl_calls import openssl_calls
 from octavo.tub._broker._tls_write import _send_idle, _sender, direct_tls_writer
 from octavo.tub._net._send_now import send_written_now
 
 from ._tls_pair import pair, plain
+
+
+@pytest.fixture(autouse=True, params=["openssl-calls", "pyopenssl-methods"])
+def record_calls(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: records made with OpenSSL's own calls (the fast paths on),
+    and with pyOpenSSL's methods (off)."""
+    monkeypatch.setenv(FAST_PATHS_ENV, "1" if request.param == "openssl-calls" else "0")
+    return str(request.param)
 
 
 def test_transports_without_tls_are_left_alone() -> None:
@@ -266,6 +276,38 @@ def test_a_tls_error_steps_aside() -> None:
     tls._tlsConnection.bio_read(65536)  # (the close_notify)
     assert send(b"hello") is False
     assert sock.socket.sent == []
+    assert SSL._lib.ERR_peek_error() == 0  # type: ignore[attr-defined] # (pyOpenSSL took it)
+
+
+def test_which_calls_make_the_records(record_calls: str) -> None:
+    """With the fast paths on, an ordinary send never goes through pyOpenSSL's ``send``
+    or ``bio_read``; with them off, it does. Either way the far end reads the data,
+    a byte string or another buffer."""
+    client, server = pair()
+    used: list[str] = []
+    tls_send, bio_read = client.send, client.bio_read
+
+    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            used.append(name)
+            return method(*args)
+
+        return call
+
+    client.send = counted("send", tls_send)  # type: ignore[method-assign]
+    client.bio_read = counted("bio_read", bio_read)  # type: ignore[method-assign]
+    sock = TLSSocket(KernelSocket(1 << 20))
+    send = _sender(sock, TLSLayer(client))
+    assert send is not None
+    assert send(b"hello") is True
+    assert send(bytearray(b"world")) is True  # type: ignore[arg-type]
+    assert plain(server, b"".join(sock.socket.sent)) == b"helloworld"
+    if record_calls == "openssl-calls":
+        assert openssl_calls(client) is not None
+        assert used == []
+    else:
+        assert openssl_calls(client) is None
+        assert used == ["send", "bio_read", "send", "bio_read"]
 
 
 def test_unknown_shapes_get_no_direct_sender() -> None:

@@ -17,7 +17,9 @@ work of ``TLSMemoryBIOProtocol.dataReceived`` less the wrappers around the Broke
 BIO that ends every read there (an exception from pyOpenSSL each time). What TLS 1.3
 may write while reading (a KeyUpdate's answer) stays in the send BIO, in order, and
 leaves with the next write; the peer never waits for it. A close_notify or a TLS
-error, a handshake, held data or a lost connection are left to Twisted's path.
+error, a handshake, held data or a lost connection are left to Twisted's path. The
+records are decrypted with OpenSSL's own calls where pyOpenSSL's binding allows
+(:mod:`._openssl_calls`), with no exception ending the read then.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from OpenSSL import SSL
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
+from ._openssl_calls import openssl_calls
 from ._tls_layer import pyopenssl_connection
 from ._writer import CorkedWriter
 
@@ -65,20 +68,22 @@ def cork_tls_reads(
 _READ_SIZE = 1 << 15
 
 
-def _receiver(tls: Any, deliver: Callable[[bytes], None]) -> Callable[[bytes], bool] | None:
+def _receiver(
+    tls: Any, deliver: Callable[[bytes], None], *, fast_paths: bool | None = None
+) -> Callable[[bytes], bool] | None:
     """``receive(data) -> bool``: decrypt a read and hand its plaintext to ``deliver``;
     False (nothing done) when the TLS layer is not in its plain connected state. None
-    unless ``tls`` is of the shape known here, over TLS 1.3."""
+    unless ``tls`` is of the shape known here, over TLS 1.3. The records are read with
+    OpenSSL's own calls (:mod:`._openssl_calls`) when they can be (``fast_paths`` None:
+    the process default), else with pyOpenSSL's methods."""
     conn = pyopenssl_connection(tls, "_aborted", "_flushReceiveBIO")
     if conn is None or conn.get_protocol_version_name() != "TLSv1.3":
         return None
     bio_write = conn.bio_write
     recv = conn.recv
 
-    def receive(data: bytes) -> bool:
-        if not tls._handshakeDone or tls._appSendBuffer or tls._lostTLSConnection or tls._aborted:
-            return False
-        bio_write(data)
+    def read_rest() -> bool:
+        # pyOpenSSL's reading: each record, then the exception that ends the read
         while True:
             try:
                 plain = recv(_READ_SIZE)
@@ -93,4 +98,47 @@ def _receiver(tls: Any, deliver: Callable[[bytes], None]) -> Callable[[bytes], b
             if tls._lostTLSConnection or tls._aborted:
                 return True  # (the connection is going: nothing more is delivered)
 
-    return receive
+    calls = openssl_calls(conn, fast_paths=fast_paths)
+    if calls is None:
+
+        def receive(data: bytes) -> bool:
+            if (
+                not tls._handshakeDone
+                or tls._appSendBuffer
+                or tls._lostTLSConnection
+                or tls._aborted
+            ):
+                return False
+            bio_write(data)
+            return read_rest()
+
+        return receive
+
+    ssl = calls.ssl
+    into_ssl = calls.into_ssl
+    raw_bio_write = calls.bio_write
+    ssl_read = calls.ssl_read
+    get_error = calls.ssl_get_error
+    want_read = calls.want_read
+    new_buffer = calls.new_buffer
+    view = calls.view
+
+    def receive_direct(data: bytes) -> bool:
+        if not tls._handshakeDone or tls._appSendBuffer or tls._lostTLSConnection or tls._aborted:
+            return False
+        put = raw_bio_write(into_ssl, data, len(data))
+        if put != len(data):  # (a memory BIO takes all but for lack of memory)
+            bio_write(data[max(put, 0) :])  # pyOpenSSL's: the rest, or why not
+        buf = new_buffer("char[]", _READ_SIZE)
+        while True:
+            n = ssl_read(ssl, buf, _READ_SIZE)
+            if n <= 0:
+                if get_error(ssl, n) == want_read:
+                    return True  # every whole record read
+                # anything else: pyOpenSSL's reading meets the same state and acts on it
+                return read_rest()
+            deliver(view(buf, n)[:])
+            if tls._lostTLSConnection or tls._aborted:
+                return True  # (the connection is going: nothing more is delivered)
+
+    return receive_direct

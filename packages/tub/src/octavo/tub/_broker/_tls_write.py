@@ -25,6 +25,8 @@ the connection, as usual). That is what ``TLSMemoryBIOProtocol.write`` and the
 socket's ``doWrite`` do, less about ten Python calls, a copy of the data and a
 registration per message; in anything unusual (a TLS error, a handshake or a
 shutdown under way, held application data) it steps aside and Twisted's path runs.
+The records are made and read out with OpenSSL's own calls where pyOpenSSL's binding
+allows (:mod:`._openssl_calls`), without pyOpenSSL's wrapper around each.
 
 Anything else (plain TCP, a loopback or test transport, a TLS layer of another
 shape) gets ``None``: the caller uses ``transport.write``.
@@ -39,6 +41,7 @@ from OpenSSL import SSL
 from twisted.internet.abstract import FileDescriptor
 from twisted.protocols.tls import TLSMemoryBIOProtocol
 
+from ._openssl_calls import openssl_calls
 from ._tls_layer import pyopenssl_connection
 
 __all__ = ["SEND_NOW_LIMIT", "direct_tls_writer"]
@@ -89,10 +92,14 @@ def direct_tls_writer(transport: Any) -> Callable[[bytes], None] | None:
 _RECORD_ROOM = 1024
 
 
-def _sender(transport: Any, tls: Any) -> Callable[[bytes], bool] | None:
+def _sender(
+    transport: Any, tls: Any, *, fast_paths: bool | None = None
+) -> Callable[[bytes], bool] | None:
     """``send(data) -> bool``: encrypt ``data`` and send it on ``transport``'s idle
     socket at once; False (nothing done) when the TLS layer is not in its plain
-    connected state. None if ``tls`` or ``transport`` is not of the shape known here."""
+    connected state. None if ``tls`` or ``transport`` is not of the shape known here.
+    The records are made with OpenSSL's own calls (:mod:`._openssl_calls`) when they
+    can be (``fast_paths`` None: the process default), else with pyOpenSSL's methods."""
     conn = pyopenssl_connection(tls)
     sock = getattr(transport, "socket", None)
     if conn is None or not callable(getattr(sock, "send", None)):
@@ -102,6 +109,15 @@ def _sender(transport: Any, tls: Any) -> Callable[[bytes], bool] | None:
     sock_send: Any = sock.send  # type: ignore[union-attr]
     later: Any = transport.write  # buffers and registers the socket for writing
     tls_write: Any = TLSMemoryBIOProtocol.write
+    calls = openssl_calls(conn, fast_paths=fast_paths)
+    if calls is not None:
+        ssl = calls.ssl
+        from_ssl = calls.from_ssl
+        ssl_write = calls.ssl_write
+        raw_bio_read = calls.bio_read
+        new_buffer = calls.new_buffer
+        view = calls.view
+        from_buffer = calls.from_buffer
 
     def send(data: bytes) -> bool:
         if (
@@ -111,17 +127,30 @@ def _sender(transport: Any, tls: Any) -> Callable[[bytes], bool] | None:
             or tls.disconnecting
         ):
             return False
-        try:
-            taken = tls_send(data)  # into the memory BIO, a record (16 KiB) a call
-        except SSL.Error:
-            return False  # Twisted's path meets the same and acts on it
+        taken = 0
+        if calls is not None:
+            if type(data) is bytes:
+                taken = ssl_write(ssl, data, len(data))
+            else:
+                with from_buffer(data) as pointer:
+                    taken = ssl_write(ssl, pointer, len(data))
+        if taken <= 0:  # (or refused: pyOpenSSL's send meets the same state and acts on it)
+            try:
+                taken = tls_send(data)  # into the memory BIO, a record (16 KiB) a call
+            except SSL.Error:
+                return False  # Twisted's path meets the same and acts on it
         while taken < len(data):
             try:
                 taken += tls_send(memoryview(data)[taken:])
             except SSL.Error:
                 break  # the records so far go out, then Twisted's path meets it
         size = taken + _RECORD_ROOM
-        records = bio_read(size)
+        if calls is not None:
+            buf = new_buffer("char[]", size)
+            n = raw_bio_read(from_ssl, buf, size)
+            records = view(buf, n)[:] if n > 0 else b""
+        else:
+            records = bio_read(size)
         if len(records) == size:  # more in the BIO than this data's records
             pieces = [records]
             try:
