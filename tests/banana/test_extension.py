@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from octavo.banana import (
     INT,
@@ -519,6 +521,30 @@ def test_tokens_written_by_a_caller_match_the_encoders() -> None:
     assert enc.bytes_token(b"y") == b"\x01\x82y"
     with pytest.raises(ValueError, match="n must be"):
         enc.take_opens(-1)
+
+
+@given(st.integers(min_value=-(2**80), max_value=2**80) | st.integers(0, 1 << 22))
+def test_int_token_writes_what_the_specification_says(o: int) -> None:
+    """int_token writes every int as banana.rst says (its tables of one- to
+    three-digit INTs included): INT or NEG within 31 bits, else LONGINT or LONGNEG
+    with the magnitude's fewest big-endian bytes; headers base 128, low digit first."""
+    from octavo.banana import int_token
+
+    def header(n: int) -> bytes:
+        digits = bytearray()
+        while True:
+            digits.append(n & 0x7F)
+            n >>= 7
+            if not n:
+                return bytes(digits)
+
+    m = abs(o)
+    if m < 2**31 or o == -(2**31):
+        expected = header(m) + (b"\x81" if o >= 0 else b"\x83")
+    else:
+        body = m.to_bytes((m.bit_length() + 7) // 8, "big")
+        expected = header(len(body)) + (b"\x85" if o > 0 else b"\x86") + body
+    assert int_token(o) == expected
 
 
 @pytest.mark.parametrize("start", [0, 5, 16382, 16383, 16384, (1 << 21) - 1, 1 << 21, 1 << 28])

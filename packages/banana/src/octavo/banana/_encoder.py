@@ -30,6 +30,7 @@ _INT_T = [h + b"\x81" for h in _HEAD14]
 # the third byte of a three-byte header, with the type byte
 _THIRD_OPEN = [bytes((i, 0x88)) for i in range(0x80)]
 _THIRD_CLOSE = [bytes((i, 0x89)) for i in range(0x80)]
+_THIRD_INT = [bytes((i, 0x81)) for i in range(0x80)]
 _OPEN3_LIMIT = 1 << 21
 _NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
 _STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
@@ -70,6 +71,8 @@ def int_token(o: int) -> bytes:
     if o >= 0:
         if o < _INT_TABLE:
             return _INT_T[o]
+        if o < _OPEN3_LIMIT:  # a three-byte header (a busy connection's request ids)
+            return _PAIR[o & 0x3FFF] + _THIRD_INT[o >> 14]
         if o < _B31:
             return b128_encode(o) + b"\x81"
         body = o.to_bytes((o.bit_length() + 7) // 8, "big")
