@@ -547,7 +547,9 @@ def test_int_token_writes_what_the_specification_says(o: int) -> None:
     assert int_token(o) == expected
 
 
-@pytest.mark.parametrize("start", [0, 5, 16382, 16383, 16384, (1 << 21) - 1, 1 << 21, 1 << 28])
+@pytest.mark.parametrize(
+    "start", [0, 5, 16382, 16383, 16384, 99_999, (1 << 21) - 2, (1 << 21) - 1, 1 << 21, 1 << 28]
+)
 def test_nested_opens_taken_match_the_encoders(start: int) -> None:
     """take_nested_opens numbers two OPENs, the second inside the first, with the
     tokens open_close_tokens gives each number (one- to five-digit headers) and the

@@ -212,6 +212,15 @@ class Encoder:
         self.open_count = k + 2
         if k + 1 < _OPEN_TABLE:
             return _OPEN_T[k], _OPEN_T[k + 1], _CLOSE_T[k + 1], _CLOSE_T[k]
+        if k >= _OPEN_TABLE and k + 1 < _OPEN3_LIMIT:  # three digits each (a busy connection)
+            low, high = _PAIR[k & 0x3FFF], k >> 14
+            low1, high1 = _PAIR[(k + 1) & 0x3FFF], (k + 1) >> 14
+            return (
+                low + _THIRD_OPEN[high],
+                low1 + _THIRD_OPEN[high1],
+                low1 + _THIRD_CLOSE[high1],
+                low + _THIRD_CLOSE[high],
+            )
         outer_open, outer_close = _open_close(k)
         inner_open, inner_close = _open_close(k + 1)
         return outer_open, inner_open, inner_close, outer_close
