@@ -7,6 +7,7 @@ general path for everything else.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from octavo.banana import SIZE_LIMIT, Encoder, open_close_tokens
+from octavo.banana import SIZE_LIMIT, Encoder, int_token, open_close_tokens
 from octavo.tub import Referenceable
 from octavo.tub._broker._host import CODEC
 from octavo.tub._errors import BananaError
@@ -425,6 +426,45 @@ def test_call_prefixes_of_every_header_width(numargs: int, name_length: int, cli
     assert outcomes[0] == outcomes[1]
     if clid == "ours" and name_length == 1:
         assert outcomes[0][0][:2] == ("call", 7)
+
+
+@pytest.mark.parametrize("reqid", [1, 127, 128, 16_383, 16_384, 2**21 - 1, 2**21, 2**31 - 1])
+@pytest.mark.parametrize("written", ["as sent", "one more digit"])
+def test_reqids_of_every_header_width(reqid: int, written: str) -> None:
+    """A call's and an answer's reqID of one to five digits (as the encoders write it,
+    or with one more, zero, digit: the same number), read inline (one or two digits)
+    or by read_header: the same events as the general path, and read by the fast path
+    up to its longest header (five digits)."""
+    digits = len(int_token(reqid)) - 1 + (written == "one more digit")
+    taken = 1 if digits <= 5 else 0
+
+    def rewritten(stream: bytes, kind: bytes) -> bytes:
+        at = stream.index(kind) + len(kind)
+        token = int_token(reqid)
+        assert stream[at:].startswith(token)
+        if written == "one more digit":
+            return stream[:at] + token[:-1] + b"\x00\x81" + stream[at + len(token) :]
+        return stream
+
+    calls, answers = [], []
+    for fast in (True, False):
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.b)
+        stream = pair.a.encoder.encode(CallMessage(reqid, proxy.tracker.clid, "take", (5,), {}))
+        calls.append(outcome_of(pair, rewritten(stream, pair.a.encoder.index_token("call")), 999))
+        assert spy.taken == (taken if fast else 0)
+        pair, proxy = wire_pair(fast)
+        spy = FastSpy(pair.a)
+        pair.a._next_reqid = itertools.count(reqid)
+        req, data = pair.call(pair.a, proxy.tracker.clid, "take", 9)
+        assert req.reqID == reqid
+        back, _ = pair.serve(pair.b, data)
+        pair.a.receive_data(rewritten(back, pair.b.encoder.index_token("answer")))
+        answers.append([(type(ev).__name__, getattr(ev, "result", None)) for ev in pair.a.events()])
+        assert spy.taken == (taken if fast else 0)
+    assert calls[0] == calls[1]
+    assert calls[0][0][:2] == ("call", reqid)
+    assert answers[0] == answers[1] == [("AnswerReceived", 9)]
 
 
 @pytest.mark.parametrize("opens", [0, 100, 1_000, 20_000])

@@ -361,9 +361,17 @@ class FastDecoder:
         """Read one message: (what takes it, its event, where it ends, its OPENs);
         nothing happens yet."""
         start = p
-        typ, _, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != OPEN:
-            raise _NotFastError
+        # the OPEN: one to three digits inline (read_header's reading), else read_header
+        if buf[p + 1] == OPEN and buf[p] < 0x80:
+            p += 2
+        elif buf[p + 2] == OPEN and buf[p] < 0x80 and buf[p + 1] < 0x80:
+            p += 3
+        elif buf[p + 3] == OPEN and buf[p] < 0x80 and buf[p + 1] < 0x80 and buf[p + 2] < 0x80:
+            p += 4
+        else:
+            typ, _, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ != OPEN:
+                raise _NotFastError
         # the message's CLOSE must carry these digits, as the OPEN wrote them (a peer
         # that writes them otherwise: the general path reads the message)
         digits = buf[start : p - 1]
@@ -380,9 +388,16 @@ class FastDecoder:
         raise _NotFastError
 
     def _answer(self, buf: bytes, p: int, digits: bytes) -> _Read:
-        typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != INT:
-            raise _NotFastError
+        reqid = buf[p]
+        if buf[p + 1] == INT and reqid < 0x80:  # a one- or two-digit reqID, inline
+            p += 2
+        elif buf[p + 2] == INT and reqid < 0x80 and buf[p + 1] < 0x80:
+            reqid += buf[p + 1] * 128
+            p += 3
+        else:
+            typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ != INT:
+                raise _NotFastError
         self._left = self._max_objects
         m = _NONE.match(buf, p)
         if m is not None and self._words.get(m[2][0]) == b"none":  # the commonest result
@@ -412,9 +427,16 @@ class FastDecoder:
         return conn.answer_arrived, AnswerReceived(req, result), p, opens + 1
 
     def _call(self, buf: bytes, p: int, digits: bytes) -> _Read:
-        typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != INT:
-            raise _NotFastError
+        reqid = buf[p]
+        if buf[p + 1] == INT and reqid < 0x80:  # a one- or two-digit reqID, inline
+            p += 2
+        elif buf[p + 2] == INT and reqid < 0x80 and buf[p + 1] < 0x80:
+            reqid += buf[p + 1] * 128
+            p += 3
+        else:
+            typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ != INT:
+                raise _NotFastError
         clid = buf[p]
         if clid < 128 and buf[p + 1] == INT:  # a one-digit clid (the usual), inline
             p += 2
@@ -434,9 +456,19 @@ class FastDecoder:
         else:
             raw_name, p = self._word(buf, p)
         args_start = p
-        typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-        if typ != OPEN:
-            raise _NotFastError
+        args_number = buf[p]
+        if buf[p + 1] == OPEN and args_number < 0x80:  # one to three digits, inline
+            p += 2
+        elif buf[p + 2] == OPEN and args_number < 0x80 and buf[p + 1] < 0x80:
+            args_number += buf[p + 1] * 128
+            p += 3
+        elif buf[p + 3] == OPEN and args_number < 0x80 and buf[p + 1] < 0x80 and buf[p + 2] < 0x80:
+            args_number += buf[p + 1] * 128 + buf[p + 2] * 16384
+            p += 4
+        else:
+            typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
+            if typ != OPEN:
+                raise _NotFastError
         args_digits = buf[args_start : p - 1]
         aw = len(args_digits)
         c = buf[p]
