@@ -50,18 +50,20 @@ wait and the transport's buffer, which flow control watches, sees it. Big pieces
 large byte string the encoder did not copy) are written as they are
 rather than joined, which would copy them.
 
-- **Bulk: a slice at a time.** A piece bigger than ``SPOOL_AT`` (16 MiB) is handed to
-  the transport ``SPOOL_SLICE`` bytes at a time (views, no copy, when the writer is
-  the TLS layer), the next slice once the transport's buffer has drained
+- **Bulk: a slice at a time.** A piece bigger than ``SPOOL_AT`` (one slice, 4 MiB) is
+  handed to the transport ``SPOOL_SLICE`` bytes at a time (views, no copy, when the
+  writer is the TLS layer), the next slice once the transport's buffer has drained
   (``when_writable``, the Broker's flow control), and every later write queues
-  behind it. Handed over whole, a 50 MB argument was encrypted into the transport's
+  behind it. Handed over whole, a big argument is encrypted into the transport's
   buffer in one go (every TLS record of it held at once, then joined by the socket
-  into one more 50 MB buffer: fresh memory, page-faulted, on every call) before a
-  byte left, and the peer sat idle meanwhile; a slice at a time, encryption here
-  overlaps decoding there and the sender holds ~2 slices. (Slices of 512 KiB past
-  1 MiB cost more system calls and reactor turns than they saved, and a 10 MB string
-  sent whole measured faster than in slices: glibc reuses heap memory below its 32 MiB
-  mmap threshold. See benchmarks/README.md, "Large payloads".)
+  into one more buffer of its size as it sends: fresh memory, page-faulted, on every
+  call) before a byte leaves, and the peer sits idle meanwhile; a slice at a time,
+  encryption here overlaps decoding there and the sender holds ~2 slices. (Slices of
+  512 KiB past 1 MiB cost more system calls and reactor turns than they saved. Until
+  2026-12-03 only pieces past 16 MiB were spooled: a 10 MB argument sent whole cost
+  the sender 2.4-4.3 ms of CPU per MB against 1.2-1.8 for 1 MB and 50 MB ones, and ran
+  at 60-80% of the 1 MB figure's MB/s; in 4 MiB slices, 1.3-1.8 ms per MB. See
+  benchmarks/README.md, "Large payloads".)
 
 Once the transport is gone (:meth:`lost`) held and spooled writes are dropped and new
 ones ignored; :meth:`write_out` writes what is held and spooled at once (before
@@ -95,10 +97,11 @@ __all__ = [
 #: held bytes past which they are written at once: waiting gains bulk data nothing,
 #: and the transport's buffer (what flow control watches) must see them
 FLUSH_AT = BIG_MESSAGE
-#: a piece bigger than this is written a slice at a time as the transport drains
-SPOOL_AT = 16 * 1024 * 1024
-#: the size of those slices
+#: the size of the slices a big piece is written in
 SPOOL_SLICE = 4 * 1024 * 1024
+#: a piece bigger than this (one slice) is written a slice at a time as the transport
+#: drains
+SPOOL_AT = SPOOL_SLICE
 #: seconds after an alone write (no input since) within which the next write opens a
 #: turn rather than going out alone: the same reactor turn, in practice
 TURN_WINDOW = 0.0002
