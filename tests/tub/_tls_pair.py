@@ -4,6 +4,8 @@ unless told), for the tests of octavo-tub's TLS glue."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from OpenSSL import SSL
 
@@ -69,3 +71,14 @@ def plain(conn: SSL.Connection, data: bytes) -> bytes:
             out.append(conn.recv(65536))
     except SSL.WantReadError:
         return b"".join(out)
+
+
+def counted(used: list[str], name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, noting ``name`` in ``used`` at each call (which pyOpenSSL methods a
+    direct reader or writer calls)."""
+
+    def call(*args: Any) -> Any:
+        used.append(name)
+        return method(*args)
+
+    return call

@@ -5,7 +5,6 @@ BIOs; the TLS layer is a stand-in with the parts the reader looks at."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from octavo.tub._broker._openssl_calls import openssl_calls
 from octavo.tub._broker._tls_read import _receiver, cork_tls_reads
 from octavo.tub._broker._writer import CorkedWriter
 
-from ._tls_pair import pair, records
+from ._tls_pair import counted, pair, records
 
 
 @pytest.fixture(autouse=True, params=["openssl-calls", "pyopenssl-methods"])
@@ -122,15 +121,8 @@ def test_which_calls_read_the_records(decrypting: str) -> None:
     used: list[str] = []
     bio_write, recv = server.bio_write, server.recv
 
-    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> Any:
-            used.append(name)
-            return method(*args)
-
-        return call
-
-    server.bio_write = counted("bio_write", bio_write)  # type: ignore[method-assign]
-    server.recv = counted("recv", recv)  # type: ignore[method-assign]
+    server.bio_write = counted(used, "bio_write", bio_write)  # type: ignore[method-assign]
+    server.recv = counted(used, "recv", recv)  # type: ignore[method-assign]
     got: list[bytes] = []
     receive = _receiver(TLSLayer(server), got.append)
     assert receive is not None

@@ -23,7 +23,7 @@ from octavo.tub._broker._openssl_calls import openssl_calls
 from octavo.tub._broker._tls_write import _send_idle, _sender, direct_tls_writer
 from octavo.tub._net._send_now import send_written_now
 
-from ._tls_pair import pair, plain
+from ._tls_pair import counted, pair, plain
 
 
 @pytest.fixture(autouse=True, params=["openssl-calls", "pyopenssl-methods"])
@@ -287,15 +287,8 @@ def test_which_calls_make_the_records(record_calls: str) -> None:
     used: list[str] = []
     tls_send, bio_read = client.send, client.bio_read
 
-    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> Any:
-            used.append(name)
-            return method(*args)
-
-        return call
-
-    client.send = counted("send", tls_send)  # type: ignore[method-assign]
-    client.bio_read = counted("bio_read", bio_read)  # type: ignore[method-assign]
+    client.send = counted(used, "send", tls_send)  # type: ignore[method-assign]
+    client.bio_read = counted(used, "bio_read", bio_read)  # type: ignore[method-assign]
     sock = TLSSocket(KernelSocket(1 << 20))
     send = _sender(sock, TLSLayer(client))
     assert send is not None

@@ -381,13 +381,9 @@ class FastDecoder:
             p += 2
         else:
             kind, p = self._word(buf, p)
-        if kind == b"answer":
-            return self._answer(buf, p, digits)
-        if kind == b"call":
-            return self._call(buf, p, digits)
-        raise _NotFastError
-
-    def _answer(self, buf: bytes, p: int, digits: bytes) -> _Read:
+        if kind not in (b"answer", b"call"):
+            raise _NotFastError
+        # both start with their reqID
         reqid = buf[p]
         if buf[p + 1] == INT and reqid < 0x80:  # a one- or two-digit reqID, inline
             p += 2
@@ -398,6 +394,11 @@ class FastDecoder:
             typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != INT:
                 raise _NotFastError
+        if kind == b"answer":
+            return self._answer(buf, p, digits, reqid)
+        return self._call(buf, p, digits, reqid)
+
+    def _answer(self, buf: bytes, p: int, digits: bytes, reqid: int) -> _Read:
         self._left = self._max_objects
         m = _NONE.match(buf, p)
         if m is not None and self._words.get(m[2][0]) == b"none":  # the commonest result
@@ -426,17 +427,7 @@ class FastDecoder:
             raise _NotFastError  # a result to check: the general path does it
         return conn.answer_arrived, AnswerReceived(req, result), p, opens + 1
 
-    def _call(self, buf: bytes, p: int, digits: bytes) -> _Read:
-        reqid = buf[p]
-        if buf[p + 1] == INT and reqid < 0x80:  # a one- or two-digit reqID, inline
-            p += 2
-        elif buf[p + 2] == INT and reqid < 0x80 and buf[p + 1] < 0x80:
-            reqid += buf[p + 1] * 128
-            p += 3
-        else:
-            typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
-            if typ != INT:
-                raise _NotFastError
+    def _call(self, buf: bytes, p: int, digits: bytes, reqid: int) -> _Read:
         clid = buf[p]
         if clid < 128 and buf[p + 1] == INT:  # a one-digit clid (the usual), inline
             p += 2
