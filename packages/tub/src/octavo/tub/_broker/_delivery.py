@@ -28,28 +28,6 @@ __all__ = ["Delivery"]
 _log = Logger(namespace="octavo.tub.broker")
 
 
-def _invoke(call: CallReceived) -> Any:
-    obj = call.obj
-    if call.methodname is None:
-        if not callable(obj):
-            raise Violation("target of a method reference is not callable")
-        return obj(*call.args, **call.kwargs)
-    do_call = getattr(obj, "doRemoteCall", None)
-    if do_call is None:
-        raise Violation(f"{type(obj).__name__} is not remotely callable")
-    schema = call.schema
-    if schema is not None and not call.args_checked:
-        # each argument was checked as it arrived; now the whole call (missing,
-        # repeated), and gifts as what they resolved to
-        schema.checkAllArgs(call.args, call.kwargs, True)
-    kwargs = call.kwargs
-    if kwargs and schema is not None and getattr(schema, "ignoreUnknown", False):
-        # ``__ignoreUnknown__``: keyword arguments the schema does not name are dropped
-        # (as Foolscap documents; its own callee asserts instead), on both paths
-        kwargs = {k: v for k, v in kwargs.items() if k in schema.argConstraints}
-    return do_call(call.methodname, tuple(call.args), kwargs)
-
-
 def _check_result(res: Any, call: CallReceived) -> None:
     """Violation if the method's schema refuses the value it returned."""
     try:
@@ -69,8 +47,29 @@ class Delivery:
 
     def run(self, call: CallReceived) -> None:
         """Run one call now; its answer (or error) is sent when the result is ready."""
+        obj = call.obj
         try:
-            res = _invoke(call)
+            if call.methodname is None:  # a method reference: the object is the callable
+                if not callable(obj):
+                    raise Violation("target of a method reference is not callable")
+                res = obj(*call.args, **call.kwargs)
+            else:
+                do_call = getattr(obj, "doRemoteCall", None)
+                if do_call is None:
+                    raise Violation(f"{type(obj).__name__} is not remotely callable")
+                schema = call.schema
+                kwargs = call.kwargs
+                if schema is not None:
+                    if not call.args_checked:
+                        # each argument was checked as it arrived; now the whole call
+                        # (missing, repeated), and gifts as what they resolved to
+                        schema.checkAllArgs(call.args, kwargs, True)
+                    if kwargs and getattr(schema, "ignoreUnknown", False):
+                        # ``__ignoreUnknown__``: keyword arguments the schema does not
+                        # name are dropped (as Foolscap documents; its own callee
+                        # asserts instead), on both paths
+                        kwargs = {k: v for k, v in kwargs.items() if k in schema.argConstraints}
+                res = do_call(call.methodname, tuple(call.args), kwargs)
         except Exception:
             self.failed(Failure(), call)
             return

@@ -67,7 +67,7 @@ class _NotFastError(Exception):
 
 
 #: a message read: what takes its event (the connection's answer_arrived, or the
-#: decoder's _deliver), the event, where the message ends, its OPENs
+#: inbound calls' arrived_whole), the event, where the message ends, its OPENs
 _Read = tuple[Callable[[Any], object], Any, int, int]
 #: the ints INT and NEG carry: -2**31 to 2**31 - 1 (beyond: LONGINT, LONGNEG)
 _B31 = 2**31
@@ -460,8 +460,8 @@ class FastDecoder:
             typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != OPEN:
                 raise _NotFastError
+        aw = p - 1 - args_start
         args_digits = buf[args_start : p - 1]
-        aw = len(args_digits)
         c = buf[p]
         if c < 0x80 and buf[p + 1] == VOCAB:  # a vocabulary word (the usual), inline
             kind = self._words.get(c)
@@ -488,16 +488,16 @@ class FastDecoder:
         opens = 2
         levels = 0  # levels of sequences in the arguments (the deepest)
         args: list[Any] = []
-        for _ in range(numargs):
-            value, p, n = self._value(buf, p)
-            if value is _CLOSED:
-                raise _NotFastError
-            args.append(value)
-            if n:
-                opens += n
-                levels = self._deepest(levels, n)
+        if numargs:
+            for _ in range(numargs):
+                value, p, n = self._value(buf, p)
+                if value is _CLOSED:
+                    raise _NotFastError
+                args.append(value)
+                if n:
+                    opens += n
+                    levels = self._deepest(levels, n)
         kwargs: dict[str, Any] = {}
-        kwarg_name = Admission.kwarg_name
         try:
             while True:
                 if buf[p + aw] == CLOSE and buf.startswith(args_digits, p):
@@ -523,7 +523,7 @@ class FastDecoder:
                     raise _NotFastError
                 if 8 + numargs + 2 * len(kwargs) > self._left:
                     raise _NotFastError
-                name = kwarg_name(raw, kwargs)  # Violation: the general path refuses it
+                name = Admission.kwarg_name(raw, kwargs)  # Violation: the general path refuses it
                 value, p, n = self._value(buf, p)
                 if value is _CLOSED:
                     raise _NotFastError
@@ -552,15 +552,10 @@ class FastDecoder:
         event = CallReceived(
             reqid, admitted.target, admitted.methodname, args, kwargs, schema, schema is not None
         )
-        return self._deliver, event, p, opens
+        return self._conn.inbound.arrived_whole, event, p, opens
 
     def _deepest(self, levels: int, opens: int) -> int:
         """``levels``, or those of the value just read with ``opens`` OPENs if deeper
         (one OPEN: a str, None, bool or a container of tokens; more: a container, whose
         levels ``_items`` left)."""
         return max(levels, self._levels if opens > 1 else 1)
-
-    def _deliver(self, event: CallReceived) -> None:
-        conn = self._conn
-        conn.admission.begin_call(event.reqID)
-        conn.inbound.arrived(event, None)  # (conn.call_arrived, one call less)
