@@ -523,21 +523,28 @@ def test_tokens_written_by_a_caller_match_the_encoders() -> None:
         enc.take_opens(-1)
 
 
-@given(st.integers(min_value=-(2**80), max_value=2**80) | st.integers(0, 1 << 22))
+def _spec_header(n: int) -> bytes:
+    """banana.rst's header: base 128, low digit first, the fewest digits (at least one)."""
+    digits = bytearray()
+    while True:
+        digits.append(n & 0x7F)
+        n >>= 7
+        if not n:
+            return bytes(digits)
+
+
+@given(
+    st.integers(min_value=-(2**80), max_value=2**80)
+    | st.integers(0, 1 << 22)
+    | st.integers((1 << 21) - 5, (1 << 28) + 5)  # four digits: a long-lived connection's
+)
 def test_int_token_writes_what_the_specification_says(o: int) -> None:
     """int_token writes every int as banana.rst says (its tables of one- to
-    three-digit INTs included): INT or NEG within 31 bits, else LONGINT or LONGNEG
+    four-digit INTs included): INT or NEG within 31 bits, else LONGINT or LONGNEG
     with the magnitude's fewest big-endian bytes; headers base 128, low digit first."""
     from octavo.banana import int_token
 
-    def header(n: int) -> bytes:
-        digits = bytearray()
-        while True:
-            digits.append(n & 0x7F)
-            n >>= 7
-            if not n:
-                return bytes(digits)
-
+    header = _spec_header
     m = abs(o)
     if m < 2**31 or o == -(2**31):
         expected = header(m) + (b"\x81" if o >= 0 else b"\x83")
@@ -547,9 +554,21 @@ def test_int_token_writes_what_the_specification_says(o: int) -> None:
     assert int_token(o) == expected
 
 
-@pytest.mark.parametrize(
-    "start", [0, 5, 16382, 16383, 16384, 99_999, (1 << 21) - 2, (1 << 21) - 1, 1 << 21, 1 << 28]
-)
+@given(st.integers(0, 1 << 40) | st.integers((1 << 21) - 5, (1 << 28) + 5))
+def test_open_close_tokens_write_what_the_specification_says(k: int) -> None:
+    """open_close_tokens(k) is OPEN and CLOSE with banana.rst's header of ``k`` (its
+    tables and pairs of digits included)."""
+    from octavo.banana import open_close_tokens
+
+    assert open_close_tokens(k) == (_spec_header(k) + b"\x88", _spec_header(k) + b"\x89")
+
+
+#: OPEN numbers around each width of header: one to five digits, and six
+_OPEN_NUMBERS = (0, 5, 16382, 16383, 16384, 99_999, (1 << 21) - 2, (1 << 21) - 1, 1 << 21)
+_OPEN_NUMBERS_LONG = ((1 << 28) - 2, (1 << 28) - 1, 1 << 28, 1 << 35)
+
+
+@pytest.mark.parametrize("start", [*_OPEN_NUMBERS, *_OPEN_NUMBERS_LONG])
 def test_nested_opens_taken_match_the_encoders(start: int) -> None:
     """take_nested_opens numbers two OPENs, the second inside the first, with the
     tokens open_close_tokens gives each number (one- to five-digit headers) and the

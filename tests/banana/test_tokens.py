@@ -169,7 +169,11 @@ def test_open_followed_by_open_is_fatal() -> None:
 # -- the header reader: read_header, and what is built on it ---------------------
 
 
-@given(st.integers(0, 2**400), st.integers(0x80, 0xFF), st.binary(max_size=3))
+@given(
+    st.integers(0, 2**400) | st.integers(0, 2**35),  # (up to five digits: the unrolled ones)
+    st.integers(0x80, 0xFF),
+    st.binary(max_size=3),
+)
 def test_read_header_reads_what_b128_encode_writes(value: int, typ: int, tail: bytes) -> None:
     """read_header(b128_encode(n) + type byte) is (type byte, n, where the body starts),
     whatever follows; b128_decode agrees."""
@@ -205,6 +209,10 @@ def test_read_header_refuses_headers_past_the_limit() -> None:
         read_header(long, 0, len(long))
     assert read_header(ok, 0, len(ok), 5) == (0, 0, -1)
     assert read_header(b"\x01" * 5 + b"\x81", 0, 6, 5) == (0x81, b128_decode(b"\x01" * 5), 6)
+    # four digits are read unrolled, but only when max_bytes allows four
+    four = b"\x01\x02\x03\x04\x81"
+    assert read_header(four, 0, 5, 4) == (0x81, 1 + 2 * 128 + 3 * 128**2 + 4 * 128**3, 5)
+    assert read_header(four, 0, 5, 3) == (0, 0, -1)
 
 
 def test_b128_decode_takes_only_digits() -> None:

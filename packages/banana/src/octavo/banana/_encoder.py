@@ -32,6 +32,9 @@ _THIRD_OPEN = [bytes((i, 0x88)) for i in range(0x80)]
 _THIRD_CLOSE = [bytes((i, 0x89)) for i in range(0x80)]
 _THIRD_INT = [bytes((i, 0x81)) for i in range(0x80)]
 _OPEN3_LIMIT = 1 << 21
+#: headers of four digits (numbers below this) are two pairs: a connection past ~1M
+#: calls numbers its OPENs so, and its request ids past ~2M
+_OPEN4_LIMIT = 1 << 28
 _NEG_T = [b128_encode(i) + b"\x83" for i in range(_TABLE)]
 _STR_T = [b128_encode(i) + b"\x82" for i in range(_TABLE)]
 _VOCAB_T = [b128_encode(i) + b"\x87" for i in range(_TABLE)]
@@ -73,6 +76,8 @@ def int_token(o: int) -> bytes:
             return _INT_T[o]
         if o < _OPEN3_LIMIT:  # a three-byte header (a busy connection's request ids)
             return _PAIR[o & 0x3FFF] + _THIRD_INT[o >> 14]
+        if o < _OPEN4_LIMIT:  # four bytes (a long-lived connection's)
+            return _PAIR[o & 0x3FFF] + _PAIR[o >> 14] + b"\x81"
         if o < _B31:
             return b128_encode(o) + b"\x81"
         body = o.to_bytes((o.bit_length() + 7) // 8, "big")
@@ -93,6 +98,9 @@ def open_close_tokens(k: int) -> tuple[bytes, bytes]:
     if k < _OPEN3_LIMIT:
         low = _PAIR[k & 0x3FFF]
         return low + _THIRD_OPEN[k >> 14], low + _THIRD_CLOSE[k >> 14]
+    if k < _OPEN4_LIMIT:
+        h = _PAIR[k & 0x3FFF] + _PAIR[k >> 14]
+        return h + b"\x88", h + b"\x89"
     h = b128_encode(k)
     return h + b"\x88", h + b"\x89"
 
@@ -221,6 +229,10 @@ class Encoder:
                 low1 + _THIRD_CLOSE[high1],
                 low + _THIRD_CLOSE[high],
             )
+        if k >= _OPEN3_LIMIT and k + 1 < _OPEN4_LIMIT:  # four digits each (a long-lived one)
+            outer = _PAIR[k & 0x3FFF] + _PAIR[k >> 14]
+            inner = _PAIR[(k + 1) & 0x3FFF] + _PAIR[(k + 1) >> 14]
+            return outer + b"\x88", inner + b"\x88", inner + b"\x89", outer + b"\x89"
         outer_open, outer_close = _open_close(k)
         inner_open, inner_close = _open_close(k + 1)
         return outer_open, inner_open, inner_close, outer_close

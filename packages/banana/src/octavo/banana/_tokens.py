@@ -121,7 +121,7 @@ def read_header(
     stops there), except with ``max_bytes=MAX_HEADER_BYTES``, the default: then it is
     the protocol's limit, and a longer header raises BananaError.
     """
-    if pos + 3 < end:  # the usual case: up to three digits, unrolled
+    if pos + 3 < end:  # the usual case: up to three digits (four below), unrolled
         # (comparisons, + and * on ints are specialised by CPython; &, | and << are not)
         c = buf[pos]
         if c > 127:
@@ -135,6 +135,14 @@ def read_header(
         t = buf[pos + 3]
         if t > 127:
             return t, c + buf[pos + 1] * 128 + buf[pos + 2] * 16384, pos + 4
+        if pos + 4 < end and max_bytes > 3:  # four digits: a long-lived connection's OPENs
+            t = buf[pos + 4]
+            if t > 127:
+                return (
+                    t,
+                    c + buf[pos + 1] * 128 + buf[pos + 2] * 16384 + buf[pos + 3] * 2097152,
+                    pos + 5,
+                )
     header = 0
     shift = 0
     p = pos
