@@ -16,7 +16,9 @@ ctypes: x86-64 only). ``--keep DIR`` keeps the counted dumps for ``callgrind_ann
 Steadiness: a fixed hash seed; bytecode compiled once beforehand (a plain run of the
 child, ``PYTHONPYCACHEPREFIX`` in a temporary folder, so the trees are not written to);
 30 nested-dict calls first (every later OPEN number takes three bytes, as on a
-connection that has been busy), then 20 of the workload (CPython's specialising
+connection that has been busy; the ``, long-lived`` workloads then skip past 2**21
+OPEN numbers each way and request ids, four bytes each, as on a connection that has
+made some million calls), then 20 of the workload (CPython's specialising
 interpreter settles); then ``gc.collect(); gc.freeze()`` and the collector off during the
 counted calls. Each measurement is repeated (``--repeats``, default 3) with the heap
 laid out differently (repeat ``i`` first allocates ``i * 1000`` byte strings of mixed
@@ -71,7 +73,13 @@ WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "flat args": ("flat", (12345, b"0123456789abcdef", "hello, world"), 200),
     "small dict": ("take", (small_dict(),), 200),
     "nested dict": ("take", (nested_dict(),), 8),
+    "ping, long-lived": ("ping", (), 200),
+    "flat args, long-lived": ("flat", (12345, b"0123456789abcdef", "hello, world"), 200),
 }
+#: workloads whose name ends so run as on a connection that has made some million
+#: calls: OPEN numbers (each way) and request ids past 2**21, four-digit headers
+LONG_LIVED = ", long-lived"
+LONG_LIVED_FROM = 1 << 21
 
 
 def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
@@ -198,6 +206,13 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
     nested = nested_dict()
     for _ in range(PRIMING_CALLS):
         result(call("take", nested))
+    if workload.endswith(LONG_LIVED):
+        import itertools
+
+        for sender, receiver in ((left, right), (right, left)):
+            sender.connection.encoder.take_opens(LONG_LIVED_FROM)
+            receiver.connection.decoder.count_opens(LONG_LIVED_FROM)
+        left.connection._next_reqid = itertools.count(LONG_LIVED_FROM)
     for _ in range(WARMUP_CALLS):
         if result(call(method, *args)) is not None:
             raise SystemExit(f"{workload}: the call did not answer None")

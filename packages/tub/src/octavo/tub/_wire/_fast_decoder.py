@@ -73,9 +73,9 @@ _Read = tuple[Callable[[Any], object], Any, int, int]
 _B31 = 2**31
 #: what FastDecoder._value gives for a CLOSE token
 _CLOSED = object()
-#: None as a value: OPEN (one to three digits), a one-digit index token, and the CLOSE
+#: None as a value: OPEN (one to five digits), a one-digit index token, and the CLOSE
 #: with the OPEN's digits as the OPEN wrote them (the index must name 'none')
-_NONE = re.compile(rb"([\x00-\x7f]{1,3})\x88([\x00-\x7f])\x87\1\x89")
+_NONE = re.compile(rb"([\x00-\x7f]{1,5})\x88([\x00-\x7f])\x87\1\x89")
 
 
 class FastDecoder:
@@ -361,13 +361,15 @@ class FastDecoder:
         """Read one message: (what takes it, its event, where it ends, its OPENs);
         nothing happens yet."""
         start = p
-        # the OPEN: one to three digits inline (read_header's reading), else read_header
+        # the OPEN: one to four digits inline (read_header's reading), else read_header
         if buf[p + 1] == OPEN and buf[p] < 0x80:
             p += 2
         elif buf[p + 2] == OPEN and buf[p] < 0x80 and buf[p + 1] < 0x80:
             p += 3
         elif buf[p + 3] == OPEN and buf[p] < 0x80 and buf[p + 1] < 0x80 and buf[p + 2] < 0x80:
             p += 4
+        elif buf[p + 4] == OPEN and buf[p : p + 4].isascii():  # (a long-lived connection)
+            p += 5
         else:
             typ, _, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != OPEN:
@@ -385,11 +387,17 @@ class FastDecoder:
             raise _NotFastError
         # both start with their reqID
         reqid = buf[p]
-        if buf[p + 1] == INT and reqid < 0x80:  # a one- or two-digit reqID, inline
+        if buf[p + 1] == INT and reqid < 0x80:  # one to four digits, inline
             p += 2
         elif buf[p + 2] == INT and reqid < 0x80 and buf[p + 1] < 0x80:
             reqid += buf[p + 1] * 128
             p += 3
+        elif buf[p + 3] == INT and reqid < 0x80 and buf[p + 1] < 0x80 and buf[p + 2] < 0x80:
+            reqid += buf[p + 1] * 128 + buf[p + 2] * 16384
+            p += 4
+        elif buf[p + 4] == INT and buf[p : p + 4].isascii():
+            reqid += buf[p + 1] * 128 + buf[p + 2] * 16384 + buf[p + 3] * 2097152
+            p += 5
         else:
             typ, reqid, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != INT:
@@ -448,7 +456,7 @@ class FastDecoder:
             raw_name, p = self._word(buf, p)
         args_start = p
         args_number = buf[p]
-        if buf[p + 1] == OPEN and args_number < 0x80:  # one to three digits, inline
+        if buf[p + 1] == OPEN and args_number < 0x80:  # one to four digits, inline
             p += 2
         elif buf[p + 2] == OPEN and args_number < 0x80 and buf[p + 1] < 0x80:
             args_number += buf[p + 1] * 128
@@ -456,6 +464,9 @@ class FastDecoder:
         elif buf[p + 3] == OPEN and args_number < 0x80 and buf[p + 1] < 0x80 and buf[p + 2] < 0x80:
             args_number += buf[p + 1] * 128 + buf[p + 2] * 16384
             p += 4
+        elif buf[p + 4] == OPEN and buf[p : p + 4].isascii():
+            args_number += buf[p + 1] * 128 + buf[p + 2] * 16384 + buf[p + 3] * 2097152
+            p += 5
         else:
             typ, args_number, p = read_header(buf, p, len(buf), _MAX_FAST_HEADER)
             if typ != OPEN:
