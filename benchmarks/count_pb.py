@@ -75,6 +75,7 @@ WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "nested dict": ("take", (nested_dict(),), 8),
     "ping, long-lived": ("ping", (), 200),
     "flat args, long-lived": ("flat", (12345, b"0123456789abcdef", "hello, world"), 200),
+    "small dict, long-lived": ("take", (small_dict(),), 200),
 }
 #: workloads whose name ends so run as on a connection that has made some million
 #: calls: OPEN numbers (each way) and request ids past 2**21, four-digit headers

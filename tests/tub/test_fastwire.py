@@ -469,13 +469,15 @@ def test_reqids_of_every_header_width(reqid: int, written: str) -> None:
     assert answers[0] == answers[1] == [("AnswerReceived", 9)]
 
 
-@pytest.mark.parametrize("opens", [0, 100, 1_000, 20_000, 2**21 + 3])
-@pytest.mark.parametrize("variant", ["as sent", "close written longer", "not utf-8"])
+@pytest.mark.parametrize("opens", [0, 100, 1_000, 20_000, 2**21 + 3, 2**28 + 3])
+@pytest.mark.parametrize(
+    "variant", ["as sent", "close written longer", "close numbered otherwise", "not utf-8"]
+)
 def test_strs_in_containers_read_inline_or_left_alone(opens: int, variant: str) -> None:
-    """A container's strs are read inline (OPEN numbers of one to three digits; of four,
+    """A container's strs are read inline (OPEN numbers of one to four digits; of five,
     by the reader of any value); a str whose CLOSE number is written otherwise than its
-    OPEN's, or whose body is not UTF-8, is left to the general path: the same events
-    either way."""
+    OPEN's (longer, or its last digit another), or whose body is not UTF-8, is left to
+    the general path: the same events either way."""
     outcomes = []
     for fast in (True, False):
         pair, proxy, spy = busy_wire_pair(fast, opens)
@@ -485,6 +487,9 @@ def test_strs_in_containers_read_inline_or_left_alone(opens: int, variant: str) 
         close_end = stream.index(b"\x89", at) + 1
         if variant == "close written longer":  # the same number, one more (zero) digit
             stream = stream[:at] + stream[at : close_end - 1] + b"\x00\x89" + stream[close_end:]
+        elif variant == "close numbered otherwise":  # its last (highest) digit another
+            last = stream[close_end - 2]
+            stream = stream[: close_end - 2] + bytes((last ^ 1,)) + stream[close_end - 1 :]
         elif variant == "not utf-8":
             stream = stream[: at - 2] + b"\xff\xfe" + stream[at:]
         outcomes.append(outcome_of(pair, stream, len(stream)))

@@ -289,7 +289,7 @@ class FastDecoder:
         left = self._left
         words = self._words
         while True:
-            # a str (OPEN with a one- to three-digit number, the vocabulary's 'unicode',
+            # a str (OPEN with a one- to four-digit number, the vocabulary's 'unicode',
             # a STRING of at most 127 bytes, CLOSE with the OPEN's digits), the
             # commonest item (a dict's keys), is read here; anything else by _value
             w = 0  # the OPEN's width: its digits
@@ -302,8 +302,12 @@ class FastDecoder:
                     c2 = buf[p + 2]
                     if c2 == OPEN:
                         w = 2
-                    elif c2 < 0x80 and buf[p + 3] == OPEN:
-                        w = 3
+                    elif c2 < 0x80:
+                        c3 = buf[p + 3]
+                        if c3 == OPEN:
+                            w = 3
+                        elif c3 < 0x80 and buf[p + 4] == OPEN:  # (a long-lived connection)
+                            w = 4
             q = p + w + 1  # (after the OPEN)
             if (
                 w
@@ -318,6 +322,8 @@ class FastDecoder:
                 if buf[e + w] != CLOSE or buf[e] != c0:
                     raise _NotFastError
                 if w > 1 and (buf[e + 1] != c1 or (w > 2 and buf[e + 2] != c2)):
+                    raise _NotFastError
+                if w > 3 and buf[e + 3] != c3:
                     raise _NotFastError
                 try:
                     value: object = buf[q:e].decode("utf-8")
