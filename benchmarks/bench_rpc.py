@@ -769,6 +769,24 @@ def _steady_table(rep: Report, data: dict[str, Any]) -> None:
         header,
         rows,
     )
+    cpu_rows: list[list[object]] = []
+    for n in data.get("options", {}).get("curve", ()):
+        figs = {s: data.get(f"curve.{s}.{n}", {}) for s in names}
+        fool_cpu = figs.get("foolscap", {}).get("server_cpu_us_per_call")
+        row = [f"{n} connection(s) x 10 in flight"]
+        row += [_fmt(figs[s].get("server_cpu_us_per_call"), 1) for s in names]
+        row += [
+            _ratio(figs[s].get("server_cpu_us_per_call"), fool_cpu, invert=True) for s in names[1:]
+        ]
+        cpu_rows.append(row)
+    if any(cell != "-" for row in cpu_rows for cell in row[1:]):
+        rep.table(
+            "Connection-count curve: the server process's CPU us per call answered, in "
+            "the round kept above (ratio = times less); what the clients cost is not in it",
+            ["figure", *(f"{label[s]} us/call" for s in names)]
+            + [f"{label[s]}/Foolscap" for s in names[1:]],
+            cpu_rows,
+        )
 
 
 def opts_seconds(data: dict[str, Any]) -> float:
