@@ -32,7 +32,7 @@ again with RSA-2048 certificates on both); and
 system calls per call (``perf``, ``_rpc_syscalls.py``) for serial and 100-in-flight
 calls. Then the connection-count curve (``_rpc_curve.py``: 1, 10, 100, 500 client
 Tubs x 10 calls in flight, client work in two processes; calls/s and server system
-calls per call, every system on the same servers; 3 rounds, 1 in quick mode, the
+calls per call, every system on the same servers; 5 rounds, 1 in quick mode, the
 systems taking turns at each point, each system's best round kept). Then a load
 run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
 call answered exactly once (counted on both sides), and server memory per idle
@@ -120,7 +120,7 @@ class Options:
     def curve_rounds(self) -> int:
         """Rounds of the connection-count curve (the systems take turns at each point;
         each system's best round is kept)."""
-        return 1 if self.quick else 3
+        return 1 if self.quick else 5
 
     @property
     def connects_per_round(self) -> int:
