@@ -450,9 +450,9 @@ async def curve_suite(
     stop = False
 
     def worker(ref: Any) -> defer.Deferred[None]:
-        # a chain of callbacks, not a coroutine: Twisted's coroutine machinery costs
-        # more client CPU per call than Octavo's own client work, and on this machine
-        # the client processes share the server's cores (see benchmarks/README)
+        # a chain of callbacks, not a coroutine: Twisted's coroutine machinery is a
+        # large share of a client's CPU per call, and on this machine the client
+        # processes share the server's cores (see benchmarks/README)
         done: defer.Deferred[None] = defer.Deferred()
 
         def again(_: object) -> None:
