@@ -505,7 +505,7 @@ class FastDecoder:
         opens = 2
         levels = 0  # levels of sequences in the arguments (the deepest)
         args: list[Any] = []
-        if numargs:
+        if numargs:  # (a call without arguments, the commonest, skips the loop's set-up)
             for _ in range(numargs):
                 value, p, n = self._value(buf, p)
                 if value is _CLOSED:

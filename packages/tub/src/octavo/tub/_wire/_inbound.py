@@ -85,7 +85,8 @@ class InboundCalls:
 
     def arrived_whole(self, event: CallReceived) -> None:
         """A call read whole, without gifts (the fast decoder's): ``begin_call`` and
-        :meth:`arrived` in one step."""
+        :meth:`arrived` in one step, leaving the state they leave
+        (tests/tub/test_inbound_whole.py holds it to that)."""
         admission = self._admission
         reqid = event.reqID
         if not self.held and admission.running < admission.max_inbound_calls:
