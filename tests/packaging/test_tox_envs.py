@@ -21,12 +21,14 @@ from ._support import PACKAGES, ROOT, TIMEOUT, load_dev_module
 
 NAMES = [p.name for p in PACKAGES]
 TOOL_ENVS = ["interop", "lint", "typecheck", "build", "fuzz", "docs"]
-VARIANTS = {"banana-nofast": "banana", "tub-nofast": "tub"}
+VARIANTS = {"banana-nofast": "banana", "tub-nofast": "tub", "tub-compiled": "tub"}
+NOFAST = {variant: base for variant, base in VARIANTS.items() if variant.endswith("-nofast")}
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100"]
 #: Extras a package env installs its own package with.
 EXTRAS = {"tub": "[tor]"}
-#: Test deps a package env adds to TEST_DEPS (logging: its browser test drives Chromium).
-EXTRA_TEST_DEPS = {"logging": ["playwright>=1.45"]}
+#: Test deps a package env adds to TEST_DEPS (logging: its browser test drives Chromium;
+#: tub-compiled: its build of octavo-tub's compiled wheel).
+EXTRA_TEST_DEPS = {"logging": ["playwright>=1.45"], "tub-compiled": ["hatch-mypyc>=0.16"]}
 
 
 def tox(*args: str, workdir: Path) -> str:
@@ -114,7 +116,7 @@ def installed_packages(deps: list[str]) -> list[str]:
 def test_default_env_list_is_the_packages_their_variants_then_the_tools(
     tmp_path: Path,
 ) -> None:
-    """`tox -l`: the package envs in list order, the nofast variants after tub, the tools."""
+    """`tox -l`: the package envs in list order, the variants after tub, the tools."""
     listed = tox("-l", workdir=tmp_path).split()
     assert listed == [
         "furl",
@@ -123,6 +125,7 @@ def test_default_env_list_is_the_packages_their_variants_then_the_tools(
         "tub",
         "banana-nofast",
         "tub-nofast",
+        "tub-compiled",
         "logging",
         "octavo",
         *TOOL_ENVS,
@@ -137,7 +140,9 @@ def test_each_package_env_installs_its_package_and_the_siblings_it_needs(
     """Besides pytest and hypothesis, an env installs its package and what it requires: no more."""
     name = VARIANTS.get(env, env)
     deps = config[env]["deps"]
-    assert [d for d in deps if not d.startswith("-e ")] == TEST_DEPS + EXTRA_TEST_DEPS.get(name, [])
+    assert [d for d in deps if not d.startswith("-e ")] == TEST_DEPS + EXTRA_TEST_DEPS.get(
+        env, EXTRA_TEST_DEPS.get(name, [])
+    )
     in_list_order = [n for n in NAMES if n in needed(name)]
     assert in_list_order[-1] == name
     assert installed_packages(deps) == [*in_list_order[:-1], name + EXTRAS.get(name, "")]
@@ -151,16 +156,40 @@ def test_each_package_env_installs_its_package_and_the_siblings_it_needs(
     ]
 
 
-def test_only_the_logging_env_makes_sure_chromium_is_there(
+def test_only_logging_and_tub_compiled_run_a_script_first(
     config: dict[str, dict[str, list[str]]],
 ) -> None:
-    """logging runs scripts/ensure_chromium.py before its tests; no other env does."""
+    """logging runs scripts/ensure_chromium.py before its tests, tub-compiled
+    scripts/compiled_build.py (into its tmp dir); no other env runs anything first."""
     assert config["logging"]["commands_pre"] == ["python scripts/ensure_chromium.py"]
-    others = [env for env in config if env != "logging" and config[env]["commands_pre"]]
-    assert others == []
+    (env_tmp_dir,) = config["tub-compiled"]["env_tmp_dir"]
+    compiled = os.fspath(Path(env_tmp_dir) / "compiled")
+    want = f"python scripts/compiled_build.py {compiled}"
+    assert config["tub-compiled"]["commands_pre"] == [want]
+    first = {"logging", "tub-compiled"}
+    assert [env for env in config if env not in first and config[env]["commands_pre"]] == []
 
 
-@pytest.mark.parametrize(("variant", "base"), VARIANTS.items())
+def test_tub_compiled_is_tub_on_the_compiled_build(
+    config: dict[str, dict[str, list[str]]],
+) -> None:
+    """tub-compiled: tub's deps and the hook's, tub's tests, with the compiled wheel
+    unpacked first on PYTHONPATH and OCTAVO_EXPECT_COMPILED=1
+    (tests/tub/test_compiled_build.py)."""
+    tub_deps = config["tub"]["deps"]
+    assert config["tub-compiled"]["deps"] == [*tub_deps[:2], "hatch-mypyc>=0.16", *tub_deps[2:]]
+    base_report, report = junit_report("tub", config), junit_report("tub-compiled", config)
+    assert config["tub-compiled"]["commands"] == [
+        c.replace(base_report, report) for c in config["tub"]["commands"]
+    ]
+    (env_tmp_dir,) = config["tub-compiled"]["env_tmp_dir"]
+    set_env = config["tub-compiled"]["set_env"]
+    assert f"PYTHONPATH={os.fspath(Path(env_tmp_dir) / 'compiled')}" in set_env
+    assert "OCTAVO_EXPECT_COMPILED=1" in set_env
+    assert not any(line.startswith("OCTAVO_") for line in config["tub"]["set_env"])
+
+
+@pytest.mark.parametrize(("variant", "base"), NOFAST.items())
 def test_a_nofast_variant_is_its_base_env_with_the_fast_paths_off(
     variant: str, base: str, config: dict[str, dict[str, list[str]]]
 ) -> None:

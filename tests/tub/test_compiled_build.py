@@ -1,0 +1,44 @@
+"""The suite runs on the build it was asked to: tox -e tub-compiled on the compiled wheel
+(OCTAVO_EXPECT_COMPILED=1), every other env on the pure Python source."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import os
+from pathlib import Path
+
+import tomllib
+
+import octavo.tub
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "packages" / "tub" / "pyproject.toml"
+
+
+def hook_modules() -> list[str]:
+    """The modules packages/tub/pyproject.toml has its mypyc hook compile."""
+    with open(PYPROJECT, "rb") as f:
+        hook = tomllib.load(f)["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["mypyc"]
+    paths = [Path(p) for p in hook["include"]]
+    return [".".join(p.relative_to("src").with_suffix("").parts) for p in paths]
+
+
+def is_compiled(module: str) -> bool:
+    """Whether ``module`` was loaded from an extension module."""
+    origin = importlib.import_module(module).__file__
+    assert origin is not None
+    return origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+def test_the_hook_compiles_the_whole_message_fast_paths() -> None:
+    """The hook lists the fast decoder and encoder (the hot path of every call), no more."""
+    assert hook_modules() == ["octavo.tub._wire._fast_decoder", "octavo.tub._wire._fast_encoder"]
+
+
+def test_the_modules_are_compiled_only_where_asked() -> None:
+    """Each listed module is an extension module exactly when this env asked for the
+    compiled build, and the rest of octavo.tub is Python either way."""
+    expected = os.environ.get("OCTAVO_EXPECT_COMPILED") == "1"
+    assert [is_compiled(m) for m in hook_modules()] == [expected] * len(hook_modules())
+    assert not is_compiled("octavo.tub._wire._connection")
+    assert not is_compiled(octavo.tub.__name__)
