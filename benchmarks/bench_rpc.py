@@ -42,7 +42,8 @@ connection (RSS delta / connections).
 ``RPC_CLIENTS``, ``RPC_CALLS``, ``RPC_SYSTEMS=foolscap,octavo``, ``RPC_SKIP_LOAD=1``,
 ``RPC_CURVE=1,10,100,500`` (empty: no curve), ``RPC_BASELINE=PATH``,
 ``RPC_PAYLOADS_ONLY=1``: only the 1, 10 and 50 MB argument rows, a minute or two;
-``RPC_PIN=0``: no pinning to cores; ``RPC_TUB_KEYS=rsa``: Octavo's Tubs use RSA-2048
+``RPC_PIN=0``: no pinning to cores; ``RPC_COMPILED=0``: without the compiled build
+(below); ``RPC_TUB_KEYS=rsa``: Octavo's Tubs use RSA-2048
 certificates as Foolscap's do, not the ECDSA P-256 ones Octavo makes, as a baseline
 checkout from before Octavo loaded ECDSA keys needs);
 ``python benchmarks/bench_rpc.py --quick [--clients N] [--calls N]
@@ -53,6 +54,12 @@ a worktree of the commit before a change), a fourth server and client run Octavo
 that checkout's ``packages/*/src`` (put first on ``PYTHONPATH``) in the same rounds, and
 a second table compares its figures with the current code's, each as a ratio against
 Foolscap measured in the same rounds. The baseline takes no part in the load run.
+
+The compiled build: unless ``RPC_COMPILED=0``, octavo-tub's optional compiled wheel
+(its mypyc hook, built by ``scripts/compiled_build.py`` at the start) runs as one more
+Octavo server and client ("compiled") in the same rounds of the call figures and the
+curve, reported beside the pure Python build (which the main table shows), each as a
+ratio against Foolscap. It takes no part in the load run either.
 """
 
 from __future__ import annotations
@@ -94,6 +101,8 @@ class Options:
     load: bool = True
     #: another checkout whose Octavo runs beside this one ("baseline"), or None
     baseline: str | None = None
+    #: octavo-tub's compiled build runs beside the pure one ("compiled")
+    compiled: bool = True
     #: connection counts of the curve (each x 10 calls in flight); empty: no curve
     curve: tuple[int, ...] = (1, 10, 100, 500)
     #: only the 1, 10 and 50 MB argument rows (no echo, curve or load run)
@@ -149,6 +158,7 @@ def options_from_env(env: dict[str, str] | None = None) -> Options:
         systems=systems,
         load=env.get("RPC_SKIP_LOAD", "") in ("", "0") and not payloads_only,
         baseline=env.get("RPC_BASELINE") or None,
+        compiled=env.get("RPC_COMPILED", "1") not in ("", "0") and "octavo" in systems,
         curve=tuple(int(n) for n in env.get("RPC_CURVE", "1,10,100,500").split(",") if n),
         payloads_only=payloads_only,
         pin=env.get("RPC_PIN", "1") not in ("", "0"),
@@ -193,14 +203,36 @@ def baseline_env(baseline: str | None) -> dict[str, str] | None:
     return dict(os.environ, PYTHONPATH=os.pathsep.join([*paths, *([old] if old else [])]))
 
 
+def compiled_env(stack: ExitStack) -> dict[str, str]:
+    """The environment of a process that runs octavo-tub's compiled build: built and
+    unpacked (``scripts/compiled_build.py``) into a folder that lives as long as
+    ``stack``, put first on ``PYTHONPATH``."""
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="octavo-compiled-"))
+    script = HERE.parent / "scripts" / "compiled_build.py"
+    subprocess.run([sys.executable, str(script), folder], check=True, stdout=subprocess.DEVNULL)
+    old = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([folder, *([old] if old else [])]))
+
+
+def octavo_builds(opts: Options, stack: ExitStack) -> dict[str, dict[str, str] | None]:
+    """The systems (and their environments) the Tub figures are measured on: those of
+    ``opts.systems``, then the baseline checkout and the compiled build if asked for."""
+    envs: dict[str, dict[str, str] | None] = dict.fromkeys(opts.systems)
+    if opts.baseline:
+        envs["baseline"] = baseline_env(opts.baseline)
+    if opts.compiled:
+        envs["compiled"] = compiled_env(stack)
+    return envs
+
+
 #: the kinds of certificate the processes use (``_rpc_common.tub_keys``)
 KEY_KINDS = ("rsa", "ecdsa")
 
 
 def _process(system: str) -> str:
-    """The system name the server and client scripts know ("baseline" and "octavo-rsa"
-    run Octavo)."""
-    return "octavo" if system in ("baseline", "octavo-rsa") else system
+    """The system name the server and client scripts know ("baseline", "compiled" and
+    "octavo-rsa" run Octavo)."""
+    return "octavo" if system in ("baseline", "compiled", "octavo-rsa") else system
 
 
 @contextmanager
@@ -312,8 +344,9 @@ def measure(opts: Options) -> dict[str, Any]:
     )
     data["certificates_s"] = round(time.perf_counter() - started, 1)
     scale = ["--scale", str(opts.scale)]
-    micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
-    envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
+    builds = ExitStack()
+    envs = octavo_builds(opts, builds)
+    micro = tuple(envs)
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ("echo", *micro)}
     # Octavo's Tubs make ECDSA keys, Foolscap's RSA-2048: the connection row is also
     # measured with RSA-2048 certificates on both systems, by a server of its own
@@ -325,7 +358,7 @@ def measure(opts: Options) -> dict[str, Any]:
     cores = two_cores(opts.pin)
     on = cores[1] if cores else None
     data["pinned_cores"] = list(cores) if cores else None
-    with ExitStack() as stack:
+    with builds, ExitStack() as stack:
         infos = {
             name: stack.enter_context(server(name, 600, envs.get(name)))
             for name in (*rounds, *same_keys)
@@ -432,13 +465,14 @@ def measure_payloads(opts: Options, data: dict[str, Any]) -> dict[str, Any]:
     servers up together, their clients taking turns, best of the rounds."""
     ensure_certificates(LOAD_CERT_BASE, KEY_KINDS)
     scale = ["--scale", str(opts.scale)]
-    micro = (*opts.systems, *(("baseline",) if opts.baseline else ()))
-    envs = {name: baseline_env(opts.baseline) if name == "baseline" else None for name in micro}
+    builds = ExitStack()
+    envs = octavo_builds(opts, builds)
+    micro = tuple(envs)
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in micro}
     cores = two_cores(opts.pin)
     on = cores[1] if cores else None
     data["pinned_cores"] = list(cores) if cores else None
-    with ExitStack() as stack:
+    with builds, ExitStack() as stack:
         infos = {name: stack.enter_context(server(name, 600, envs.get(name))) for name in micro}
         pids = [int(info["pid"]) for info in infos.values()]
         with servers_pinned(pids, cores[0] if cores else None):
@@ -482,6 +516,39 @@ def _ratio(octavo: object, foolscap: object, *, invert: bool = False) -> str:
     if not octavo or not foolscap:
         return "-"
     return f"{(foolscap / octavo) if invert else (octavo / foolscap):.2f}x"
+
+
+#: the other Octavos a run may measure beside this checkout's: their tables' titles
+BESIDE = {
+    "baseline": "Before/after in the same rounds: Octavo from RPC_BASELINE vs this checkout",
+    "compiled": "The compiled build in the same rounds: octavo-tub's mypyc wheel vs pure Python",
+}
+
+
+def _beside_table(
+    rep: Report, data: dict[str, Any], name: str, specs: list[tuple[str, str, int, str, str]]
+) -> None:
+    """The table of another Octavo (``name``: a baseline checkout, the compiled build)
+    measured in the same rounds as this one, each as a ratio against Foolscap."""
+    other = data.get(f"micro.{name}", {})
+    if not other:
+        return
+    octa, fool = data.get("micro.octavo", {}), data.get("micro.foolscap", {})
+    rows = []
+    for label, key, digits, _echo_key, _target in specs:
+        invert = key == "connect_ms"
+        rows.append(
+            [
+                label,
+                _fmt(other.get(key), digits),
+                _ratio(other.get(key), fool.get(key), invert=invert),
+                _fmt(octa.get(key), digits),
+                _ratio(octa.get(key), fool.get(key), invert=invert),
+                _ratio(other.get(key), octa.get(key), invert=invert),
+            ]
+        )
+    header = ["figure", name, f"{name}/Foolscap", "Octavo", "Octavo/Foolscap"]
+    rep.table(BESIDE[name], [*header, f"{name}/Octavo"], rows)
 
 
 def report(data: dict[str, Any]) -> Report:
@@ -547,35 +614,9 @@ def report(data: dict[str, Any]) -> Report:
     if not data.get("options", {}).get("payloads_only"):
         _schema_table(rep, fool, octa, echo)
         _steady_table(rep, data)
-    base = data.get("micro.baseline", {})
-    if base:
-        rows = []
-        for label, key, digits, _echo_key, _target in specs:
-            invert = key == "connect_ms"
-            now = _ratio(octa.get(key), fool.get(key), invert=invert)
-            before = _ratio(base.get(key), fool.get(key), invert=invert)
-            rows.append(
-                [
-                    label,
-                    _fmt(base.get(key), digits),
-                    before,
-                    _fmt(octa.get(key), digits),
-                    now,
-                    _ratio(octa.get(key), base.get(key), invert=invert),
-                ]
-            )
-        rep.table(
-            "Before/after in the same rounds: Octavo from RPC_BASELINE vs this checkout",
-            [
-                "figure",
-                "baseline",
-                "baseline/Foolscap",
-                "Octavo",
-                "Octavo/Foolscap",
-                "after/before",
-            ],
-            rows,
-        )
+    for name in BESIDE:
+        _beside_table(rep, data, name, specs)
+    if data.get("micro.baseline"):
         rep.notes.append(f"baseline: Octavo from {data['options'].get('baseline')}")
     load_rows: list[list[object]] = []
     lf = data.get("load.foolscap", {})
@@ -726,8 +767,9 @@ def _schema_table(
 def _steady_table(rep: Report, data: dict[str, Any]) -> None:
     """Steady load: 100 in flight on one connection, and the connection-count curve
     (N connections x 10 in flight), with the server's system calls per call."""
-    names = [s for s in ("foolscap", "octavo", "baseline") if f"micro.{s}" in data]
-    label = {"foolscap": "Foolscap", "octavo": "Octavo", "baseline": "baseline"}
+    names = [s for s in ("foolscap", "octavo", "compiled", "baseline") if f"micro.{s}" in data]
+    label = {"foolscap": "Foolscap", "octavo": "Octavo", "compiled": "compiled"}
+    label["baseline"] = "baseline"
     rows: list[list[object]] = []
     points: list[tuple[str, dict[str, dict[str, Any]], str, str]] = [
         (
