@@ -102,6 +102,8 @@ class FastDecoder:
         self._levels = 0
         #: the inbound vocabulary, taken as consume() starts
         self._words: Mapping[int, bytes] = decoder.vocab_words
+        #: messages read here so far (the others went to the general decoder)
+        self.taken = 0
 
     def consume(self, data: bytes) -> tuple[int, int]:
         """Read the whole fast messages at the start of ``data``: (bytes used, messages)."""
@@ -125,6 +127,7 @@ class FastDecoder:
                 act(event)
         finally:
             decoder.count_opens(counted)
+            self.taken += done
         return pos, done
 
     # -- reading (raises _NotFastError or IndexError; changes nothing but its scratch
