@@ -518,10 +518,19 @@ def _ratio(octavo: object, foolscap: object, *, invert: bool = False) -> str:
     return f"{(foolscap / octavo) if invert else (octavo / foolscap):.2f}x"
 
 
-#: the other Octavos a run may measure beside this checkout's: their tables' titles
+#: the other Octavos a run may measure beside this checkout's: their tables' titles, and
+#: the last column's header and whether it is this checkout over the other (after/before)
 BESIDE = {
-    "baseline": "Before/after in the same rounds: Octavo from RPC_BASELINE vs this checkout",
-    "compiled": "The compiled build in the same rounds: octavo-tub's mypyc wheel vs pure Python",
+    "baseline": (
+        "Before/after in the same rounds: Octavo from RPC_BASELINE vs this checkout",
+        "after/before",
+        True,
+    ),
+    "compiled": (
+        "The compiled build in the same rounds: octavo-tub's mypyc wheel vs pure Python",
+        "compiled/Octavo",
+        False,
+    ),
 }
 
 
@@ -534,9 +543,11 @@ def _beside_table(
     if not other:
         return
     octa, fool = data.get("micro.octavo", {}), data.get("micro.foolscap", {})
+    title, last, this_over_other = BESIDE[name]
     rows = []
     for label, key, digits, _echo_key, _target in specs:
         invert = key == "connect_ms"
+        top, bottom = (octa, other) if this_over_other else (other, octa)
         rows.append(
             [
                 label,
@@ -544,11 +555,11 @@ def _beside_table(
                 _ratio(other.get(key), fool.get(key), invert=invert),
                 _fmt(octa.get(key), digits),
                 _ratio(octa.get(key), fool.get(key), invert=invert),
-                _ratio(other.get(key), octa.get(key), invert=invert),
+                _ratio(top.get(key), bottom.get(key), invert=invert),
             ]
         )
     header = ["figure", name, f"{name}/Foolscap", "Octavo", "Octavo/Foolscap"]
-    rep.table(BESIDE[name], [*header, f"{name}/Octavo"], rows)
+    rep.table(title, [*header, last], rows)
 
 
 def report(data: dict[str, Any]) -> Report:
@@ -768,8 +779,12 @@ def _steady_table(rep: Report, data: dict[str, Any]) -> None:
     """Steady load: 100 in flight on one connection, and the connection-count curve
     (N connections x 10 in flight), with the server's system calls per call."""
     names = [s for s in ("foolscap", "octavo", "compiled", "baseline") if f"micro.{s}" in data]
-    label = {"foolscap": "Foolscap", "octavo": "Octavo", "compiled": "compiled"}
-    label["baseline"] = "baseline"
+    label = {
+        "foolscap": "Foolscap",
+        "octavo": "Octavo",
+        "compiled": "compiled",
+        "baseline": "baseline",
+    }
     rows: list[list[object]] = []
     points: list[tuple[str, dict[str, dict[str, Any]], str, str]] = [
         (

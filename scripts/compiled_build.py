@@ -8,9 +8,10 @@ first. The build works on copies (the package, and octavo-banana's source, whose
 mypyc reads): hatch-mypyc compiles beside the sources and sets pyproject.toml aside
 while it runs, which must never happen to the tree itself. With DIR first on
 ``PYTHONPATH``, ``import octavo.tub`` is the compiled build (the other octavo packages
-come from wherever they are installed); tox -e tub-compiled runs tests/tub so. ``--wheel DIR``
-puts the wheel itself into DIR instead (to install elsewhere). Exits non-zero, saying
-why, when the build fails or the wheel lacks a compiled module the hook lists.
+come from wherever they are installed); tox -e tub-compiled runs tests/tub so.
+``--wheel DIR`` puts the wheel itself into DIR instead (to install elsewhere). Exits
+non-zero, saying why, when the build fails or the wheel lacks a compiled module the
+hook lists.
 """
 
 from __future__ import annotations
