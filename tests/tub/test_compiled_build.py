@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 from pathlib import Path
 
-import tomllib
-
 import octavo.tub
 
-PYPROJECT = Path(__file__).resolve().parents[2] / "packages" / "tub" / "pyproject.toml"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compiled_build.py"
 
 
 def hook_modules() -> list[str]:
-    """The modules packages/tub/pyproject.toml has its mypyc hook compile."""
-    with open(PYPROJECT, "rb") as f:
-        hook = tomllib.load(f)["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["mypyc"]
-    paths = [Path(p) for p in hook["include"]]
-    return [".".join(p.relative_to("src").with_suffix("").parts) for p in paths]
+    """The modules packages/tub/pyproject.toml has its mypyc hook compile, as
+    scripts/compiled_build.py reads them."""
+    spec = importlib.util.spec_from_file_location("compiled_build", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return [p.removesuffix(".py").replace("/", ".") for p in script.compiled_modules()]
 
 
 def is_compiled(module: str) -> bool:
