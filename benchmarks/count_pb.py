@@ -67,6 +67,9 @@ def small_dict() -> dict[str, object]:
     return {"id": 7, "name": "alice", "data": b"0123456789abcdef", "ok": True, "n": None}
 
 
+#: the typed-call workload's arguments (``bench_rpc.py``'s: an int, 10 x 32 bytes)
+STORE_ARGS = (7, [b"x" * 32] * 10)
+
 #: name: (remote method, arguments, counted calls per child run)
 WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "ping": ("ping", (), 200),
@@ -76,7 +79,13 @@ WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "ping, long-lived": ("ping", (), 200),
     "flat args, long-lived": ("flat", (12345, b"0123456789abcdef", "hello, world"), 200),
     "small dict, long-lived": ("take", (small_dict(),), 200),
+    "store": ("store", STORE_ARGS, 200),
+    "store, typed": ("store", STORE_ARGS, 200),
 }
+#: workloads whose name ends so call an object with a RemoteInterface the caller knows
+#: too (``store(n=int, items=ListOf(bytes))``, as in ``bench_rpc.py``): both ends check
+#: the call against the schema
+TYPED = ", typed"
 #: workloads whose name ends so run as on a connection that has made some million
 #: calls: OPEN numbers (each way) and request ids past 2**21, four-digit headers
 LONG_LIVED = ", long-lived"
@@ -156,9 +165,25 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
         def remote_take(self, d: object) -> None:
             return None
 
+        def remote_store(self, n: int, items: list[bytes]) -> None:
+            return None
+
     clock = Clock()
     alice, bob = FakeTub("alice"), FakeTub("bob")
     bob.names["t"] = Target()
+    if workload.endswith(TYPED):
+        from zope.interface import implementer
+
+        from octavo.tub import ListOf, RemoteInterface
+
+        namespace: dict[str, Any] = {"int": int, "ListOf": ListOf}
+        exec("def store(n=int, items=ListOf(bytes)):\n    return None\n", namespace)
+        typed = type(RemoteInterface)(
+            "RICountStore",
+            (RemoteInterface,),
+            {"__remote_name__": "RICountStore.octavo.benchmarks", "store": namespace["store"]},
+        )
+        bob.names["t"] = implementer(typed)(type("TypedTarget", (Target,), {}))()
     left = Broker(alice, bob.tubref(), _PARAMS, clock=clock)
     right = Broker(bob, alice.tubref(), _PARAMS, clock=clock)
     a = IPv4Address("TCP", "127.0.0.1", 40001)
@@ -202,6 +227,8 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
         return out[0]
 
     ref = result(left.getYourReferenceByName("t"))
+    if workload.endswith(TYPED) and getattr(ref.tracker, "interface", None) is None:
+        raise SystemExit(f"{workload}: the caller does not know the target's interface")
     method, args, _ = WORKLOADS[workload]
     call = ref.callRemote
     nested = nested_dict()
