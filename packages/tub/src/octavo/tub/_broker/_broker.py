@@ -37,7 +37,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from octavo.banana import adapt_constraint
+from octavo.banana import Constraint, adapt_constraint
 from octavo.reconnector import ClockLike
 from octavo.tub._errors import BananaError, DeadReferenceError
 from octavo.tub._eventual import EventualQueue, default_clock, queue_for
@@ -575,8 +575,9 @@ class Broker(Protocol):
         else:
             req = PendingRequest(conn.allocate_reqid(), rref, tracker.interfaceName, method)
             req.broker = self
-            if result_constraint is not None:
-                req.constraint = adapt_constraint(result_constraint)
+            if result_constraint is not None:  # (a schema's is a Constraint already)
+                c = result_constraint
+                req.constraint = c if isinstance(c, Constraint) else adapt_constraint(c)
         if type(args) is not tuple:
             args = tuple(args)
         # Violation for an argument that cannot be sent: nothing is sent then

@@ -62,6 +62,9 @@ class RemoteInterfaceClass(InterfaceClass):  # type: ignore[misc]
             if isinstance(value, _SCHEMAS):
                 value.interface = self
         self.__remote_name__ = remote_name
+        #: per method called through this interface: its quick check and its response
+        #: constraint (``_outbound.check_outbound_call``)
+        self._outbound_checks: dict[str, tuple[Any, Any]] = {}
         registerRemoteInterface(self, remote_name)
 
     def __getattr__(self, name: str) -> Any:

@@ -89,6 +89,9 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
     #: for an argument that has none; and each name's position
     _quick: list[Accepts | None] | None = None
     _position: dict[str, int]
+    #: True once every argument has a quick check (the fast paths on): a call may then
+    #: pass :meth:`quick_accepts`, and a caller keeps it per method (``_outbound``)
+    quick_complete = False
 
     def __init__(
         self, method: Callable[..., object] | None = None, _response: object = None, **kwargs: _Any
@@ -182,6 +185,7 @@ class RemoteMethodSchema(Attribute):  # type: ignore[misc]
         self._quick = [
             quick_check(self.argConstraints[n]) if fast else None for n in self.argumentNames
         ]
+        self.quick_complete = fast and None not in self._quick
         return self._quick
 
     def checkAllArgs(

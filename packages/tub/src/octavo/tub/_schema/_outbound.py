@@ -6,6 +6,15 @@ argument against that interface before sending; a Violation fails the call local
 and nothing leaves. ``_useSchema=False`` skips the argument check (the name is
 still looked up); ``_methodConstraint`` replaces the method's schema. The schema's
 response constraint is what the answer must then satisfy.
+
+A RemoteInterface keeps, per method called through it (``_outbound_checks``, filled
+here), the schema's quick check and its response constraint, so a typed call whose
+arguments pass the quick check looks nothing up. The quick check is
+:meth:`~._method.RemoteMethodSchema.quick_accepts`, the fast path in front of
+``checkAllArgs`` (True only where ``checkAllArgs`` surely takes the call); anything
+else takes the general path below, which decides and says why it refuses. Only
+schemas of exactly that class whose every argument has a quick check are kept (so
+none with the fast paths off).
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from octavo.banana import Constraint, Violation
+
+from ._method import RemoteMethodSchema
 
 __all__ = ["NOT_GIVEN", "check_outbound_call"]
 
@@ -32,6 +43,13 @@ def check_outbound_call(
 ) -> Constraint | None:
     """Check a call to ``iface.name`` (Violation, located at the method and the
     argument); return the constraint its answer must satisfy (None: any)."""
+    known = None
+    if method_constraint is NOT_GIVEN and use_schema:
+        known = getattr(iface, "_outbound_checks", None)  # (None without an iface)
+        if known is not None and type(args) is tuple:
+            kept = known.get(name)
+            if kept is not None and kept[0](args, kwargs):
+                return kept[1]  # type: ignore[no-any-return]
     iname = getattr(iface, "__remote_name__", None)
     schema = None
     if iface is not None:
@@ -48,4 +66,6 @@ def check_outbound_call(
         v.setLocation(f"{iname}.{name}({v.getLocation()})")
         raise
     response: Constraint | None = schema.getResponseConstraint()
+    if known is not None and type(schema) is RemoteMethodSchema and schema.quick_complete:
+        known[name] = (schema.quick_accepts, response)  # (a name the interface has)
     return response
