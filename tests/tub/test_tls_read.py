@@ -1,5 +1,5 @@
 """The direct TLS reader of cork_tls_reads: a read's records decrypted straight to
-the Broker over TLS 1.3, everything unusual left to Twisted's path, and the writer
+the Broker over TLS 1.3, in one piece, everything unusual left to Twisted's path, and the writer
 corked around the whole read either way. Real pyOpenSSL connections over memory
 BIOs; the TLS layer is a stand-in with the parts the reader looks at."""
 
@@ -66,17 +66,29 @@ def reading(version: int | None = None) -> tuple[Any, TLSLayer, SSL.Connection, 
     return receive, tls, client, got
 
 
-def test_records_of_a_read_go_straight_to_the_broker() -> None:
-    """Three records in one read (one of them split across two reads): each record's
-    plaintext is delivered in order, and Twisted's path is never used."""
+def test_records_of_a_read_go_straight_to_the_broker_in_one_piece() -> None:
+    """Four records (20,000 bytes take two) in two reads, the last record cut: the
+    whole records of each read are delivered together, in order, and Twisted's path is
+    never used."""
     receive, tls, far, got = reading()
     data = records(far, b"one", b"two", b"x" * 20_000)
     assert receive(data[:-100]) is True
+    assert got == [b"onetwo" + b"x" * 16_384]  # (a record holds at most 16 KiB)
     assert receive(data[-100:]) is True
-    assert b"".join(got) == b"onetwo" + b"x" * 20_000
-    assert got[:2] == [b"one", b"two"]
+    assert got[1:] == [b"x" * (20_000 - 16_384)]
     assert tls.twisted_reads == []
     assert tls.flushed == 0
+
+
+def test_a_message_cut_at_a_records_end_arrives_whole() -> None:
+    """What one write sent in several records reaches the Broker as one piece, so a
+    message across a record boundary is whole for the fast decoder."""
+    receive, tls, far, got = reading()
+    message = bytes(range(256)) * 200  # 51,200 bytes: four records
+    far.sendall(message)
+    assert receive(far.bio_read(1 << 17)) is True
+    assert got == [message]
+    assert tls.twisted_reads == []
 
 
 def test_a_close_notify_is_left_to_twisted() -> None:
@@ -127,7 +139,7 @@ def test_which_calls_read_the_records(decrypting: str) -> None:
     receive = _receiver(TLSLayer(server), got.append)
     assert receive is not None
     assert receive(records(client, b"one", b"two")) is True
-    assert got == [b"one", b"two"]
+    assert got == [b"onetwo"]
     if decrypting == "openssl-calls":
         assert openssl_calls(server) is not None
         assert used == []
@@ -136,9 +148,10 @@ def test_which_calls_read_the_records(decrypting: str) -> None:
         assert used == ["bio_write", "recv", "recv", "recv"]  # the last one: WantReadError
 
 
-def test_a_lost_connection_stops_the_delivery() -> None:
-    """The Broker's delivery loses the TLS connection: later records are not
-    delivered (as on Twisted's path)."""
+def test_a_lost_connection_stops_the_reading() -> None:
+    """The Broker's delivery loses the TLS connection: the close_notify after the
+    records is not acted on here (the connection is going), and a later read is
+    left alone."""
     client, server = pair()
     tls = TLSLayer(server)
     got: list[bytes] = []
@@ -149,8 +162,14 @@ def test_a_lost_connection_stops_the_delivery() -> None:
 
     receive = _receiver(tls, deliver)
     assert receive is not None
-    assert receive(records(client, b"one", b"two")) is True
-    assert got == [b"one"]
+    client.sendall(b"one")
+    client.sendall(b"two")
+    client.shutdown()
+    assert receive(client.bio_read(65536)) is True
+    assert got == [b"onetwo"]
+    assert tls.flushed == 0
+    assert receive(b"\x17\x03\x03") is False  # (whatever comes: not read here)
+    assert got == [b"onetwo"]
 
 
 def test_only_tls_1_3_and_known_shapes_are_read_directly() -> None:
@@ -179,6 +198,6 @@ def test_the_writer_is_corked_around_a_direct_read() -> None:
 
     assert cork_tls_reads(Transport(tls), writer, deliver)
     tls.dataReceived(records(client, b"one", b"two"))
-    assert corked == [True, True]
-    assert out.value() == b"answer to oneanswer to two"
+    assert corked == [True]  # (the read's records in one piece)
+    assert out.value() == b"answer to onetwo"
     assert tls.twisted_reads == []
