@@ -48,6 +48,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from _rpc_common import STORE_ARGS, typed_interface
+
 HERE = Path(__file__).resolve()
 #: nested-dict calls before anything is counted (past 16,383 OPENs: three-byte numbers)
 PRIMING_CALLS = 30
@@ -67,9 +69,6 @@ def small_dict() -> dict[str, object]:
     return {"id": 7, "name": "alice", "data": b"0123456789abcdef", "ok": True, "n": None}
 
 
-#: the typed-call workload's arguments (``bench_rpc.py``'s: an int, 10 x 32 bytes)
-STORE_ARGS = (7, [b"x" * 32] * 10)
-
 #: name: (remote method, arguments, counted calls per child run)
 WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "ping": ("ping", (), 200),
@@ -83,8 +82,8 @@ WORKLOADS: dict[str, tuple[str, tuple[Any, ...], int]] = {
     "store, typed": ("store", STORE_ARGS, 200),
 }
 #: workloads whose name ends so call an object with a RemoteInterface the caller knows
-#: too (``store(n=int, items=ListOf(bytes))``, as in ``bench_rpc.py``): both ends check
-#: the call against the schema
+#: too (``_rpc_common.typed_interface``: ``store(n=int, items=ListOf(bytes))``, as in
+#: ``bench_rpc.py``, with its ``STORE_ARGS``): both ends check the call against the schema
 TYPED = ", typed"
 #: workloads whose name ends so run as on a connection that has made some million
 #: calls: OPEN numbers (each way) and request ids past 2**21, four-digit headers
@@ -174,15 +173,7 @@ def _inner(workload: str, calls: int, pad: int, tree: str) -> None:
     if workload.endswith(TYPED):
         from zope.interface import implementer
 
-        from octavo.tub import ListOf, RemoteInterface
-
-        namespace: dict[str, Any] = {"int": int, "ListOf": ListOf}
-        exec("def store(n=int, items=ListOf(bytes)):\n    return None\n", namespace)
-        typed = type(RemoteInterface)(
-            "RICountStore",
-            (RemoteInterface,),
-            {"__remote_name__": "RICountStore.octavo.benchmarks", "store": namespace["store"]},
-        )
+        typed = typed_interface("octavo")  # (bench_rpc.py's, declared in this child)
         bob.names["t"] = implementer(typed)(type("TypedTarget", (Target,), {}))()
     left = Broker(alice, bob.tubref(), _PARAMS, clock=clock)
     right = Broker(bob, alice.tubref(), _PARAMS, clock=clock)
