@@ -28,7 +28,8 @@ calls/s with a 7.7 KB nested dict argument; new-connection time
 system's Tubs with the key they make, Foolscap RSA-2048 and Octavo ECDSA P-256, and
 again with RSA-2048 certificates on both); and
 ``store(n=int, items=ListOf(bytes))`` calls/s through a RemoteInterface both ends know
-(checked by caller and callee) beside the same call without a schema; the server's
+(checked by caller and callee) beside the same call without a schema (also typed /
+untyped of the phases run back to back, the median over the rounds); the server's
 system calls per call (``perf``, ``_rpc_syscalls.py``) for serial and 100-in-flight
 calls. Then the connection-count curve (``_rpc_curve.py``: 1, 10, 100, 500 client
 Tubs x 10 calls in flight, client work in two processes; calls/s and server system
@@ -768,11 +769,22 @@ def _schema_table(
             [f"CPU us/call (both sides), RemoteInterface, {mode}", _fmt(f_cpu, 1),
              _fmt(o_cpu, 1), _ratio(o_cpu, f_cpu, invert=True), ">= 5x less", met_cpu],
         ]  # fmt: skip
+        for what, key in (("time", "time_share"), ("CPU", "cpu_share")):
+            share = f"typed_inflight100_{key}"
+            rows.append(
+                [f"{what} typed / untyped, {mode}, paired (median of rounds)",
+                 _share_ratio(fool.get(share)), _share_ratio(octa.get(share)), "", "", ""]
+            )  # fmt: skip
     rep.table(
         "RemoteInterface calls: store(n=int, items=ListOf(bytes)), 10 x 32-byte items",
         ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap", "target", "met"],
         rows,
     )
+
+
+def _share_ratio(share: object) -> str:
+    """A typed/untyped share as a ratio (``-`` when not measured)."""
+    return f"{share:.2f}x" if isinstance(share, int | float) else "-"
 
 
 def _steady_table(rep: Report, data: dict[str, Any]) -> None:
