@@ -34,7 +34,8 @@ system calls per call (``perf``, ``_rpc_syscalls.py``) for serial and 100-in-fli
 calls. Then the connection-count curve (``_rpc_curve.py``: 1, 10, 100, 500 client
 Tubs x 10 calls in flight, client work in two processes; calls/s and server system
 calls per call, every system on the same servers; 5 rounds, 1 in quick mode, the
-systems taking turns at each point, each system's best round kept). Then a load
+systems taking turns at each point, each system's best round kept; also each round's
+own ratio to Foolscap, the median over the rounds). Then a load
 run: many client Tubs (500 by default) on one server Tub, 100,000 calls in all, every
 call answered exactly once (counted on both sides), and server memory per idle
 connection (RSS delta / connections).
@@ -856,6 +857,34 @@ def _steady_table(rep: Report, data: dict[str, Any]) -> None:
             + [f"{label[s]}/Foolscap" for s in names[1:]],
             cpu_rows,
         )
+    paired_rows = [
+        [f"{n} connection(s) x 10 in flight", *(_paired_ratios(data, s, n) for s in names[1:])]
+        for n in data.get("options", {}).get("curve", ())
+    ]
+    if any(cell != "-" for row in paired_rows for cell in row[1:]):
+        rep.table(
+            "Connection-count curve: each round's own ratio (a system's calls/s over "
+            "Foolscap's in the same round, one pace of the machine): median [least-most]",
+            ["figure", *(f"{label[s]}/Foolscap" for s in names[1:])],
+            paired_rows,
+        )
+
+
+def _paired_ratios(data: dict[str, Any], system: str, n: int) -> str:
+    """Median [least-most] over the curve's rounds of ``system``'s calls/s at ``n``
+    connections over Foolscap's in the same round (``-`` if no round has both)."""
+    rounds = data.get("curve_rounds", {})
+    ours, theirs = rounds.get(f"curve.{system}.{n}", []), rounds.get(f"curve.foolscap.{n}", [])
+    ratios = [
+        a["calls_per_s"] / b["calls_per_s"]
+        for a, b in zip(ours, theirs, strict=False)
+        if isinstance(a.get("calls_per_s"), int | float)
+        and isinstance(b.get("calls_per_s"), int | float)
+        and b["calls_per_s"] > 0
+    ]
+    if not ratios:
+        return "-"
+    return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}x-{max(ratios):.2f}x]"
 
 
 def opts_seconds(data: dict[str, Any]) -> float:
