@@ -774,18 +774,13 @@ def _schema_table(
             share = f"typed_inflight100_{key}"
             rows.append(
                 [f"{what} typed / untyped, {mode}, paired (median of rounds)",
-                 _share_ratio(fool.get(share)), _share_ratio(octa.get(share)), "", "", ""]
+                 _ratio(fool.get(share), 1), _ratio(octa.get(share), 1), "", "", ""]
             )  # fmt: skip
     rep.table(
         "RemoteInterface calls: store(n=int, items=ListOf(bytes)), 10 x 32-byte items",
         ["figure", "Foolscap 24.9", "Octavo", "Octavo/Foolscap", "target", "met"],
         rows,
     )
-
-
-def _share_ratio(share: object) -> str:
-    """A typed/untyped share as a ratio (``-`` when not measured)."""
-    return f"{share:.2f}x" if isinstance(share, int | float) else "-"
 
 
 def _steady_table(rep: Report, data: dict[str, Any]) -> None:
