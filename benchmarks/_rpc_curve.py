@@ -3,8 +3,9 @@
 The client work is spread over two processes (one for a single connection), each
 with its own client Tubs, so a client process is not what limits the server. Both
 connect, say they are ready, and start calling on the same word; the first one
-measures the server's answered calls and system calls over a window while the other
-keeps calling past it. Every subprocess has a timeout.
+measures the server's answered calls, CPU time and system calls over a window, read
+by the server itself at both ends, while the other keeps calling until the first is
+done. Every subprocess has a timeout.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def curve_point(
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        outs = [proc.communicate(timeout=seconds + 120)[0] for proc in procs]
+        outs = [procs[0].communicate(timeout=seconds + 120)[0]]
+        # the others call until the measuring one is done
+        outs += [proc.communicate("stop\n", timeout=60)[0] for proc in procs[1:]]
     except subprocess.TimeoutExpired:
         return {"error": f"curve point {connections} exceeded its time"}
     finally:

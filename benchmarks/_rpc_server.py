@@ -56,8 +56,17 @@ def make_service(base: type) -> Any:
         def remote_store(self, n: int, items: list[bytes]) -> None:
             self.calls += 1
 
-        def remote_stats(self) -> dict[str, int]:
-            return {"calls": self.calls, "rss_kib": rss_kib()}
+        def remote_stats(self, syscalls: bool | None = None) -> dict[str, Any]:
+            """Calls answered so far, read with this process's own clock and CPU time
+            at the same moment (a rate over two readings is then the server's own,
+            whatever the calls' round trip); ``syscalls`` switches perf's counting on
+            or off right after, the total so far under "syscalls"."""
+            out: dict[str, Any] = {"calls": self.calls, "rss_kib": rss_kib()}
+            out["time"] = time.monotonic()
+            out["cpu"] = time.process_time()
+            if syscalls is not None:
+                out["syscalls"] = SYSCALLS.switch(syscalls)
+            return out
 
         def remote_cpu(self) -> float:
             """This process's CPU seconds so far (user + system)."""
