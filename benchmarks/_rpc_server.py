@@ -61,9 +61,9 @@ def make_service(base: type) -> Any:
             at the same moment (a rate over two readings is then the server's own,
             whatever the calls' round trip); ``syscalls`` switches perf's counting on
             or off right after, the total so far under "syscalls"."""
-            out: dict[str, Any] = {"calls": self.calls, "rss_kib": rss_kib()}
-            out["time"] = time.monotonic()
+            out: dict[str, Any] = {"calls": self.calls, "time": time.monotonic()}
             out["cpu"] = time.process_time()
+            out["rss_kib"] = rss_kib()
             if syscalls is not None:
                 out["syscalls"] = SYSCALLS.switch(syscalls)
             return out
