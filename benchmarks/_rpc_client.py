@@ -483,13 +483,9 @@ async def curve_suite(
     await sleep(0.5)  # every worker running, both processes
     out: dict[str, object] = {"connections": connections}
     if measure:
-        # Calls, time, CPU and system calls are all read by the server, at both ends
-        # of the window (one call each), so a call's round trip is in no figure: at
-        # 500 x 10 it is 0.02-0.04 s for Octavo and 0.2-0.8 s for Foolscap. (Until
-        # 2026-12-05 the calls the server counted between two readings were divided
-        # by the client's clock over a window that started three round trips after
-        # the first one: the slower the system, the more calls per second it was
-        # credited with. See benchmarks/README.md.)
+        # Calls, time, CPU and system calls are all read by the server, one call at
+        # each end of the window, so no round trip (0.2-0.8 s for Foolscap at 500 x
+        # 10) is in any figure (before 9496b2b one was: see benchmarks/README.md).
         total = await refs[0].callRemote("syscalls", False)  # (before the window)
         before = await refs[0].callRemote("stats", True)
         await sleep(seconds)
@@ -497,10 +493,8 @@ async def curve_suite(
         calls = after["calls"] - before["calls"]
         out["calls_per_s"] = calls / (after["time"] - before["time"])
         out["server_cpu_us_per_call"] = (after["cpu"] - before["cpu"]) * 1e6 / max(calls, 1)
-        if total is not None and after.get("syscalls") is not None and calls:
-            out["server_syscalls_per_call"] = (after["syscalls"] - total) / calls
-        else:
-            out["server_syscalls_per_call"] = None
+        counted = total is not None and after.get("syscalls") is not None and calls
+        out["server_syscalls_per_call"] = (after["syscalls"] - total) / calls if counted else None
     else:
         await threads.deferToThread(sys.stdin.readline)  # the measuring one is done
     stop = True
