@@ -14,18 +14,18 @@ read by :func:`~octavo.banana.read_header`. Each token then goes one of two ways
   semantics. With ``fast_paths=False`` it takes every token.
 
 A token whose body is not all here waits for more bytes (``_need``/``_acc``); the
-body of a big STRING is collected in a ``BytesIO`` as it arrives (``take_body``), that
+body of a big STRING is collected as it arrives (``take_body``, :mod:`._big_string`), that
 of a refused token is skipped unread (``_skip``). Protocol errors raise BananaError and
 leave the decoder failed; rejected objects become ViolationReceived events.
 """
 
 from __future__ import annotations
 
-import io
 from collections import deque
 from collections.abc import Mapping, Sequence
 from struct import Struct
 
+from ._big_string import BigString
 from ._budget import MessageBudget
 from ._constraints import Constraint
 from ._errors import BananaError, Violation
@@ -199,7 +199,7 @@ class Decoder:
         #: bounds messages by their bytes on the wire need not count (an attribute, not a
         #: property: octavo-tub reads it for every read the general path decodes)
         self.skipped_bytes = 0
-        self._big: io.BytesIO | None = None
+        self._big: BigString | None = None
         self._big_left = 0
         self._failed: BananaError | None = None
         #: True once an ERROR token arrived: nothing more is decoded (an attribute, not a
@@ -467,7 +467,7 @@ class Decoder:
                 return
             with memoryview(data) as view:
                 self._big.write(view[:left])
-            obj = self._big.getvalue()  # no copy: the buffer becomes the bytes object
+            obj = self._big.value()  # no copy: the buffer becomes the bytes object
             self._big = None
             self._big_left = 0
             data = data[left:]
@@ -577,13 +577,10 @@ class Decoder:
 
     def _start_big(self, buf: bytes, body: int, e: int, end: int) -> None:
         """Start collecting the body of a large STRING token that is not all here."""
-        # (grown as the body arrives, not sized up front: a message that completes in
-        # the same feed may still be alive, and two big buffers at once would double
-        # the peak; tests/banana/test_hostile.py checks the memory bound)
-        bio = io.BytesIO()
-        with memoryview(buf) as view:
-            bio.write(view[body:end])
-        self._big = bio
+        # (sized as the body arrives, not up front: a message that completes in the
+        # same feed may still be alive, and two big buffers at once would double the
+        # peak; tests/banana/test_hostile.py checks the memory bound)
+        self._big = BigString(e - body, buf[body:end])
         self._big_left = e - end
 
     def _token(  # noqa: PLR0917
