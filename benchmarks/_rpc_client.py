@@ -114,6 +114,13 @@ class ServerSyscalls:
         count, self._total = total - self._total, total
         return float(count / calls)
 
+    async def faults(self) -> int | None:
+        """The server's minor page faults so far (None for the echo)."""
+        if self._ref is None:
+            return None
+        stats = await self._ref.callRemote("stats")
+        return int(stats["faults"])
+
 
 async def measure_calls(
     small: Call, big: Call, dict_call: Call, scale: float, syscalls: ServerSyscalls
@@ -134,20 +141,29 @@ async def measure_calls(
     if per_call is not None:
         out["inflight100_syscalls_per_call"] = per_call
     await serial(big, 0.3 * scale, 3)
+    faults = await syscalls.faults()
     out["mb_per_s"] = await serial(big, 3.0 * scale, 500) * len(MEGABYTE) / 1e6
+    if faults is not None:
+        # the server's page faults per MB received: fresh pages, not reused heap
+        out["mb_faults"] = (await syscalls.faults() or 0) - faults
+        out["mb_faults"] /= COUNT["last"] * len(MEGABYTE) / 2**20
     await serial(dict_call, 0.3 * scale, 20)
     out["dict_per_s"] = await serial(dict_call, 4.0 * scale, 20_000)
     return out
 
 
 async def payload_figures(
-    take: Callable[[bytes], Awaitable[object]], scale: float
+    take: Callable[[bytes], Awaitable[object]],
+    scale: float,
+    faults: Callable[[], Awaitable[int | None]] | None = None,
 ) -> dict[str, Any]:
     """MB/s of serial calls with a 1 MB, a 10 MB and a 50 MB bytes argument (keys
     ``mb_per_s``, ``mb10_per_s``, ``mb50_per_s``), each size after one warm-up call; a
     size the server refuses is left out (its error under ``mbN_error``). The sizes take
     turns (three slices each), so each big size's share of the 1 MB figure
-    (``mb10_share``, ``mb50_share``) compares calls made in the same seconds."""
+    (``mb10_share``, ``mb50_share``) compares calls made in the same seconds. With
+    ``faults`` (the server's page faults so far), also each size's faults per MiB
+    received (``mb_slices_faults``, ``mb10_faults``, ``mb50_faults``)."""
     out: dict[str, Any] = {}
     sizes = (len(MEGABYTE), *PAYLOAD_SIZES)
     payloads = {size: MEGABYTE if size == len(MEGABYTE) else b"\xa5" * size for size in sizes}
@@ -162,10 +178,11 @@ async def payload_figures(
         except Exception as e:
             out[keys[size].replace("_per_s", "_error")] = repr(e)[:300]
             continue
-        taken[size] = [0.0, 0.0]  # bytes, seconds
+        taken[size] = [0.0, 0.0, 0.0]  # bytes, seconds, page faults
     for _ in range(PAYLOAD_SLICES):
         for size, total in taken.items():
             done = 0
+            before = await faults() if faults is not None else None
             start = clock()
             # at least one call (a 50 MB one takes a while), else as serial() does
             while done < 1 or (done < 200 and clock() - start < 3.0 * scale / PAYLOAD_SLICES):
@@ -173,8 +190,13 @@ async def payload_figures(
                 done += 1
             total[0] += done * size
             total[1] += clock() - start
-    for size, (nbytes, seconds) in taken.items():
+            if before is not None and faults is not None:
+                total[2] += (await faults() or 0) - before
+    for size, (nbytes, seconds, faulted) in taken.items():
         out[keys[size]] = nbytes / 1e6 / seconds
+        if faults is not None:
+            name = "mb_slices" if size == len(MEGABYTE) else keys[size].replace("_per_s", "")
+            out[f"{name}_faults"] = faulted / (nbytes / 2**20)
     one = out.get("mb_per_s")
     for size in PAYLOAD_SIZES:
         key = keys[size]
@@ -305,7 +327,9 @@ async def micro_suite(
     tub.startService()
     ref = await tub.getReference(furl)
     if payloads_only:
-        out = await payload_figures(lambda p: ref.callRemote("take", p), scale)
+        out = await payload_figures(
+            lambda p: ref.callRemote("take", p), scale, ServerSyscalls(ref).faults
+        )
         await tub.stopService()
         return out
     payload = nested_dict()
@@ -317,7 +341,9 @@ async def micro_suite(
         ServerSyscalls(ref),
     )
     out.update(await schema_figures(system, tub, ref, furl, scale))
-    big = await payload_figures(lambda p: ref.callRemote("take", p), scale)
+    big = await payload_figures(
+        lambda p: ref.callRemote("take", p), scale, ServerSyscalls(ref).faults
+    )
     big.pop("mb_per_s", None)  # (measured above, between the other figures)
     out.update(big)
     await tub.stopService()

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import sys
 import time
 from typing import Any
@@ -59,11 +60,13 @@ def make_service(base: type) -> Any:
         def remote_stats(self, syscalls: bool | None = None) -> dict[str, Any]:
             """Calls answered so far, read with this process's own clock and CPU time
             at the same moment (a rate over two readings is then the server's own,
-            whatever the calls' round trip); ``syscalls`` switches perf's counting on
-            or off right after, the total so far under "syscalls"."""
+            whatever the calls' round trip), with its RSS and minor page faults so far;
+            ``syscalls`` switches perf's counting on or off right after, the total so
+            far under "syscalls"."""
             out: dict[str, Any] = {"calls": self.calls, "time": time.monotonic()}
             out["cpu"] = time.process_time()
             out["rss_kib"] = rss_kib()
+            out["faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             if syscalls is not None:
                 out["syscalls"] = SYSCALLS.switch(syscalls)
             return out

@@ -311,6 +311,19 @@ def client(
     return result
 
 
+def _page_faults(data: dict[str, Any]) -> str:
+    """Each system's server page faults per MiB in the payload rows, for the notes."""
+    keys = ("mb_faults", "mb_slices_faults", "mb10_faults", "mb50_faults")
+    parts = []
+    for part, value in data.items():
+        if part.startswith("micro.") and isinstance(value, dict) and "mb_faults" in value:
+            got = [
+                f"{value[k]:.0f}" if isinstance(value.get(k), int | float) else "-" for k in keys
+            ]
+            parts.append(f"{part[6:]} {got[0]}; {' / '.join(got[1:])}")
+    return ", ".join(parts)
+
+
 def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The best of each figure over ``rounds`` (highest rate, lowest time), as timeit does;
     of a share (one figure of a round over another of the same round), the median."""
@@ -326,7 +339,9 @@ def best(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = max(values)
         elif key.endswith(("_per_call", "_us")) and all(isinstance(v, int | float) for v in values):
             out[key] = min(values)  # (CPU microseconds a call: the least, as time)
-        elif key.endswith("_share") and all(isinstance(v, int | float) for v in values):
+        elif key.endswith(("_share", "_faults")) and all(
+            isinstance(v, int | float) for v in values
+        ):
             out[key] = statistics.median(values)  # a ratio of one round's figures
         else:
             out[key] = values[-1]
@@ -702,6 +717,13 @@ def report(data: dict[str, Any]) -> Report:
             "10 and 50 MB rows: met when Octavo's MB/s is at least 90% of its MB/s with a "
             "1 MB argument in the same seconds (1, 10 and 50 MB calls take turns, three "
             f"slices each; median of the rounds): {', '.join(shares)}."
+        )
+    faulted = _page_faults(data)
+    if faulted:
+        rep.notes.append(
+            "The server's minor page faults per MiB received (median of the rounds; 256 "
+            "is every 4 KiB page fresh, ~0 a reused heap), 1 MB row and 1 / 10 / 50 MB "
+            f"turns: {faulted}."
         )
     for part, value in data.items():
         if isinstance(value, dict) and "error" in value:
