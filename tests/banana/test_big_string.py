@@ -35,19 +35,19 @@ def traced_while_feeding(size: int, fraction: float) -> tuple[int, int, bytes]:
     return during, after, event.obj  # type: ignore[return-value]
 
 
-def test_under_45_percent_only_the_feeds_are_held() -> None:
-    """Before 45% of the body is here nothing is allocated for it: what is held is the
-    feeds as they came (no copy, no buffer sized ahead of the bytes)."""
+def test_under_45_percent_the_buffer_holds_what_came() -> None:
+    """Before 45% of the body is here the buffer is about what has arrived (grown as it
+    comes, never sized from the header alone)."""
     size = 10_000_000
     during, after, value = traced_while_feeding(size, 0.40)
-    assert 0.39 * size < during < 0.42 * size, during / size
+    assert 0.39 * size < during < 0.47 * size, during / size  # BytesIO's 1/8 headroom
     assert value == b"\xa5" * size
     assert size <= after < 1.01 * size, after / size  # the value: one buffer, exact size
 
 
-def test_past_45_percent_the_whole_buffer_is_allocated_at_once() -> None:
-    """Once 45% of the body is here, one buffer of the token's exact size holds it (the
-    kept feeds copied in and let go): memory is the full size, not a grown share."""
+def test_past_45_percent_the_buffer_has_the_full_size() -> None:
+    """Once 45% of the body is here, the buffer takes the token's exact size in one
+    step: memory is the full size, not a grown share."""
     size = 10_000_000
     during, after, value = traced_while_feeding(size, 0.50)
     assert size < during < 1.02 * size, during / size
@@ -56,8 +56,8 @@ def test_past_45_percent_the_whole_buffer_is_allocated_at_once() -> None:
 
 
 def test_a_body_of_32_mib_or_more_grows_as_it_arrives() -> None:
-    """Bodies the allocator always maps are grown in one buffer from the first byte
-    (``realloc`` remaps, never copies): at half way about half the size is held."""
+    """Bodies the allocator always maps grow by small steps to the end (``realloc``
+    remaps them, never copies): at half way about half the size is held."""
     size = ALWAYS_MAPPED + 1_000_000
     during, after, value = traced_while_feeding(size, 0.50)
     assert 0.49 * size < during < 0.58 * size, during / size  # BytesIO's 1/8 headroom
@@ -74,20 +74,28 @@ def test_bigstring_reassembles_any_split(size: int, piece: int) -> None:
     big = BigString(size, body[:first])
     step = piece if size <= 100_000 else max(piece, 4096)
     for i in range(first, size, step):
-        big.write(body[i : i + step])
+        big.write(memoryview(body)[i : i + step] if i % 2 else body[i : i + step])
     assert big.value() == body
 
 
 def test_a_peer_is_given_at_most_2_2_times_what_it_sent() -> None:
-    """The buffer is allocated only once 45% of the declared size has arrived."""
+    """The buffer takes the declared size only once 45% of it has arrived."""
     size = 4_000_000
-    big = BigString(size, b"")
-    sent = 0
-    while 20 * (sent + FEED) < 9 * size:
-        big.write(b"\0" * FEED)
-        sent += FEED
-        assert big._buffer is None
-    big.write(b"\0" * FEED)
-    sent += FEED
-    assert big._buffer is not None
-    assert size <= 2.2 * sent
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        big = BigString(size, b"")
+        sent = 0
+        while sent < size:
+            piece = min(FEED, size - sent)
+            big.write(bytes(piece))
+            sent += piece
+            held = tracemalloc.get_traced_memory()[0] - base
+            assert held < 2.2 * sent + 1000, (sent, held)
+            if 20 * sent < 9 * size:
+                assert held < 1.2 * sent + 1000, (sent, held)
+            else:
+                assert held > size, (sent, held)
+        assert big.value() == bytes(size)
+    finally:
+        tracemalloc.stop()
