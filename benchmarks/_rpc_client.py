@@ -144,9 +144,9 @@ async def measure_calls(
     faults = await syscalls.faults()
     out["mb_per_s"] = await serial(big, 3.0 * scale, 500) * len(MEGABYTE) / 1e6
     if faults is not None:
-        # the server's page faults per MB received: fresh pages, not reused heap
-        out["mb_faults"] = (await syscalls.faults() or 0) - faults
-        out["mb_faults"] /= COUNT["last"] * len(MEGABYTE) / 2**20
+        # the server's page faults per MiB received: fresh pages, not reused heap
+        faulted = (await syscalls.faults() or 0) - faults
+        out["mb_faults"] = faulted / (COUNT["last"] * len(MEGABYTE) / 2**20)
     await serial(dict_call, 0.3 * scale, 20)
     out["dict_per_s"] = await serial(dict_call, 4.0 * scale, 20_000)
     return out

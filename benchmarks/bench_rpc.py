@@ -316,7 +316,7 @@ def _page_faults(data: dict[str, Any]) -> str:
     keys = ("mb_faults", "mb_slices_faults", "mb10_faults", "mb50_faults")
     parts = []
     for part, value in data.items():
-        if part.startswith("micro.") and isinstance(value, dict) and "mb_faults" in value:
+        if part.startswith("micro.") and isinstance(value, dict) and "mb10_faults" in value:
             got = [
                 f"{value[k]:.0f}" if isinstance(value.get(k), int | float) else "-" for k in keys
             ]

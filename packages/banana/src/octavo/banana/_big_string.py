@@ -35,7 +35,7 @@ class BigString:
 
     __slots__ = ("_buffer", "_held", "size")
 
-    def __init__(self, size: int, first: bytes) -> None:
+    def __init__(self, size: int, first: bytes | memoryview) -> None:
         self.size = size
         self._buffer = io.BytesIO()
         #: bytes written so far, until the buffer has its final size (then -1)

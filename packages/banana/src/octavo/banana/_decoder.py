@@ -580,7 +580,8 @@ class Decoder:
         # (sized as the body arrives, not up front: a message that completes in the
         # same feed may still be alive, and two big buffers at once would double the
         # peak; tests/banana/test_hostile.py checks the memory bound)
-        self._big = BigString(e - body, buf[body:end])
+        with memoryview(buf) as view:
+            self._big = BigString(e - body, view[body:end])
         self._big_left = e - end
 
     def _token(  # noqa: PLR0917
